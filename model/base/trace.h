@@ -1,0 +1,86 @@
+/* base/trace.h - streaming reader of mmtrace v1 (contract section 1).
+ *
+ * The reader checks everything that can be checked from the text alone:
+ * lexical rules, the header, record syntax, number ranges (CPU < cpus,
+ * PID range, COMM charset, PROT, FLAG names, alignment).  Whether a PID is
+ * known, which task runs where, and so on is the engine's business; it
+ * reports those with the record's line and the column of the field
+ * (trace_record.col[]).
+ *
+ * Memory use is independent of trace length: one line buffer (lines longer
+ * than TRACE_MAX_LINE are an error, not an allocation).
+ */
+#ifndef MMUSIM_BASE_TRACE_H
+#define MMUSIM_BASE_TRACE_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdbool.h>
+
+#define TRACE_MAX_LINE 4096
+#define TRACE_MAX_CPUS 256
+#define TRACE_MAX_PID 4194304u
+#define TRACE_COMM_MAX 15
+
+enum rec_op {
+	REC_NONE = 0,
+	/* declarations (no CPU) */
+	REC_PROC, REC_KTHREAD,
+	/* CPU records */
+	REC_SWITCH,
+	REC_R, REC_W, REC_X, REC_KR, REC_KW, REC_KX,
+	REC_SYSCALL, REC_TICK,
+	REC_MMAP, REC_MUNMAP, REC_MPROTECT,
+	REC_FORK, REC_VFORK, REC_CLONE, REC_EXEC, REC_EXIT,
+	REC_OP_COUNT
+};
+
+/* PROT bits of mmap/mprotect */
+enum { PROT_R_ = 1, PROT_W_ = 2, PROT_X_ = 4 };
+/* mmap FLAG bits */
+enum { MAPF_SHARED = 1, MAPF_HUGE = 2, MAPF_GIANT = 4, MAPF_POPULATE = 8 };
+
+typedef struct trace_record {
+	enum rec_op op;
+	uint32_t cpu;        /* CPU records */
+	uint32_t pid;        /* proc/kthread/switch/fork/vfork/clone */
+	uint64_t addr;       /* accesses, mmap/munmap/mprotect */
+	uint64_t size;       /* accesses: SIZE (default 1, >= 1); mmap/...: LEN; tick: CYCLES */
+	uint32_t prot;       /* PROT_*_ */
+	uint32_t flags;      /* MAPF_* */
+	char comm[TRACE_COMM_MAX + 1];  /* proc/kthread/exec */
+	uint64_t line;       /* 1-based line number */
+	/* 1-based columns: col[0] the record's first field (CPU or keyword),
+	 * col[1] the operation keyword, col[2..] its arguments in order. */
+	uint32_t col[8];
+} trace_record;
+
+typedef struct trace_reader trace_reader;
+
+/* Opens path ("-" = stdin).  On failure returns NULL and writes a message
+ * (without "error:" prefix decoration) to err; *exit_code is 66. */
+trace_reader *trace_open(const char *path, char *err, size_t errlen);
+/* Same over an in-memory buffer (fuzzing, tests); name is used in messages. */
+trace_reader *trace_open_mem(const char *name, const char *buf, size_t len);
+void trace_close(trace_reader *r);
+
+/* Reads the header ("mmtrace 1", "cpus N").  Returns 0, or -1 with a
+ * complete "FILE:LINE:COL: error: MESSAGE" in err. */
+int trace_read_header(trace_reader *r, unsigned *cpus, char *err, size_t errlen);
+
+/* Next record: 1 = got one, 0 = end of input, -1 = error (message in err,
+ * already formatted "FILE:LINE:COL: error: MESSAGE"). */
+int trace_next(trace_reader *r, trace_record *rec, char *err, size_t errlen);
+
+/* The name used in messages (path or "<stdin>"). */
+const char *trace_name(const trace_reader *r);
+
+/* Formats "FILE:LINE:COL: error: MESSAGE" for a record's field (used by the
+ * engine for semantic errors). */
+void trace_format_error(const trace_reader *r, uint64_t line, uint32_t col,
+                        char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
+const char *rec_op_name(enum rec_op op);
+
+#endif

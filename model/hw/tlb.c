@@ -1,0 +1,236 @@
+/* hw/tlb.c - set-associative PCID/G-tagged array; rules in tlb.h. */
+#include "tlb.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static unsigned next_pow2(unsigned n)
+{
+	unsigned p = 1;
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
+int tlb_init(tlb *t, const char *name, unsigned entries, unsigned ways,
+             enum tlb_policy policy, uint32_t shifts)
+{
+	memset(t, 0, sizeof *t);
+	t->name = name;
+	t->policy = policy;
+	t->shifts = shifts;
+	if (entries == 0)
+		return 0;
+	if (ways == 0 || entries % ways != 0)
+		return -1;
+	t->sets = entries / ways;
+	t->ways = ways;
+	t->set_mask = (t->sets & (t->sets - 1)) == 0 ? t->sets - 1 : 0;
+	t->tree_leaves = next_pow2(ways < 2 ? 2 : ways);
+	t->entries = calloc((size_t)entries, sizeof *t->entries);
+	t->repl = calloc((size_t)t->sets * (policy == TLB_LRU ? ways : t->tree_leaves), 1);
+	if (!t->entries || !t->repl)
+		abort();
+	if (policy == TLB_LRU)
+		for (unsigned s = 0; s < t->sets; s++)
+			for (unsigned w = 0; w < ways; w++)
+				t->repl[s * ways + w] = (uint8_t)w;
+	return 0;
+}
+
+void tlb_free(tlb *t)
+{
+	free(t->entries);
+	free(t->repl);
+	t->entries = NULL;
+	t->repl = NULL;
+	t->sets = 0;
+}
+
+static void notify(tlb *t, tlb_op *op)
+{
+	if (t->hook)
+		t->hook(t->hook_ctx, t, op);
+}
+
+void tlb_touch(tlb *t, unsigned set, unsigned way)
+{
+	if (t->policy == TLB_LRU) {
+		uint8_t *age = &t->repl[set * t->ways];
+		uint8_t mine = age[way];
+		for (unsigned w = 0; w < t->ways; w++)
+			if (age[w] < mine)
+				age[w]++;
+		age[way] = 0;
+		return;
+	}
+	uint8_t *bit = &t->repl[set * t->tree_leaves];
+	unsigned node = 1, lo = 0, span = t->tree_leaves;
+	while (span > 1) {
+		span >>= 1;
+		bool left = way < lo + span;
+		bit[node] = left ? 1 : 0;   /* point away from the touched way */
+		node = 2 * node + (left ? 0 : 1);
+		if (!left)
+			lo += span;
+	}
+}
+
+unsigned tlb_victim(const tlb *t, unsigned set)
+{
+	if (t->policy == TLB_LRU) {
+		const uint8_t *age = &t->repl[set * t->ways];
+		for (unsigned w = 0; w < t->ways; w++)
+			if (age[w] == t->ways - 1)
+				return w;
+		return 0; /* unreachable: ages are a permutation */
+	}
+	const uint8_t *bit = &t->repl[set * t->tree_leaves];
+	unsigned node = 1, lo = 0, span = t->tree_leaves;
+	while (span > 1) {
+		span >>= 1;
+		bool right = bit[node] != 0;
+		if (right && lo + span >= t->ways)
+			right = false;  /* the right subtree holds no real way */
+		node = 2 * node + (right ? 1 : 0);
+		if (right)
+			lo += span;
+	}
+	return lo;
+}
+
+tlb_entry *tlb_lookup(tlb *t, uint64_t vpn, unsigned shift, uint16_t pcid,
+                      bool pge, bool write)
+{
+	tlb_entry *hit = NULL;
+	unsigned set = 0, way = 0;
+	if (t->sets) {
+		set = tlb_set_of(t, vpn);
+		tlb_entry *e = &t->entries[(size_t)set * t->ways];
+		for (way = 0; way < t->ways; way++, e++) {
+			if (e->vpn == vpn && e->valid && e->shift == shift &&
+			    (e->pcid == pcid || (e->global && pge))) {
+				hit = e;
+				tlb_touch(t, set, way);
+				break;
+			}
+		}
+	}
+	if (t->hook) {
+		tlb_op op = { .kind = TLB_OP_LOOKUP, .vpn = vpn, .shift = (uint8_t)shift,
+		              .pcid = pcid, .pge = pge, .write = write,
+		              .way = hit ? (int)way : -1, .set = (int)set };
+		notify(t, &op);
+	}
+	return hit;
+}
+
+tlb_entry *tlb_fill(tlb *t, const tlb_entry *n)
+{
+	if (!t->sets)
+		return NULL;
+	unsigned set = tlb_set_of(t, n->vpn);
+	tlb_entry *row = &t->entries[(size_t)set * t->ways];
+	int chosen = -1, invalid = -1;
+	for (unsigned w = 0; w < t->ways; w++) {
+		tlb_entry *e = &row[w];
+		if (!e->valid) {
+			if (invalid < 0)
+				invalid = (int)w;
+			continue;
+		}
+		if (e->vpn == n->vpn && e->shift == n->shift &&
+		    (e->pcid == n->pcid || e->global || n->global)) {
+			if (chosen < 0)
+				chosen = (int)w;
+			else
+				e->valid = 0;
+		}
+	}
+	if (chosen < 0)
+		chosen = invalid >= 0 ? invalid : (int)tlb_victim(t, set);
+	row[chosen] = *n;
+	row[chosen].valid = 1;
+	tlb_touch(t, set, (unsigned)chosen);
+	if (t->hook) {
+		tlb_op op = { .kind = TLB_OP_FILL, .fill = &row[chosen], .way = chosen,
+		              .set = (int)set, .vpn = n->vpn, .shift = n->shift,
+		              .pcid = n->pcid };
+		notify(t, &op);
+	}
+	return &row[chosen];
+}
+
+/* Applies pred to every valid entry; the invalidations below are all this. */
+#define FOR_EACH_VALID(t, e)                                                   \
+	for (tlb_entry *e = (t)->entries,                                          \
+	               *e##_end = (t)->entries + (size_t)(t)->sets * (t)->ways;    \
+	     e < e##_end; e++)                                                     \
+		if (e->valid)
+
+void tlb_flush_pcid(tlb *t, uint16_t pcid)
+{
+	FOR_EACH_VALID(t, e)
+		if (e->pcid == pcid && !e->global)
+			e->valid = 0;
+	tlb_op op = { .kind = TLB_OP_FLUSH_PCID, .pcid = pcid };
+	notify(t, &op);
+}
+
+/* One page: for each page size the array holds, the one set it can be in. */
+static void invalidate_page(tlb *t, uint64_t va, uint16_t pcid, bool globals_too)
+{
+	if (!t->sets)
+		return;
+	for (unsigned shift = 12; shift < 64; shift++) {
+		if (!(t->shifts >> shift & 1u))
+			continue;
+		uint64_t vpn = va >> shift;
+		tlb_entry *e = &t->entries[(size_t)tlb_set_of(t, vpn) * t->ways];
+		for (unsigned w = 0; w < t->ways; w++, e++) {
+			if (!e->valid || e->vpn != vpn || e->shift != shift)
+				continue;
+			if (e->global ? globals_too : e->pcid == pcid)
+				e->valid = 0;
+		}
+	}
+}
+
+void tlb_invlpg(tlb *t, uint64_t va, uint16_t pcid)
+{
+	invalidate_page(t, va, pcid, true);  /* SDM 4.10.4.1: globals for the page too */
+	tlb_op op = { .kind = TLB_OP_INVLPG, .va = va, .pcid = pcid };
+	notify(t, &op);
+}
+
+void tlb_invpcid_addr(tlb *t, uint64_t va, uint16_t pcid)
+{
+	invalidate_page(t, va, pcid, false); /* SDM INVPCID type 0: not globals */
+	tlb_op op = { .kind = TLB_OP_INVPCID_ADDR, .va = va, .pcid = pcid };
+	notify(t, &op);
+}
+
+void tlb_flush_all(tlb *t)
+{
+	FOR_EACH_VALID(t, e)
+		e->valid = 0;
+	tlb_op op = { .kind = TLB_OP_FLUSH_ALL };
+	notify(t, &op);
+}
+
+void tlb_flush_nonglobal(tlb *t)
+{
+	FOR_EACH_VALID(t, e)
+		if (!e->global)
+			e->valid = 0;
+	tlb_op op = { .kind = TLB_OP_FLUSH_NONGLOBAL };
+	notify(t, &op);
+}
+
+unsigned tlb_count_valid(const tlb *t)
+{
+	unsigned n = 0;
+	for (size_t i = 0; i < (size_t)t->sets * t->ways; i++)
+		n += t->entries[i].valid;
+	return n;
+}

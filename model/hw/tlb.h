@@ -1,0 +1,135 @@
+/* hw/tlb.h - one set-associative translation array, tagged by PCID and G.
+ *
+ * The same array serves every TLB (L1 DTLB per page size, L1 ITLB, the
+ * STLB that mixes 4 KiB and 2 MiB entries) and every paging-structure
+ * cache (where "vpn" is the VA prefix a PSC entry is keyed by and G is
+ * never set).  It knows nothing of walks, tasks or timing.
+ *
+ * The rules below are the specification that rtl/tlb_array.sv reproduces
+ * bit for bit (the co-simulation compares them every cycle):
+ *
+ *  Set index     set = vpn mod sets, vpn = VA >> page_shift (contract 3).
+ *  Lookup        an entry hits if valid, same page shift, same vpn, and
+ *                (entry.pcid == pcid or (entry.global and pge)).  SDM 4.10.2.4.
+ *                At most one entry hits (invariant kept by fill).  A hit
+ *                touches the replacement state of its way.
+ *  Fill          every valid entry of the set with the same shift and vpn
+ *                whose pcid equals the new one, or that is global, or when
+ *                the new entry is global, "conflicts".  The fill writes the
+ *                lowest-index conflicting way and invalidates the other
+ *                conflicting ways; with no conflict it writes the
+ *                lowest-index invalid way; with none invalid, the policy's
+ *                victim.  The written way is touched.
+ *  Invalidate    never touches the replacement state.
+ *  LRU           per set an age per way, a permutation of 0..ways-1 (0 is
+ *                most recent); reset age[w] = w.  touch(w): every way younger
+ *                than w ages by one, w becomes 0.  Victim: the way of age
+ *                ways-1.
+ *  Tree-PLRU     per set a binary tree over P = next power of two >= ways
+ *                leaves, nodes heap-numbered 1..P-1, one bit each, reset 0.
+ *                touch(w): on the path from the root to leaf w every node
+ *                points away from w (bit = 1 if w is in its left half).
+ *                Victim: follow the bits from the root (0 = left), but never
+ *                into a subtree whose leaves are all >= ways.
+ */
+#ifndef MMUSIM_HW_TLB_H
+#define MMUSIM_HW_TLB_H
+
+#include <stdint.h>
+#include <stdbool.h>
+
+enum tlb_policy { TLB_LRU = 0, TLB_PLRU = 1 };
+
+/* Combined permissions of a translation (SDM 4.6: AND of R/W and U/S over
+ * all levels, OR of XD). */
+enum { PERM_W = 1, PERM_U = 2, PERM_XD = 4 };
+
+typedef struct tlb_entry {
+	uint64_t vpn;         /* VA >> shift */
+	uint64_t pfn;         /* PA >> 12 of the page (or of the next table, PSC) */
+	uint64_t check_epoch; /* last epoch the checker verified this entry at */
+	uint16_t pcid;
+	uint8_t valid;
+	uint8_t global;
+	uint8_t perm;         /* PERM_* */
+	uint8_t dirty;        /* D of the leaf when filled (TLBs only) */
+	uint8_t shift;        /* page shift: 12, 21, 30 (PSC: 21, 30, 39, 48) */
+	uint8_t pad;
+} tlb_entry;
+
+/* Operations as seen by a shadow (the co-simulation's RTL). */
+enum tlb_op_kind {
+	TLB_OP_LOOKUP,
+	TLB_OP_FILL,
+	TLB_OP_FLUSH_PCID,        /* non-global entries of one PCID (MOV CR3, INVPCID 1) */
+	TLB_OP_INVLPG,            /* one page: that PCID + globals (INVLPG) */
+	TLB_OP_INVPCID_ADDR,      /* one page, that PCID, non-global (INVPCID 0) */
+	TLB_OP_FLUSH_ALL,         /* everything, globals too (CR4, INVPCID 2) */
+	TLB_OP_FLUSH_NONGLOBAL,   /* everything but globals (INVPCID 3) */
+};
+
+struct tlb;
+typedef struct tlb_op {
+	enum tlb_op_kind kind;
+	uint64_t va;              /* INVLPG / INVPCID_ADDR: the address */
+	uint64_t vpn;             /* LOOKUP */
+	uint8_t shift;            /* LOOKUP */
+	uint16_t pcid;
+	bool pge;
+	bool write;               /* LOOKUP: a write (needs_walk if !dirty) */
+	const tlb_entry *fill;    /* FILL: the new entry */
+	int way;                  /* result: hit or written way (-1: miss) */
+	int set;
+} tlb_op;
+
+typedef void (*tlb_op_hook)(void *ctx, const struct tlb *t, const tlb_op *op);
+
+typedef struct tlb {
+	const char *name;
+	unsigned sets, ways;
+	uint64_t set_mask;        /* sets - 1 when sets is a power of two, else 0 */
+	unsigned tree_leaves;     /* PLRU: next power of two >= ways */
+	enum tlb_policy policy;
+	uint32_t shifts;          /* bit s set: holds entries of page shift s */
+	tlb_entry *entries;       /* sets * ways */
+	uint8_t *repl;            /* LRU: ages, sets*ways; PLRU: bits, sets*tree_leaves */
+	tlb_op_hook hook;         /* optional shadow, called after each op */
+	void *hook_ctx;
+} tlb;
+
+/* entries == 0 makes an absent array (every lookup misses, fills drop).
+ * Returns 0, or -1 when the geometry is impossible (ways 0 or not dividing
+ * entries); the caller names the key. */
+int tlb_init(tlb *t, const char *name, unsigned entries, unsigned ways,
+             enum tlb_policy policy, uint32_t shifts);
+void tlb_free(tlb *t);
+static inline bool tlb_present(const tlb *t) { return t->sets != 0; }
+static inline bool tlb_holds(const tlb *t, unsigned shift)
+{
+	return t->sets != 0 && (t->shifts >> shift & 1u);
+}
+
+static inline unsigned tlb_set_of(const tlb *t, uint64_t vpn)
+{
+	return t->set_mask ? (unsigned)(vpn & t->set_mask) : (unsigned)(vpn % t->sets);
+}
+
+/* Returns the hit entry (touching its way) or NULL. */
+tlb_entry *tlb_lookup(tlb *t, uint64_t vpn, unsigned shift, uint16_t pcid,
+                      bool pge, bool write);
+/* Inserts e (e->valid is forced to 1); returns the written entry or NULL
+ * for an absent array. */
+tlb_entry *tlb_fill(tlb *t, const tlb_entry *e);
+
+void tlb_flush_pcid(tlb *t, uint16_t pcid);
+void tlb_invlpg(tlb *t, uint64_t va, uint16_t pcid);
+void tlb_invpcid_addr(tlb *t, uint64_t va, uint16_t pcid);
+void tlb_flush_all(tlb *t);
+void tlb_flush_nonglobal(tlb *t);
+
+/* Replacement state helpers, exposed for unit tests and the co-simulation. */
+void tlb_touch(tlb *t, unsigned set, unsigned way);
+unsigned tlb_victim(const tlb *t, unsigned set);
+unsigned tlb_count_valid(const tlb *t);
+
+#endif
