@@ -13,7 +13,7 @@ static unsigned next_pow2(unsigned n)
 }
 
 int tlb_init(tlb *t, const char *name, unsigned entries, unsigned ways,
-             enum tlb_policy policy, uint32_t shifts)
+             enum tlb_policy policy, uint64_t shifts)
 {
 	memset(t, 0, sizeof *t);
 	t->name = name;

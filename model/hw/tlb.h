@@ -90,7 +90,7 @@ typedef struct tlb {
 	uint64_t set_mask;        /* sets - 1 when sets is a power of two, else 0 */
 	unsigned tree_leaves;     /* PLRU: next power of two >= ways */
 	enum tlb_policy policy;
-	uint32_t shifts;          /* bit s set: holds entries of page shift s */
+	uint64_t shifts;          /* bit s set: holds entries of page shift s */
 	tlb_entry *entries;       /* sets * ways */
 	uint8_t *repl;            /* LRU: ages, sets*ways; PLRU: bits, sets*tree_leaves */
 	tlb_op_hook hook;         /* optional shadow, called after each op */
@@ -101,7 +101,7 @@ typedef struct tlb {
  * Returns 0, or -1 when the geometry is impossible (ways 0 or not dividing
  * entries); the caller names the key. */
 int tlb_init(tlb *t, const char *name, unsigned entries, unsigned ways,
-             enum tlb_policy policy, uint32_t shifts);
+             enum tlb_policy policy, uint64_t shifts);
 void tlb_free(tlb *t);
 static inline bool tlb_present(const tlb *t) { return t->sets != 0; }
 static inline bool tlb_holds(const tlb *t, unsigned shift)

@@ -1,0 +1,324 @@
+/* base/config.c - the key table, presets, parsing and checks. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct key_info {
+	const char *name;
+	enum cfg_type type;
+	const char *def, *unit, *meaning, *source;
+};
+
+static const struct key_info keys[K_COUNT] = {
+#define CFG_INFO(id, name, type, def, unit, meaning, source) \
+	[K_##id] = { name, type, def, unit, meaning, source },
+	CONFIG_KEYS(CFG_INFO)
+#undef CFG_INFO
+};
+
+/* Presets: overlays on the key defaults (which are Skylake client). */
+struct preset { const char *name; const char *const *sets; };
+static const char *const skylake_sets[] = { NULL };
+/* AMD Zen 2, approximated with this model's split L1 arrays: the 64-entry
+ * fully associative L1 DTLB becomes 64 fully associative entries per page
+ * size; L2 TLB 2048 entries 16-way (reference-semantics 1: "L2 TLB 2048";
+ * AMD Software Optimization Guide for Family 17h Model 30h). */
+static const char *const zen2_sets[] = {
+	"tlb.l1d.4k.entries=64", "tlb.l1d.4k.ways=64",
+	"tlb.l1d.2m.entries=64", "tlb.l1d.2m.ways=64",
+	"tlb.l1d.1g.entries=64", "tlb.l1d.1g.ways=64",
+	"tlb.l1i.4k.entries=64", "tlb.l1i.4k.ways=64",
+	"tlb.l1i.2m.entries=64", "tlb.l1i.2m.ways=64",
+	"tlb.stlb.entries=2048", "tlb.stlb.ways=16",
+	"cache.l1d.latency=4", "cache.l2.size=512k", "cache.l2.ways=8",
+	"cache.l2.latency=12", "cache.llc.size=16m", "cache.llc.latency=39",
+	NULL
+};
+static const struct preset presets[] = {
+	{ "skylake", skylake_sets },
+	{ "zen2", zen2_sets },
+};
+static const char *const preset_names[] = { "skylake", "zen2", NULL };
+
+const char *const *config_presets(void) { return preset_names; }
+const char *config_key_name(enum cfg_key k) { return keys[k].name; }
+bool config_hidden(enum cfg_key k) { return strncmp(keys[k].name, "test.", 5) == 0; }
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	int base = 10;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+		if (!isxdigit((unsigned char)*s))
+			return -1;
+	}
+	uint64_t v = 0;
+	for (; *s; s++) {
+		int d;
+		if (isdigit((unsigned char)*s))
+			d = *s - '0';
+		else if (base == 16 && isxdigit((unsigned char)*s))
+			d = tolower((unsigned char)*s) - 'a' + 10;
+		else
+			return -1;
+		if (v > (UINT64_MAX - (uint64_t)d) / (uint64_t)base)
+			return -1;
+		v = v * (uint64_t)base + (uint64_t)d;
+	}
+	*out = v;
+	return 0;
+}
+
+static int parse_value(enum cfg_type type, const char *s, uint64_t *out)
+{
+	switch (type) {
+	case CFG_BOOL:
+		if (!strcmp(s, "on") || !strcmp(s, "true") || !strcmp(s, "1"))
+			return *out = 1, 0;
+		if (!strcmp(s, "off") || !strcmp(s, "false") || !strcmp(s, "0"))
+			return *out = 0, 0;
+		return -1;
+	case CFG_REPL:
+		if (!strcmp(s, "lru"))
+			return *out = 0, 0;
+		if (!strcmp(s, "plru"))
+			return *out = 1, 0;
+		return -1;
+	case CFG_UINT:
+		return parse_u64(s, out);
+	case CFG_BYTES: {
+		char num[32];
+		size_t n = strlen(s);
+		if (n == 0 || n >= sizeof num)
+			return -1;
+		memcpy(num, s, n + 1);
+		unsigned shift = 0;
+		switch (tolower((unsigned char)num[n - 1])) {
+		case 'k': shift = 10; break;
+		case 'm': shift = 20; break;
+		case 'g': shift = 30; break;
+		case 't': shift = 40; break;
+		}
+		if (shift)
+			num[n - 1] = 0;
+		uint64_t v;
+		if (parse_u64(num, &v) || (shift && v > (UINT64_MAX >> shift)))
+			return -1;
+		*out = v << shift;
+		return 0;
+	}
+	}
+	return -1;
+}
+
+static const char *type_hint(enum cfg_type t)
+{
+	switch (t) {
+	case CFG_BOOL: return "on/off, true/false or 1/0";
+	case CFG_REPL: return "lru or plru";
+	case CFG_UINT: return "an unsigned number";
+	case CFG_BYTES: return "a size in bytes with an optional k, m, g or t suffix";
+	}
+	return "";
+}
+
+static int set_kv(config *c, const char *key, const char *val, char *err, size_t errlen)
+{
+	for (int k = 0; k < K_COUNT; k++) {
+		if (strcmp(keys[k].name, key))
+			continue;
+		if (parse_value(keys[k].type, val, &c->v[k])) {
+			snprintf(err, errlen, "bad value '%s' for configuration key '%s' (expected %s)",
+			         val, key, type_hint(keys[k].type));
+			return -1;
+		}
+		return 0;
+	}
+	snprintf(err, errlen, "unknown configuration key '%s' (see --list-config)", key);
+	return -1;
+}
+
+int config_set(config *c, const char *assignment, char *err, size_t errlen)
+{
+	const char *eq = strchr(assignment, '=');
+	if (!eq || eq == assignment) {
+		snprintf(err, errlen, "expected KEY=VALUE, got '%s'", assignment);
+		return -1;
+	}
+	char key[128];
+	size_t kl = (size_t)(eq - assignment);
+	if (kl >= sizeof key) {
+		snprintf(err, errlen, "unknown configuration key '%.*s...'", 40, assignment);
+		return -1;
+	}
+	memcpy(key, assignment, kl);
+	key[kl] = 0;
+	return set_kv(c, key, eq + 1, err, errlen);
+}
+
+int config_preset(config *c, const char *preset, char *err, size_t errlen)
+{
+	for (int k = 0; k < K_COUNT; k++)
+		if (parse_value(keys[k].type, keys[k].def, &c->v[k]))
+			abort(); /* a bad default is a bug in the table */
+	for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++) {
+		if (strcmp(presets[i].name, preset))
+			continue;
+		for (const char *const *s = presets[i].sets; *s; s++)
+			if (config_set(c, *s, err, errlen))
+				abort();
+		return 0;
+	}
+	snprintf(err, errlen, "unknown preset '%s' (known: skylake, zen2)", preset);
+	return -1;
+}
+
+static char *trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	char *e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = 0;
+	return s;
+}
+
+int config_load(config *c, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errlen, "%s: cannot read configuration file: %s", path, strerror(errno));
+		return -1;
+	}
+	char line[1024];
+	unsigned lineno = 0;
+	int rc = 0;
+	while (fgets(line, sizeof line, f)) {
+		lineno++;
+		char *hash = strchr(line, '#');
+		if (hash)
+			*hash = 0;
+		char *s = trim(line);
+		if (!*s)
+			continue;
+		char *eq = strchr(s, '=');
+		if (!eq) {
+			snprintf(err, errlen, "%s:%u: expected KEY=VALUE", path, lineno);
+			rc = -1;
+			break;
+		}
+		*eq = 0;
+		char msg[512];
+		if (set_kv(c, trim(s), trim(eq + 1), msg, sizeof msg)) {
+			snprintf(err, errlen, "%s:%u: %s", path, lineno, msg);
+			rc = -1;
+			break;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+static int check_geometry(const config *c, enum cfg_key ek, enum cfg_key wk,
+                          char *err, size_t errlen)
+{
+	uint64_t e = c->v[ek], w = c->v[wk];
+	if (e == 0)
+		return 0;
+	if (w == 0 || w > 255 || e % w != 0 || e > (1u << 20)) {
+		snprintf(err, errlen, "impossible geometry: %s=%" PRIu64 " with %s=%" PRIu64
+		         " (entries must be a multiple of ways; ways 1..255; at most 1048576 entries)",
+		         keys[ek].name, e, keys[wk].name, w);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_cache(const config *c, enum cfg_key sk, enum cfg_key wk, char *err, size_t errlen)
+{
+	uint64_t size = c->v[sk], ways = c->v[wk];
+	if (size == 0)
+		return 0;
+	uint64_t lines = size / 64;
+	if (size % 64 || ways == 0 || ways > 64 || lines % ways || size > (1ull << 32)) {
+		snprintf(err, errlen, "impossible geometry: %s=%" PRIu64 " with %s=%" PRIu64
+		         " (size a multiple of 64-byte lines times ways; ways 1..64; at most 4 GiB)",
+		         keys[sk].name, size, keys[wk].name, ways);
+		return -1;
+	}
+	return 0;
+}
+
+int config_validate(const config *c, char *err, size_t errlen)
+{
+	static const enum cfg_key geo[][2] = {
+		{ K_L1D4K_ENTRIES, K_L1D4K_WAYS }, { K_L1D2M_ENTRIES, K_L1D2M_WAYS },
+		{ K_L1D1G_ENTRIES, K_L1D1G_WAYS }, { K_L1I4K_ENTRIES, K_L1I4K_WAYS },
+		{ K_L1I2M_ENTRIES, K_L1I2M_WAYS }, { K_STLB_ENTRIES, K_STLB_WAYS },
+		{ K_PWC_PD_ENTRIES, K_PWC_PD_WAYS },
+	};
+	for (size_t i = 0; i < sizeof geo / sizeof geo[0]; i++)
+		if (check_geometry(c, geo[i][0], geo[i][1], err, errlen))
+			return -1;
+	static const enum cfg_key fa[] = { K_PWC_PML5_ENTRIES, K_PWC_PML4_ENTRIES, K_PWC_PDPT_ENTRIES };
+	for (size_t i = 0; i < sizeof fa / sizeof fa[0]; i++)
+		if (c->v[fa[i]] > 255) {
+			snprintf(err, errlen, "impossible geometry: %s=%" PRIu64 " (fully associative, at most 255)",
+			         keys[fa[i]].name, c->v[fa[i]]);
+			return -1;
+		}
+	if (check_cache(c, K_L1D_SIZE, K_L1D_WAYS, err, errlen) ||
+	    check_cache(c, K_L2_SIZE, K_L2_WAYS, err, errlen) ||
+	    check_cache(c, K_LLC_SIZE, K_LLC_WAYS, err, errlen))
+		return -1;
+	if (c->v[K_ASIDS] < 1 || c->v[K_ASIDS] > 2047) {
+		snprintf(err, errlen, "bad value for configuration key 'asids': %" PRIu64 " (1..2047: PCIDs are 12 bits and PTI uses bit 11)",
+		         c->v[K_ASIDS]);
+		return -1;
+	}
+	if (c->v[K_PAGING_LEVELS] != 4 && c->v[K_PAGING_LEVELS] != 5) {
+		snprintf(err, errlen, "bad value for configuration key 'paging_levels': %" PRIu64 " (4 or 5)",
+		         c->v[K_PAGING_LEVELS]);
+		return -1;
+	}
+	if (c->v[K_WALKERS] < 1 || c->v[K_WALKERS] > 64) {
+		snprintf(err, errlen, "bad value for configuration key 'walkers': %" PRIu64 " (1..64)", c->v[K_WALKERS]);
+		return -1;
+	}
+	uint64_t m = c->v[K_MEM_SIZE];
+	if (m < (256ull << 20) || m > (4ull << 40) || m % (2ull << 20)) {
+		snprintf(err, errlen, "bad value for configuration key 'mem.size': %" PRIu64
+		         " (256m..4t, a multiple of 2 MiB)", m);
+		return -1;
+	}
+	return 0;
+}
+
+void config_format(const config *c, enum cfg_key k, char *buf, size_t len)
+{
+	uint64_t v = c->v[k];
+	switch (keys[k].type) {
+	case CFG_BOOL: snprintf(buf, len, "%s", v ? "on" : "off"); break;
+	case CFG_REPL: snprintf(buf, len, "%s", v ? "plru" : "lru"); break;
+	default: snprintf(buf, len, "%" PRIu64, v); break;
+	}
+}
+
+void config_list(FILE *out)
+{
+	fprintf(out, "%-22s %-8s %-8s %s\n", "KEY", "DEFAULT", "UNIT", "MEANING [SOURCE]");
+	for (int k = 0; k < K_COUNT; k++) {
+		if (config_hidden((enum cfg_key)k))
+			continue;
+		fprintf(out, "%-22s %-8s %-8s %s [%s]\n", keys[k].name, keys[k].def,
+		        keys[k].unit[0] ? keys[k].unit : "-", keys[k].meaning, keys[k].source);
+	}
+	fprintf(out, "\npresets (--preset): skylake (default), zen2\n");
+}

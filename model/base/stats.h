@@ -1,0 +1,77 @@
+/* base/stats.h - statistics (contract section 4) and the JSON writer.
+ *
+ * Hardware and kernel layers count into per-CPU structs; machine-wide
+ * paths of the JSON are sums over CPUs plus the machine-wide counters
+ * below.  All counts are integers; rates and means are derived at output.
+ */
+#ifndef MMUSIM_BASE_STATS_H
+#define MMUSIM_BASE_STATS_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdbool.h>
+#include "config.h"
+
+typedef struct tlb_counts {
+	uint64_t lookups, hits, misses;
+} tlb_counts;
+
+/* Walk latency: exact counts below HIST_EXACT cycles, log2 buckets above. */
+#define HIST_EXACT 8192
+typedef struct latency_hist {
+	uint64_t exact[HIST_EXACT];
+	uint64_t log2[64];      /* [b]: latencies in [2^b, 2^(b+1)) at or above HIST_EXACT */
+	uint64_t count, sum, max;
+} latency_hist;
+
+/* tlb:tlb_flush reasons (Linux include/linux/mm_types.h enum tlb_flush_reason) */
+enum flush_reason {
+	FLUSH_ON_TASK_SWITCH, FLUSH_REMOTE_SHOOTDOWN, FLUSH_LOCAL_SHOOTDOWN,
+	FLUSH_LOCAL_MM_SHOOTDOWN, FLUSH_REMOTE_SEND_IPI, FLUSH_REMOTE_WRONG_CPU,
+	FLUSH_REASONS
+};
+
+typedef struct cpu_stats {
+	uint64_t cycles;          /* the CPU's clock at the end */
+	uint64_t accesses, tlb_hits, tlb_misses;
+	tlb_counts l1d, l1i, stlb;
+	uint64_t walks, walk_cycles, walk_mem_refs, pwc_hits;
+	uint64_t cr3_writes, cr3_noflush;
+	uint64_t invlpg, invpcid[4], full_flushes;
+	uint64_t switches, to_kthread, lazy_kept;
+	uint64_t kernel_entries;
+	uint64_t ipis_received;
+	uint64_t stale_hits;
+	uint64_t faults_demand, faults_cow, faults_segv, faults_gp;
+} cpu_stats;
+
+typedef struct sim_stats {
+	unsigned ncpus;
+	cpu_stats *cpu;
+	latency_hist walk_latency;
+	uint64_t shootdowns_initiated, shootdown_ipis, lazy_skipped;
+	uint64_t shootdown_pages, shootdown_cycles;
+	uint64_t flush_reason[FLUSH_REASONS];
+	uint64_t mm_created, mm_freed, mm_free_deferred;
+	uint64_t records;
+	bool complete;
+} sim_stats;
+
+int stats_init(sim_stats *s, unsigned ncpus);
+void stats_free(sim_stats *s);
+void hist_add(latency_hist *h, uint64_t v);
+/* Smallest v with at least q (0..1] of the samples <= v. */
+uint64_t hist_quantile(const latency_hist *h, double q);
+
+/* Machine-wide sums over CPUs. */
+void stats_total(const sim_stats *s, cpu_stats *total);
+
+/* JSON to path atomically (temp file in the same folder, then rename).
+ * Returns 0 or -1 with a message. */
+int stats_write_json(const sim_stats *s, const config *cfg, const char *mode,
+                     const char *path, char *err, size_t errlen);
+void stats_print_json(const sim_stats *s, const config *cfg, const char *mode, FILE *out);
+/* Human summary. */
+void stats_print_summary(const sim_stats *s, FILE *out);
+
+#endif

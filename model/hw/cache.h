@@ -1,0 +1,36 @@
+/* hw/cache.h - set-associative data caches, timing only.
+ *
+ * Lines hold no data (physical memory does); a lookup says at which level
+ * a physical address was found and fills the levels above (no inclusion,
+ * write-allocate, LRU).  L1D and L2 are per CPU, the LLC is shared.  The
+ * walker's PTE reads and the trace's data accesses both come through here,
+ * so a walk's latency depends on where its entries are.
+ */
+#ifndef MMUSIM_HW_CACHE_H
+#define MMUSIM_HW_CACHE_H
+
+#include <stdint.h>
+
+typedef struct cache_level {
+	unsigned sets, ways;
+	uint64_t set_mask;        /* sets - 1 when a power of two */
+	uint64_t *tag;            /* line address + 1 (0 = invalid) */
+	uint64_t *stamp;          /* LRU: last use */
+	uint64_t clock;
+	unsigned latency;
+} cache_level;
+
+enum mem_source { SRC_PSC = 0, SRC_L1D = 1, SRC_L2 = 2, SRC_LLC = 3, SRC_DRAM = 4 };
+
+int cache_init(cache_level *c, uint64_t size, unsigned ways, unsigned latency);
+void cache_free(cache_level *c);
+
+typedef struct cache_path {
+	cache_level *l1, *l2, *llc;  /* any may be absent (sets == 0) */
+	unsigned dram_latency;
+} cache_path;
+
+/* Latency of an access to pa; *src receives the level it hit. */
+unsigned cache_access(cache_path *p, uint64_t pa, enum mem_source *src);
+
+#endif

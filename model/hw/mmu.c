@@ -1,0 +1,384 @@
+/* hw/mmu.c - control registers, invalidation and the TLB side of
+ * translation.  The walk itself is in walker.c. */
+#include "hw/mmu.h"
+#include "hw/walker.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int init_tlb(tlb *t, const char *name, const config *cfg, enum cfg_key ek,
+                    enum cfg_key wk, uint64_t shifts, char *err, size_t errlen)
+{
+	unsigned entries = (unsigned)cfg->v[ek];
+	unsigned ways = wk == K_COUNT ? entries : (unsigned)cfg->v[wk];
+	if (tlb_init(t, name, entries, ways, (enum tlb_policy)cfg->v[K_REPLACEMENT], shifts)) {
+		snprintf(err, errlen, "impossible geometry for %s", config_key_name(ek));
+		return -1;
+	}
+	return 0;
+}
+
+int mmu_init(mmu *m, unsigned id, const config *cfg, machine_shared *sh,
+             cpu_stats *st, latency_hist *hist, char *err, size_t errlen)
+{
+	memset(m, 0, sizeof *m);
+	m->id = id;
+	m->sh = sh;
+	m->st = st;
+	m->walk_hist = hist;
+	m->levels = (unsigned)cfg->v[K_PAGING_LEVELS];
+	m->pwc_on = cfg->v[K_PWC] != 0;
+	m->walkers = (unsigned)cfg->v[K_WALKERS];
+	m->lat_l1tlb = (unsigned)cfg->v[K_LAT_L1TLB];
+	m->lat_stlb = (unsigned)cfg->v[K_LAT_STLB];
+	m->lat_pwc = m->pwc_on ? (unsigned)cfg->v[K_LAT_PWC] : 0;
+	m->cost_ad = (unsigned)cfg->v[K_COST_AD_WRITE];
+	m->cost_cr3 = (unsigned)cfg->v[K_COST_CR3];
+	m->cost_cr4 = (unsigned)cfg->v[K_COST_CR4];
+	m->cost_invlpg = (unsigned)cfg->v[K_COST_INVLPG];
+	m->cost_invpcid = (unsigned)cfg->v[K_COST_INVPCID];
+	const uint64_t s4k = 1ull << 12, s2m = 1ull << 21, s1g = 1ull << 30;
+	if (init_tlb(&m->l1d[0], "l1d.4k", cfg, K_L1D4K_ENTRIES, K_L1D4K_WAYS, s4k, err, errlen) ||
+	    init_tlb(&m->l1d[1], "l1d.2m", cfg, K_L1D2M_ENTRIES, K_L1D2M_WAYS, s2m, err, errlen) ||
+	    init_tlb(&m->l1d[2], "l1d.1g", cfg, K_L1D1G_ENTRIES, K_L1D1G_WAYS, s1g, err, errlen) ||
+	    init_tlb(&m->l1i[0], "l1i.4k", cfg, K_L1I4K_ENTRIES, K_L1I4K_WAYS, s4k, err, errlen) ||
+	    init_tlb(&m->l1i[1], "l1i.2m", cfg, K_L1I2M_ENTRIES, K_L1I2M_WAYS, s2m, err, errlen) ||
+	    init_tlb(&m->stlb, "stlb", cfg, K_STLB_ENTRIES, K_STLB_WAYS, s4k | s2m, err, errlen))
+		return -1;
+	if (m->pwc_on) {
+		if (init_tlb(&m->psc[PSC_PD], "psc.pd", cfg, K_PWC_PD_ENTRIES, K_PWC_PD_WAYS, 1ull << 21, err, errlen) ||
+		    init_tlb(&m->psc[PSC_PDPT], "psc.pdpt", cfg, K_PWC_PDPT_ENTRIES, K_COUNT, 1ull << 30, err, errlen) ||
+		    init_tlb(&m->psc[PSC_PML4], "psc.pml4", cfg, K_PWC_PML4_ENTRIES, K_COUNT, 1ull << 39, err, errlen))
+			return -1;
+		if (m->levels == 5 &&
+		    init_tlb(&m->psc[PSC_PML5], "psc.pml5", cfg, K_PWC_PML5_ENTRIES, K_COUNT, 1ull << 48, err, errlen))
+			return -1;
+	}
+	if (cache_init(&m->l1, cfg->v[K_L1D_SIZE], (unsigned)cfg->v[K_L1D_WAYS], (unsigned)cfg->v[K_LAT_L1D]) ||
+	    cache_init(&m->l2, cfg->v[K_L2_SIZE], (unsigned)cfg->v[K_L2_WAYS], (unsigned)cfg->v[K_LAT_L2])) {
+		snprintf(err, errlen, "impossible cache geometry");
+		return -1;
+	}
+	m->path.l1 = &m->l1;
+	m->path.l2 = &m->l2;
+	m->path.llc = &sh->llc;
+	m->path.dram_latency = (unsigned)cfg->v[K_LAT_DRAM];
+	m->cr4 = (cfg->v[K_PGE] ? CR4_PGE : 0) | (cfg->v[K_PCID] ? CR4_PCIDE : 0) |
+	         (m->levels == 5 ? CR4_LA57 : 0);
+	return 0;
+}
+
+void mmu_free(mmu *m)
+{
+	for (int i = 0; i < 3; i++)
+		tlb_free(&m->l1d[i]);
+	for (int i = 0; i < 2; i++)
+		tlb_free(&m->l1i[i]);
+	tlb_free(&m->stlb);
+	for (int i = 0; i < PSC_COUNT; i++)
+		tlb_free(&m->psc[i]);
+	cache_free(&m->l1);
+	cache_free(&m->l2);
+}
+
+/* Every translation array of this CPU, for the invalidations below. */
+#define N_TLBS 6
+static tlb *tlb_at(mmu *m, int i)
+{
+	return i < 3 ? &m->l1d[i] : i < 5 ? &m->l1i[i - 3] : &m->stlb;
+}
+
+static void psc_flush_pcid(mmu *m, uint16_t pcid)
+{
+	for (int i = 0; i < PSC_COUNT; i++)
+		if (tlb_present(&m->psc[i]))
+			tlb_flush_pcid(&m->psc[i], pcid);
+}
+
+static void psc_flush_all(mmu *m)
+{
+	for (int i = 0; i < PSC_COUNT; i++)
+		if (tlb_present(&m->psc[i]))
+			tlb_flush_all(&m->psc[i]);
+}
+
+static void flush_everything(mmu *m)
+{
+	for (int i = 0; i < N_TLBS; i++)
+		if (tlb_present(tlb_at(m, i)))
+			tlb_flush_all(tlb_at(m, i));
+	psc_flush_all(m);
+}
+
+/* MOV to CR3 (SDM 4.10.4.1).  PCIDE=0: all non-global entries (all of
+ * PCID 0) and the PSCs go.  PCIDE=1: bit 63 set keeps everything;
+ * clear flushes the new PCID's non-global entries and its PSC entries. */
+unsigned mmu_write_cr3(mmu *m, uint64_t value)
+{
+	bool noflush = (value & CR3_NOFLUSH) != 0;
+	bool pcide = (m->cr4 & CR4_PCIDE) != 0;
+	m->cr3 = value & ~CR3_NOFLUSH;   /* bit 63 is never stored */
+	m->st->cr3_writes++;
+	m->sh->check_epoch++;
+	if (pcide && noflush) {
+		m->st->cr3_noflush++;
+		return m->cost_cr3;
+	}
+	uint16_t pcid = mmu_pcid(m);
+	for (int i = 0; i < N_TLBS; i++)
+		if (tlb_present(tlb_at(m, i)))
+			tlb_flush_pcid(tlb_at(m, i), pcid);
+	psc_flush_pcid(m, pcid);
+	m->st->full_flushes++;
+	return m->cost_cr3;
+}
+
+/* MOV to CR4: changing PGE, or clearing PCIDE, flushes everything,
+ * globals included, for every PCID (SDM 4.10.4.1). */
+unsigned mmu_write_cr4(mmu *m, uint64_t value)
+{
+	uint64_t old = m->cr4;
+	m->cr4 = value;
+	if (((old ^ value) & CR4_PGE) || ((old & CR4_PCIDE) && !(value & CR4_PCIDE))) {
+		flush_everything(m);
+		m->sh->check_epoch++;
+	}
+	return m->cost_cr4;
+}
+
+/* INVLPG: the page for the current PCID plus global entries for the page
+ * in every PCID; all PSC entries of the current PCID (SDM 4.10.4.1). */
+unsigned mmu_invlpg(mmu *m, uint64_t va)
+{
+	uint16_t pcid = mmu_pcid(m);
+	for (int i = 0; i < N_TLBS; i++)
+		if (tlb_present(tlb_at(m, i)))
+			tlb_invlpg(tlb_at(m, i), va, pcid);
+	psc_flush_pcid(m, pcid);
+	m->st->invlpg++;
+	return m->cost_invlpg;
+}
+
+/* INVPCID types 0-3 (SDM Vol.2 INVPCID; PSC per reference-semantics). */
+unsigned mmu_invpcid(mmu *m, unsigned type, uint16_t pcid, uint64_t va)
+{
+	switch (type) {
+	case 0:  /* individual address: that page, that PCID, not globals */
+		for (int i = 0; i < N_TLBS; i++)
+			if (tlb_present(tlb_at(m, i)))
+				tlb_invpcid_addr(tlb_at(m, i), va, pcid);
+		psc_flush_pcid(m, pcid);
+		break;
+	case 1:  /* single context: non-global entries of that PCID */
+		for (int i = 0; i < N_TLBS; i++)
+			if (tlb_present(tlb_at(m, i)))
+				tlb_flush_pcid(tlb_at(m, i), pcid);
+		psc_flush_pcid(m, pcid);
+		m->st->full_flushes++;
+		break;
+	case 2:  /* all contexts, globals too */
+		flush_everything(m);
+		break;
+	default: /* 3: all contexts but globals */
+		for (int i = 0; i < N_TLBS; i++)
+			if (tlb_present(tlb_at(m, i)))
+				tlb_flush_nonglobal(tlb_at(m, i));
+		psc_flush_all(m);
+		break;
+	}
+	m->st->invpcid[type & 3]++;
+	return m->cost_invpcid;
+}
+
+/* A #PF invalidates the TLB entries for the faulting page (current PCID
+ * and global) and the PSC entries the address would use, current PCID
+ * (SDM 4.10.4.1, "page faults"). */
+static void fault_invalidate(mmu *m, uint64_t va)
+{
+	uint16_t pcid = mmu_pcid(m);
+	for (int i = 0; i < N_TLBS; i++)
+		if (tlb_present(tlb_at(m, i)))
+			tlb_invlpg(tlb_at(m, i), va, pcid);
+	for (int i = 0; i < PSC_COUNT; i++)
+		if (tlb_present(&m->psc[i]))
+			tlb_invpcid_addr(&m->psc[i], va, pcid);
+}
+
+static bool perm_denied(uint8_t perm, enum access_kind kind, bool user)
+{
+	if (user && !(perm & PERM_U))
+		return true;
+	/* CR0.WP = 1 (Linux): supervisor writes obey R/W too (SDM 4.6.1) */
+	if (kind == ACC_WRITE && !(perm & PERM_W))
+		return true;
+	if (kind == ACC_EXEC && (perm & PERM_XD))
+		return true;
+	return false;
+}
+
+static uint32_t pf_code(enum access_kind kind, bool user, bool present)
+{
+	return (present ? PF_P : 0) | (kind == ACC_WRITE ? PF_W : 0) | (user ? PF_U : 0) |
+	       (kind == ACC_EXEC ? PF_I : 0);
+}
+
+/* The checker: is a hit entry still what the page tables say?  Verified
+ * entries carry the epoch they were checked at, so a stable phase costs
+ * one compare per hit. */
+static void check_hit(mmu *m, tlb_entry *e, uint64_t va)
+{
+	uint64_t epoch = m->sh->check_epoch + 1;
+	if (e->check_epoch == epoch)
+		return;
+	uint64_t pfn;
+	unsigned shift;
+	uint8_t perm;
+	bool ok = mmu_probe(m, va, &pfn, &shift, &perm);
+	uint64_t want = (pfn << 12) + (va & ((1ull << shift) - 1) & ~0xfffull);
+	uint64_t have = (e->pfn << 12) + (va & ((1ull << e->shift) - 1) & ~0xfffull);
+	bool stale = !ok || want != have || (e->perm & PERM_W && !(perm & PERM_W)) ||
+	             (e->perm & PERM_U && !(perm & PERM_U)) || (!(e->perm & PERM_XD) && (perm & PERM_XD));
+	if (stale)
+		m->st->stale_hits++;
+	else
+		e->check_epoch = epoch;
+}
+
+/* Runs a walk on the earliest free walker, no earlier than `ready`. */
+static bool timed_walk(mmu *m, uint64_t va, enum access_kind kind, bool user,
+                       uint64_t ready, xlate_result *r, walk_out *w)
+{
+	unsigned best = 0;
+	for (unsigned i = 1; i < m->walkers; i++)
+		if (m->walker_free[i] < m->walker_free[best])
+			best = i;
+	uint64_t start = ready > m->walker_free[best] ? ready : m->walker_free[best];
+	bool ok = walk(m, va, kind, user, start, w, r);
+	m->walker_free[best] = w->end;
+	r->walked = true;
+	r->walk_start = start;
+	r->walk_end = w->end;
+	m->st->walks++;
+	m->st->walk_cycles += w->end - start;
+	hist_add(m->walk_hist, w->end - start);
+	return ok;
+}
+
+static tlb_entry *lookup_l1(mmu *m, tlb *arr, int n, uint64_t va, uint16_t pcid,
+                            bool pge, bool write)
+{
+	for (int i = 0; i < n; i++) {
+		tlb *t = &arr[i];
+		if (!t->sets)
+			continue;
+		unsigned shift = i == 0 ? 12 : i == 1 ? 21 : 30;
+		tlb_entry *e = tlb_lookup(t, va >> shift, shift, pcid, pge, write);
+		if (e)
+			return e;
+	}
+	(void)m;
+	return NULL;
+}
+
+static tlb *l1_for(mmu *m, bool exec, unsigned shift)
+{
+	int i = shift == 12 ? 0 : shift == 21 ? 1 : 2;
+	if (exec)
+		return i < 2 ? &m->l1i[i] : NULL;
+	return &m->l1d[i];
+}
+
+void mmu_translate(mmu *m, uint64_t va, enum access_kind kind, bool user,
+                   uint64_t start, xlate_result *r)
+{
+	r->fault = XF_NONE;
+	r->walked = r->d_assist = false;
+	r->nsteps = 0;
+	r->start = start;
+	r->pf_error = 0;
+	if (!va_canonical(va, m->levels)) {
+		r->fault = XF_GP;       /* SDM 3.3.7.1: #GP, not a page fault */
+		r->level = XL_WALK;
+		r->end = start;
+		return;
+	}
+	uint16_t pcid = mmu_pcid(m);
+	bool pge = (m->cr4 & CR4_PGE) != 0;
+	bool exec = kind == ACC_EXEC, write = kind == ACC_WRITE;
+	tlb_counts *l1c = exec ? &m->st->l1i : &m->st->l1d;
+	uint64_t t = start + m->lat_l1tlb;
+	l1c->lookups++;
+	tlb_entry *e = lookup_l1(m, exec ? m->l1i : m->l1d, exec ? 2 : 3, va, pcid, pge, write);
+	tlb_entry *copy = NULL;
+	if (e) {
+		l1c->hits++;
+		r->level = XL_L1;
+	} else {
+		l1c->misses++;
+		if (m->stlb.sets) {
+			m->st->stlb.lookups++;
+			t += m->lat_stlb;
+			e = tlb_lookup(&m->stlb, va >> 12, 12, pcid, pge, write);
+			if (!e)
+				e = tlb_lookup(&m->stlb, va >> 21, 21, pcid, pge, write);
+			if (e) {
+				m->st->stlb.hits++;
+				r->level = XL_STLB;
+				tlb *l1 = l1_for(m, exec, e->shift);
+				if (l1)  /* an STLB hit fills the L1 (contract 1) */
+					copy = tlb_fill(l1, e);
+			} else {
+				m->st->stlb.misses++;
+			}
+		}
+	}
+	walk_out w;
+	if (e) {
+		if (perm_denied(e->perm, kind, user)) {
+			fault_invalidate(m, va);
+			r->fault = XF_PF;
+			r->pf_error = pf_code(kind, user, true);
+			r->end = t;
+			return;
+		}
+		if (write && !e->dirty) {
+			/* D-assist: the hit stands, the hardware walks to set D. */
+			r->d_assist = true;
+			if (!timed_walk(m, va, kind, user, t, r, &w)) {
+				fault_invalidate(m, va);
+				r->fault = XF_PF;
+				r->pf_error = w.pf_error;
+				r->end = w.end;
+				return;
+			}
+			t = w.end;
+			e->dirty = 1;   /* walks never touch the TLB arrays: e still stands */
+			if (copy)
+				copy->dirty = 1;
+		}
+		check_hit(m, e, va);
+		r->page_shift = e->shift;
+		r->pa = (e->pfn << 12) + (va & ((1ull << e->shift) - 1));
+		r->end = t;
+		return;
+	}
+	r->level = XL_WALK;
+	if (!timed_walk(m, va, kind, user, t, r, &w)) {
+		fault_invalidate(m, va);
+		r->fault = XF_PF;
+		r->pf_error = w.pf_error;
+		r->end = w.end;
+		return;
+	}
+	tlb_entry n = { .vpn = va >> w.shift, .pfn = w.pfn, .pcid = pcid,
+	                .global = w.global, .perm = w.perm, .dirty = w.dirty,
+	                .shift = (uint8_t)w.shift };
+	if (tlb_holds(&m->stlb, w.shift))
+		tlb_fill(&m->stlb, &n);
+	tlb *l1 = l1_for(m, exec, w.shift);
+	if (l1 && l1->sets)
+		tlb_fill(l1, &n);
+	r->page_shift = w.shift;
+	r->pa = (w.pfn << 12) + (va & ((1ull << w.shift) - 1));
+	r->end = w.end;
+}

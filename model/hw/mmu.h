@@ -1,0 +1,119 @@
+/* hw/mmu.h - the MMU of one CPU: control registers, TLB hierarchy,
+ * paging-structure caches, page walker, data-cache path.
+ *
+ * Knows nothing of tasks.  The kernel layer drives it only through the
+ * architectural operations below (write_cr3, write_cr4, invlpg, invpcid)
+ * and asks it to translate the trace's accesses.  Each operation returns
+ * the cycles it costs and counts itself into the CPU's statistics.
+ *
+ * Invalidation follows reference-semantics.md section 1 exactly (the model
+ * never invalidates more than the table requires).
+ */
+#ifndef MMUSIM_HW_MMU_H
+#define MMUSIM_HW_MMU_H
+
+#include <stdint.h>
+#include <stdbool.h>
+
+#include "base/config.h"
+#include "base/phys.h"
+#include "base/stats.h"
+#include "hw/cache.h"
+#include "hw/paging.h"
+#include "hw/tlb.h"
+
+enum access_kind { ACC_READ = 0, ACC_WRITE = 1, ACC_EXEC = 2 };
+
+enum xlate_fault { XF_NONE = 0, XF_PF = 1, XF_GP = 2 };
+enum xlate_level { XL_L1 = 0, XL_STLB = 1, XL_WALK = 2 };
+
+#define WALK_MAX_STEPS 8
+typedef struct walk_step {
+	uint64_t cycle;          /* when the step completed */
+	uint64_t pte_pa;         /* physical address of the entry (0 for a PSC step) */
+	uint8_t level;           /* 1..5 */
+	uint8_t src;             /* enum mem_source */
+	uint8_t write;           /* an A/D update */
+} walk_step;
+
+typedef struct xlate_result {
+	enum xlate_fault fault;
+	uint32_t pf_error;       /* #PF error code */
+	uint64_t pa;
+	uint64_t start, end;     /* cycles: translation window */
+	enum xlate_level level;  /* where it was found */
+	bool walked;             /* a walk ran (miss or D-assist) */
+	bool d_assist;
+	uint64_t walk_start, walk_end;
+	unsigned nsteps;
+	walk_step steps[WALK_MAX_STEPS];
+	unsigned page_shift;
+} xlate_result;
+
+/* Shared between the CPUs of one machine. */
+typedef struct machine_shared {
+	phys_mem *pm;
+	cache_level llc;
+	/* bumped on every page-table write by the kernel and every CR3 write:
+	 * a TLB entry verified at the current epoch needs no new check */
+	uint64_t check_epoch;
+} machine_shared;
+
+/* Psc array index by level: psc[level - 2] for levels 2..5. */
+enum { PSC_PD = 0, PSC_PDPT = 1, PSC_PML4 = 2, PSC_PML5 = 3, PSC_COUNT = 4 };
+
+typedef struct mmu {
+	unsigned id;
+	machine_shared *sh;
+	cpu_stats *st;
+	latency_hist *walk_hist;
+	uint64_t cr3, cr4;
+	unsigned levels;
+	bool pwc_on;
+	tlb l1d[3];              /* 4K, 2M, 1G */
+	tlb l1i[2];              /* 4K, 2M */
+	tlb stlb;                /* 4K + 2M */
+	tlb psc[PSC_COUNT];
+	cache_level l1, l2;
+	cache_path path;
+	uint64_t walker_free[64];
+	unsigned walkers;
+	/* timing, from the configuration */
+	unsigned lat_l1tlb, lat_stlb, lat_pwc, cost_ad, cost_cr3, cost_cr4;
+	unsigned cost_invlpg, cost_invpcid;
+} mmu;
+
+/* Builds the MMU of CPU id from the configuration.  0 or -1 with message. */
+int mmu_init(mmu *m, unsigned id, const config *cfg, machine_shared *sh,
+             cpu_stats *st, latency_hist *hist, char *err, size_t errlen);
+void mmu_free(mmu *m);
+
+static inline uint16_t mmu_pcid(const mmu *m)
+{
+	return (m->cr4 & CR4_PCIDE) ? (uint16_t)(m->cr3 & CR3_PCID_MASK) : 0;
+}
+
+/* Architectural operations; each returns its cost in cycles. */
+unsigned mmu_write_cr3(mmu *m, uint64_t value);       /* bit 63 = NOFLUSH */
+unsigned mmu_write_cr4(mmu *m, uint64_t value);
+unsigned mmu_invlpg(mmu *m, uint64_t va);
+unsigned mmu_invpcid(mmu *m, unsigned type, uint16_t pcid, uint64_t va);
+
+/* Translates va for an access starting at cycle `start`.  On a #PF the
+ * entries the address would use are invalidated (SDM 4.10.4.3). */
+void mmu_translate(mmu *m, uint64_t va, enum access_kind kind, bool user,
+                   uint64_t start, xlate_result *r);
+
+/* Untimed, side-effect-free walk of the current CR3 (the checker and the
+ * tests).  Returns true and the leaf's pfn/shift/perm when present. */
+bool mmu_probe(const mmu *m, uint64_t va, uint64_t *pfn, unsigned *shift,
+               uint8_t *perm);
+
+/* Data access to a physical address through this CPU's caches. */
+static inline unsigned mmu_data_access(mmu *m, uint64_t pa)
+{
+	enum mem_source src;
+	return cache_access(&m->path, pa, &src);
+}
+
+#endif

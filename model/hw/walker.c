@@ -1,0 +1,144 @@
+/* hw/walker.c - x86-64 page walk, 4 or 5 levels (SDM Vol.3A 4.5).
+ *
+ * One loop from the top level (or the deepest paging-structure-cache hit,
+ * SDM 4.10.3.2) down to the leaf.  Each entry is read from simulated
+ * physical memory through this CPU's data caches and timed by where its
+ * line was found.  Rights combine as the SDM says (4.6): R/W and U/S are
+ * ANDed over the levels, XD is ORed.  A is set in every entry used and D in
+ * the leaf on a write (4.8), each a timed locked write.
+ */
+#include "hw/walker.h"
+
+static void add_step(xlate_result *r, uint64_t cycle, uint64_t pa, unsigned level,
+                     enum mem_source src, bool write)
+{
+	if (r->nsteps < WALK_MAX_STEPS)
+		r->steps[r->nsteps++] = (walk_step){ cycle, pa, (uint8_t)level, (uint8_t)src, write };
+}
+
+static uint8_t entry_perm(uint64_t e)
+{
+	return (uint8_t)(((e & PTE_RW) ? PERM_W : 0) | ((e & PTE_US) ? PERM_U : 0) |
+	                 ((e & PTE_XD) ? PERM_XD : 0));
+}
+
+static uint8_t combine(uint8_t acc, uint8_t lvl)
+{
+	return (uint8_t)((acc & lvl & (PERM_W | PERM_U)) | ((acc | lvl) & PERM_XD));
+}
+
+/* The deepest PSC entry for va: returns the level of the table to read
+ * next and its address, or the top level and CR3's table. */
+static unsigned psc_start(mmu *m, uint64_t va, uint16_t pcid, uint64_t *table, uint8_t *perm)
+{
+	*table = m->cr3 & PTE_ADDR;
+	*perm = PERM_W | PERM_U;
+	if (!m->pwc_on)
+		return m->levels;
+	for (unsigned level = 2; level <= m->levels; level++) {
+		/* psc[level-2] caches entries of that level, keyed by the VA bits
+		 * that select them: PDE by 47:21, PDPTE by 47:30, PML4E by 47:39 */
+		tlb *c = &m->psc[level - 2];
+		if (!c->sets)
+			continue;
+		unsigned key_shift = level_shift(level);
+		tlb_entry *e = tlb_lookup(c, va >> key_shift, key_shift, pcid, false, false);
+		if (e) {
+			m->st->pwc_hits++;
+			*table = e->pfn << 12;
+			*perm = e->perm;
+			return level - 1;
+		}
+	}
+	return m->levels;
+}
+
+bool walk(mmu *m, uint64_t va, enum access_kind kind, bool user, uint64_t start,
+          walk_out *w, xlate_result *r)
+{
+	phys_mem *pm = m->sh->pm;
+	uint16_t pcid = mmu_pcid(m);
+	uint64_t t = start + m->lat_pwc;
+	uint64_t table;
+	uint8_t perm;
+	unsigned level = psc_start(m, va, pcid, &table, &perm);
+	if (level < m->levels)
+		add_step(r, t, 0, level + 1, SRC_PSC, false);
+	for (;; level--) {
+		uint64_t pte_pa = table + 8ull * pt_index(va, level);
+		enum mem_source src;
+		t += cache_access(&m->path, pte_pa, &src);
+		m->st->walk_mem_refs++;
+		add_step(r, t, pte_pa, level, src, false);
+		uint64_t e = phys_read64(pm, pte_pa);
+		if (!(e & PTE_P)) {
+			w->pf_error = (kind == ACC_WRITE ? PF_W : 0) | (user ? PF_U : 0) |
+			              (kind == ACC_EXEC ? PF_I : 0);
+			w->end = t;
+			return false;
+		}
+		perm = combine(perm, entry_perm(e));
+		bool leaf = level == 1 || ((level == 2 || level == 3) && (e & PTE_PS));
+		if (!leaf) {
+			if (!(e & PTE_A)) {
+				phys_write64(pm, pte_pa, e |= PTE_A);
+				t += m->cost_ad;
+				add_step(r, t, pte_pa, level, src, true);
+			}
+			tlb *c = &m->psc[level - 2];
+			if (m->pwc_on && c->sets) {
+				unsigned key_shift = level_shift(level);
+				tlb_entry n = { .vpn = va >> key_shift, .pfn = (e & PTE_ADDR) >> 12,
+				                .pcid = pcid, .perm = perm, .shift = (uint8_t)key_shift };
+				tlb_fill(c, &n);
+			}
+			table = e & PTE_ADDR;
+			continue;
+		}
+		bool denied = (user && !(perm & PERM_U)) || (kind == ACC_WRITE && !(perm & PERM_W)) ||
+		              (kind == ACC_EXEC && (perm & PERM_XD));
+		if (denied) {
+			w->pf_error = PF_P | (kind == ACC_WRITE ? PF_W : 0) | (user ? PF_U : 0) |
+			              (kind == ACC_EXEC ? PF_I : 0);
+			w->end = t;
+			return false;
+		}
+		uint64_t set = PTE_A | (kind == ACC_WRITE ? PTE_D : 0);
+		if ((e & set) != set) {
+			phys_write64(pm, pte_pa, e |= set);
+			t += m->cost_ad;
+			add_step(r, t, pte_pa, level, src, true);
+		}
+		unsigned shift = level_shift(level);
+		w->shift = shift;
+		w->pfn = (e & PTE_ADDR & ~((1ull << shift) - 1)) >> 12;
+		w->perm = perm;
+		w->global = (e & PTE_G) != 0;
+		w->dirty = (e & PTE_D) != 0;
+		w->end = t;
+		return true;
+	}
+}
+
+bool mmu_probe(const mmu *m, uint64_t va, uint64_t *pfn, unsigned *shift, uint8_t *perm)
+{
+	const phys_mem *pm = m->sh->pm;
+	uint64_t table = m->cr3 & PTE_ADDR;
+	uint8_t acc = PERM_W | PERM_U;
+	if (!va_canonical(va, m->levels))
+		return false;
+	for (unsigned level = m->levels; level >= 1; level--) {
+		uint64_t e = phys_read64(pm, table + 8ull * pt_index(va, level));
+		if (!(e & PTE_P))
+			return false;
+		acc = combine(acc, entry_perm(e));
+		if (level == 1 || ((level == 2 || level == 3) && (e & PTE_PS))) {
+			*shift = level_shift(level);
+			*pfn = (e & PTE_ADDR & ~((1ull << *shift) - 1)) >> 12;
+			*perm = acc;
+			return true;
+		}
+		table = e & PTE_ADDR;
+	}
+	return false;
+}
