@@ -1,0 +1,265 @@
+"""Shared helpers for the mmusim trace scripts (Python 3 standard library only).
+
+mmtrace v1 is defined in the contract (docs: design/contract.md, section 1).
+This package holds what more than one script needs: reading and writing files
+where '-' means stdin/stdout, the COMM rule, error reporting in the
+`FILE:LINE: error: MESSAGE` form, and TraceWriter, which writes records and
+refuses any record that would break a trace rule (so a bug in a generator or
+importer shows up as an exception, not as a bad trace).
+"""
+
+import io
+import re
+import sys
+
+COMM_RE = re.compile(r"[A-Za-z0-9_./:-]{1,15}\Z")
+_COMM_BAD_CHAR = re.compile(r"[^A-Za-z0-9_./:-]")
+PID_MAX = 4194304
+PAGE = 4096
+USER_TOP = 0x00007FFFFFFFF000
+DIRECT_MAP = 0xFFFF888000000000
+
+
+class InputError(Exception):
+    """Bad input at FILE:LINE; the scripts print it and exit non-zero."""
+
+    def __init__(self, path, line, message):
+        super().__init__(message)
+        self.path = path
+        self.line = line
+        self.message = message
+
+    def __str__(self):
+        return "%s:%d: error: %s" % (self.path, self.line, self.message)
+
+
+class RuleError(Exception):
+    """A record that would break a trace rule (a bug in the caller)."""
+
+
+def sanitize_comm(name, fallback="task"):
+    """Make NAME a valid COMM: 1-15 chars of [A-Za-z0-9_./:-].
+
+    `<...>` (ftrace's unknown comm) and empty names become FALLBACK; every
+    other character outside the set becomes '_'; the result is cut to 15
+    characters (as the kernel's TASK_COMM_LEN does).
+    """
+    name = (name or "").strip()
+    if not name or name == "<...>":
+        return fallback
+    return _COMM_BAD_CHAR.sub("_", name)[:15]
+
+
+def open_input(path):
+    """Text stream for PATH ('-' = stdin); OSError propagates."""
+    if path == "-":
+        return io.TextIOWrapper(sys.stdin.buffer, encoding="ascii", errors="replace", newline=None)
+    return open(path, "r", encoding="ascii", errors="replace", newline=None)
+
+
+def open_output(path):
+    """Buffered text stream for PATH ('-' = stdout)."""
+    if path == "-":
+        return io.TextIOWrapper(sys.stdout.buffer, encoding="ascii", newline="\n",
+                                write_through=False)
+    return open(path, "w", encoding="ascii", newline="\n", buffering=1 << 20)
+
+
+def fail(prog, message, status=1):
+    """Print `PROG: error: MESSAGE` and exit with STATUS."""
+    sys.stderr.write("%s: error: %s\n" % (prog, message))
+    sys.exit(status)
+
+
+def parse_number(text):
+    """Decimal or 0x hex integer; ValueError otherwise."""
+    text = text.strip().lower()
+    if text.startswith("0x"):
+        return int(text[2:], 16)
+    if not text.isdigit():
+        raise ValueError("not a number: %r" % text)
+    return int(text, 10)
+
+
+class TraceWriter:
+    """Writes an mmtrace v1 file and checks each record against the rules.
+
+    State kept per CPU: the running task and whether the next record must be a
+    switch (after exit or vfork). Per task: kind ('proc' or 'kthread'),
+    whether it is alive, the CPU it runs on, and whether it is blocked in
+    vfork. The checks are the contract's: declare before use, unique PIDs, a
+    task on one CPU at a time, kernel threads only do k*, tick and switch,
+    and after exit/vfork the next record on that CPU is a switch.
+    """
+
+    def __init__(self, out, cpus, flush_lines=65536):
+        if not 1 <= cpus <= 256:
+            raise RuleError("cpus %d out of 1..256" % cpus)
+        self.out = out
+        self.cpus = cpus
+        self.current = [0] * cpus
+        self.need_switch = [False] * cpus
+        self.kind = {0: "kthread"}
+        self.alive = {0: True}
+        self.running_on = {}
+        self.vfork_parent_of = {}
+        self.blocked = set()
+        self._buf = []
+        self._flush_lines = flush_lines
+        self.records = 0
+        self.emit("mmtrace 1")
+        self.emit("cpus %d" % cpus)
+
+    # -- output ---------------------------------------------------------
+    def emit(self, line):
+        self._buf.append(line)
+        self.records += 1
+        if len(self._buf) >= self._flush_lines:
+            self.flush()
+
+    def emit_many(self, lines):
+        self._buf.extend(lines)
+        self.records += len(lines)
+        if len(self._buf) >= self._flush_lines:
+            self.flush()
+
+    def flush(self):
+        if self._buf:
+            self.out.write("\n".join(self._buf))
+            self.out.write("\n")
+            self._buf = []
+
+    def comment(self, text):
+        self._buf.append("# " + text.replace("\n", " "))
+
+    # -- declarations ----------------------------------------------------
+    def _new_pid(self, pid, comm):
+        if not 1 <= pid <= PID_MAX:
+            raise RuleError("pid %d out of 1..%d" % (pid, PID_MAX))
+        if pid in self.kind:
+            raise RuleError("pid %d declared twice" % pid)
+        if not COMM_RE.match(comm):
+            raise RuleError("bad comm %r" % comm)
+
+    def proc(self, pid, comm):
+        self._new_pid(pid, comm)
+        self.kind[pid] = "proc"
+        self.alive[pid] = True
+        self.emit("proc %d %s" % (pid, comm))
+
+    def kthread(self, pid, comm):
+        self._new_pid(pid, comm)
+        self.kind[pid] = "kthread"
+        self.alive[pid] = True
+        self.emit("kthread %d %s" % (pid, comm))
+
+    def known(self, pid):
+        return pid in self.kind
+
+    def is_kthread(self, pid):
+        return self.kind.get(pid) == "kthread"
+
+    # -- CPU records -------------------------------------------------------
+    def _cpu(self, cpu):
+        if not 0 <= cpu < self.cpus:
+            raise RuleError("cpu %d out of 0..%d" % (cpu, self.cpus - 1))
+
+    def _check_not_pending(self, cpu, op):
+        if self.need_switch[cpu]:
+            raise RuleError("cpu %d: %s right after exit/vfork (needs a switch)" % (cpu, op))
+
+    def _user(self, cpu, op):
+        self._cpu(cpu)
+        self._check_not_pending(cpu, op)
+        pid = self.current[cpu]
+        if self.kind.get(pid) != "proc":
+            raise RuleError("cpu %d: %s by kernel thread %d" % (cpu, op, pid))
+        return pid
+
+    def switch(self, cpu, pid):
+        """Switch CPU to PID; a switch to the running task is dropped (no-op)."""
+        self._cpu(cpu)
+        if pid not in self.kind:
+            raise RuleError("switch to undeclared pid %d" % pid)
+        if not self.alive[pid]:
+            raise RuleError("switch to dead pid %d" % pid)
+        if pid in self.blocked:
+            raise RuleError("switch to vfork parent %d" % pid)
+        if pid != 0 and self.running_on.get(pid, cpu) != cpu:
+            raise RuleError("pid %d already runs on cpu %d" % (pid, self.running_on[pid]))
+        if pid == self.current[cpu] and not self.need_switch[cpu]:
+            return False
+        prev = self.current[cpu]
+        if self.running_on.get(prev) == cpu:
+            del self.running_on[prev]
+        self.current[cpu] = pid
+        if pid != 0:
+            self.running_on[pid] = cpu
+        self.need_switch[cpu] = False
+        self.emit("%d switch %d" % (cpu, pid))
+        return True
+
+    def user_op(self, cpu, text):
+        """An r/w/x/syscall/mmap/munmap/mprotect record (TEXT without the CPU)."""
+        self._user(cpu, text.split(None, 1)[0])
+        self.emit("%d %s" % (cpu, text))
+
+    def user_ops(self, cpu, texts):
+        """Many user-mode records at once (fast path for accesses)."""
+        self._user(cpu, "access")
+        prefix = "%d " % cpu
+        self.emit_many([prefix + t for t in texts])
+
+    def kernel_ops(self, cpu, texts):
+        """kr/kw/kx records; any task may do them."""
+        self._cpu(cpu)
+        self._check_not_pending(cpu, "k*")
+        prefix = "%d " % cpu
+        self.emit_many([prefix + t for t in texts])
+
+    def tick(self, cpu, cycles):
+        self._cpu(cpu)
+        self._check_not_pending(cpu, "tick")
+        self.emit("%d tick %d" % (cpu, cycles))
+
+    def fork(self, cpu, child, comm=None, kind="fork"):
+        """fork/vfork/clone CHILD from the running task; CHILD becomes a proc."""
+        parent = self._user(cpu, kind)
+        if child in self.kind:
+            raise RuleError("%s child %d already exists" % (kind, child))
+        if not 1 <= child <= PID_MAX:
+            raise RuleError("pid %d out of range" % child)
+        self.kind[child] = "proc"
+        self.alive[child] = True
+        self.emit("%d %s %d" % (cpu, kind, child))
+        if kind == "vfork":
+            self.blocked.add(parent)
+            self.vfork_parent_of[child] = parent
+            self.need_switch[cpu] = True
+
+    def _release_vfork(self, pid):
+        parent = self.vfork_parent_of.pop(pid, None)
+        if parent is not None:
+            self.blocked.discard(parent)
+
+    def exec(self, cpu, comm):
+        pid = self._user(cpu, "exec")
+        if not COMM_RE.match(comm):
+            raise RuleError("bad comm %r" % comm)
+        self._release_vfork(pid)
+        self.emit("%d exec %s" % (cpu, comm))
+
+    def exit(self, cpu):
+        pid = self._user(cpu, "exit")
+        self._release_vfork(pid)
+        self.alive[pid] = False
+        self.need_switch[cpu] = True
+        self.emit("%d exit" % cpu)
+
+    def finish(self):
+        """Switch any CPU that still owes a switch to idle, then flush."""
+        for cpu in range(self.cpus):
+            if self.need_switch[cpu]:
+                self.switch(cpu, 0)
+        self.flush()
+        self.out.flush()

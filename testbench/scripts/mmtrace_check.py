@@ -1,0 +1,198 @@
+"""A small, independent checker of mmtrace v1 rules, for the script tests.
+
+It does not share code with scripts/mmtrace on purpose: a bug in the writer
+must not hide itself. It checks the header, syntax of every record, declare
+before use, unique PIDs, no task on two CPUs at once, kernel threads doing
+only k*/tick/switch, the switch after exit/vfork, vfork parents not being
+scheduled, page-aligned user-half mmap addresses. check() returns a list of
+"LINE: message" strings (empty when the trace is good) and a summary dict.
+"""
+
+import re
+
+COMM = re.compile(r"[A-Za-z0-9_./:-]{1,15}\Z")
+NUM = re.compile(r"(0x[0-9a-fA-F]{1,16}|[0-9]{1,20})\Z")
+PROT = re.compile(r"[r-][w-][x-]\Z")
+FLAGS = {"shared", "huge", "giant", "populate"}
+USER_OPS = {"r", "w", "x", "syscall", "mmap", "munmap", "mprotect",
+            "fork", "vfork", "clone", "exec", "exit"}
+KERNEL_OPS = {"kr", "kw", "kx"}
+ARGC = {"switch": (1, 1), "r": (1, 2), "w": (1, 2), "x": (1, 2), "kr": (1, 2),
+        "kw": (1, 2), "kx": (1, 2), "syscall": (0, 0), "tick": (1, 1),
+        "mmap": (3, 7), "munmap": (2, 2), "mprotect": (3, 3), "fork": (1, 1),
+        "vfork": (1, 1), "clone": (1, 1), "exec": (1, 1), "exit": (0, 0)}
+
+
+def _num(text):
+    if not NUM.match(text):
+        raise ValueError("bad number %r" % text)
+    value = int(text, 0)
+    if value >= 1 << 64:
+        raise ValueError("number over 64 bits")
+    return value
+
+
+class _State:
+    def __init__(self, cpus):
+        self.cpus = cpus
+        self.current = [0] * cpus
+        self.need_switch = [False] * cpus
+        self.kind = {0: "kthread"}
+        self.alive = {0: True}
+        self.on_cpu = {}
+        self.blocked = set()
+        self.vfork_parent = {}
+        self.counts = {}
+
+
+def _declare(st, fields):
+    if len(fields) != 3:
+        raise ValueError("declaration needs PID COMM")
+    pid = _num(fields[1])
+    if not 1 <= pid <= 4194304:
+        raise ValueError("pid out of range")
+    if pid in st.kind:
+        raise ValueError("pid %d declared twice" % pid)
+    if not COMM.match(fields[2]):
+        raise ValueError("bad comm %r" % fields[2])
+    st.kind[pid] = fields[0]
+    st.alive[pid] = True
+
+
+def _switch(st, cpu, pid):
+    if pid not in st.kind:
+        raise ValueError("switch to undeclared pid %d" % pid)
+    if not st.alive[pid]:
+        raise ValueError("switch to exited pid %d" % pid)
+    if pid in st.blocked:
+        raise ValueError("switch to blocked vfork parent %d" % pid)
+    if pid != 0 and st.on_cpu.get(pid, cpu) != cpu:
+        raise ValueError("pid %d runs on cpu %d already" % (pid, st.on_cpu[pid]))
+    prev = st.current[cpu]
+    if st.on_cpu.get(prev) == cpu:
+        del st.on_cpu[prev]
+    st.current[cpu] = pid
+    if pid:
+        st.on_cpu[pid] = cpu
+    st.need_switch[cpu] = False
+
+
+def _child(st, cpu, op, args):
+    child = _num(args[0])
+    if child in st.kind or not 1 <= child <= 4194304:
+        raise ValueError("%s child %d is not a new pid" % (op, child))
+    st.kind[child] = "proc"
+    st.alive[child] = True
+    if op == "vfork":
+        st.blocked.add(st.current[cpu])
+        st.vfork_parent[child] = st.current[cpu]
+        st.need_switch[cpu] = True
+
+
+def _user_op(st, cpu, op, args):
+    pid = st.current[cpu]
+    if st.kind[pid] != "proc":
+        raise ValueError("%s by kernel thread %d" % (op, pid))
+    if op in ("r", "w", "x"):
+        _access(args)
+    elif op in ("mmap", "munmap", "mprotect"):
+        addr = _num(args[0])
+        length = _num(args[1])
+        if addr % 4096:
+            raise ValueError("%s address not page-aligned" % op)
+        if addr + length > 0x00007FFFFFFFF000 + 4096 or length == 0:
+            raise ValueError("%s range outside the user half" % op)
+        if op != "munmap":
+            if not PROT.match(args[2]):
+                raise ValueError("bad prot %r" % args[2])
+            if op == "mprotect" and len(args) != 3:
+                raise ValueError("mprotect takes no flags")
+            for flag in args[3:]:
+                if flag not in FLAGS:
+                    raise ValueError("bad mmap flag %r" % flag)
+    elif op in ("fork", "vfork", "clone"):
+        _child(st, cpu, op, args)
+    elif op == "exec":
+        if not COMM.match(args[0]):
+            raise ValueError("bad comm %r" % args[0])
+        parent = st.vfork_parent.pop(pid, None)
+        st.blocked.discard(parent)
+    elif op == "exit":
+        parent = st.vfork_parent.pop(pid, None)
+        st.blocked.discard(parent)
+        st.alive[pid] = False
+        st.need_switch[cpu] = True
+
+
+def _access(args):
+    _num(args[0])
+    if len(args) == 2 and _num(args[1]) == 0:
+        raise ValueError("size 0")
+
+
+def _cpu_record(st, fields):
+    cpu = _num(fields[0])
+    if cpu >= st.cpus:
+        raise ValueError("cpu %d out of range" % cpu)
+    op, args = fields[1], fields[2:]
+    if op not in ARGC:
+        raise ValueError("unknown op %r" % op)
+    lo, hi = ARGC[op]
+    if not lo <= len(args) <= hi:
+        raise ValueError("%s takes %d..%d arguments" % (op, lo, hi))
+    st.counts[op] = st.counts.get(op, 0) + 1
+    if st.need_switch[cpu] and op != "switch":
+        raise ValueError("%s after exit/vfork: a switch must come first" % op)
+    if op == "switch":
+        _switch(st, cpu, _num(args[0]))
+    elif op == "tick":
+        _num(args[0])
+    elif op in KERNEL_OPS:
+        _access(args)
+        addr = _num(args[0])
+        if st.kind[st.current[cpu]] == "kthread" and addr < (1 << 63):
+            raise ValueError("kernel thread touches user address")
+    else:
+        _user_op(st, cpu, op, args)
+
+
+def check(text):
+    """Check mmtrace TEXT; return (errors, summary)."""
+    errors = []
+    st = None
+    header = 0
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        fields = raw.split("#", 1)[0].split()
+        if not fields:
+            continue
+        try:
+            if header == 0:
+                if fields != ["mmtrace", "1"]:
+                    raise ValueError("first record must be 'mmtrace 1'")
+                header = 1
+            elif header == 1:
+                if len(fields) != 2 or fields[0] != "cpus" or not 1 <= _num(fields[1]) <= 256:
+                    raise ValueError("second record must be 'cpus N'")
+                st = _State(_num(fields[1]))
+                header = 2
+            elif fields[0] in ("proc", "kthread"):
+                _declare(st, fields)
+            else:
+                _cpu_record(st, fields)
+        except (ValueError, IndexError) as e:
+            errors.append("%d: %s" % (lineno, e))
+            if header < 2:
+                break
+    if header < 2:
+        errors.append("missing header")
+    summary = dict(st.counts) if st else {}
+    if st:
+        summary["cpus"] = st.cpus
+        summary["procs"] = sum(1 for k in st.kind.values() if k == "proc")
+        summary["kthreads"] = sum(1 for k in st.kind.values() if k == "kthread") - 1
+    return errors, summary
+
+
+def check_file(path):
+    with open(path, "r", encoding="ascii") as f:
+        return check(f.read())
