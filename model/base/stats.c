@@ -1,0 +1,251 @@
+/* base/stats.c - counters, the latency histogram, the JSON writer and the
+ * human summary.  JSON paths follow contract section 4. */
+#include "base/stats.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int stats_init(sim_stats *s, unsigned ncpus)
+{
+	memset(s, 0, sizeof *s);
+	s->ncpus = ncpus;
+	s->cpu = calloc(ncpus, sizeof *s->cpu);
+	return s->cpu ? 0 : -1;
+}
+
+void stats_free(sim_stats *s)
+{
+	free(s->cpu);
+	s->cpu = NULL;
+}
+
+void hist_add(latency_hist *h, uint64_t v)
+{
+	if (v < HIST_EXACT) {
+		h->exact[v]++;
+	} else {
+		unsigned b = 63 - (unsigned)__builtin_clzll(v);
+		h->log2[b]++;
+	}
+	h->count++;
+	h->sum += v;
+	if (v > h->max)
+		h->max = v;
+}
+
+uint64_t hist_quantile(const latency_hist *h, double q)
+{
+	if (h->count == 0)
+		return 0;
+	uint64_t need = (uint64_t)(q * (double)h->count);
+	if (need < 1)
+		need = 1;
+	if ((double)need < q * (double)h->count)
+		need++;
+	uint64_t seen = 0;
+	for (uint64_t v = 0; v < HIST_EXACT; v++) {
+		seen += h->exact[v];
+		if (seen >= need)
+			return v;
+	}
+	for (unsigned b = 0; b < 64; b++) {
+		seen += h->log2[b];
+		if (seen >= need) {
+			/* upper bound of the bucket, capped by the maximum seen */
+			uint64_t hi = b == 63 ? UINT64_MAX : (2ull << b) - 1;
+			return hi < h->max ? hi : h->max;
+		}
+	}
+	return h->max;
+}
+
+void stats_total(const sim_stats *s, cpu_stats *t)
+{
+	memset(t, 0, sizeof *t);
+	/* cpu_stats is all uint64_t (and tlb_counts of uint64_t): sum field-wise */
+	for (unsigned c = 0; c < s->ncpus; c++) {
+		const uint64_t *src = (const uint64_t *)&s->cpu[c];
+		uint64_t *dst = (uint64_t *)t;
+		for (size_t i = 0; i < sizeof *t / sizeof(uint64_t); i++)
+			dst[i] += src[i];
+	}
+	t->cycles = 0;
+	for (unsigned c = 0; c < s->ncpus; c++)
+		if (s->cpu[c].cycles > t->cycles)
+			t->cycles = s->cpu[c].cycles;
+}
+
+static double ratio(uint64_t a, uint64_t b)
+{
+	return b ? (double)a / (double)b : 0.0;
+}
+
+static void tlb_json(FILE *f, const char *name, const tlb_counts *c, const char *sep)
+{
+	fprintf(f, "\"%s\": {\"lookups\": %" PRIu64 ", \"hits\": %" PRIu64 ", \"misses\": %" PRIu64 "}%s",
+	        name, c->lookups, c->hits, c->misses, sep);
+}
+
+static const char *const reason_names[FLUSH_REASONS] = {
+	"task_switch", "remote_shootdown", "local_shootdown", "local_mm_shootdown",
+	"remote_send_ipi", "remote_wrong_cpu",
+};
+
+static void hist_json(FILE *f, const latency_hist *h)
+{
+	fprintf(f, "\"latency\": {\"mean\": %.6f, \"p50\": %" PRIu64 ", \"p90\": %" PRIu64
+	        ", \"p99\": %" PRIu64 ", \"max\": %" PRIu64 ", \"hist\": [",
+	        ratio(h->sum, h->count), hist_quantile(h, 0.5), hist_quantile(h, 0.9),
+	        hist_quantile(h, 0.99), h->max);
+	/* power-of-two buckets [lo, hi): [0,1), [1,2), [2,4), ... up to the max */
+	const char *sep = "";
+	for (unsigned b = 0; b < 65; b++) {
+		uint64_t lo = b == 0 ? 0 : 1ull << (b - 1);
+		uint64_t hi = b == 0 ? 1 : (b == 64 ? UINT64_MAX : 1ull << b);
+		if (h->count == 0 || lo > h->max)
+			break;
+		uint64_t n = 0;
+		for (uint64_t v = lo; v < hi && v < HIST_EXACT; v++)
+			n += h->exact[v];
+		if (hi > HIST_EXACT && b >= 1)
+			n += h->log2[b - 1];
+		fprintf(f, "%s[%" PRIu64 ", %" PRIu64 ", %" PRIu64 "]", sep, lo, hi, n);
+		sep = ", ";
+	}
+	fprintf(f, "]}");
+}
+
+static void cpu_json(FILE *f, unsigned id, const cpu_stats *c)
+{
+	fprintf(f, "{\"id\": %u, \"cycles\": %" PRIu64 ", \"accesses\": %" PRIu64
+	        ", \"tlb\": {\"hits\": %" PRIu64 ", \"misses\": %" PRIu64 ", \"hit_rate\": %.6f, ",
+	        id, c->cycles, c->accesses, c->tlb_hits, c->tlb_misses,
+	        ratio(c->tlb_hits, c->tlb_hits + c->tlb_misses));
+	tlb_json(f, "l1d", &c->l1d, ", ");
+	tlb_json(f, "l1i", &c->l1i, ", ");
+	tlb_json(f, "stlb", &c->stlb, "}, ");
+	fprintf(f, "\"walks\": {\"count\": %" PRIu64 ", \"cycles\": %" PRIu64 ", \"mem_refs\": %" PRIu64
+	        ", \"pwc_hits\": %" PRIu64 "}, ", c->walks, c->walk_cycles, c->walk_mem_refs, c->pwc_hits);
+	fprintf(f, "\"cr3\": {\"writes\": %" PRIu64 ", \"noflush\": %" PRIu64 "}, ", c->cr3_writes, c->cr3_noflush);
+	fprintf(f, "\"switches\": %" PRIu64 ", \"ipis_received\": %" PRIu64 ", \"kernel_entries\": %" PRIu64
+	        ", \"faults\": {\"demand\": %" PRIu64 ", \"cow\": %" PRIu64 ", \"segv\": %" PRIu64 "}}",
+	        c->switches, c->ipis_received, c->kernel_entries, c->faults_demand, c->faults_cow,
+	        c->faults_segv);
+}
+
+void stats_print_json(const sim_stats *s, const config *cfg, const char *mode, FILE *f)
+{
+	cpu_stats t;
+	stats_total(s, &t);
+	fprintf(f, "{\n  \"schema\": \"mmusim-stats/1\",\n  \"complete\": %s,\n  \"mode\": \"%s\",\n",
+	        s->complete ? "true" : "false", mode);
+	fprintf(f, "  \"config\": {");
+	const char *sep = "";
+	for (int k = 0; k < K_COUNT; k++) {
+		if (config_hidden((enum cfg_key)k) && !cfg->v[k])
+			continue;
+		char buf[64];
+		config_format(cfg, (enum cfg_key)k, buf, sizeof buf);
+		bool quoted = strcmp(buf, "on") == 0 || strcmp(buf, "off") == 0 ||
+		              strcmp(buf, "lru") == 0 || strcmp(buf, "plru") == 0;
+		fprintf(f, "%s\"%s\": %s%s%s", sep, config_key_name((enum cfg_key)k), quoted ? "\"" : "",
+		        buf, quoted ? "\"" : "");
+		sep = ", ";
+	}
+	fprintf(f, "},\n");
+	fprintf(f, "  \"cycles\": %" PRIu64 ",\n  \"records\": %" PRIu64 ",\n  \"accesses\": %" PRIu64 ",\n",
+	        t.cycles, s->records, t.accesses);
+	fprintf(f, "  \"tlb\": {\"hits\": %" PRIu64 ", \"misses\": %" PRIu64 ", \"hit_rate\": %.6f, ",
+	        t.tlb_hits, t.tlb_misses, ratio(t.tlb_hits, t.tlb_hits + t.tlb_misses));
+	tlb_json(f, "l1d", &t.l1d, ", ");
+	tlb_json(f, "l1i", &t.l1i, ", ");
+	tlb_json(f, "stlb", &t.stlb, "},\n");
+	fprintf(f, "  \"walks\": {\"count\": %" PRIu64 ", \"cycles\": %" PRIu64 ", ", t.walks, t.walk_cycles);
+	hist_json(f, &s->walk_latency);
+	fprintf(f, ", \"mem_refs\": %" PRIu64 ", \"pwc_hits\": %" PRIu64 "},\n", t.walk_mem_refs, t.pwc_hits);
+	fprintf(f, "  \"cr3\": {\"writes\": %" PRIu64 ", \"noflush\": %" PRIu64 "},\n", t.cr3_writes, t.cr3_noflush);
+	fprintf(f, "  \"flushes\": {\"invlpg\": %" PRIu64 ", \"invpcid\": {\"0\": %" PRIu64 ", \"1\": %" PRIu64
+	        ", \"2\": %" PRIu64 ", \"3\": %" PRIu64 "}, \"full\": %" PRIu64 "},\n",
+	        t.invlpg, t.invpcid[0], t.invpcid[1], t.invpcid[2], t.invpcid[3], t.full_flushes);
+	fprintf(f, "  \"tlb_flush\": {");
+	for (int r = 0; r < FLUSH_REASONS; r++)
+		fprintf(f, "%s\"%s\": %" PRIu64, r ? ", " : "", reason_names[r], s->flush_reason[r]);
+	fprintf(f, "},\n");
+	fprintf(f, "  \"shootdowns\": {\"initiated\": %" PRIu64 ", \"ipis\": %" PRIu64 ", \"lazy_skipped\": %" PRIu64
+	        ", \"pages\": %" PRIu64 ", \"cycles\": %" PRIu64 "},\n",
+	        s->shootdowns_initiated, s->shootdown_ipis, s->lazy_skipped, s->shootdown_pages,
+	        s->shootdown_cycles);
+	fprintf(f, "  \"faults\": {\"demand\": %" PRIu64 ", \"cow\": %" PRIu64 ", \"segv\": %" PRIu64
+	        ", \"gp\": %" PRIu64 "},\n", t.faults_demand, t.faults_cow, t.faults_segv, t.faults_gp);
+	fprintf(f, "  \"switches\": {\"total\": %" PRIu64 ", \"to_kthread\": %" PRIu64 ", \"lazy_kept\": %" PRIu64 "},\n",
+	        t.switches, t.to_kthread, t.lazy_kept);
+	fprintf(f, "  \"kernel_entries\": %" PRIu64 ",\n", t.kernel_entries);
+	fprintf(f, "  \"mm\": {\"created\": %" PRIu64 ", \"freed\": %" PRIu64 ", \"free_deferred\": %" PRIu64 "},\n",
+	        s->mm_created, s->mm_freed, s->mm_free_deferred);
+	fprintf(f, "  \"check\": {\"stale_hits\": %" PRIu64 "},\n", t.stale_hits);
+	fprintf(f, "  \"cpus\": [\n");
+	for (unsigned c = 0; c < s->ncpus; c++) {
+		fprintf(f, "    ");
+		cpu_json(f, c, &s->cpu[c]);
+		fprintf(f, "%s\n", c + 1 < s->ncpus ? "," : "");
+	}
+	fprintf(f, "  ]\n}\n");
+}
+
+int stats_write_json(const sim_stats *s, const config *cfg, const char *mode,
+                     const char *path, char *err, size_t errlen)
+{
+	size_t n = strlen(path);
+	char *tmp = malloc(n + 32);
+	if (!tmp)
+		abort();
+	snprintf(tmp, n + 32, "%s.tmp.%ld", path, (long)getpid());
+	FILE *f = fopen(tmp, "w");
+	if (!f) {
+		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	stats_print_json(s, cfg, mode, f);
+	bool bad = ferror(f) != 0;
+	if (fclose(f) != 0 || bad || rename(tmp, path) != 0) {
+		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+		remove(tmp);
+		free(tmp);
+		return -1;
+	}
+	free(tmp);
+	return 0;
+}
+
+void stats_print_summary(const sim_stats *s, FILE *f)
+{
+	cpu_stats t;
+	stats_total(s, &t);
+	fprintf(f, "mmusim: %u CPUs, %" PRIu64 " records, %" PRIu64 " cycles\n", s->ncpus, s->records, t.cycles);
+	fprintf(f, "  translations  %12" PRIu64 "   TLB hit rate %.4f (%" PRIu64 " hits, %" PRIu64 " misses)\n",
+	        t.accesses, ratio(t.tlb_hits, t.tlb_hits + t.tlb_misses), t.tlb_hits, t.tlb_misses);
+	fprintf(f, "  L1 DTLB       %12" PRIu64 " lookups, hit rate %.4f\n", t.l1d.lookups, ratio(t.l1d.hits, t.l1d.lookups));
+	fprintf(f, "  L1 ITLB       %12" PRIu64 " lookups, hit rate %.4f\n", t.l1i.lookups, ratio(t.l1i.hits, t.l1i.lookups));
+	fprintf(f, "  STLB          %12" PRIu64 " lookups, hit rate %.4f\n", t.stlb.lookups, ratio(t.stlb.hits, t.stlb.lookups));
+	fprintf(f, "  page walks    %12" PRIu64 "   mean %.1f cycles, p50 %" PRIu64 ", p99 %" PRIu64
+	        ", max %" PRIu64 "; %" PRIu64 " PTE reads, %" PRIu64 " PSC hits\n",
+	        t.walks, ratio(s->walk_latency.sum, s->walk_latency.count), hist_quantile(&s->walk_latency, 0.5),
+	        hist_quantile(&s->walk_latency, 0.99), s->walk_latency.max, t.walk_mem_refs, t.pwc_hits);
+	fprintf(f, "  CR3 writes    %12" PRIu64 "   (%" PRIu64 " NOFLUSH); full flushes %" PRIu64
+	        ", INVLPG %" PRIu64 ", INVPCID %" PRIu64 "\n", t.cr3_writes, t.cr3_noflush, t.full_flushes,
+	        t.invlpg, t.invpcid[0] + t.invpcid[1] + t.invpcid[2] + t.invpcid[3]);
+	fprintf(f, "  switches      %12" PRIu64 "   (%" PRIu64 " to kernel threads, %" PRIu64 " kept the user mm lazily)\n",
+	        t.switches, t.to_kthread, t.lazy_kept);
+	fprintf(f, "  shootdowns    %12" PRIu64 "   %" PRIu64 " IPIs, %" PRIu64 " lazy CPUs skipped, %" PRIu64
+	        " pages, %" PRIu64 " cycles waiting\n", s->shootdowns_initiated, s->shootdown_ipis,
+	        s->lazy_skipped, s->shootdown_pages, s->shootdown_cycles);
+	fprintf(f, "  faults        %12" PRIu64 " demand, %" PRIu64 " COW, %" PRIu64 " SIGSEGV\n",
+	        t.faults_demand, t.faults_cow, t.faults_segv);
+	fprintf(f, "  mm            %12" PRIu64 " created, %" PRIu64 " freed (%" PRIu64 " deferred by lazy CPUs)\n",
+	        s->mm_created, s->mm_freed, s->mm_free_deferred);
+	fprintf(f, "  checker       %12" PRIu64 " stale TLB hits\n", t.stale_hits);
+}

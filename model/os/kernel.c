@@ -1,0 +1,266 @@
+/* os/kernel.c - boot, accesses (with the fault/retry loop), syscalls and
+ * the user/kernel mode changes that PTI turns into CR3 writes. */
+#include "os/os.h"
+#include "base/trace.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int os_fail(kernel *k, int field, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(k->err, sizeof k->err, fmt, ap);
+	va_end(ap);
+	k->err_field = field;
+	return -1;
+}
+
+/* The kernel half of swapper_pg_dir: the direct map in 1 GiB pages over
+ * all of physical memory (NX) and the kernel image in 2 MiB pages, global
+ * unless PTI is on or PGE off (contract 1, "Simulated machine"). */
+static int map_kernel_half(kernel *k)
+{
+	mm_struct *mm = &k->init_mm;
+	uint64_t g = (k->pge && !k->pti) ? PTE_G : 0;
+	uint64_t base = PTE_P | PTE_RW | PTE_A | PTE_D | PTE_PS | g;
+	int err = 0;
+	for (uint64_t pa = 0; pa < k->pm.size; pa += 1ull << 30) {
+		uint64_t e = pt_entry_pa(k, mm, KERNEL_DIRECT_MAP + pa, 3, true, &err);
+		if (!e)
+			return -1;
+		phys_write64(&k->pm, e, pa | base | PTE_XD);
+	}
+	for (uint64_t off = 0; off < KERNEL_IMAGE_SIZE; off += 2ull << 20) {
+		uint64_t e = pt_entry_pa(k, mm, KERNEL_IMAGE + off, 2, true, &err);
+		if (!e)
+			return -1;
+		phys_write64(&k->pm, e, (PHYS_KERNEL_BASE + off) | base);
+	}
+	return 0;
+}
+
+static int boot_cpu(kernel *k, unsigned id, char *err, size_t errlen)
+{
+	kcpu *c = &k->cpu[id];
+	c->id = id;
+	if (mmu_init(&c->hw, id, k->cfg, &k->sh, &k->st->cpu[id], &k->st->walk_latency, err, errlen))
+		return -1;
+	cpu_tlbstate *ts = &c->tlbstate;
+	ts->ctxs = calloc(k->asids, sizeof *ts->ctxs);
+	ts->user_pcid_flush_mask = calloc((k->asids + 63) / 64, sizeof *ts->user_pcid_flush_mask);
+	if (!ts->ctxs || !ts->user_pcid_flush_mask)
+		abort();
+	/* as after boot: init_mm in ASID slot 0, next_asid 1; not counted */
+	ts->loaded_mm = &k->init_mm;
+	ts->loaded_mm_asid = 0;
+	ts->next_asid = 1;
+	ts->ctxs[0].ctx_id = k->init_mm.ctx_id;
+	ts->ctxs[0].tlb_gen = k->init_mm.tlb_gen;
+	c->hw.cr3 = (k->init_mm.pgd << 12) | (k->pcid ? 1 : 0);
+	c->idle.pid = 0;
+	snprintf(c->idle.comm, sizeof c->idle.comm, "swapper/%u", id & 0xffff);
+	c->idle.kind = TASK_IDLE;
+	c->idle.state = TS_RUNNING;
+	c->idle.cpu = (int)id;
+	c->idle.active_mm = &k->init_mm;
+	c->curr = &c->idle;
+	return 0;
+}
+
+int os_init(kernel *k, const config *cfg, unsigned ncpus, sim_stats *st)
+{
+	memset(k, 0, sizeof *k);
+	k->cfg = cfg;
+	k->ncpus = ncpus;
+	k->st = st;
+	k->levels = (unsigned)cfg->v[K_PAGING_LEVELS];
+	k->pcid = cfg->v[K_PCID] != 0;
+	k->pti = cfg->v[K_PTI] != 0;
+	k->pge = cfg->v[K_PGE] != 0;
+	k->lazy_tlb = cfg->v[K_LAZY_TLB] != 0;
+	k->cpumask_trim = cfg->v[K_CPUMASK_TRIM] != 0;
+	k->skip_shootdowns = cfg->v[K_TEST_SKIP_SHOOTDOWN] != 0;
+	k->asids = k->pcid ? (unsigned)cfg->v[K_ASIDS] : 1;
+	k->flush_ceiling = (unsigned)cfg->v[K_FLUSH_CEILING];
+	if (phys_init(&k->pm, cfg->v[K_MEM_SIZE]))
+		return os_fail(k, -1, "bad mem.size");
+	k->sh.pm = &k->pm;
+	if (cache_init(&k->sh.llc, cfg->v[K_LLC_SIZE], (unsigned)cfg->v[K_LLC_WAYS],
+	               (unsigned)cfg->v[K_LAT_LLC]))
+		return os_fail(k, -1, "impossible LLC geometry");
+	k->tasks = calloc((size_t)TRACE_MAX_PID + 1, sizeof *k->tasks);
+	k->pid_used = calloc((size_t)TRACE_MAX_PID / 8 + 1, 1);
+	k->cpu = calloc(ncpus, sizeof *k->cpu);
+	if (!k->tasks || !k->pid_used || !k->cpu)
+		abort();
+	k->init_mm.is_init = true;
+	k->init_mm.ctx_id = 1;
+	k->init_mm.mm_users = k->init_mm.mm_count = 1;
+	k->next_ctx_id = 2;
+	k->init_mm.pgd = pt_alloc_table(k);
+	if (!k->init_mm.pgd || map_kernel_half(k))
+		return os_fail(k, -1, "cannot map the kernel half");
+	for (unsigned i = 0; i < ncpus; i++) {
+		char err[200];
+		if (boot_cpu(k, i, err, sizeof err))
+			return os_fail(k, -1, "%s", err);
+	}
+	return 0;
+}
+
+void os_free(kernel *k)
+{
+	if (k->tasks) {
+		for (size_t pid = 1; pid <= TRACE_MAX_PID; pid++)
+			free(k->tasks[pid]);
+	}
+	for (unsigned i = 0; k->cpu && i < k->ncpus; i++) {
+		mmu_free(&k->cpu[i].hw);
+		free(k->cpu[i].tlbstate.ctxs);
+		free(k->cpu[i].tlbstate.user_pcid_flush_mask);
+	}
+	while (k->all_mm)
+		mm_unlink_free(k, k->all_mm);
+	free(k->tasks);
+	free(k->pid_used);
+	free(k->cpu);
+	cache_free(&k->sh.llc);
+	phys_free(&k->pm);
+}
+
+static void set_mode(kernel *k, kcpu *c, bool user)
+{
+	if (c->user_mode == user)
+		return;
+	if (user)
+		kernel_exit(k, c);
+	else
+		kernel_entry(k, c);
+	c->user_mode = user;
+	if (k->obs.context)
+		k->obs.context(k->obs.ctx, c->id, c->clock, c->curr->pid, user);
+}
+
+int os_check_not_pending_switch(kernel *k, unsigned cpu)
+{
+	if (k->cpu[cpu].must_switch)
+		return os_fail(k, 1, "after exit or vfork the next record on CPU %u must be a switch", cpu);
+	return 0;
+}
+
+int os_check_user_op(kernel *k, unsigned cpu)
+{
+	task *t = k->cpu[cpu].curr;
+	if (t->kind != TASK_USER)
+		return os_fail(k, 1, "%s %u (%s) is a kernel thread: it can only do k*, tick and switch",
+		               t->kind == TASK_IDLE ? "the idle task" : "task", t->pid, t->comm);
+	return 0;
+}
+
+/* One translation with the fault/retry loop.  Counts it by its final
+ * attempt (contract 1, "What uses the TLBs").  Returns when its data
+ * access completes, or 0 with k->err set on an internal error. */
+static uint64_t translate_one(kernel *k, kcpu *c, uint64_t va, enum access_kind kind,
+                              bool user, uint64_t start)
+{
+	cpu_stats *cs = &k->st->cpu[c->id];
+	xlate_result r;
+	uint64_t t = start;
+	cs->accesses++;
+	for (int attempt = 0;; attempt++) {
+		mmu_translate(&c->hw, va, kind, user, t, &r);
+		if (k->obs.translation)
+			k->obs.translation(k->obs.ctx, c->id, va, kind, user, &r);
+		bool hit = r.level != XL_WALK;
+		if (r.fault == XF_NONE) {
+			if (hit)
+				cs->tlb_hits++;
+			else
+				cs->tlb_misses++;
+			return r.end + mmu_data_access(&c->hw, r.pa);
+		}
+		if (c->clock < r.end)
+			c->clock = r.end;
+		int fixed = 0;
+		if (r.fault == XF_PF) {
+			if (user)
+				kernel_entry(k, c);   /* the exception enters the kernel */
+			fixed = handle_mm_fault(k, c, va, kind, user, r.pf_error);
+			if (user)
+				kernel_exit(k, c);
+		} else {
+			cs->faults_gp++;
+		}
+		if (k->obs.fault)
+			k->obs.fault(k->obs.ctx, c->id, r.end, va, r.pf_error, fixed == 0);
+		if (fixed < 0) {
+			os_fail(k, 0, "out of simulated physical memory (mem.size)");
+			return 0;
+		}
+		if (fixed == 0) {
+			cs->faults_segv++;   /* SIGSEGV: the access is dropped */
+			if (hit)
+				cs->tlb_hits++;
+			else
+				cs->tlb_misses++;
+			return c->clock;
+		}
+		if (attempt == 8) {
+			os_fail(k, -1, "internal error: access to 0x%llx still faults after 8 retries",
+			        (unsigned long long)va);
+			return 0;
+		}
+		t = c->clock;
+	}
+}
+
+int os_access(kernel *k, unsigned cpu, uint64_t va, uint64_t size, enum access_kind kind,
+              bool user)
+{
+	kcpu *c = &k->cpu[cpu];
+	task *t = c->curr;
+	if (user) {
+		if (os_check_user_op(k, cpu))
+			return -1;
+	} else if (t->kind != TASK_USER && va < user_va_limit(k->levels)) {
+		return os_fail(k, 2, "kernel thread %u (%s) touches user address 0x%llx", t->pid,
+		               t->comm, (unsigned long long)va);
+	}
+	set_mode(k, c, user);
+	uint64_t start = c->clock;
+	uint64_t last = va + (size ? size - 1 : 0);
+	uint64_t end = translate_one(k, c, va, kind, user, start);
+	if (!end)
+		return -1;
+	if ((last >> 12) != (va >> 12) && last > va) {
+		/* a page-crossing access is two translations, issued together */
+		uint64_t end2 = translate_one(k, c, last & ~0xfffull, kind, user, start);
+		if (!end2)
+			return -1;
+		if (end2 > end)
+			end = end2;
+	}
+	if (c->clock < end)
+		c->clock = end;
+	return 0;
+}
+
+/* A syscall record: from user mode into the kernel and back. */
+int os_syscall(kernel *k, unsigned cpu)
+{
+	kcpu *c = &k->cpu[cpu];
+	set_mode(k, c, true);
+	set_mode(k, c, false);
+	c->clock += k->cfg->v[K_COST_SYSCALL_BODY];
+	set_mode(k, c, true);
+	return 0;
+}
+
+/* mm operations run in the kernel: enter it if the task is in user mode. */
+void os_enter_kernel(kernel *k, unsigned cpu)
+{
+	set_mode(k, &k->cpu[cpu], false);
+}

@@ -1,0 +1,185 @@
+/* os/os.h - the Linux-like memory manager that drives the hardware.
+ *
+ * Tasks, mm_struct, VMAs, page tables in simulated physical memory, demand
+ * and COW faults, fork/vfork/clone/exec/exit, the scheduler switch with
+ * active_mm borrowing (lazy TLB), the ASID allocator, PTI and TLB
+ * shootdowns.  Names follow arch/x86/mm/tlb.c and kernel/sched/core.c so a
+ * kernel engineer recognises every function; comments cite what they model.
+ *
+ * The kernel touches the TLBs only through the MMU's architectural
+ * operations (write_cr3, write_cr4, invlpg, invpcid), as Linux does.
+ * Every operation advances the clock of the CPU it runs on; IPIs advance
+ * the clocks of their targets.
+ */
+#ifndef MMUSIM_OS_OS_H
+#define MMUSIM_OS_OS_H
+
+#include <stdint.h>
+#include <stdbool.h>
+
+#include "base/config.h"
+#include "base/phys.h"
+#include "base/stats.h"
+#include "hw/mmu.h"
+
+#define OS_MAX_CPUS 256
+#define TLB_FLUSH_ALL UINT64_MAX
+
+typedef struct vm_area {
+	uint64_t start, end;      /* [start, end), page-aligned */
+	uint32_t prot;            /* PROT_R_ | PROT_W_ | PROT_X_ */
+	uint32_t flags;           /* MAPF_* */
+} vm_area;
+
+typedef struct mm_struct {
+	uint64_t ctx_id;          /* unique, never reused (mm->context.ctx_id) */
+	uint64_t tlb_gen;         /* bumped by every flush request */
+	int mm_users, mm_count;
+	uint64_t pgd;             /* pfn of the top-level table */
+	uint64_t user_pgd;        /* PTI: pfn of the user copy (0 without PTI) */
+	uint64_t cpumask[OS_MAX_CPUS / 64];
+	vm_area *vma;
+	size_t nvma, capvma;
+	bool is_init;
+	bool users_gone;          /* exit_mmap done */
+	struct mm_struct *all_prev, *all_next;   /* every live mm, for teardown */
+} mm_struct;
+
+enum task_kind { TASK_USER, TASK_KTHREAD, TASK_IDLE };
+enum task_state { TS_RUNNABLE, TS_RUNNING, TS_VFORK_BLOCKED, TS_DEAD };
+
+typedef struct task {
+	uint32_t pid;
+	char comm[16];
+	enum task_kind kind;
+	enum task_state state;
+	mm_struct *mm;            /* NULL for kernel threads and after exit_mm */
+	mm_struct *active_mm;     /* the address space it runs in */
+	int cpu;                  /* running on, or -1 */
+	struct task *vfork_parent;
+} task;
+
+/* cpu_tlbstate (arch/x86/include/asm/tlbflush.h) */
+typedef struct tlb_context {
+	uint64_t ctx_id, tlb_gen;
+} tlb_context;
+
+typedef struct cpu_tlbstate {
+	mm_struct *loaded_mm;
+	uint16_t loaded_mm_asid;
+	uint16_t next_asid;
+	bool is_lazy;
+	tlb_context *ctxs;        /* [asids] */
+	uint64_t *user_pcid_flush_mask;  /* PTI: bit per ASID, pending user flush */
+} cpu_tlbstate;
+
+typedef struct kcpu {
+	unsigned id;
+	uint64_t clock;           /* cycles */
+	mmu hw;
+	task idle;                /* swapper/N */
+	task *curr;
+	bool user_mode;
+	bool must_switch;         /* after exit or vfork */
+	cpu_tlbstate tlbstate;
+} kcpu;
+
+/* Events for observers (the SystemC layer, VCD).  Any may be NULL. */
+typedef struct os_observer {
+	void *ctx;
+	void (*translation)(void *ctx, unsigned cpu, uint64_t va, enum access_kind kind,
+	                    bool user, const xlate_result *r);
+	void (*cr3_write)(void *ctx, unsigned cpu, uint64_t cycle, uint64_t value);
+	void (*ipi)(void *ctx, unsigned from, unsigned to, uint64_t sent, uint64_t handled,
+	            uint64_t acked);
+	void (*shootdown)(void *ctx, unsigned cpu, uint64_t begin, uint64_t end);
+	void (*fault)(void *ctx, unsigned cpu, uint64_t cycle, uint64_t va, uint32_t error,
+	              bool segv);
+	void (*context)(void *ctx, unsigned cpu, uint64_t cycle, uint32_t pid, bool user_mode);
+} os_observer;
+
+typedef struct kernel {
+	const config *cfg;
+	unsigned ncpus;
+	kcpu *cpu;
+	phys_mem pm;
+	machine_shared sh;
+	mm_struct init_mm;
+	mm_struct *all_mm;        /* list of live mms */
+	uint64_t next_ctx_id;
+	task **tasks;             /* by PID, live tasks */
+	uint8_t *pid_used;        /* bitmap: PID ever declared */
+	sim_stats *st;
+	os_observer obs;
+	unsigned levels;
+	bool pcid, pti, pge, lazy_tlb, cpumask_trim, skip_shootdowns;
+	unsigned asids, flush_ceiling;
+	/* last error: message and the index of the record field it is about
+	 * (into trace_record.col), or -1 for an internal error */
+	char err[256];
+	int err_field;
+} kernel;
+
+/* Boot: init_mm with the kernel half, every CPU idle with init_mm loaded
+ * in ASID slot 0 (not counted).  0 or -1 with k->err. */
+int os_init(kernel *k, const config *cfg, unsigned ncpus, sim_stats *st);
+void os_free(kernel *k);
+
+/* Operations of the trace; each returns 0, or -1 with k->err/err_field
+ * (a trace error, exit 65) or err_field == -1 (internal error, exit 70). */
+int os_declare(kernel *k, uint32_t pid, const char *comm, bool kthread);
+int os_switch(kernel *k, unsigned cpu, uint32_t pid);
+int os_access(kernel *k, unsigned cpu, uint64_t va, uint64_t size, enum access_kind kind,
+              bool user);
+int os_syscall(kernel *k, unsigned cpu);
+int os_mmap(kernel *k, unsigned cpu, uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags);
+int os_munmap(kernel *k, unsigned cpu, uint64_t addr, uint64_t len);
+int os_mprotect(kernel *k, unsigned cpu, uint64_t addr, uint64_t len, uint32_t prot);
+int os_fork(kernel *k, unsigned cpu, uint32_t child, bool vfork);
+int os_clone(kernel *k, unsigned cpu, uint32_t child);
+int os_exec(kernel *k, unsigned cpu, const char *comm);
+int os_exit(kernel *k, unsigned cpu);
+
+/* Checks common to records: the CPU may run this record (a switch is
+ * due after exit/vfork; user ops need a user task). */
+int os_check_user_op(kernel *k, unsigned cpu);
+int os_check_not_pending_switch(kernel *k, unsigned cpu);
+void os_enter_kernel(kernel *k, unsigned cpu);
+
+/* ---- internal, shared between the files of os/ ---- */
+int os_fail(kernel *k, int field, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* arch/x86/mm/tlb.c */
+void switch_mm_irqs_off(kernel *k, kcpu *c, mm_struct *next);
+void enter_lazy_tlb(kernel *k, kcpu *c);
+void flush_tlb_mm_range(kernel *k, kcpu *c, mm_struct *mm, uint64_t start, uint64_t end,
+                        unsigned stride_shift, bool freed_tables);
+void os_write_cr3(kernel *k, kcpu *c, uint64_t value);
+/* PTI: kernel entry and exit (arch/x86/entry: SWITCH_TO_KERNEL_CR3 /
+ * SWITCH_TO_USER_CR3) plus their cost. */
+void kernel_entry(kernel *k, kcpu *c);
+void kernel_exit(kernel *k, kcpu *c);
+void cpumask_set(mm_struct *mm, unsigned cpu);
+void cpumask_clear(mm_struct *mm, unsigned cpu);
+bool cpumask_test(const mm_struct *mm, unsigned cpu);
+/* os/mm.c */
+mm_struct *mm_alloc(kernel *k);
+void mmgrab(mm_struct *mm);
+void mmdrop(kernel *k, mm_struct *mm, bool lazy_ref);
+void mmput(kernel *k, kcpu *c, mm_struct *mm);
+void mm_unlink_free(kernel *k, mm_struct *mm);
+int dup_mmap(kernel *k, kcpu *c, mm_struct *old, mm_struct *mm);
+const vm_area *find_vma(const mm_struct *mm, uint64_t va);
+uint64_t make_leaf(uint64_t pfn, uint32_t prot, unsigned level, bool writable, bool dirty);
+int map_new_page(kernel *k, mm_struct *mm, const vm_area *v, uint64_t va, bool dirty,
+                 unsigned *level_out);
+/* os/fault.c: 1 fixed (retry), 0 SIGSEGV, -1 internal error */
+int handle_mm_fault(kernel *k, kcpu *c, uint64_t va, enum access_kind kind, bool user,
+                    uint32_t error);
+/* os/pgtable.c */
+uint64_t pt_alloc_table(kernel *k);
+void pt_write(kernel *k, mm_struct *mm, uint64_t entry_pa, uint64_t val, unsigned level);
+uint64_t pt_entry_pa(kernel *k, mm_struct *mm, uint64_t va, unsigned level, bool create,
+                     int *err);
+uint64_t pt_find_leaf(kernel *k, const mm_struct *mm, uint64_t va, unsigned *level);
+
+#endif

@@ -1,0 +1,81 @@
+/* os/pgtable.c - the kernel's side of the page tables: allocate tables,
+ * write entries (mirroring the user half of the top level into the PTI
+ * user pgd, as pti_set_user_pgtbl does), find entries. */
+#include "os/os.h"
+
+/* Linux _PAGE_TABLE: P | RW | US | A | D on every user table entry. */
+#define PAGE_TABLE (PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D)
+
+uint64_t pt_alloc_table(kernel *k)
+{
+	uint64_t pfn;
+	if (phys_alloc(&k->pm, 0, &pfn))
+		return 0;
+	phys_clear_frame(&k->pm, pfn);
+	return pfn;
+}
+
+void pt_write(kernel *k, mm_struct *mm, uint64_t entry_pa, uint64_t val, unsigned level)
+{
+	phys_write64(&k->pm, entry_pa, val);
+	k->sh.check_epoch++;
+	if (level == k->levels && mm && mm->user_pgd) {
+		unsigned index = (unsigned)(entry_pa & 0xfff) / 8;
+		if (index < 256)  /* user half only: the PTI user pgd maps no kernel */
+			phys_write64(&k->pm, (mm->user_pgd << 12) + 8ull * index, val);
+	}
+}
+
+/* Address of the entry for va at `level`, creating the tables above it
+ * when asked.  0 when a table is missing (and !create), when a huge leaf
+ * sits above the level, or (*err = 1) when memory is exhausted. */
+uint64_t pt_entry_pa(kernel *k, mm_struct *mm, uint64_t va, unsigned level, bool create, int *err)
+{
+	uint64_t table = mm->pgd << 12;
+	for (unsigned l = k->levels; l > level; l--) {
+		uint64_t pa = table + 8ull * pt_index(va, l);
+		uint64_t e = phys_read64(&k->pm, pa);
+		if (!(e & PTE_P)) {
+			if (!create)
+				return 0;
+			uint64_t pfn = pt_alloc_table(k);
+			if (!pfn) {
+				*err = 1;
+				return 0;
+			}
+			e = (pfn << 12) | PAGE_TABLE;
+			pt_write(k, mm, pa, e, l);
+		} else if (l <= 3 && (e & PTE_PS)) {
+			return 0;
+		}
+		table = e & PTE_ADDR;
+	}
+	return table + 8ull * pt_index(va, level);
+}
+
+/* Linux keeps a PROT_NONE page as a non-present entry with _PAGE_PROTNONE
+ * (the G bit's position) and its frame: such an entry is still a leaf. */
+static bool is_leaf(uint64_t e, unsigned level)
+{
+	return level == 1 || (level <= 3 && (e & PTE_PS));
+}
+
+/* The leaf entry for va (present, or PROT_NONE keeping its frame), or 0. */
+uint64_t pt_find_leaf(kernel *k, const mm_struct *mm, uint64_t va, unsigned *level)
+{
+	uint64_t table = mm->pgd << 12;
+	for (unsigned l = k->levels; l >= 1; l--) {
+		uint64_t pa = table + 8ull * pt_index(va, l);
+		uint64_t e = phys_read64(&k->pm, pa);
+		if (!(e & PTE_P) && !(e & PTE_G))
+			return 0;
+		if (is_leaf(e, l)) {
+			*level = l;
+			return pa;
+		}
+		if (!(e & PTE_P))
+			return 0;
+		table = e & PTE_ADDR;
+	}
+	return 0;
+}

@@ -1,0 +1,298 @@
+/* os/tlbflush.c - arch/x86/mm/tlb.c: switch_mm_irqs_off with the ASID
+ * allocator, lazy TLB, PTI's CR3 pairs, and the shootdown protocol
+ * (flush_tlb_mm_range -> flush_tlb_func on every CPU that needs it).
+ *
+ * Why generations: every flush request bumps mm->tlb_gen; each CPU records
+ * in ctxs[asid].tlb_gen how far its TLB has caught up.  A CPU that missed
+ * flushes while running something else (or while lazy) finds out by
+ * comparing the two when it switches back, and flushes then, instead of
+ * being interrupted for every change.
+ */
+#include "os/os.h"
+
+#include <string.h>
+
+void cpumask_set(mm_struct *mm, unsigned cpu) { mm->cpumask[cpu / 64] |= 1ull << (cpu % 64); }
+void cpumask_clear(mm_struct *mm, unsigned cpu) { mm->cpumask[cpu / 64] &= ~(1ull << (cpu % 64)); }
+bool cpumask_test(const mm_struct *mm, unsigned cpu) { return mm->cpumask[cpu / 64] >> (cpu % 64) & 1; }
+
+static uint16_t kern_pcid(const kernel *k, uint16_t asid) { return k->pcid ? (uint16_t)(asid + 1) : 0; }
+/* PTI: the user half runs with bit 11 set (X86_CR3_PTI_PCID_USER_BIT) */
+static uint16_t user_pcid(const kernel *k, uint16_t asid)
+{
+	return k->pcid ? (uint16_t)((asid + 1) | 0x800) : 0;
+}
+
+void os_write_cr3(kernel *k, kcpu *c, uint64_t value)
+{
+	if (k->obs.cr3_write)
+		k->obs.cr3_write(k->obs.ctx, c->id, c->clock, value);
+	c->clock += mmu_write_cr3(&c->hw, value);
+}
+
+static void invalidate_user_asid(kernel *k, kcpu *c, uint16_t asid)
+{
+	if (k->pti)
+		c->tlbstate.user_pcid_flush_mask[asid / 64] |= 1ull << (asid % 64);
+}
+
+/* SWITCH_TO_KERNEL_CR3: the kernel pgd and PCID, never flushing. */
+void kernel_entry(kernel *k, kcpu *c)
+{
+	c->clock += k->cfg->v[K_COST_ENTRY];
+	k->st->cpu[c->id].kernel_entries++;
+	if (!k->pti || !c->tlbstate.loaded_mm)
+		return;
+	uint16_t asid = c->tlbstate.loaded_mm_asid;
+	uint64_t cr3 = (c->tlbstate.loaded_mm->pgd << 12) | kern_pcid(k, asid);
+	os_write_cr3(k, c, cr3 | (k->pcid ? CR3_NOFLUSH : 0));
+}
+
+/* SWITCH_TO_USER_CR3: the user pgd and PCID; flush it if a user-PCID
+ * flush was deferred (user_pcid_flush_mask), otherwise NOFLUSH. */
+void kernel_exit(kernel *k, kcpu *c)
+{
+	c->clock += k->cfg->v[K_COST_EXIT];
+	mm_struct *mm = c->tlbstate.loaded_mm;
+	if (!k->pti || !mm || mm->is_init)
+		return;
+	uint16_t asid = c->tlbstate.loaded_mm_asid;
+	uint64_t *mask = &c->tlbstate.user_pcid_flush_mask[asid / 64];
+	bool flush = (*mask >> (asid % 64)) & 1;
+	*mask &= ~(1ull << (asid % 64));
+	uint64_t cr3 = (mm->user_pgd << 12) | user_pcid(k, asid);
+	os_write_cr3(k, c, cr3 | (k->pcid && !flush ? CR3_NOFLUSH : 0));
+}
+
+/* choose_new_asid: reuse the slot that already holds this mm's ctx_id
+ * (flushing only if its generation is stale), else take next_asid
+ * round-robin over the dynamic ASIDs, which always needs a flush. */
+static void choose_new_asid(kernel *k, kcpu *c, mm_struct *next, uint64_t next_tlb_gen,
+                            uint16_t *new_asid, bool *need_flush)
+{
+	cpu_tlbstate *ts = &c->tlbstate;
+	if (!k->pcid) {
+		*new_asid = 0;
+		*need_flush = true;
+		return;
+	}
+	for (uint16_t asid = 0; asid < k->asids; asid++) {
+		if (ts->ctxs[asid].ctx_id != next->ctx_id)
+			continue;
+		*new_asid = asid;
+		*need_flush = ts->ctxs[asid].tlb_gen < next_tlb_gen;
+		return;
+	}
+	*new_asid = ts->next_asid++;
+	if (*new_asid >= k->asids) {
+		*new_asid = 0;
+		ts->next_asid = 1;
+	}
+	*need_flush = true;
+}
+
+/* load_new_mm_cr3: bit 63 set unless a flush is needed; under PTI a flush
+ * of the kernel PCID also marks the user PCID for flushing at exit. */
+static void load_new_mm_cr3(kernel *k, kcpu *c, mm_struct *mm, uint16_t asid, bool need_flush)
+{
+	if (need_flush)
+		invalidate_user_asid(k, c, asid);
+	uint64_t cr3 = (mm->pgd << 12) | kern_pcid(k, asid);
+	if (!need_flush && k->pcid)
+		cr3 |= CR3_NOFLUSH;
+	os_write_cr3(k, c, cr3);
+}
+
+void switch_mm_irqs_off(kernel *k, kcpu *c, mm_struct *next)
+{
+	cpu_tlbstate *ts = &c->tlbstate;
+	mm_struct *prev = ts->loaded_mm;
+	bool was_lazy = ts->is_lazy;
+	uint16_t new_asid;
+	bool need_flush;
+	ts->is_lazy = false;
+	if (prev == next) {
+		/* Same mm: nothing, unless we were lazy and missed a flush. */
+		if (!was_lazy)
+			return;
+		uint64_t next_tlb_gen = next->tlb_gen;
+		if (ts->ctxs[ts->loaded_mm_asid].tlb_gen == next_tlb_gen)
+			return;
+		new_asid = ts->loaded_mm_asid;
+		need_flush = true;
+	} else {
+		if (k->cpumask_trim && prev && !prev->is_init)
+			cpumask_clear(prev, c->id);   /* kernels before v6.14 */
+		if (!next->is_init)
+			cpumask_set(next, c->id);
+		choose_new_asid(k, c, next, next->tlb_gen, &new_asid, &need_flush);
+	}
+	if (need_flush) {
+		ts->ctxs[new_asid].ctx_id = next->ctx_id;
+		ts->ctxs[new_asid].tlb_gen = next->tlb_gen;
+	}
+	load_new_mm_cr3(k, c, next, new_asid, need_flush);
+	k->st->flush_reason[FLUSH_ON_TASK_SWITCH]++;
+	ts->loaded_mm = next;
+	ts->loaded_mm_asid = new_asid;
+}
+
+/* enter_lazy_tlb: keep the user mm loaded; nothing for init_mm. */
+void enter_lazy_tlb(kernel *k, kcpu *c)
+{
+	(void)k;
+	if (c->tlbstate.loaded_mm == &k->init_mm)
+		return;
+	c->tlbstate.is_lazy = true;
+}
+
+struct flush_info {
+	mm_struct *mm;
+	uint64_t start, end;      /* end == TLB_FLUSH_ALL: everything */
+	unsigned stride_shift;
+	uint64_t new_tlb_gen;
+	bool freed_tables;
+	unsigned initiating_cpu;
+};
+
+/* flush_tlb_one_user: INVLPG in the kernel PCID; under PTI the user PCID
+ * too, with INVPCID type 0 when PCIDs are on, else deferred to exit. */
+static void flush_tlb_one_user(kernel *k, kcpu *c, uint64_t addr)
+{
+	c->clock += mmu_invlpg(&c->hw, addr);
+	if (!k->pti)
+		return;
+	uint16_t asid = c->tlbstate.loaded_mm_asid;
+	if (k->pcid)
+		c->clock += mmu_invpcid(&c->hw, 0, user_pcid(k, asid), addr);
+	else
+		invalidate_user_asid(k, c, asid);
+}
+
+/* flush_tlb_local: CR3 rewritten without NOFLUSH (the kernel PCID); the
+ * user PCID's flush is deferred to the next exit. */
+static void flush_tlb_local(kernel *k, kcpu *c)
+{
+	invalidate_user_asid(k, c, c->tlbstate.loaded_mm_asid);
+	os_write_cr3(k, c, c->hw.cr3);
+}
+
+static void flush_tlb_func(kernel *k, kcpu *c, const struct flush_info *f, bool local)
+{
+	cpu_tlbstate *ts = &c->tlbstate;
+	mm_struct *loaded_mm = ts->loaded_mm;
+	uint64_t nr_invalidate = 0;
+	if (f->mm && f->mm != loaded_mm) {
+		/* The CPU was left in the mm_cpumask of the target mm: clear it. */
+		cpumask_clear(f->mm, c->id);
+		k->st->flush_reason[FLUSH_REMOTE_WRONG_CPU]++;
+		return;
+	}
+	if (loaded_mm == &k->init_mm)
+		return;
+	if (ts->is_lazy) {
+		/* Page tables were freed under a lazy CPU: leave the mm now. */
+		switch_mm_irqs_off(k, c, &k->init_mm);
+		return;
+	}
+	uint16_t asid = ts->loaded_mm_asid;
+	uint64_t local_gen = ts->ctxs[asid].tlb_gen;
+	uint64_t mm_gen = loaded_mm->tlb_gen;
+	if (local_gen == mm_gen || f->new_tlb_gen <= local_gen)
+		goto done;   /* already up to date */
+	uint64_t pages = f->end == TLB_FLUSH_ALL ? 0 : (f->end - f->start) >> 12;
+	if (f->end != TLB_FLUSH_ALL && f->new_tlb_gen == local_gen + 1 && f->new_tlb_gen == mm_gen) {
+		/* exactly one generation behind and a range: INVLPG per page */
+		for (uint64_t a = f->start; a < f->end; a += 1ull << f->stride_shift) {
+			flush_tlb_one_user(k, c, a);
+			nr_invalidate++;
+		}
+	} else {
+		flush_tlb_local(k, c);
+	}
+	k->st->shootdown_pages += pages;
+	ts->ctxs[asid].tlb_gen = mm_gen;
+done:
+	k->st->flush_reason[!local ? FLUSH_REMOTE_SHOOTDOWN
+	                           : f->mm ? FLUSH_LOCAL_MM_SHOOTDOWN : FLUSH_LOCAL_SHOOTDOWN]++;
+	(void)nr_invalidate;
+}
+
+/* Delivers the flush IPI to CPU r at `sent`: interrupt entry (a CR3
+ * write under PTI if it was in user mode), the handler, exit.  Returns
+ * when the initiator sees the acknowledgement. */
+static uint64_t deliver_flush_ipi(kernel *k, kcpu *from, kcpu *r, const struct flush_info *f,
+                                  uint64_t sent)
+{
+	uint64_t arrive = sent + k->cfg->v[K_IPI_LATENCY];
+	if (r->clock < arrive)
+		r->clock = arrive;
+	uint64_t handled = r->clock;
+	k->st->cpu[r->id].ipis_received++;
+	bool was_user = r->user_mode;
+	if (was_user)
+		kernel_entry(k, r);
+	r->clock += k->cfg->v[K_IPI_HANDLER];
+	flush_tlb_func(k, r, f, false);
+	if (was_user)
+		kernel_exit(k, r);
+	uint64_t acked = r->clock + k->cfg->v[K_IPI_ACK];
+	if (k->obs.ipi)
+		k->obs.ipi(k->obs.ctx, from->id, r->id, sent, handled, acked);
+	return acked;
+}
+
+/* should_flush_tlb: lazy CPUs are skipped unless page tables were freed
+ * (they catch up through tlb_gen when they switch back). */
+static bool should_flush(const kcpu *r, const struct flush_info *f)
+{
+	return f->freed_tables || !r->tlbstate.is_lazy;
+}
+
+void flush_tlb_mm_range(kernel *k, kcpu *c, mm_struct *mm, uint64_t start, uint64_t end,
+                        unsigned stride_shift, bool freed_tables)
+{
+	if (end != TLB_FLUSH_ALL && ((end - start) >> stride_shift) > k->flush_ceiling) {
+		start = 0;
+		end = TLB_FLUSH_ALL;
+	}
+	struct flush_info f = { mm, start, end, stride_shift, ++mm->tlb_gen, freed_tables, c->id };
+	bool others = false;
+	for (unsigned i = 0; i < k->ncpus && !others; i++)
+		others = i != c->id && cpumask_test(mm, i);
+	if (!others) {
+		if (mm == c->tlbstate.loaded_mm)
+			flush_tlb_func(k, c, &f, true);
+		return;
+	}
+	/* native_flush_tlb_multi: IPIs out, the local flush, then wait */
+	k->st->shootdowns_initiated++;
+	uint64_t begin = c->clock, sent = c->clock, last_ack = 0;
+	bool any_ipi = false;
+	for (unsigned i = 0; i < k->ncpus; i++) {
+		kcpu *r = &k->cpu[i];
+		if (i == c->id || !cpumask_test(mm, i))
+			continue;
+		if (!should_flush(r, &f)) {
+			k->st->lazy_skipped++;
+			continue;
+		}
+		if (k->skip_shootdowns)
+			continue;   /* test-only breakage: the checker must notice */
+		any_ipi = true;
+		k->st->shootdown_ipis++;
+		uint64_t acked = deliver_flush_ipi(k, c, r, &f, sent);
+		if (acked > last_ack)
+			last_ack = acked;
+	}
+	if (any_ipi)
+		k->st->flush_reason[FLUSH_REMOTE_SEND_IPI]++;
+	if (cpumask_test(mm, c->id) && should_flush(c, &f))
+		flush_tlb_func(k, c, &f, true);
+	if (last_ack > c->clock) {
+		k->st->shootdown_cycles += last_ack - c->clock;
+		c->clock = last_ack;
+	}
+	if (k->obs.shootdown)
+		k->obs.shootdown(k->obs.ctx, c->id, begin, c->clock);
+}

@@ -1,0 +1,156 @@
+/* sim/engine.c - record dispatch and the ordering rule. */
+#include "sim/engine.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int boot(sim *s, const config *cfg)
+{
+	s->cfg = *cfg;
+	unsigned cpus;
+	if (trace_read_header(s->reader, &cpus, s->err, sizeof s->err))
+		return s->exit_code = EXIT_DATAERR;
+	s->ncpus = cpus;
+	if (stats_init(&s->st, cpus))
+		return s->exit_code = EXIT_SOFTWARE;
+	if (os_init(&s->k, &s->cfg, cpus, &s->st)) {
+		snprintf(s->err, sizeof s->err, "error: %s", s->k.err);
+		s->kernel_up = true;
+		return s->exit_code = EXIT_SOFTWARE;
+	}
+	s->kernel_up = true;
+	return 0;
+}
+
+int sim_open(sim *s, const config *cfg, const char *trace_path)
+{
+	memset(s, 0, sizeof *s);
+	s->reader = trace_open(trace_path, s->err, sizeof s->err);
+	if (!s->reader)
+		return s->exit_code = EXIT_NOINPUT;
+	return boot(s, cfg);
+}
+
+int sim_open_mem(sim *s, const config *cfg, const char *name, const char *buf, size_t len)
+{
+	memset(s, 0, sizeof *s);
+	s->reader = trace_open_mem(name, buf, len);
+	if (!s->reader)
+		return s->exit_code = EXIT_SOFTWARE;
+	return boot(s, cfg);
+}
+
+void sim_set_observer(sim *s, const os_observer *obs)
+{
+	s->k.obs = *obs;
+}
+
+static int fail_record(sim *s)
+{
+	kernel *k = &s->k;
+	if (k->err_field < 0) {
+		snprintf(s->err, sizeof s->err, "%s:%llu: internal error: %s", trace_name(s->reader),
+		         (unsigned long long)s->rec.line, k->err);
+		return s->exit_code = EXIT_SOFTWARE, -1;
+	}
+	unsigned field = (unsigned)k->err_field < 8 ? (unsigned)k->err_field : 0;
+	trace_format_error(s->reader, s->rec.line, s->rec.col[field], s->err, sizeof s->err, "%s", k->err);
+	s->exit_code = EXIT_DATAERR;
+	return -1;
+}
+
+static enum access_kind kind_of(enum rec_op op)
+{
+	switch (op) {
+	case REC_W: case REC_KW: return ACC_WRITE;
+	case REC_X: case REC_KX: return ACC_EXEC;
+	default: return ACC_READ;
+	}
+}
+
+/* Runs one CPU record; 0 or -1 (k->err). */
+static int dispatch(sim *s, const trace_record *r)
+{
+	kernel *k = &s->k;
+	unsigned cpu = r->cpu;
+	if (r->op == REC_SWITCH)
+		return os_switch(k, cpu, r->pid);
+	if (os_check_not_pending_switch(k, cpu))
+		return -1;
+	switch (r->op) {
+	case REC_R: case REC_W: case REC_X:
+		return os_access(k, cpu, r->addr, r->size, kind_of(r->op), true);
+	case REC_KR: case REC_KW: case REC_KX:
+		return os_access(k, cpu, r->addr, r->size, kind_of(r->op), false);
+	case REC_TICK:
+		k->cpu[cpu].clock += r->size;
+		return 0;
+	default:
+		break;
+	}
+	/* everything else is a system call of a user task */
+	if (os_check_user_op(k, cpu))
+		return -1;
+	if (r->op == REC_SYSCALL)
+		return os_syscall(k, cpu);
+	os_enter_kernel(k, cpu);
+	switch (r->op) {
+	case REC_MMAP:     return os_mmap(k, cpu, r->addr, r->size, r->prot, r->flags);
+	case REC_MUNMAP:   return os_munmap(k, cpu, r->addr, r->size);
+	case REC_MPROTECT: return os_mprotect(k, cpu, r->addr, r->size, r->prot);
+	case REC_FORK:     return os_fork(k, cpu, r->pid, false);
+	case REC_VFORK:    return os_fork(k, cpu, r->pid, true);
+	case REC_CLONE:    return os_clone(k, cpu, r->pid);
+	case REC_EXEC:     return os_exec(k, cpu, r->comm);
+	case REC_EXIT:     return os_exit(k, cpu);
+	default:
+		return os_fail(k, -1, "unhandled record kind %d", (int)r->op);
+	}
+}
+
+int sim_step(sim *s)
+{
+	trace_record *r = &s->rec;
+	int got = trace_next(s->reader, r, s->err, sizeof s->err);
+	if (got < 0) {
+		s->exit_code = EXIT_DATAERR;
+		return -1;
+	}
+	if (got == 0)
+		return 0;
+	s->st.records++;
+	if (r->op == REC_PROC || r->op == REC_KTHREAD)
+		return os_declare(&s->k, r->pid, r->comm, r->op == REC_KTHREAD) ? fail_record(s) : 1;
+	/* Ordering (contract 1): a record starts no earlier than the previous
+	 * record of the file started, nor before its CPU finished. */
+	kcpu *c = &s->k.cpu[r->cpu];
+	uint64_t start = c->clock > s->last_start ? c->clock : s->last_start;
+	c->clock = start;
+	s->last_start = start;
+	return dispatch(s, r) ? fail_record(s) : 1;
+}
+
+int sim_run(sim *s)
+{
+	int rc;
+	while ((rc = sim_step(s)) > 0)
+		;
+	return rc < 0 ? s->exit_code : 0;
+}
+
+void sim_finish(sim *s)
+{
+	for (unsigned i = 0; i < s->ncpus; i++)
+		s->st.cpu[i].cycles = s->k.cpu[i].clock;
+	s->st.complete = true;
+}
+
+void sim_close(sim *s)
+{
+	if (s->kernel_up)
+		os_free(&s->k);
+	stats_free(&s->st);
+	if (s->reader)
+		trace_close(s->reader);
+	s->reader = NULL;
+}

@@ -1,0 +1,46 @@
+/* sim/engine.h - the simulation engine: reads records, applies the
+ * contract's ordering rule to per-CPU clocks, dispatches to the kernel
+ * layer and owns the statistics.  Observers (os_observer) see every event
+ * with its cycle; the SystemC layer drives the engine through sim_step.
+ */
+#ifndef MMUSIM_SIM_ENGINE_H
+#define MMUSIM_SIM_ENGINE_H
+
+#include "base/config.h"
+#include "base/stats.h"
+#include "base/trace.h"
+#include "os/os.h"
+
+/* Exit statuses (contract 2). */
+enum {
+	EXIT_OK = 0, EXIT_CHECK = 1, EXIT_USAGE = 64, EXIT_DATAERR = 65,
+	EXIT_NOINPUT = 66, EXIT_SOFTWARE = 70
+};
+
+typedef struct sim {
+	config cfg;
+	trace_reader *reader;
+	unsigned ncpus;
+	kernel k;
+	sim_stats st;
+	bool kernel_up;
+	uint64_t last_start;      /* start cycle of the previous record */
+	trace_record rec;         /* the record being processed */
+	int exit_code;
+	char err[640];
+} sim;
+
+/* Opens the trace and boots the machine.  Returns 0 or an exit status with
+ * s->err ("FILE:LINE:COL: error: ..." for trace errors). */
+int sim_open(sim *s, const config *cfg, const char *trace_path);
+int sim_open_mem(sim *s, const config *cfg, const char *name, const char *buf, size_t len);
+void sim_set_observer(sim *s, const os_observer *obs);
+/* One record: 1 done, 0 end of trace, -1 error (s->exit_code, s->err). */
+int sim_step(sim *s);
+/* Runs to the end; returns the exit status. */
+int sim_run(sim *s);
+/* Finalizes statistics (per-CPU cycles, complete). */
+void sim_finish(sim *s);
+void sim_close(sim *s);
+
+#endif
