@@ -1,0 +1,137 @@
+/* Unit tests of hw/tlb.c: lookup matching, fill conflicts, LRU and
+ * tree-PLRU victims, each invalidation kind on a raw array. */
+#include "check.h"
+#include "hw/tlb.h"
+
+static tlb_entry entry(uint64_t vpn, uint16_t pcid, bool global)
+{
+	return (tlb_entry){ .vpn = vpn, .pfn = vpn + 0x1000, .pcid = pcid, .global = global,
+	                    .perm = PERM_W | PERM_U, .shift = 12 };
+}
+
+static void lookup_matches_pcid_or_global_with_pge(void)
+{
+	tlb t;
+	tlb_init(&t, "t", 8, 2, TLB_LRU, 1ull << 12);
+	tlb_entry a = entry(5, 1, false), g = entry(6, 1, true);
+	tlb_fill(&t, &a);
+	tlb_fill(&t, &g);
+	CHECK(tlb_lookup(&t, 5, 12, 1, true, false) != NULL);
+	CHECK(tlb_lookup(&t, 5, 12, 2, true, false) == NULL);   /* other PCID */
+	CHECK(tlb_lookup(&t, 6, 12, 2, true, false) != NULL);   /* global, PGE on */
+	CHECK(tlb_lookup(&t, 6, 12, 2, false, false) == NULL);  /* global ignored, PGE off */
+	CHECK(tlb_lookup(&t, 6, 21, 1, true, false) == NULL);   /* other page size */
+	tlb_free(&t);
+}
+
+static void fill_replaces_conflicting_entries(void)
+{
+	tlb t;
+	tlb_init(&t, "t", 4, 4, TLB_LRU, 1ull << 12);
+	tlb_entry a = entry(9, 1, false), b = entry(9, 2, false), g = entry(9, 3, true);
+	tlb_fill(&t, &a);
+	tlb_fill(&t, &b);
+	CHECK_EQ(tlb_count_valid(&t), 2);          /* same VPN, other PCIDs: both stay */
+	tlb_fill(&t, &g);                          /* a global conflicts with both */
+	CHECK_EQ(tlb_count_valid(&t), 1);
+	CHECK(t.entries[0].valid && t.entries[0].global);  /* lowest conflicting way reused */
+	tlb_entry again = entry(9, 1, false);
+	tlb_fill(&t, &again);                      /* conflicts with the global */
+	CHECK_EQ(tlb_count_valid(&t), 1);
+	CHECK(!t.entries[0].global && t.entries[0].pcid == 1);
+	tlb_free(&t);
+}
+
+/* LRU: 4 ways of one set filled 0..3, touch 0, then the victim is 1
+ * (ages after the fills: way3=0, way2=1, way1=2, way0=3; touching way 0
+ * makes way 1 the oldest). */
+static void lru_victim_is_least_recent(void)
+{
+	tlb t;
+	tlb_init(&t, "t", 4, 4, TLB_LRU, 1ull << 12);
+	for (uint64_t v = 0; v < 4; v++) {
+		tlb_entry e = entry(v, 1, false);
+		tlb_fill(&t, &e);
+	}
+	CHECK_EQ(tlb_victim(&t, 0), 0);
+	CHECK(tlb_lookup(&t, 0, 12, 1, true, false) != NULL);
+	CHECK_EQ(tlb_victim(&t, 0), 1);
+	tlb_entry e = entry(7, 1, false);
+	tlb_fill(&t, &e);                          /* evicts way 1 (vpn 1) */
+	CHECK(tlb_lookup(&t, 1, 12, 1, true, false) == NULL);
+	CHECK(t.entries[1].vpn == 7);
+	tlb_free(&t);
+}
+
+/* Tree-PLRU over 4 ways: fills of ways 0,1,2,3 leave root=0 (last touch
+ * was in the right half, so point left), node2 = 0 (way 1 touched last on
+ * the left: point to way 0).  Victim = way 0. */
+static void plru_victim_follows_the_tree(void)
+{
+	tlb t;
+	tlb_init(&t, "t", 4, 4, TLB_PLRU, 1ull << 12);
+	for (uint64_t v = 0; v < 4; v++) {
+		tlb_entry e = entry(v, 1, false);
+		tlb_fill(&t, &e);
+	}
+	CHECK_EQ(tlb_victim(&t, 0), 0);
+	tlb_lookup(&t, 0, 12, 1, true, false);     /* root -> right, node3 unchanged (way 3 last: ->2) */
+	CHECK_EQ(tlb_victim(&t, 0), 2);
+	tlb_free(&t);
+	/* 3 ways: leaf 3 does not exist and is never chosen */
+	tlb_init(&t, "t", 3, 3, TLB_PLRU, 1ull << 12);
+	for (uint64_t v = 0; v < 3; v++) {
+		tlb_entry e = entry(v, 1, false);
+		tlb_fill(&t, &e);
+	}
+	for (int i = 0; i < 6; i++) {
+		unsigned v = tlb_victim(&t, 0);
+		CHECK(v < 3);
+		tlb_touch(&t, 0, v);
+	}
+	tlb_free(&t);
+}
+
+static void set_index_is_vpn_mod_sets(void)
+{
+	tlb t;
+	tlb_init(&t, "t", 12, 2, TLB_LRU, 1ull << 12);   /* 6 sets: not a power of two */
+	tlb_entry e = entry(13, 1, false);                /* 13 mod 6 = 1 */
+	tlb_fill(&t, &e);
+	CHECK(t.entries[1 * 2 + 0].valid && t.entries[1 * 2].vpn == 13);
+	CHECK_EQ(tlb_init(&t, "bad", 10, 4, TLB_LRU, 1ull << 12), (uint64_t)-1);
+	tlb_free(&t);
+}
+
+static void invalidations_remove_exactly_their_entries(void)
+{
+	tlb t;
+	tlb_init(&t, "t", 16, 16, TLB_LRU, 1ull << 12);
+	tlb_entry set[] = { entry(1, 1, false), entry(2, 1, false), entry(1, 2, false),
+	                    entry(3, 2, true) };
+	for (unsigned i = 0; i < 4; i++)
+		tlb_fill(&t, &set[i]);
+	tlb_invpcid_addr(&t, 1ull << 12, 1);       /* vpn 1, PCID 1 only */
+	CHECK_EQ(tlb_count_valid(&t), 3);
+	tlb_invpcid_addr(&t, 3ull << 12, 2);       /* a global: stays */
+	CHECK_EQ(tlb_count_valid(&t), 3);
+	tlb_invlpg(&t, 3ull << 12, 1);             /* INVLPG drops the global */
+	CHECK_EQ(tlb_count_valid(&t), 2);
+	tlb_flush_pcid(&t, 2);
+	CHECK_EQ(tlb_count_valid(&t), 1);
+	CHECK(tlb_lookup(&t, 2, 12, 1, true, false) != NULL);
+	tlb_flush_all(&t);
+	CHECK_EQ(tlb_count_valid(&t), 0);
+	tlb_free(&t);
+}
+
+int main(void)
+{
+	RUN(lookup_matches_pcid_or_global_with_pge);
+	RUN(fill_replaces_conflicting_entries);
+	RUN(lru_victim_is_least_recent);
+	RUN(plru_victim_follows_the_tree);
+	RUN(set_index_is_vpn_mod_sets);
+	RUN(invalidations_remove_exactly_their_entries);
+	return check_report();
+}
