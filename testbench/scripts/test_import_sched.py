@@ -1,0 +1,258 @@
+"""import-sched: real traces, each input format, repairs, options, bad input."""
+
+import os
+import tempfile
+import unittest
+
+from common import have_real_traces, real_trace, records, run, summary
+from mmtrace_check import check
+
+FTRACE_HEADER = """\
+# tracer: nop
+#
+# entries-in-buffer/entries-written: 6/6   #P:2
+#
+#           TASK-PID     CPU#  ||||    TIMESTAMP  FUNCTION
+#              | |         |   ||||       |         |
+          <idle>-0     [000] d..3   100.000100: sched_switch: prev_comm=swapper/0 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=bash next_pid=500 next_prio=120
+            bash-500   [000] ....   100.000200: sched_process_fork: comm=bash pid=500 child_comm=bash child_pid=501
+            bash-500   [000] d..3   100.000300: sched_switch: prev_comm=bash prev_pid=500 prev_prio=120 prev_state=S ==> next_comm=kworker/0:1 next_pid=20 next_prio=120
+          <idle>-0     [001] d..3   100.000310: sched_switch: prev_comm=swapper/1 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=bash next_pid=501 next_prio=120
+            bash-501   [001] ....   100.000400: sched_process_exec: filename=/usr/bin/my prog pid=501 old_pid=501
+            bash-501   [001] ....   100.000500: sched_process_exit: comm=my prog pid=501 prio=120
+            bash-501   [001] d..3   100.000600: sched_switch: prev_comm=my prog prev_pid=501 prev_prio=120 prev_state=X ==> next_comm=swapper/1 next_pid=0 next_prio=120
+"""
+
+TGID_COLUMN = """\
+   Binder:549_4-2029  (  549) [000] d..3 10.000100: sched_switch: prev_comm=Binder:549_4 prev_pid=2029 prev_prio=120 prev_state=S ==> next_comm=EventThread next_pid=654 next_prio=111
+    EventThread-654   (  549) [000] d..3 10.000200: sched_switch: prev_comm=EventThread prev_pid=654 prev_prio=111 prev_state=S ==> next_comm=surfaceflinger next_pid=549 next_prio=120
+ surfaceflinger-549   (  549) [000] d..3 10.000300: sched_switch: prev_comm=surfaceflinger prev_pid=549 prev_prio=120 prev_state=S ==> next_comm=swapper/0 next_pid=0 next_prio=120
+          <idle>-0    (-----) [001] d..3 10.000400: sched_switch: prev_comm=swapper/1 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=app next_pid=700 next_prio=120
+"""
+
+TRACE_CMD = """\
+version = 6
+cpus=2
+           <...>-1701  [001]    76.211513: sched_switch:          prev_comm=trace-cmd prev_pid=1701 prev_prio=120 prev_state=64 next_comm=swapper/1 next_pid=0 next_prio=120
+          <idle>-0     [000]    76.211523: sched_switch:          prev_comm=swapper/0 prev_pid=0 prev_prio=120 prev_state=0 next_comm=sh next_pid=1642 next_prio=120
+              sh-1642  [000]    76.211696: sched_wakeup:          comm=kworker/u12:1 pid=46 prio=120 success=1 target_cpu=0
+              sh-1642  [000]    76.211701: sched_switch:          prev_comm=sh prev_pid=1642 prev_prio=120 prev_state=4096 next_comm=kworker/u12:1 next_pid=46 next_prio=120
+   kworker/u12:1-46    [000]    76.211715: sched_switch:          prev_comm=kworker/u12:1 prev_pid=46 prev_prio=120 prev_state=1 next_comm=sh next_pid=1642 next_prio=120
+"""
+
+PERF_SCRIPT = """\
+            perf 47449 [000]  4709.475645: sched:sched_switch: perf:47449 [120] R ==> migration/0:18 [0]
+     migration/0    18 [000]  4709.475650: sched:sched_switch: migration/0:18 [0] S ==> swapper/0:0 [120]
+         swapper     0 [001]  4709.475700: sched:sched_switch: prev_comm=swapper/1 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=Web Content next_pid=3001 next_prio=120
+     Web Content 3000/3001 [001]  4709.475800: sched:sched_switch: prev_comm=Web Content prev_pid=3001 prev_prio=120 prev_state=S ==> next_comm=Web Content next_pid=3000 next_prio=120
+         swapper     0 [000]  4709.475900: sched:sched_switch: swapper/0:0 [120] R ==> rcu_sched:9 [120]
+"""
+
+# CPU 1 switches in task 300 while CPU 0 still runs it (a lost switch-out).
+NEEDS_REPAIR = """\
+  <idle>-0     [000] d..3   1.000100: sched_switch: prev_comm=swapper/0 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=worker next_pid=300 next_prio=120
+  <idle>-0     [001] d..3   1.000200: sched_switch: prev_comm=swapper/1 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=worker next_pid=300 next_prio=120
+  worker-300   [001] d..3   1.000300: sched_switch: prev_comm=worker prev_pid=300 prev_prio=120 prev_state=S ==> next_comm=swapper/1 next_pid=0 next_prio=120
+"""
+
+# PID 400 exits and a new task gets PID 400 later (PID reuse).
+PID_REUSE = """\
+  <idle>-0     [000] d..3   1.000100: sched_switch: prev_comm=swapper/0 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=old next_pid=400 next_prio=120
+  old-400      [000] ....   1.000200: sched_process_exit: comm=old pid=400 prio=120
+  old-400      [000] d..3   1.000300: sched_switch: prev_comm=old prev_pid=400 prev_prio=120 prev_state=X ==> next_comm=new next_pid=400 next_prio=120
+"""
+
+
+def convert(text, *options):
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "in.txt")
+        dst = os.path.join(tmp, "out.trace")
+        with open(src, "w") as f:
+            f.write(text)
+        proc = run("import-sched", src, dst, *options)
+        out = None
+        if os.path.exists(dst):
+            with open(dst) as f:
+                out = f.read()
+    return proc, out
+
+
+class TestImportSchedFormats(unittest.TestCase):
+    def good(self, text, *options):
+        proc, out = convert(text, *options)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        errors, _ = check(out)
+        self.assertEqual(errors, [])
+        return out, summary(proc.stderr)
+
+    def test_ftrace_header_fork_exec_exit(self):
+        out, n = self.good(FTRACE_HEADER)
+        self.assertIn("cpus 2", out)
+        self.assertIn("proc 500 bash", out)
+        self.assertIn("kthread 20 kworker/0:1", out)
+        self.assertIn("0 fork 501", out)
+        self.assertIn("1 exec my_prog", out)   # sanitized: space -> _
+        lines = [" ".join(r) for r in records(out)]
+        exit_at = lines.index("1 exit")
+        self.assertEqual(lines[exit_at + 1], "1 switch 0")
+        self.assertEqual((n["fork"], n["exec"], n["exit"], n["repairs"]), (1, 1, 1, 0))
+
+    def test_tgid_column_makes_threads_clones(self):
+        out, n = self.good(TGID_COLUMN)
+        # 2029 is the first of TGID 549 (proc), 654 and 549 are its threads
+        self.assertIn("proc 2029 Binder:549_4", out)
+        self.assertIn("clone 654", out)
+        self.assertIn("clone 549", out)
+        self.assertIn("proc 700 app", out)   # unknown TGID: its own process
+        self.assertEqual(n["clone"], 2)
+        self.assertEqual(len(records(out, "mmap")), 2)  # one working set per process
+
+    def test_trace_cmd_numeric_state_and_unknown_comm(self):
+        out, n = self.good(TRACE_CMD)
+        self.assertIn("cpus 2", out)
+        self.assertIn("proc 1701 trace-cmd", out)   # <...> named from prev_comm
+        self.assertIn("kthread 46 kworker/u12:1", out)
+        self.assertEqual(n["sched_switch"], 4)
+        self.assertEqual(n["inferred"], 1)          # 1701 ran on CPU 1 before tracing
+        self.assertEqual(len(records(out, "switch")), 4 + 1)
+
+    def test_perf_script_both_forms(self):
+        out, n = self.good(PERF_SCRIPT)
+        self.assertIn("kthread 18 migration/0", out)
+        self.assertIn("kthread 9 rcu_sched", out)
+        self.assertIn("proc 3001 Web_Content", out)
+        self.assertIn("1 clone 3000", out)   # perf pid/tid: 3000 is 3001's group
+        self.assertEqual(n["sched_switch"], 5)
+
+    def test_repair_when_task_on_two_cpus(self):
+        out, n = self.good(NEEDS_REPAIR)
+        self.assertEqual(n["repairs"], 1)
+        lines = [" ".join(r) for r in records(out) if r[0].isdigit() and r[1] == "switch"]
+        self.assertEqual(lines, ["0 switch 300", "0 switch 0", "1 switch 300", "1 switch 0"])
+
+    def test_pid_reuse_gets_new_pid(self):
+        out, n = self.good(PID_REUSE)
+        self.assertIn("proc 400 old", out)
+        self.assertIn("proc 401 new", out)
+        self.assertEqual(n["reused"], 1)
+
+    def test_no_accesses_and_ticks(self):
+        out, _ = self.good(FTRACE_HEADER, "--no-accesses", "--ghz", "2")
+        ops = {r[1] for r in records(out) if r[0].isdigit()}
+        self.assertFalse(ops & {"r", "w", "kr", "kw", "mmap"})
+        ticks = [int(r[2]) for r in records(out, "tick")]
+        self.assertIn(400000, ticks)   # bash ran 200 us on CPU 0 at 2 GHz
+
+    def test_access_options(self):
+        out, _ = self.good(TRACE_CMD, "--accesses-per-slice", "10", "--working-set-pages", "4",
+                           "--kernel-accesses", "0", "--distribution", "uniform")
+        user = [r for r in records(out) if len(r) > 1 and r[1] in ("r", "w")]
+        self.assertEqual(len(user), 10 * 3)   # three switch-ins of user tasks
+        self.assertTrue(all(0x10000000 <= int(r[2], 16) < 0x10000000 + 4 * 4096 for r in user))
+        self.assertIn("mmap 0x10000000 0x4000 rw-", out)
+        self.assertFalse(records(out, "kr") + records(out, "kw"))
+
+    def test_kthread_options(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
+            f.write("# my kernel threads\nsh\n1701\n")
+        try:
+            out, _ = self.good(TRACE_CMD, "--kthreads", f.name)
+        finally:
+            os.unlink(f.name)
+        self.assertIn("kthread 1642 sh", out)
+        self.assertIn("kthread 1701 trace-cmd", out)
+        out, _ = self.good(TRACE_CMD, "--no-default-kthreads", "--kthread-pattern", "kwork")
+        self.assertIn("kthread 46 kworker/u12:1", out)
+        out, _ = self.good(TRACE_CMD, "--no-default-kthreads")
+        self.assertIn("proc 46 kworker/u12:1", out)
+
+    def test_deterministic_and_seeded(self):
+        a, _ = self.good(FTRACE_HEADER, "--seed", "7")
+        b, _ = self.good(FTRACE_HEADER, "--seed", "7")
+        c, _ = self.good(FTRACE_HEADER, "--seed", "8")
+        self.assertEqual(a, b)
+        self.assertNotEqual(a, c)
+
+    def test_stdin_to_stdout(self):
+        proc = run("import-sched", "-", "-", "--quiet", stdin=TRACE_CMD)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stderr, "")
+        self.assertTrue(proc.stdout.startswith("mmtrace 1\ncpus 2\n"))
+
+
+class TestImportSchedBadInput(unittest.TestCase):
+    def bad(self, text, line, words):
+        proc, out = convert(text)
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIsNone(out, "no half-written output")
+        self.assertRegex(proc.stderr, r"in\.txt:%d: error: .*%s" % (line, words))
+
+    def test_garbage_line(self):
+        self.bad(TRACE_CMD + "this is not a trace line\n", 8, "not a scheduler event")
+
+    def test_truncated_switch(self):
+        self.bad(FTRACE_HEADER.replace("next_comm=kworker/0:1 next_pid=20", "next_comm=x"),
+                 9, "cannot parse sched_switch")
+
+    def test_cpu_out_of_range(self):
+        self.bad("  a-1 [300] d..3 1.0: sched_switch: x\n", 1, "cpu 300")
+
+    def test_empty(self):
+        self.bad("# nothing here\n", 1, "no scheduler events")
+
+
+@unittest.skipUnless(have_real_traces(), "no ../shared/data/traces-real next to the repository")
+class TestImportSchedRealTraces(unittest.TestCase):
+    def convert_real(self, name):
+        with tempfile.TemporaryDirectory() as tmp:
+            dst = os.path.join(tmp, "out.trace")
+            proc = run("import-sched", real_trace(name), dst)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            with open(dst) as f:
+                out = f.read()
+        errors, counts = check(out)
+        self.assertEqual(errors, [])
+        n = summary(proc.stderr)
+        with open(real_trace(name)) as f:
+            switch_lines = sum("sched_switch:" in line for line in f)
+        self.assertEqual(n["sched_switch"], switch_lines)
+        # every sched_switch line is one switch record, plus the documented extras
+        self.assertEqual(counts["switch"], n["switch"])
+        self.assertEqual(n["switch"], switch_lines - n["noop"] + n["inferred"]
+                         + n["repairs"] + n["helper"])
+        return out, n, counts
+
+    def test_ftrace_8cpu_fork_exec_exit(self):
+        out, n, counts = self.convert_real("tracecompass-ftrace-syscalls-fork-exec-8cpu.txt")
+        self.assertIn("cpus 8", out)
+        self.assertEqual((counts["fork"], counts["exec"], counts["exit"]), (1, 1, 2))
+        self.assertIn("2 fork 4084", out)
+        self.assertIn("5 exec ls", out)
+        kthreads = {r[2] for r in records(out, "kthread")}
+        self.assertEqual(kthreads, {"kworker/u32:4", "kworker/1:2", "kworker/4:3", "kworker/2:2",
+                                    "kworker/5:0", "kworker/3:4", "kworker/0:1H", "jbd2/sdd1-8"})
+        self.assertEqual((n["inferred"], n["repairs"]), (4, 0))
+
+    def test_trace_cmd_6cpu(self):
+        out, n, counts = self.convert_real("lisa-trace-cmd-report-6cpu.txt")
+        self.assertIn("cpus 6", out)
+        kthreads = {r[2] for r in records(out, "kthread")}
+        self.assertTrue({"kworker/u12:1", "rcu_preempt", "watchdog/1"} <= kthreads)
+        self.assertTrue(any(k.startswith("migration/") for k in kthreads))
+        procs = {r[2] for r in records(out, "proc")}
+        self.assertTrue({"sh", "sshd", "trace-cmd"} <= procs)
+        self.assertEqual(counts["switch"], 1856 + n["inferred"] + n["repairs"] - n["noop"])
+
+    def test_atrace_4cpu_tgid_threads(self):
+        out, n, counts = self.convert_real("tracecompass-atrace-android-4cpu.txt")
+        self.assertIn("cpus 4", out)
+        self.assertGreater(counts["clone"], 50)   # Binder threads of one TGID share an mm
+        self.assertEqual(counts["clone"], n["clone"])
+        kthreads = {r[2] for r in records(out, "kthread")}
+        self.assertTrue({"ksoftirqd/1", "rcu_preempt"} <= kthreads)
+        self.assertTrue(any(k.startswith("kworker/") for k in kthreads))
+        self.assertTrue(all(len(r[2]) <= 15 for r in records(out, "proc")))
+
+
+if __name__ == "__main__":
+    unittest.main()
