@@ -1,0 +1,90 @@
+"""plot: figures from statistics JSONs and experiment CSVs (needs matplotlib)."""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+from common import FAKE_MMUSIM, run
+
+
+def have_matplotlib():
+    return subprocess.run([sys.executable, "-c", "import matplotlib"],
+                          capture_output=True).returncode == 0
+
+
+def stats(hit_rate):
+    return {"schema": "mmusim-stats/1", "complete": True,
+            "tlb": {"hit_rate": hit_rate, "hits": 90, "misses": 10},
+            "walks": {"latency": {"mean": 30.5, "p99": 80,
+                                  "hist": [[0, 16, 3], [16, 32, 7], [32, 64, 1]]}},
+            "shootdowns": {"initiated": 3, "ipis": 6, "lazy_skipped": 1},
+            "cr3": {"writes": 12, "noflush": 8}}
+
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@unittest.skipUnless(have_matplotlib(), "matplotlib not available to this python3")
+class TestPlot(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.dir = self.tmp.name
+        self.json = []
+        for name, rate in (("pcid_on.json", 0.9), ("pcid_off.json", 0.7)):
+            path = os.path.join(self.dir, name)
+            with open(path, "w") as f:
+                json.dump(stats(rate), f)
+            self.json.append(path)
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def png(self, *args):
+        out = os.path.join(self.dir, "fig.png")
+        proc = run("plot", *args, "-o", out)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        with open(out, "rb") as f:
+            self.assertEqual(f.read(8), PNG)
+        os.unlink(out)
+
+    def test_every_kind_from_json(self):
+        for kind in ("hitrate", "latency", "shootdowns", "cr3", "auto"):
+            with self.subTest(kind):
+                self.png(*self.json, "--kind", kind, "--label", "on", "--label", "off")
+
+    def test_from_experiment_csv(self):
+        path = os.path.join(self.dir, "r.csv")
+        with open(path, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["trace", "config", "sets", "status", "tlb.hit_rate", "cr3.writes"])
+            w.writerow(["a.trace", "base", "", 0, 0.9, 10])
+            w.writerow(["a.trace", "nopcid", "pcid=off", 0, 0.8, 20])
+            w.writerow(["b.trace", "base", "", 0, 0.5, 30])
+        self.png(path)
+        self.png(path, "--kind", "latency")   # no histogram in a CSV: mean/p99 bars
+
+    def test_bad_input(self):
+        path = os.path.join(self.dir, "bad.json")
+        with open(path, "w") as f:
+            f.write('{"tlb":\n')
+        proc = run("plot", path, "-o", os.path.join(self.dir, "x.png"))
+        self.assertEqual(proc.returncode, 1)
+        self.assertRegex(proc.stderr, r"bad\.json:2: error: ")
+        proc = run("plot", os.path.join(self.dir, "missing.json"), "-o",
+                   os.path.join(self.dir, "x.png"))
+        self.assertEqual(proc.returncode, 1)
+
+
+class TestPlotHelp(unittest.TestCase):
+    def test_help_without_matplotlib(self):
+        proc = run("plot", "--help")
+        self.assertEqual(proc.returncode, 0)
+        self.assertIn("--kind", proc.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()
