@@ -6,7 +6,7 @@ import tempfile
 import time
 import unittest
 
-from common import records, run
+from common import REPO, records, run
 from mmtrace_check import check
 
 SCENARIOS = ["kthread-pingpong", "asid-pressure", "munmap-storm", "fork-exec-shell",
@@ -111,6 +111,22 @@ class TestGenWorkload(unittest.TestCase):
                 proc = run("gen-workload", *(args + extra))
                 self.assertNotEqual(proc.returncode, 0)
                 self.assertIn("error:", proc.stderr)
+
+
+    def test_committed_examples_are_current(self):
+        listing = os.path.join(REPO, "traces", "gen", "commands.txt")
+        with open(listing) as f:
+            entries = [line.split(":", 1) for line in f
+                       if line.strip() and not line.startswith("#")]
+        self.assertGreaterEqual(len(entries), 8)
+        for name, args in entries:
+            with self.subTest(name):
+                proc = run("gen-workload", *args.split(), "-o", "-")
+                self.assertEqual(proc.returncode, 0, proc.stderr)
+                with open(os.path.join(REPO, "traces", "gen", name)) as f:
+                    self.assertEqual(proc.stdout, f.read(),
+                                     "regenerate traces/gen/%s (see commands.txt)" % name)
+                self.assertEqual(check(proc.stdout)[0], [])
 
 
 if __name__ == "__main__":
