@@ -173,6 +173,18 @@ class TestImportSchedFormats(unittest.TestCase):
         self.assertEqual(a, b)
         self.assertNotEqual(a, c)
 
+    def test_other_events_lost_events_and_tlb_flush(self):
+        text = ("CPU:1 [LOST 12 EVENTS]\n"
+                "  app-70 [001] d..3 1.000100: tlb_flush: pages=-1 reason=flush on task switch (0)\n"
+                "  app-70 [001] d..3 1.000200: sched_wakeup_new: comm=app pid=71 prio=120 target_cpu=001\n"
+                "  app-70 [001] .... 1.000300: sys_read(fd: 3, buf: 7ffe, count: 1)\n"
+                "  app-70 [001] d..3 1.000400: sched_switch: prev_comm=app prev_pid=70 prev_prio=120 "
+                "prev_state=S ==> next_comm=swapper/1 next_pid=0 next_prio=120\n")
+        out, n = self.good(text)
+        self.assertIn("# cpu 1 tlb_flush pages=-1 reason=flush on task switch (0)", out)
+        self.assertEqual([" ".join(r) for r in records(out, "switch")], ["1 switch 70", "1 switch 0"])
+        self.assertNotIn("71", out)
+
     def test_stdin_to_stdout(self):
         proc = run("import-sched", "-", "-", "--quiet", stdin=TRACE_CMD)
         self.assertEqual(proc.returncode, 0, proc.stderr)
