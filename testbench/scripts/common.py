@@ -9,7 +9,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 SCRIPTS = os.path.join(REPO, "scripts")
 REAL_TRACES = os.path.join(os.path.dirname(REPO), "shared", "data", "traces-real")
-MMUSIM = os.path.join(REPO, "build", "mmusim")
+MMUSIM = os.environ.get("MMUSIM") or os.path.join(REPO, "build", "mmusim")  # env: another build
 FAKE_MMUSIM = os.path.join(HERE, "fake_mmusim.py")
 
 sys.path.insert(0, HERE)

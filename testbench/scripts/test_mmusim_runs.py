@@ -1,5 +1,5 @@
 """Run every generated scenario and each imported real trace through the real
-build/mmusim (skipped until that binary exists) and expect exit 0 and a
+build/mmusim, or $MMUSIM (skipped until that binary exists) and expect exit 0 and a
 statistics file in the contract's schema."""
 
 import json
