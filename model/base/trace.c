@@ -1,0 +1,510 @@
+/* base/trace.c - streaming reader of mmtrace v1.
+ *
+ * The input is read in 1 MiB blocks; lines are split in place, fields are
+ * tokenised by hand and numbers parsed without the C library, so a typical
+ * access record costs a few tens of nanoseconds.  Every error names the
+ * line and the column of the offending field.
+ */
+#include "base/trace.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BLOCK (1u << 20)
+#define MAX_FIELDS 16
+
+struct trace_reader {
+	FILE *f;
+	bool own;
+	const char *mem;          /* in-memory input (fuzzing, tests) */
+	size_t mem_len, mem_pos;
+	char *buf;                /* BLOCK + TRACE_MAX_LINE + 1 */
+	size_t pos, end;
+	bool eof;
+	uint64_t line;
+	unsigned cpus;
+	char name[256];
+	/* the current line's fields */
+	const char *field[MAX_FIELDS];
+	uint32_t flen[MAX_FIELDS], fcol[MAX_FIELDS];
+	unsigned nfields;
+};
+
+static const char *const op_names[REC_OP_COUNT] = {
+	[REC_NONE] = "?", [REC_PROC] = "proc", [REC_KTHREAD] = "kthread",
+	[REC_SWITCH] = "switch", [REC_R] = "r", [REC_W] = "w", [REC_X] = "x",
+	[REC_KR] = "kr", [REC_KW] = "kw", [REC_KX] = "kx", [REC_SYSCALL] = "syscall",
+	[REC_TICK] = "tick", [REC_MMAP] = "mmap", [REC_MUNMAP] = "munmap",
+	[REC_MPROTECT] = "mprotect", [REC_FORK] = "fork", [REC_VFORK] = "vfork",
+	[REC_CLONE] = "clone", [REC_EXEC] = "exec", [REC_EXIT] = "exit",
+};
+
+const char *rec_op_name(enum rec_op op)
+{
+	return op < REC_OP_COUNT ? op_names[op] : "?";
+}
+
+const char *trace_name(const trace_reader *r) { return r->name; }
+
+static trace_reader *alloc_reader(const char *name)
+{
+	trace_reader *r = calloc(1, sizeof *r);
+	if (!r)
+		abort();
+	r->buf = malloc(BLOCK + TRACE_MAX_LINE + 2);
+	if (!r->buf)
+		abort();
+	snprintf(r->name, sizeof r->name, "%s", name);
+	return r;
+}
+
+trace_reader *trace_open(const char *path, char *err, size_t errlen)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	if (!f) {
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	trace_reader *r = alloc_reader(strcmp(path, "-") == 0 ? "<stdin>" : path);
+	r->f = f;
+	r->own = f != stdin;
+	return r;
+}
+
+trace_reader *trace_open_mem(const char *name, const char *buf, size_t len)
+{
+	trace_reader *r = alloc_reader(name);
+	r->mem = buf;
+	r->mem_len = len;
+	return r;
+}
+
+void trace_close(trace_reader *r)
+{
+	if (!r)
+		return;
+	if (r->own)
+		fclose(r->f);
+	free(r->buf);
+	free(r);
+}
+
+void trace_format_error(const trace_reader *r, uint64_t line, uint32_t col,
+                        char *err, size_t errlen, const char *fmt, ...)
+{
+	int n = snprintf(err, errlen, "%s:%llu:%u: error: ", r->name, (unsigned long long)line,
+	                 col ? col : 1);
+	if (n < 0 || (size_t)n >= errlen)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+#define FAIL(col, ...) \
+	(trace_format_error(r, r->line, (col), err, errlen, __VA_ARGS__), -1)
+
+/* Refills the buffer, keeping the unread tail.  Returns bytes added. */
+static size_t refill(trace_reader *r)
+{
+	if (r->eof)
+		return 0;
+	if (r->pos > 0) {
+		memmove(r->buf, r->buf + r->pos, r->end - r->pos);
+		r->end -= r->pos;
+		r->pos = 0;
+	}
+	size_t room = BLOCK + TRACE_MAX_LINE + 1 - r->end, n;
+	if (r->mem) {
+		n = r->mem_len - r->mem_pos < room ? r->mem_len - r->mem_pos : room;
+		memcpy(r->buf + r->end, r->mem + r->mem_pos, n);
+		r->mem_pos += n;
+	} else {
+		n = fread(r->buf + r->end, 1, room, r->f);
+	}
+	if (n == 0)
+		r->eof = true;
+	r->end += n;
+	return n;
+}
+
+/* Next line (without its LF) or NULL at the end.  *len excludes a CR. */
+static int next_line(trace_reader *r, char **line, size_t *len, char *err, size_t errlen)
+{
+	for (;;) {
+		char *start = r->buf + r->pos;
+		char *nl = memchr(start, '\n', r->end - r->pos);
+		if (nl || (r->eof && r->pos < r->end)) {
+			size_t n = nl ? (size_t)(nl - start) : r->end - r->pos;
+			r->line++;
+			r->pos += n + (nl ? 1 : 0);
+			if (n > TRACE_MAX_LINE)
+				return FAIL(TRACE_MAX_LINE + 1, "line longer than %u characters", TRACE_MAX_LINE);
+			if (n && start[n - 1] == '\r')
+				n--;
+			start[n] = 0;
+			*line = start;
+			*len = n;
+			return 1;
+		}
+		if (r->eof)
+			return 0;
+		if (r->end - r->pos > TRACE_MAX_LINE) {
+			r->line++;
+			return FAIL(TRACE_MAX_LINE + 1, "line longer than %u characters", TRACE_MAX_LINE);
+		}
+		refill(r);
+	}
+}
+
+/* Splits a line into fields; stops at '#'.  Rejects control and
+ * non-ASCII bytes (a CR is allowed only before the LF). */
+static int split(trace_reader *r, char *s, size_t len, char *err, size_t errlen)
+{
+	r->nfields = 0;
+	size_t i = 0;
+	while (i < len) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == ' ' || c == '\t') {
+			i++;
+			continue;
+		}
+		if (c == '#')
+			break;
+		size_t j = i;
+		while (j < len) {
+			c = (unsigned char)s[j];
+			if (c == ' ' || c == '\t' || c == '#')
+				break;
+			if (c < 0x20 || c >= 0x7f)
+				return FAIL((uint32_t)j + 1, c == 0 ? "NUL byte in the trace (is it a text file?)"
+				                                    : "character 0x%02x is not printable ASCII", c);
+			j++;
+		}
+		if (r->nfields == MAX_FIELDS)
+			return FAIL((uint32_t)i + 1, "too many fields");
+		r->field[r->nfields] = s + i;
+		r->flen[r->nfields] = (uint32_t)(j - i);
+		r->fcol[r->nfields] = (uint32_t)i + 1;
+		r->nfields++;
+		i = j;
+	}
+	/* control characters inside a comment are errors too */
+	for (; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if ((c < 0x20 && c != '\t') || c >= 0x7f)
+			return FAIL((uint32_t)i + 1, c == 0 ? "NUL byte in the trace (is it a text file?)"
+			                                    : "character 0x%02x is not printable ASCII", c);
+	}
+	return 0;
+}
+
+static bool field_is(const trace_reader *r, unsigned i, const char *word)
+{
+	size_t n = strlen(word);
+	return r->flen[i] == n && memcmp(r->field[i], word, n) == 0;
+}
+
+/* Decimal or 0x hex, unsigned, at most 64 bits. */
+static int number(trace_reader *r, unsigned i, const char *what, uint64_t *out,
+                  char *err, size_t errlen)
+{
+	const char *s = r->field[i];
+	uint32_t n = r->flen[i];
+	uint64_t v = 0;
+	if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		if (n - 2 > 16)
+			goto too_big_or_bad;
+		for (uint32_t k = 2; k < n; k++) {
+			unsigned c = (unsigned char)s[k], d;
+			if (c - '0' < 10)
+				d = c - '0';
+			else if ((c | 0x20) - 'a' < 6)
+				d = (c | 0x20) - 'a' + 10;
+			else
+				return FAIL(r->fcol[i] + k, "bad hexadecimal %s '%.*s'", what, (int)n, s);
+			v = v << 4 | d;
+		}
+		*out = v;
+		return 0;
+	}
+	for (uint32_t k = 0; k < n; k++) {
+		unsigned d = (unsigned char)s[k] - '0';
+		if (d > 9)
+			return FAIL(r->fcol[i] + k, "expected %s as a decimal or 0x hexadecimal number, got '%.*s'",
+			            what, (int)n, s);
+		if (v > (UINT64_MAX - d) / 10)
+			return FAIL(r->fcol[i], "%s '%.*s' does not fit in 64 bits", what, (int)n, s);
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+too_big_or_bad:
+	for (uint32_t k = 2; k < n; k++) {
+		unsigned c = (unsigned char)s[k];
+		if (!(c - '0' < 10 || (c | 0x20) - 'a' < 6))
+			return FAIL(r->fcol[i] + k, "bad hexadecimal %s '%.*s'", what, (int)n, s);
+	}
+	return FAIL(r->fcol[i], "%s '%.*s' does not fit in 64 bits", what, (int)n, s);
+}
+
+static int comm(trace_reader *r, unsigned i, char *out, char *err, size_t errlen)
+{
+	uint32_t n = r->flen[i];
+	if (n > TRACE_COMM_MAX)
+		return FAIL(r->fcol[i], "name '%.*s' is longer than %u characters", (int)n, r->field[i],
+		            TRACE_COMM_MAX);
+	for (uint32_t k = 0; k < n; k++) {
+		char c = r->field[i][k];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		          c == '_' || c == '.' || c == '/' || c == ':' || c == '-';
+		if (!ok)
+			return FAIL(r->fcol[i] + k, "character '%c' not allowed in a name "
+			            "(A-Z a-z 0-9 _ . / : -)", c);
+	}
+	memcpy(out, r->field[i], n);
+	out[n] = 0;
+	return 0;
+}
+
+static int pid_field(trace_reader *r, unsigned i, bool zero_ok, uint32_t *pid,
+                     char *err, size_t errlen)
+{
+	uint64_t v;
+	if (number(r, i, "PID", &v, err, errlen))
+		return -1;
+	if ((v == 0 && !zero_ok) || v > TRACE_MAX_PID)
+		return FAIL(r->fcol[i], "PID %llu out of range (%u..%u)", (unsigned long long)v,
+		            zero_ok ? 0u : 1u, TRACE_MAX_PID);
+	*pid = (uint32_t)v;
+	return 0;
+}
+
+static int prot_field(trace_reader *r, unsigned i, uint32_t *prot, char *err, size_t errlen)
+{
+	const char *s = r->field[i];
+	if (r->flen[i] != 3 || (s[0] != 'r' && s[0] != '-') || (s[1] != 'w' && s[1] != '-') ||
+	    (s[2] != 'x' && s[2] != '-'))
+		return FAIL(r->fcol[i], "bad PROT '%.*s' (three characters: r or -, w or -, x or -)",
+		            (int)r->flen[i], s);
+	*prot = (s[0] == 'r' ? PROT_R_ : 0) | (s[1] == 'w' ? PROT_W_ : 0) | (s[2] == 'x' ? PROT_X_ : 0);
+	return 0;
+}
+
+static int range_fields(trace_reader *r, trace_record *rec, char *err, size_t errlen)
+{
+	if (number(r, 2, "ADDR", &rec->addr, err, errlen) || number(r, 3, "LEN", &rec->size, err, errlen))
+		return -1;
+	if (rec->addr & 0xfff)
+		return FAIL(r->fcol[2], "ADDR 0x%llx is not page-aligned", (unsigned long long)rec->addr);
+	if (rec->size == 0)
+		return FAIL(r->fcol[3], "LEN must be at least 1");
+	if (rec->size > UINT64_MAX - 0xfff || rec->addr + ((rec->size + 0xfff) & ~0xfffull) < rec->addr)
+		return FAIL(r->fcol[3], "ADDR + LEN goes beyond the 64-bit address space");
+	return 0;
+}
+
+static int mmap_flags(trace_reader *r, unsigned from, uint32_t *flags, char *err, size_t errlen)
+{
+	static const struct { const char *name; uint32_t bit; } known[] = {
+		{ "shared", MAPF_SHARED }, { "huge", MAPF_HUGE }, { "giant", MAPF_GIANT },
+		{ "populate", MAPF_POPULATE },
+	};
+	*flags = 0;
+	for (unsigned i = from; i < r->nfields; i++) {
+		uint32_t bit = 0;
+		for (unsigned k = 0; k < 4; k++)
+			if (field_is(r, i, known[k].name))
+				bit = known[k].bit;
+		if (!bit)
+			return FAIL(r->fcol[i], "unknown mmap FLAG '%.*s' (shared, huge, giant or populate)",
+			            (int)r->flen[i], r->field[i]);
+		if (*flags & bit)
+			return FAIL(r->fcol[i], "mmap FLAG '%.*s' given twice", (int)r->flen[i], r->field[i]);
+		*flags |= bit;
+	}
+	return 0;
+}
+
+struct op_syntax {
+	const char *name;
+	enum rec_op op;
+	unsigned min, max;        /* argument counts */
+	const char *args;         /* for messages */
+};
+
+static const struct op_syntax cpu_ops[] = {
+	{ "r", REC_R, 1, 2, "ADDR [SIZE]" }, { "w", REC_W, 1, 2, "ADDR [SIZE]" },
+	{ "x", REC_X, 1, 2, "ADDR [SIZE]" }, { "kr", REC_KR, 1, 2, "ADDR [SIZE]" },
+	{ "kw", REC_KW, 1, 2, "ADDR [SIZE]" }, { "kx", REC_KX, 1, 2, "ADDR [SIZE]" },
+	{ "switch", REC_SWITCH, 1, 1, "PID" }, { "syscall", REC_SYSCALL, 0, 0, "" },
+	{ "tick", REC_TICK, 1, 1, "CYCLES" },
+	{ "mmap", REC_MMAP, 3, 3 + 4, "ADDR LEN PROT [FLAG...]" },
+	{ "munmap", REC_MUNMAP, 2, 2, "ADDR LEN" }, { "mprotect", REC_MPROTECT, 3, 3, "ADDR LEN PROT" },
+	{ "fork", REC_FORK, 1, 1, "CHILD" }, { "vfork", REC_VFORK, 1, 1, "CHILD" },
+	{ "clone", REC_CLONE, 1, 1, "CHILD" }, { "exec", REC_EXEC, 1, 1, "COMM" },
+	{ "exit", REC_EXIT, 0, 0, "" },
+};
+
+static const struct op_syntax *find_op(const trace_reader *r, unsigned i)
+{
+	/* the accesses first: they are nearly every record */
+	for (size_t k = 0; k < sizeof cpu_ops / sizeof cpu_ops[0]; k++)
+		if (field_is(r, i, cpu_ops[k].name))
+			return &cpu_ops[k];
+	return NULL;
+}
+
+static int parse_cpu_record(trace_reader *r, trace_record *rec, char *err, size_t errlen)
+{
+	uint64_t cpu;
+	if (number(r, 0, "CPU", &cpu, err, errlen))
+		return -1;
+	if (cpu >= r->cpus)
+		return FAIL(r->fcol[0], "CPU %llu out of range (the trace has %u CPUs: 0..%u)",
+		            (unsigned long long)cpu, r->cpus, r->cpus - 1);
+	rec->cpu = (uint32_t)cpu;
+	if (r->nfields < 2)
+		return FAIL(r->fcol[0] + r->flen[0], "missing operation after CPU %llu", (unsigned long long)cpu);
+	const struct op_syntax *op = find_op(r, 1);
+	if (!op)
+		return FAIL(r->fcol[1], "unknown operation '%.*s'", (int)r->flen[1], r->field[1]);
+	unsigned nargs = r->nfields - 2;
+	if (nargs < op->min)
+		return FAIL(r->fcol[r->nfields - 1] + r->flen[r->nfields - 1],
+		            "missing argument: '%s' takes %s", op->name, op->args);
+	if (nargs > op->max)
+		return FAIL(r->fcol[2 + op->max], "unexpected field '%.*s': '%s' takes %s",
+		            (int)r->flen[2 + op->max], r->field[2 + op->max], op->name,
+		            op->args[0] ? op->args : "no arguments");
+	rec->op = op->op;
+	switch (op->op) {
+	case REC_R: case REC_W: case REC_X: case REC_KR: case REC_KW: case REC_KX:
+		if (number(r, 2, "ADDR", &rec->addr, err, errlen))
+			return -1;
+		rec->size = 1;
+		if (nargs == 2) {
+			if (number(r, 3, "SIZE", &rec->size, err, errlen))
+				return -1;
+			if (rec->size < 1 || rec->size > 4096)
+				return FAIL(r->fcol[3], "SIZE %llu out of range (1..4096)", (unsigned long long)rec->size);
+		}
+		return 0;
+	case REC_SWITCH:
+		return pid_field(r, 2, true, &rec->pid, err, errlen);
+	case REC_FORK: case REC_VFORK: case REC_CLONE:
+		return pid_field(r, 2, false, &rec->pid, err, errlen);
+	case REC_TICK:
+		return number(r, 2, "CYCLES", &rec->size, err, errlen);
+	case REC_EXEC:
+		return comm(r, 2, rec->comm, err, errlen);
+	case REC_MMAP:
+		if (range_fields(r, rec, err, errlen) || prot_field(r, 4, &rec->prot, err, errlen))
+			return -1;
+		return mmap_flags(r, 5, &rec->flags, err, errlen);
+	case REC_MUNMAP:
+		return range_fields(r, rec, err, errlen);
+	case REC_MPROTECT:
+		if (range_fields(r, rec, err, errlen))
+			return -1;
+		return prot_field(r, 4, &rec->prot, err, errlen);
+	default:
+		return 0;
+	}
+}
+
+static int parse_declaration(trace_reader *r, trace_record *rec, char *err, size_t errlen)
+{
+	bool kthread = field_is(r, 0, "kthread");
+	if (!kthread && !field_is(r, 0, "proc")) {
+		if (field_is(r, 0, "mmtrace") || field_is(r, 0, "cpus"))
+			return FAIL(r->fcol[0], "'%.*s' may only appear in the header", (int)r->flen[0], r->field[0]);
+		return FAIL(r->fcol[0], "unknown record '%.*s' (expected a CPU number, proc or kthread)",
+		            (int)r->flen[0], r->field[0]);
+	}
+	if (r->nfields < 3)
+		return FAIL(r->fcol[r->nfields - 1] + r->flen[r->nfields - 1], "missing argument: '%s' takes PID COMM",
+		            kthread ? "kthread" : "proc");
+	if (r->nfields > 3)
+		return FAIL(r->fcol[3], "unexpected field '%.*s': '%s' takes PID COMM", (int)r->flen[3],
+		            r->field[3], kthread ? "kthread" : "proc");
+	rec->op = kthread ? REC_KTHREAD : REC_PROC;
+	rec->col[0] = r->fcol[0];
+	return pid_field(r, 1, false, &rec->pid, err, errlen) || comm(r, 2, rec->comm, err, errlen) ? -1 : 0;
+}
+
+/* The next non-empty line, split into fields: 1, 0 at the end, -1. */
+static int next_fields(trace_reader *r, char *err, size_t errlen)
+{
+	char *line;
+	size_t len;
+	int got;
+	while ((got = next_line(r, &line, &len, err, errlen)) > 0) {
+		if (split(r, line, len, err, errlen))
+			return -1;
+		if (r->nfields)
+			return 1;
+	}
+	return got;
+}
+
+int trace_read_header(trace_reader *r, unsigned *cpus, char *err, size_t errlen)
+{
+	int got = next_fields(r, err, errlen);
+	if (got < 0)
+		return -1;
+	if (got == 0)
+		return FAIL(1, "empty trace: expected the header 'mmtrace 1'");
+	if (!field_is(r, 0, "mmtrace"))
+		return FAIL(r->fcol[0], "expected the header 'mmtrace 1', got '%.*s'", (int)r->flen[0], r->field[0]);
+	if (r->nfields != 2)
+		return FAIL(r->nfields < 2 ? r->fcol[0] + r->flen[0] : r->fcol[2],
+		            "the header is exactly 'mmtrace 1'");
+	uint64_t v;
+	if (number(r, 1, "version", &v, err, errlen))
+		return -1;
+	if (v != 1)
+		return FAIL(r->fcol[1], "unsupported trace version %llu (this reader knows mmtrace 1)",
+		            (unsigned long long)v);
+	got = next_fields(r, err, errlen);
+	if (got < 0)
+		return -1;
+	if (got == 0)
+		return FAIL(1, "missing 'cpus N' after the header");
+	if (!field_is(r, 0, "cpus"))
+		return FAIL(r->fcol[0], "expected 'cpus N' as the second record, got '%.*s'", (int)r->flen[0],
+		            r->field[0]);
+	if (r->nfields != 2)
+		return FAIL(r->nfields < 2 ? r->fcol[0] + r->flen[0] : r->fcol[2], "expected 'cpus N'");
+	if (number(r, 1, "cpus", &v, err, errlen))
+		return -1;
+	if (v < 1 || v > TRACE_MAX_CPUS)
+		return FAIL(r->fcol[1], "cpus %llu out of range (1..%u)", (unsigned long long)v, TRACE_MAX_CPUS);
+	r->cpus = (unsigned)v;
+	*cpus = r->cpus;
+	return 0;
+}
+
+int trace_next(trace_reader *r, trace_record *rec, char *err, size_t errlen)
+{
+	int got = next_fields(r, err, errlen);
+	if (got <= 0)
+		return got;
+	rec->op = REC_NONE;
+	rec->prot = rec->flags = 0;
+	rec->line = r->line;
+	for (unsigned i = 0; i < 8; i++)
+		rec->col[i] = i < r->nfields ? r->fcol[i] : r->fcol[r->nfields - 1] + r->flen[r->nfields - 1];
+	unsigned char c = (unsigned char)r->field[0][0];
+	int rc = c - '0' < 10 ? parse_cpu_record(r, rec, err, errlen) : parse_declaration(r, rec, err, errlen);
+	if (rc == 0 && (rec->op == REC_PROC || rec->op == REC_KTHREAD)) {
+		/* declarations: col[1] is the keyword too, col[2..] the arguments */
+		for (unsigned i = 7; i >= 2; i--)
+			rec->col[i] = rec->col[i - 1];
+		rec->col[1] = rec->col[0];
+	}
+	return rc < 0 ? -1 : 1;
+}

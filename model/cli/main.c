@@ -1,0 +1,220 @@
+/* cli/main.c - the mmusim command line (contract section 2).
+ *
+ * Only this file decides exit statuses: 0 success, 64 usage or
+ * configuration, 65 bad trace, 66 unreadable input, 1 checker violation
+ * or co-simulation mismatch, 70 internal error.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/config.h"
+#include "base/stats.h"
+#include "sim/engine.h"
+#include "sim/modes.h"
+
+static const char usage[] =
+	"usage: mmusim [OPTIONS] TRACE        (TRACE may be '-' for standard input)\n"
+	"  --mode fast|systemc|cosim   default fast; cosim = SystemC with the Verilated RTL L1 DTLB\n"
+	"  --preset NAME               machine defaults: skylake (default), zen2\n"
+	"  --set KEY=VALUE             override one configuration key (repeatable)\n"
+	"  --config FILE               KEY=VALUE lines, '#' comments; applied before --set\n"
+	"  --stats-json FILE           write statistics as JSON (atomically: temp + rename)\n"
+	"  --vcd FILE                  waveform (systemc and cosim modes)\n"
+	"  --vcd-from CYCLE            first cycle written to the VCD (default 0)\n"
+	"  --vcd-to CYCLE              last cycle written to the VCD (default: the end)\n"
+	"  --quiet                     no human summary on standard output\n"
+	"  --parse-only                read and validate the trace, simulate nothing (benchmark baseline)\n"
+	"  --list-config               every key with its default, unit, meaning and source\n"
+	"  --version, --help\n"
+	"exit status: 0 ok, 1 checker violation or co-simulation mismatch, 64 usage/configuration,\n"
+	"65 bad trace, 66 unreadable input, 70 internal error\n";
+
+static volatile sig_atomic_t interrupted;
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "mmusim: error: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n(try mmusim --help)\n");
+	return EXIT_USAGE;
+}
+
+struct options {
+	const char *mode, *preset, *config_file, *stats_json, *trace;
+	const char *sets[256];
+	int nsets;
+	bool quiet, parse_only;
+	mode_options mo;
+};
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char **slot = NULL;
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			fputs(usage, stdout);
+			exit(0);
+		} else if (!strcmp(a, "--version")) {
+			printf("mmusim %s\n", MMUSIM_VERSION);
+			exit(0);
+		} else if (!strcmp(a, "--list-config")) {
+			config_list(stdout);
+			exit(0);
+		} else if (!strcmp(a, "--quiet")) {
+			o->quiet = true;
+			continue;
+		} else if (!strcmp(a, "--parse-only")) {
+			o->parse_only = true;
+			continue;
+		} else if (!strcmp(a, "--mode")) {
+			slot = &o->mode;
+		} else if (!strcmp(a, "--preset")) {
+			slot = &o->preset;
+		} else if (!strcmp(a, "--config")) {
+			slot = &o->config_file;
+		} else if (!strcmp(a, "--stats-json")) {
+			slot = &o->stats_json;
+		} else if (!strcmp(a, "--vcd")) {
+			slot = &o->mo.vcd_path;
+		} else if (!strcmp(a, "--vcd-from") || !strcmp(a, "--vcd-to")) {
+			if (i + 1 >= argc)
+				return usage_error("%s needs a value", a);
+			char *end;
+			unsigned long long v = strtoull(argv[++i], &end, 0);
+			if (*end || argv[i][0] == '-' || !argv[i][0])
+				return usage_error("bad cycle number '%s'", argv[i]);
+			if (a[6] == 'f')
+				o->mo.vcd_from = v;
+			else
+				o->mo.vcd_to = v;
+			continue;
+		} else if (!strcmp(a, "--set")) {
+			if (i + 1 >= argc)
+				return usage_error("%s needs a value", a);
+			if (o->nsets == 256)
+				return usage_error("too many --set options%s", "");
+			o->sets[o->nsets++] = argv[++i];
+			continue;
+		} else if (a[0] == '-' && a[1] != 0) {
+			return usage_error("unknown option '%s'", a);
+		} else {
+			if (o->trace)
+				return usage_error("more than one trace given ('%s')", a);
+			o->trace = a;
+			continue;
+		}
+		if (i + 1 >= argc)
+			return usage_error("%s needs a value", a);
+		*slot = argv[++i];
+	}
+	if (!o->trace)
+		return usage_error("no trace given%s", "");
+	return 0;
+}
+
+static int build_config(const struct options *o, config *cfg)
+{
+	char err[512];
+	if (config_preset(cfg, o->preset ? o->preset : "skylake", err, sizeof err) ||
+	    (o->config_file && config_load(cfg, o->config_file, err, sizeof err))) {
+		fprintf(stderr, "mmusim: error: %s\n", err);
+		return EXIT_USAGE;
+	}
+	for (int i = 0; i < o->nsets; i++)
+		if (config_set(cfg, o->sets[i], err, sizeof err)) {
+			fprintf(stderr, "mmusim: error: %s\n", err);
+			return EXIT_USAGE;
+		}
+	if (config_validate(cfg, err, sizeof err)) {
+		fprintf(stderr, "mmusim: error: %s\n", err);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int parse_only(const char *path)
+{
+	char err[640];
+	trace_reader *r = trace_open(path, err, sizeof err);
+	if (!r) {
+		fprintf(stderr, "mmusim: error: %s\n", err);
+		return EXIT_NOINPUT;
+	}
+	unsigned cpus;
+	trace_record rec;
+	int rc = trace_read_header(r, &cpus, err, sizeof err);
+	unsigned long long n = 0;
+	while (rc == 0 && (rc = trace_next(r, &rec, err, sizeof err)) > 0)
+		n++, rc = 0;
+	trace_close(r);
+	if (rc < 0) {
+		fprintf(stderr, "%s\n", err);
+		return EXIT_DATAERR;
+	}
+	printf("mmusim: %llu records parsed\n", n);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { 0 };
+	int rc = parse_args(argc, argv, &o);
+	if (rc)
+		return rc;
+	enum sim_mode mode = MODE_FAST;
+	if (o.mode && sim_mode_parse(o.mode, &mode))
+		return usage_error("unknown mode '%s' (fast, systemc or cosim)", o.mode);
+	if (o.mo.vcd_path && mode == MODE_FAST)
+		return usage_error("--vcd needs --mode systemc or cosim%s", "");
+	config cfg;
+	if ((rc = build_config(&o, &cfg)))
+		return rc;
+	if (o.parse_only)
+		return parse_only(o.trace);
+	static sim s;
+	rc = sim_open(&s, &cfg, o.trace);
+	if (rc) {
+		fprintf(stderr, rc == EXIT_NOINPUT ? "mmusim: error: %s\n" : "%s\n", s.err);
+		sim_close(&s);
+		return rc;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	o.mo.interrupted = &interrupted;
+	rc = sim_run_mode(&s, mode, &o.mo);
+	if (rc != 0 && rc != EXIT_CHECK) {
+		fprintf(stderr, "%s\n", s.err);
+		sim_close(&s);
+		return rc;
+	}
+	sim_finish(&s);
+	if (interrupted)
+		s.st.complete = false;
+	char err[512];
+	if (o.stats_json && stats_write_json(&s.st, &cfg, sim_mode_name(mode), o.stats_json, err, sizeof err)) {
+		fprintf(stderr, "mmusim: error: %s\n", err);
+		sim_close(&s);
+		return EXIT_NOINPUT;
+	}
+	if (!o.quiet)
+		stats_print_summary(&s.st, stdout);
+	cpu_stats total;
+	stats_total(&s.st, &total);
+	if (rc == EXIT_CHECK)
+		fprintf(stderr, "%s\n", s.err);
+	else if (total.stale_hits) {
+		fprintf(stderr, "mmusim: checker violation: %llu TLB hits on translations the page tables no longer hold\n",
+		        (unsigned long long)total.stale_hits);
+		rc = EXIT_CHECK;
+	}
+	sim_close(&s);
+	return interrupted ? 130 : rc;
+}
