@@ -488,9 +488,94 @@ int trace_read_header(trace_reader *r, unsigned *cpus, char *err, size_t errlen)
 	return 0;
 }
 
+static const int8_t hexval[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, ['7'] = 8,
+	['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15,
+	['f'] = 16, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
+/* The common case, "CPU OP ADDR [SIZE]" with single spaces and nothing
+ * else, parsed in one pass.  Returns false (having changed nothing but
+ * *rec) for anything else, which then takes the general path. */
+static bool fast_access(const trace_reader *r, const char *s, size_t len, trace_record *rec)
+{
+	const char *p = s, *end = s + len;
+	unsigned cpu = 0;
+	if (p == end || (unsigned)(*p - '0') > 9)
+		return false;
+	do
+		cpu = cpu * 10 + (unsigned)(*p++ - '0');
+	while (p < end && (unsigned)(*p - '0') <= 9 && cpu < 1000);
+	if (p == end || *p != ' ' || cpu >= r->cpus || (s[0] == '0' && p - s > 1))
+		return false;
+	const char *op = ++p;
+	bool kernel = p < end && *p == 'k';
+	p += kernel;
+	if (p + 1 >= end || p[1] != ' ')
+		return false;
+	enum rec_op o;
+	switch (*p) {
+	case 'r': o = kernel ? REC_KR : REC_R; break;
+	case 'w': o = kernel ? REC_KW : REC_W; break;
+	case 'x': o = kernel ? REC_KX : REC_X; break;
+	default: return false;
+	}
+	const char *a = p += 2;
+	uint64_t addr = 0;
+	if (end - p > 2 && p[0] == '0' && p[1] == 'x') {
+		p += 2;
+		const char *digits = p;
+		int v;
+		while (p < end && (v = hexval[(unsigned char)*p]) != 0)
+			addr = addr << 4 | (uint64_t)(v - 1), p++;
+		if (p == digits || p - digits > 16)
+			return false;
+	} else {
+		const char *digits = p;
+		while (p < end && (unsigned)(*p - '0') <= 9)
+			addr = addr * 10 + (uint64_t)(*p++ - '0');
+		if (p == digits || p - digits > 19)
+			return false;
+	}
+	uint64_t size = 1;
+	const char *z = end;
+	if (p < end) {
+		if (*p != ' ')
+			return false;
+		z = ++p;
+		size = 0;
+		while (p < end && (unsigned)(*p - '0') <= 9 && size <= 4096)
+			size = size * 10 + (uint64_t)(*p++ - '0');
+		if (p != end || p == z || size < 1 || size > 4096 || (z[0] == '0'))
+			return false;
+	}
+	rec->op = o;
+	rec->cpu = cpu;
+	rec->addr = addr;
+	rec->size = size;
+	rec->prot = rec->flags = 0;
+	rec->line = r->line;
+	rec->col[0] = 1;
+	rec->col[1] = (uint32_t)(op - s) + 1;
+	rec->col[2] = (uint32_t)(a - s) + 1;
+	for (unsigned i = 3; i < 8; i++)
+		rec->col[i] = (uint32_t)(z - s) + 1;
+	return true;
+}
+
 int trace_next(trace_reader *r, trace_record *rec, char *err, size_t errlen)
 {
-	int got = next_fields(r, err, errlen);
+	char *line;
+	size_t len;
+	int got;
+	while ((got = next_line(r, &line, &len, err, errlen)) > 0) {
+		if (fast_access(r, line, len, rec))
+			return 1;
+		if (split(r, line, len, err, errlen))
+			return -1;
+		if (r->nfields)
+			break;
+	}
 	if (got <= 0)
 		return got;
 	rec->op = REC_NONE;
@@ -508,3 +593,4 @@ int trace_next(trace_reader *r, trace_record *rec, char *err, size_t errlen)
 	}
 	return rc < 0 ? -1 : 1;
 }
+

@@ -15,41 +15,41 @@ int cache_init(cache_level *c, uint64_t size, unsigned ways, unsigned latency)
 		return -1;
 	c->sets = (unsigned)(lines / ways);
 	c->ways = ways;
-	c->set_mask = (c->sets & (c->sets - 1)) == 0 ? c->sets - 1 : 0;
-	c->tag = calloc(lines, sizeof *c->tag);
-	c->stamp = calloc(lines, sizeof *c->stamp);
-	if (!c->tag || !c->stamp)
+	c->pow2 = (c->sets & (c->sets - 1)) == 0;
+	c->set_mask = c->pow2 ? c->sets - 1 : 0;
+	c->way = calloc(lines, sizeof *c->way);
+	if (!c->way)
 		abort();
 	return 0;
 }
 
 void cache_free(cache_level *c)
 {
-	free(c->tag);
-	free(c->stamp);
+	free(c->way);
 	memset(c, 0, sizeof *c);
 }
 
 /* Looks up the line; on a miss installs it over the LRU way.  Returns 1 on hit. */
 static int probe(cache_level *c, uint64_t line)
 {
-	unsigned set = c->set_mask || c->sets == 1 ? (unsigned)(line & c->set_mask)
-	                                           : (unsigned)(line % c->sets);
-	uint64_t *tag = &c->tag[(size_t)set * c->ways];
-	uint64_t *stamp = &c->stamp[(size_t)set * c->ways];
 	uint64_t want = line + 1;
+	if (want == c->last)
+		return 1;   /* already the most recent of its set: LRU order unchanged */
+	unsigned set = c->pow2 ? (unsigned)(line & c->set_mask) : (unsigned)(line % c->sets);
+	struct cache_way *way = &c->way[(size_t)set * c->ways];
 	unsigned victim = 0;
 	c->clock++;
+	c->last = want;
 	for (unsigned w = 0; w < c->ways; w++) {
-		if (tag[w] == want) {
-			stamp[w] = c->clock;
+		if (way[w].tag == want) {
+			way[w].stamp = c->clock;
 			return 1;
 		}
-		if (stamp[w] < stamp[victim])
+		if (way[w].stamp < way[victim].stamp)
 			victim = w;
 	}
-	tag[victim] = want;
-	stamp[victim] = c->clock;
+	way[victim].tag = want;
+	way[victim].stamp = c->clock;
 	return 0;
 }
 

@@ -9,14 +9,16 @@
 #ifndef MMUSIM_HW_CACHE_H
 #define MMUSIM_HW_CACHE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct cache_level {
 	unsigned sets, ways;
 	uint64_t set_mask;        /* sets - 1 when a power of two */
-	uint64_t *tag;            /* line address + 1 (0 = invalid) */
-	uint64_t *stamp;          /* LRU: last use */
+	bool pow2;
+	struct cache_way { uint64_t tag, stamp; } *way;  /* tag: line + 1 (0 = invalid); LRU stamp */
 	uint64_t clock;
+	uint64_t last;            /* line + 1 touched last: the most recent of its set */
 	unsigned latency;
 } cache_level;
 

@@ -25,7 +25,8 @@ int tlb_init(tlb *t, const char *name, unsigned entries, unsigned ways,
 		return -1;
 	t->sets = entries / ways;
 	t->ways = ways;
-	t->set_mask = (t->sets & (t->sets - 1)) == 0 ? t->sets - 1 : 0;
+	t->pow2 = (t->sets & (t->sets - 1)) == 0;
+	t->set_mask = t->pow2 ? t->sets - 1 : 0;
 	t->tree_leaves = next_pow2(ways < 2 ? 2 : ways);
 	t->entries = calloc((size_t)entries, sizeof *t->entries);
 	t->repl = calloc((size_t)t->sets * (policy == TLB_LRU ? ways : t->tree_leaves), 1);
@@ -44,6 +45,7 @@ void tlb_free(tlb *t)
 	free(t->repl);
 	t->entries = NULL;
 	t->repl = NULL;
+	t->last = NULL;
 	t->sets = 0;
 }
 
@@ -55,6 +57,7 @@ static void notify(tlb *t, tlb_op *op)
 
 void tlb_touch(tlb *t, unsigned set, unsigned way)
 {
+	t->last = &t->entries[(size_t)set * t->ways + way];
 	if (t->policy == TLB_LRU) {
 		uint8_t *age = &t->repl[set * t->ways];
 		uint8_t mine = age[way];
@@ -104,6 +107,10 @@ tlb_entry *tlb_lookup(tlb *t, uint64_t vpn, unsigned shift, uint16_t pcid,
 {
 	tlb_entry *hit = NULL;
 	unsigned set = 0, way = 0;
+	tlb_entry *l = t->last;
+	if (l && !t->hook && l->vpn == vpn && l->valid && l->shift == shift &&
+	    (l->pcid == pcid || (l->global && pge)))
+		return l;   /* the most recent entry again: touching it is a no-op */
 	if (t->sets) {
 		set = tlb_set_of(t, vpn);
 		tlb_entry *e = &t->entries[(size_t)set * t->ways];
@@ -182,9 +189,8 @@ static void invalidate_page(tlb *t, uint64_t va, uint16_t pcid, bool globals_too
 {
 	if (!t->sets)
 		return;
-	for (unsigned shift = 12; shift < 64; shift++) {
-		if (!(t->shifts >> shift & 1u))
-			continue;
+	for (uint64_t left = t->shifts; left; left &= left - 1) {
+		unsigned shift = (unsigned)__builtin_ctzll(left);
 		uint64_t vpn = va >> shift;
 		tlb_entry *e = &t->entries[(size_t)tlb_set_of(t, vpn) * t->ways];
 		for (unsigned w = 0; w < t->ways; w++, e++) {

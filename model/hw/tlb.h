@@ -87,7 +87,12 @@ typedef void (*tlb_op_hook)(void *ctx, const struct tlb *t, const tlb_op *op);
 typedef struct tlb {
 	const char *name;
 	unsigned sets, ways;
-	uint64_t set_mask;        /* sets - 1 when sets is a power of two, else 0 */
+	uint64_t set_mask;        /* sets - 1 when sets is a power of two */
+	bool pow2;                /* sets is a power of two (1 included) */
+	/* The entry touched last: it is the most recent of its set, so a
+	 * repeated hit on it changes no replacement state and may skip the
+	 * search (used only without a shadow hook). */
+	tlb_entry *last;
 	unsigned tree_leaves;     /* PLRU: next power of two >= ways */
 	enum tlb_policy policy;
 	uint64_t shifts;          /* bit s set: holds entries of page shift s */
@@ -111,7 +116,7 @@ static inline bool tlb_holds(const tlb *t, unsigned shift)
 
 static inline unsigned tlb_set_of(const tlb *t, uint64_t vpn)
 {
-	return t->set_mask ? (unsigned)(vpn & t->set_mask) : (unsigned)(vpn % t->sets);
+	return t->pow2 ? (unsigned)(vpn & t->set_mask) : (unsigned)(vpn % t->sets);
 }
 
 /* Returns the hit entry (touching its way) or NULL. */
