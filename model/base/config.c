@@ -247,9 +247,11 @@ static int check_cache(const config *c, enum cfg_key sk, enum cfg_key wk, char *
 	if (size == 0)
 		return 0;
 	uint64_t lines = size / 64;
-	if (size % 64 || ways == 0 || ways > 64 || lines % ways || size > (1ull << 32)) {
+	bool tags_fit = ways && lines % ways == 0 && (c->v[K_MEM_SIZE] >> 6) / (lines / ways) < UINT32_MAX;
+	if (size % 64 || ways == 0 || ways > 64 || lines % ways || size > (1ull << 32) || !tags_fit) {
 		snprintf(err, errlen, "impossible geometry: %s=%" PRIu64 " with %s=%" PRIu64
-		         " (size a multiple of 64-byte lines times ways; ways 1..64; at most 4 GiB)",
+		          " (size a multiple of 64-byte lines times ways; ways 1..64; at most 4 GiB;"
+		         " at least mem.size / 2^38 bytes per way)",
 		         keys[sk].name, size, keys[wk].name, ways);
 		return -1;
 	}

@@ -10,21 +10,28 @@
 #define MMUSIM_HW_CACHE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct cache_level {
 	unsigned sets, ways;
 	uint64_t set_mask;        /* sets - 1 when a power of two */
 	bool pow2;
-	struct cache_way { uint64_t tag, stamp; } *way;  /* tag: line + 1 (0 = invalid); LRU stamp */
-	uint64_t clock;
+	unsigned set_shift;       /* log2(sets) when a power of two */
+	/* Per way a 32-bit tag (line / sets + 1; 0 = invalid) and an 8-bit LRU
+	 * age (0 = most recent): 80 bytes per 16-way set, so the model of an
+	 * 8 MiB LLC stays small in the host's caches. */
+	uint32_t *tag;
+	uint8_t *age;
 	uint64_t last;            /* line + 1 touched last: the most recent of its set */
 	unsigned latency;
 } cache_level;
 
 enum mem_source { SRC_PSC = 0, SRC_L1D = 1, SRC_L2 = 2, SRC_LLC = 3, SRC_DRAM = 4 };
 
-int cache_init(cache_level *c, uint64_t size, unsigned ways, unsigned latency);
+/* 0, or -1 for an impossible geometry (including one whose tags would not
+ * fit 32 bits for max_pa, the end of physical memory). */
+int cache_init(cache_level *c, uint64_t size, unsigned ways, unsigned latency, uint64_t max_pa);
 void cache_free(cache_level *c);
 
 typedef struct cache_path {

@@ -89,7 +89,7 @@ int os_init(kernel *k, const config *cfg, unsigned ncpus, sim_stats *st)
 		return os_fail(k, -1, "bad mem.size");
 	k->sh.pm = &k->pm;
 	if (cache_init(&k->sh.llc, cfg->v[K_LLC_SIZE], (unsigned)cfg->v[K_LLC_WAYS],
-	               (unsigned)cfg->v[K_LAT_LLC]))
+	               (unsigned)cfg->v[K_LAT_LLC], cfg->v[K_MEM_SIZE]))
 		return os_fail(k, -1, "impossible LLC geometry");
 	k->tasks = calloc((size_t)TRACE_MAX_PID + 1, sizeof *k->tasks);
 	k->pid_used = calloc((size_t)TRACE_MAX_PID / 8 + 1, 1);

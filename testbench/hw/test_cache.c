@@ -7,9 +7,9 @@
 static void levels_fill_and_evict(void)
 {
 	cache_level l1, l2, llc;
-	cache_init(&l1, 256, 2, 4);
-	cache_init(&l2, 1024, 2, 12);
-	cache_init(&llc, 4096, 2, 42);
+	cache_init(&l1, 256, 2, 4, 1ull << 30);
+	cache_init(&l2, 1024, 2, 12, 1ull << 30);
+	cache_init(&llc, 4096, 2, 42, 1ull << 30);
 	cache_path p = { &l1, &l2, &llc, 250 };
 	enum mem_source src;
 	CHECK_EQ(cache_access(&p, 0x0, &src), 250);
@@ -29,8 +29,8 @@ static void levels_fill_and_evict(void)
 static void absent_levels_are_skipped(void)
 {
 	cache_level none, llc;
-	cache_init(&none, 0, 0, 4);
-	cache_init(&llc, 4096, 4, 42);
+	cache_init(&none, 0, 0, 4, 1ull << 30);
+	cache_init(&llc, 4096, 4, 42, 1ull << 30);
 	cache_path p = { &none, &none, &llc, 250 };
 	enum mem_source src;
 	CHECK_EQ(cache_access(&p, 0x1000, &src), 250);

@@ -63,7 +63,7 @@ static void setup_with(const char *assign)
 	phys_free(&pm);
 	phys_init(&pm, cfg.v[K_MEM_SIZE]);
 	sh = (machine_shared){ .pm = &pm };
-	cache_init(&sh.llc, cfg.v[K_LLC_SIZE], (unsigned)cfg.v[K_LLC_WAYS], (unsigned)cfg.v[K_LAT_LLC]);
+	cache_init(&sh.llc, cfg.v[K_LLC_SIZE], (unsigned)cfg.v[K_LLC_WAYS], (unsigned)cfg.v[K_LAT_LLC], cfg.v[K_MEM_SIZE]);
 	memset(&st, 0, sizeof st);
 	memset(&hist, 0, sizeof hist);
 	if (mmu_init(&m, 0, &cfg, &sh, &st, &hist, err, sizeof err))
