@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""Runs mmusim on one bad input and checks how it is refused.
+
+A case file starts with comments:
+  # expect-exit: N                 the exit status (65 bad trace, 64 usage...)
+  # expect-error: LINE:COL TEXT    stderr has 'CASE:LINE:COL: error: ...TEXT...'
+  # expect-stderr: TEXT            stderr contains TEXT (usage errors)
+  # args: ARG...                   extra mmusim arguments
+The special case 'enormous-line' writes a trace with a 1 MiB line;
+'missing-file' names a trace that does not exist (exit 66).
+Every case also checks that no statistics file was created.
+"""
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+
+
+def header(path):
+    want = {"exit": None, "error": None, "stderr": None, "args": []}
+    with open(path, "rb") as f:
+        for raw in f:
+            line = raw.decode("ascii", "replace").strip()
+            if not line.startswith("# "):
+                break
+            key, _, value = line[2:].partition(":")
+            value = value.strip()
+            if key == "expect-exit":
+                want["exit"] = int(value)
+            elif key == "expect-error":
+                want["error"] = value.split(" ", 1)
+            elif key == "expect-stderr":
+                want["stderr"] = value
+            elif key == "args":
+                want["args"] = shlex.split(value)
+    return want
+
+
+def main():
+    mmusim, case = sys.argv[1], sys.argv[2]
+    with tempfile.TemporaryDirectory() as tmp:
+        if os.path.basename(case) == "enormous-line":
+            case_path = os.path.join(tmp, "enormous.trace")
+            with open(case_path, "w") as f:
+                f.write("mmtrace 1\ncpus 1\n# " + "x" * (1 << 20) + "\n")
+            want = {"exit": 65, "error": ["3:4097", "line longer than 4096 characters"],
+                    "stderr": None, "args": []}
+        elif os.path.basename(case) == "missing-file":
+            case_path = os.path.join(tmp, "does-not-exist.trace")
+            want = {"exit": 66, "error": None, "stderr": "cannot read", "args": []}
+        else:
+            case_path, want = case, header(case)
+        out = os.path.join(tmp, "stats.json")
+        cmd = [mmusim, "--quiet", "--stats-json", out] + want["args"] + [case_path]
+        proc = subprocess.run(cmd, capture_output=True, timeout=60)
+        err = proc.stderr.decode("utf-8", "replace")
+        problems = []
+        if proc.returncode != want["exit"]:
+            problems.append(f"exit status {proc.returncode}, expected {want['exit']}")
+        if want["error"]:
+            loc, text = want["error"]
+            prefix = f"{case_path}:{loc}: error: "
+            line = next((l for l in err.splitlines() if l.startswith(prefix)), None)
+            if line is None or text not in line:
+                problems.append(f"expected '{prefix}...{text}...'")
+        if want["stderr"] and want["stderr"] not in err:
+            problems.append(f"expected '{want['stderr']}' on stderr")
+        if os.path.exists(out) or any(n.startswith("stats.json") for n in os.listdir(tmp)):
+            problems.append("a statistics file was written")
+        if "AddressSanitizer" in err or "runtime error" in err:
+            problems.append("sanitizer report")
+        print(f"{os.path.basename(case)}: stderr: {err.strip()[:300]}")
+        for p in problems:
+            print(f"FAIL: {p}")
+        print(f"{0 if problems else 1} passed, {1 if problems else 0} failed")
+        return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
