@@ -113,9 +113,12 @@ int os_init(kernel *k, const config *cfg, unsigned ncpus, sim_stats *st)
 
 void os_free(kernel *k)
 {
-	if (k->tasks) {
-		for (size_t pid = 1; pid <= TRACE_MAX_PID; pid++)
-			free(k->tasks[pid]);
+	if (k->tasks && k->pid_used) {
+		/* only PIDs ever declared can hold a task */
+		for (size_t byte = 0; byte <= TRACE_MAX_PID / 8; byte++)
+			for (unsigned bit = 0; k->pid_used[byte] >> bit; bit++)
+				if (k->pid_used[byte] >> bit & 1)
+					free(k->tasks[byte * 8 + bit]);
 	}
 	for (unsigned i = 0; k->cpu && i < k->ncpus; i++) {
 		mmu_free(&k->cpu[i].hw);

@@ -75,6 +75,8 @@ static void vma_remove_range(mm_struct *mm, uint64_t s, uint64_t e)
 	size_t i = vma_lower(mm, s), j = i;
 	while (j < mm->nvma && mm->vma[j].end <= e)
 		j++;
+	if (j == i)
+		return;
 	memmove(&mm->vma[i], &mm->vma[j], (mm->nvma - j) * sizeof *mm->vma);
 	mm->nvma -= j - i;
 }
@@ -515,7 +517,8 @@ static int copy_level(kernel *k, mm_struct *old, mm_struct *mm, uint64_t table_p
 int dup_mmap(kernel *k, kcpu *c, mm_struct *old, mm_struct *mm)
 {
 	vma_reserve(mm, old->nvma);
-	memcpy(mm->vma, old->vma, old->nvma * sizeof *old->vma);
+	if (old->nvma)
+		memcpy(mm->vma, old->vma, old->nvma * sizeof *old->vma);
 	mm->nvma = old->nvma;
 	uint64_t copied = 0;
 	if (copy_level(k, old, mm, old->pgd, k->levels, 0, &copied))
