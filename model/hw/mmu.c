@@ -54,8 +54,8 @@ int mmu_init(mmu *m, unsigned id, const config *cfg, machine_shared *sh,
 		    init_tlb(&m->psc[PSC_PML5], "psc.pml5", cfg, K_PWC_PML5_ENTRIES, K_COUNT, 1ull << 48, err, errlen))
 			return -1;
 	}
-	if (cache_init(&m->l1, cfg->v[K_L1D_SIZE], (unsigned)cfg->v[K_L1D_WAYS], (unsigned)cfg->v[K_LAT_L1D]) ||
-	    cache_init(&m->l2, cfg->v[K_L2_SIZE], (unsigned)cfg->v[K_L2_WAYS], (unsigned)cfg->v[K_LAT_L2])) {
+	if (cache_init(&m->l1, cfg->v[K_L1D_SIZE], (unsigned)cfg->v[K_L1D_WAYS], (unsigned)cfg->v[K_LAT_L1D], cfg->v[K_MEM_SIZE]) ||
+	    cache_init(&m->l2, cfg->v[K_L2_SIZE], (unsigned)cfg->v[K_L2_WAYS], (unsigned)cfg->v[K_LAT_L2], cfg->v[K_MEM_SIZE])) {
 		snprintf(err, errlen, "impossible cache geometry");
 		return -1;
 	}
@@ -233,11 +233,15 @@ static void check_hit(mmu *m, tlb_entry *e, uint64_t va)
 	uint64_t pfn;
 	unsigned shift;
 	uint8_t perm;
-	bool ok = mmu_probe(m, va, &pfn, &shift, &perm);
-	uint64_t want = (pfn << 12) + (va & ((1ull << shift) - 1) & ~0xfffull);
-	uint64_t have = (e->pfn << 12) + (va & ((1ull << e->shift) - 1) & ~0xfffull);
-	bool stale = !ok || want != have || (e->perm & PERM_W && !(perm & PERM_W)) ||
-	             (e->perm & PERM_U && !(perm & PERM_U)) || (!(e->perm & PERM_XD) && (perm & PERM_XD));
+	bool stale = !mmu_probe(m, va, &pfn, &shift, &perm);
+	if (!stale) {
+		/* same 4 KiB frame for va, and no right the tables no longer grant */
+		uint64_t want = (pfn << 12) + (va & ((1ull << shift) - 1) & ~0xfffull);
+		uint64_t have = (e->pfn << 12) + (va & ((1ull << e->shift) - 1) & ~0xfffull);
+		stale = want != have || (e->perm & PERM_W && !(perm & PERM_W)) ||
+		        (e->perm & PERM_U && !(perm & PERM_U)) ||
+		        (!(e->perm & PERM_XD) && (perm & PERM_XD));
+	}
 	if (stale)
 		m->st->stale_hits++;
 	else

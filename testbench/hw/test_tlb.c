@@ -99,8 +99,8 @@ static void set_index_is_vpn_mod_sets(void)
 	tlb_entry e = entry(13, 1, false);                /* 13 mod 6 = 1 */
 	tlb_fill(&t, &e);
 	CHECK(t.entries[1 * 2 + 0].valid && t.entries[1 * 2].vpn == 13);
-	CHECK_EQ(tlb_init(&t, "bad", 10, 4, TLB_LRU, 1ull << 12), (uint64_t)-1);
 	tlb_free(&t);
+	CHECK_EQ(tlb_init(&t, "bad", 10, 4, TLB_LRU, 1ull << 12), (uint64_t)-1);
 }
 
 static void invalidations_remove_exactly_their_entries(void)

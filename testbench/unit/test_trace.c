@@ -109,7 +109,7 @@ static void fast_path_agrees_with_general_path(void)
 		uint64_t addr = ((uint64_t)rand() << 33) ^ ((uint64_t)rand() << 11) ^ (uint64_t)rand();
 		unsigned size = 1 + (unsigned)rand() % 4096;
 		const char *op = ops[rand() % 6];
-		char a[128], b[128];
+		char a[128], b[160];
 		bool hex = rand() & 1, with_size = rand() & 1;
 		if (hex)
 			snprintf(a, sizeof a, HDR "%u %s 0x%llx", cpu, op, (unsigned long long)addr);
