@@ -143,6 +143,22 @@ static size_t refill(trace_reader *r)
 	return n;
 }
 
+/* Takes the line at start (avail bytes, the LF at nl or none). */
+static int take_line(trace_reader *r, const char *start, size_t avail, const char *nl,
+                     const char **line, size_t *len, char *err, size_t errlen)
+{
+	size_t n = nl ? (size_t)(nl - start) : avail;
+	r->line++;
+	r->pos += n + (nl ? 1 : 0);
+	if (n > TRACE_MAX_LINE)
+		return FAIL(TRACE_MAX_LINE + 1, "line longer than %u characters", TRACE_MAX_LINE);
+	if (n && start[n - 1] == '\r')
+		n--;
+	*line = start;
+	*len = n;
+	return 1;
+}
+
 /* Next line (without its LF, nor a CR before it): 1, 0 at the end, -1. */
 static int next_line(trace_reader *r, const char **line, size_t *len, char *err, size_t errlen)
 {
@@ -150,36 +166,18 @@ static int next_line(trace_reader *r, const char **line, size_t *len, char *err,
 		if (r->pos >= r->mem_len)
 			return 0;
 		const char *start = r->mem + r->pos;
-		const char *nl = memchr(start, '\n', r->mem_len - r->pos);
-		size_t n = nl ? (size_t)(nl - start) : r->mem_len - r->pos;
-		r->line++;
-		r->pos += n + (nl ? 1 : 0);
-		if (n > TRACE_MAX_LINE)
-			return FAIL(TRACE_MAX_LINE + 1, "line longer than %u characters", TRACE_MAX_LINE);
-		if (n && start[n - 1] == '\r')
-			n--;
-		*line = start;
-		*len = n;
-		return 1;
+		size_t avail = r->mem_len - r->pos;
+		return take_line(r, start, avail, memchr(start, '\n', avail), line, len, err, errlen);
 	}
 	for (;;) {
 		const char *start = r->buf + r->pos;
-		const char *nl = memchr(start, '\n', r->end - r->pos);
-		if (nl || (r->eof && r->pos < r->end)) {
-			size_t n = nl ? (size_t)(nl - start) : r->end - r->pos;
-			r->line++;
-			r->pos += n + (nl ? 1 : 0);
-			if (n > TRACE_MAX_LINE)
-				return FAIL(TRACE_MAX_LINE + 1, "line longer than %u characters", TRACE_MAX_LINE);
-			if (n && start[n - 1] == '\r')
-				n--;
-			*line = start;
-			*len = n;
-			return 1;
-		}
+		size_t avail = r->end - r->pos;
+		const char *nl = memchr(start, '\n', avail);
+		if (nl || (r->eof && avail))
+			return take_line(r, start, avail, nl, line, len, err, errlen);
 		if (r->eof)
 			return 0;
-		if (r->end - r->pos > TRACE_MAX_LINE) {
+		if (avail > TRACE_MAX_LINE) {
 			r->line++;
 			return FAIL(TRACE_MAX_LINE + 1, "line longer than %u characters", TRACE_MAX_LINE);
 		}

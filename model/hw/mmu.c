@@ -204,6 +204,15 @@ static void fault_invalidate(mmu *m, uint64_t va)
 			tlb_invpcid_addr(&m->psc[i], va, pcid);
 }
 
+/* Ends a translation with a #PF at cycle `end`. */
+static void page_fault(mmu *m, uint64_t va, xlate_result *r, uint32_t error, uint64_t end)
+{
+	fault_invalidate(m, va);
+	r->fault = XF_PF;
+	r->pf_error = error;
+	r->end = end;
+}
+
 static bool perm_denied(uint8_t perm, enum access_kind kind, bool user)
 {
 	if (user && !(perm & PERM_U))
@@ -339,20 +348,14 @@ void mmu_translate(mmu *m, uint64_t va, enum access_kind kind, bool user,
 	walk_out w;
 	if (e) {
 		if (perm_denied(e->perm, kind, user)) {
-			fault_invalidate(m, va);
-			r->fault = XF_PF;
-			r->pf_error = pf_code(kind, user, true);
-			r->end = t;
+			page_fault(m, va, r, pf_code(kind, user, true), t);
 			return;
 		}
 		if (write && !e->dirty) {
 			/* D-assist: the hit stands, the hardware walks to set D. */
 			r->d_assist = true;
 			if (!timed_walk(m, va, kind, user, t, r, &w)) {
-				fault_invalidate(m, va);
-				r->fault = XF_PF;
-				r->pf_error = w.pf_error;
-				r->end = w.end;
+				page_fault(m, va, r, w.pf_error, w.end);
 				return;
 			}
 			t = w.end;
@@ -368,10 +371,7 @@ void mmu_translate(mmu *m, uint64_t va, enum access_kind kind, bool user,
 	}
 	r->level = XL_WALK;
 	if (!timed_walk(m, va, kind, user, t, r, &w)) {
-		fault_invalidate(m, va);
-		r->fault = XF_PF;
-		r->pf_error = w.pf_error;
-		r->end = w.end;
+		page_fault(m, va, r, w.pf_error, w.end);
 		return;
 	}
 	tlb_entry n = { .vpn = va >> w.shift, .pfn = w.pfn, .pcid = pcid,

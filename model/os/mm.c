@@ -212,8 +212,18 @@ static bool split_leaf(kernel *k, mm_struct *mm, uint64_t pa, unsigned level)
 	return true;
 }
 
-static int zap_level(kernel *k, mm_struct *mm, uint64_t table_pfn, unsigned level,
-                     uint64_t base, uint64_t s, uint64_t e, struct zap *z)
+/* Visits the leaves mapping [s, e) under one table, splitting a huge leaf
+ * that lies across an end first; after each lower table, table_done. */
+struct range_visit {
+	void (*leaf)(kernel *k, mm_struct *mm, uint64_t pa, uint64_t ent, unsigned level,
+	             uint64_t lo, uint64_t hi, void *ctx);
+	void (*table_done)(kernel *k, mm_struct *mm, uint64_t pa, uint64_t ent, unsigned level,
+	                   uint64_t lo, uint64_t hi, void *ctx);
+	void *ctx;
+};
+
+static int walk_range(kernel *k, mm_struct *mm, uint64_t table_pfn, unsigned level,
+                      uint64_t base, uint64_t s, uint64_t e, const struct range_visit *v)
 {
 	uint64_t span = span_of(level);
 	for (unsigned i = pt_index(s > base ? s : base, level); i < 512; i++) {
@@ -224,7 +234,7 @@ static int zap_level(kernel *k, mm_struct *mm, uint64_t table_pfn, unsigned leve
 		uint64_t ent = phys_read64(&k->pm, pa);
 		bool leaf = level == 1 || (level <= 3 && (ent & PTE_PS));
 		if (!(ent & PTE_P) && !(leaf && (ent & PTE_G)))
-			continue;
+			continue;   /* neither present nor a PROT_NONE leaf */
 		if (leaf && (lo < s || hi > e)) {
 			if (!split_leaf(k, mm, pa, level))
 				return -1;
@@ -232,27 +242,47 @@ static int zap_level(kernel *k, mm_struct *mm, uint64_t table_pfn, unsigned leve
 			leaf = false;
 		}
 		if (leaf) {
-			pt_write(k, mm, pa, 0, level);
-			put_frame(k, (ent & PTE_ADDR) >> 12, level);
-			if (ent & PTE_P) {
-				z->lo = lo < z->lo ? lo : z->lo;
-				z->hi = hi > z->hi ? hi : z->hi;
-				z->shifts |= 1u << level;
-			}
-			z->pages += span >> 12;
+			v->leaf(k, mm, pa, ent, level, lo, hi, v->ctx);
 			continue;
 		}
-		uint64_t child = (ent & PTE_ADDR) >> 12;
-		if (zap_level(k, mm, child, level - 1, lo, s, e, z))
+		if (walk_range(k, mm, (ent & PTE_ADDR) >> 12, level - 1, lo, s, e, v))
 			return -1;
-		/* free_pgtables: a table whose span no VMA covers any more goes */
-		if (!vma_overlaps(mm, lo, hi)) {
-			pt_write(k, mm, pa, 0, level);
-			free_table_tree(k, child, level - 1);
-			z->freed_tables = true;
-		}
+		if (v->table_done)
+			v->table_done(k, mm, pa, ent, level, lo, hi, v->ctx);
 	}
 	return 0;
+}
+
+static void zap_leaf(kernel *k, mm_struct *mm, uint64_t pa, uint64_t ent, unsigned level,
+                     uint64_t lo, uint64_t hi, void *ctx)
+{
+	struct zap *z = ctx;
+	pt_write(k, mm, pa, 0, level);
+	put_frame(k, (ent & PTE_ADDR) >> 12, level);
+	if (ent & PTE_P) {
+		z->lo = lo < z->lo ? lo : z->lo;
+		z->hi = hi > z->hi ? hi : z->hi;
+		z->shifts |= 1u << level;
+	}
+	z->pages += (hi - lo) >> 12;
+}
+
+/* free_pgtables: a table whose span no VMA covers any more goes. */
+static void zap_table(kernel *k, mm_struct *mm, uint64_t pa, uint64_t ent, unsigned level,
+                      uint64_t lo, uint64_t hi, void *ctx)
+{
+	struct zap *z = ctx;
+	if (vma_overlaps(mm, lo, hi))
+		return;
+	pt_write(k, mm, pa, 0, level);
+	free_table_tree(k, (ent & PTE_ADDR) >> 12, level - 1);
+	z->freed_tables = true;
+}
+
+static int zap_range(kernel *k, mm_struct *mm, uint64_t s, uint64_t e, struct zap *z)
+{
+	struct range_visit v = { zap_leaf, zap_table, z };
+	return walk_range(k, mm, mm->pgd, k->levels, 0, s, e, &v);
 }
 
 /* Unmaps [s, e) (VMAs and pages) and flushes like unmap_region +
@@ -262,7 +292,7 @@ static int unmap_range(kernel *k, kcpu *c, mm_struct *mm, uint64_t s, uint64_t e
 {
 	vma_remove_range(mm, s, e);
 	struct zap z = { .lo = UINT64_MAX, .hi = 0 };
-	if (zap_level(k, mm, mm->pgd, k->levels, 0, s, e, &z))
+	if (zap_range(k, mm, s, e, &z))
 		return os_fail(k, 0, "out of simulated physical memory (mem.size)");
 	c->clock += (uint64_t)k->cfg->v[K_COST_PTE] * (z.pages ? z.pages : 1);
 	if (!flush || (z.hi == 0 && !z.freed_tables))
@@ -280,7 +310,7 @@ static void exit_mmap(kernel *k, kcpu *c, mm_struct *mm)
 {
 	mm->nvma = 0;
 	struct zap z = { .lo = UINT64_MAX, .hi = 0 };
-	zap_level(k, mm, mm->pgd, k->levels, 0, 0, user_va_limit(k->levels), &z);
+	zap_range(k, mm, 0, user_va_limit(k->levels), &z);
 	c->clock += (uint64_t)k->cfg->v[K_COST_PTE] * (z.pages ? z.pages : 1);
 	mm->users_gone = true;
 	flush_tlb_mm_range(k, c, mm, 0, TLB_FLUSH_ALL, 12, true);
@@ -396,57 +426,35 @@ struct change {
 	uint64_t pages;
 };
 
-/* change_protection over one table; a flush is needed only where rights
+/* change_protection for one leaf; a flush is needed only where rights
  * were removed (x86 pte_needs_flush). */
-static int change_level(kernel *k, mm_struct *mm, uint64_t table_pfn, unsigned level,
-                        uint64_t base, uint64_t s, uint64_t e, struct change *ch)
+static void change_leaf(kernel *k, mm_struct *mm, uint64_t pa, uint64_t ent, unsigned level,
+                        uint64_t lo, uint64_t hi, void *ctx)
 {
-	uint64_t span = span_of(level);
-	for (unsigned i = pt_index(s > base ? s : base, level); i < 512; i++) {
-		uint64_t lo = base + i * span, hi = lo + span;
-		if (lo >= e)
-			break;
-		uint64_t pa = (table_pfn << 12) + 8ull * i;
-		uint64_t ent = phys_read64(&k->pm, pa);
-		bool leaf = level == 1 || (level <= 3 && (ent & PTE_PS));
-		if (!(ent & PTE_P) && !(leaf && (ent & PTE_G)))
-			continue;
-		if (leaf && (lo < s || hi > e)) {
-			if (!split_leaf(k, mm, pa, level))
-				return -1;
-			ent = phys_read64(&k->pm, pa);
-			leaf = false;
-		}
-		if (!leaf) {
-			if (change_level(k, mm, (ent & PTE_ADDR) >> 12, level - 1, lo, s, e, ch))
-				return -1;
-			continue;
-		}
-		const vm_area *v = find_vma(mm, lo);
-		uint32_t prot = v ? v->prot : 0;
-		uint64_t pfn = (ent & PTE_ADDR) >> 12;
-		uint64_t keep = ent & (PTE_A | PTE_D | PTE_PS | PTE_ADDR);
-		uint64_t n;
-		if (prot == 0) {
-			n = keep | PTE_G;  /* PROT_NONE: not present, frame kept */
-		} else {
-			bool exclusive = (v->flags & MAPF_SHARED) || phys_refcount(&k->pm, pfn) <= 1;
-			n = keep | PTE_P | PTE_US | ((prot & PROT_W_) && exclusive ? PTE_RW : 0) |
-			    ((prot & PROT_X_) ? 0 : PTE_XD);
-		}
-		if (n == ent)
-			continue;
-		pt_write(k, mm, pa, n, level);
-		ch->pages += span >> 12;
-		bool removed = ((ent & PTE_P) && !(n & PTE_P)) || ((ent & PTE_RW) && !(n & PTE_RW)) ||
-		               (!(ent & PTE_XD) && (n & PTE_XD));
-		if (removed && (ent & PTE_P)) {
-			ch->lo = lo < ch->lo ? lo : ch->lo;
-			ch->hi = hi > ch->hi ? hi : ch->hi;
-			ch->shifts |= 1u << level;
-		}
+	struct change *ch = ctx;
+	const vm_area *v = find_vma(mm, lo);
+	uint32_t prot = v ? v->prot : 0;
+	uint64_t pfn = (ent & PTE_ADDR) >> 12;
+	uint64_t keep = ent & (PTE_A | PTE_D | PTE_PS | PTE_ADDR);
+	uint64_t n;
+	if (prot == 0) {
+		n = keep | PTE_G;  /* PROT_NONE: not present, frame kept */
+	} else {
+		bool exclusive = (v->flags & MAPF_SHARED) || phys_refcount(&k->pm, pfn) <= 1;
+		n = keep | PTE_P | PTE_US | ((prot & PROT_W_) && exclusive ? PTE_RW : 0) |
+		    ((prot & PROT_X_) ? 0 : PTE_XD);
 	}
-	return 0;
+	if (n == ent)
+		return;
+	pt_write(k, mm, pa, n, level);
+	ch->pages += (hi - lo) >> 12;
+	bool removed = ((ent & PTE_P) && !(n & PTE_P)) || ((ent & PTE_RW) && !(n & PTE_RW)) ||
+	               (!(ent & PTE_XD) && (n & PTE_XD));
+	if (removed && (ent & PTE_P)) {
+		ch->lo = lo < ch->lo ? lo : ch->lo;
+		ch->hi = hi > ch->hi ? hi : ch->hi;
+		ch->shifts |= 1u << level;
+	}
 }
 
 int os_mprotect(kernel *k, unsigned cpu, uint64_t addr, uint64_t len, uint32_t prot)
@@ -463,7 +471,8 @@ int os_mprotect(kernel *k, unsigned cpu, uint64_t addr, uint64_t len, uint32_t p
 	for (size_t i = vma_lower(mm, addr); i < mm->nvma && mm->vma[i].start < end; i++)
 		mm->vma[i].prot = prot;
 	struct change ch = { .lo = UINT64_MAX };
-	if (change_level(k, mm, mm->pgd, k->levels, 0, addr, end, &ch))
+	struct range_visit visit = { change_leaf, NULL, &ch };
+	if (walk_range(k, mm, mm->pgd, k->levels, 0, addr, end, &visit))
 		return os_fail(k, 0, "out of simulated physical memory (mem.size)");
 	c->clock += (uint64_t)k->cfg->v[K_COST_PTE] * ch.pages;
 	if (ch.hi) {
