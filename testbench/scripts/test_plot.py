@@ -8,11 +8,21 @@ import sys
 import tempfile
 import unittest
 
-from common import FAKE_MMUSIM, run
+from common import FAKE_MMUSIM, script
+
+# plot runs under Debian's python3 (its shebang), which has python3-matplotlib;
+# the python3 on PATH may be another one without it.
+DEBIAN_PYTHON = "/usr/bin/python3"
+
+
+def run(name, *args, stdin=None):
+    """Run scripts/NAME as a user would: through its shebang."""
+    return subprocess.run([script(name)] + [str(a) for a in args],
+                          input=stdin, capture_output=True, text=True)
 
 
 def have_matplotlib():
-    return subprocess.run([sys.executable, "-c", "import matplotlib"],
+    return subprocess.run([DEBIAN_PYTHON, "-c", "import matplotlib"],
                           capture_output=True).returncode == 0
 
 
