@@ -90,6 +90,17 @@ class TestPlot(unittest.TestCase):
 
 
 class TestPlotHelp(unittest.TestCase):
+    def test_standard_input(self):
+        out = os.path.join(self.dir, "stdin.png")
+        with open(self.json[0]) as f:
+            proc = run("plot", "-", "-o", out, stdin=f.read())
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        with open(out, "rb") as f:
+            self.assertEqual(f.read(8), PNG)
+        proc = run("plot", "-", "-o", out, stdin="{broken")
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("<stdin>:1: error:", proc.stderr)
+
     def test_help_without_matplotlib(self):
         proc = run("plot", "--help")
         self.assertEqual(proc.returncode, 0)
