@@ -89,7 +89,6 @@ class TestPlot(unittest.TestCase):
         self.assertEqual(proc.returncode, 1)
 
 
-class TestPlotHelp(unittest.TestCase):
     def test_standard_input(self):
         out = os.path.join(self.dir, "stdin.png")
         with open(self.json[0]) as f:
@@ -101,6 +100,9 @@ class TestPlotHelp(unittest.TestCase):
         self.assertNotEqual(proc.returncode, 0)
         self.assertIn("<stdin>:1: error:", proc.stderr)
 
+
+
+class TestPlotHelp(unittest.TestCase):
     def test_help_without_matplotlib(self):
         proc = run("plot", "--help")
         self.assertEqual(proc.returncode, 0)
