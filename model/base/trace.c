@@ -520,72 +520,75 @@ static const int8_t hexval[256] = {
 };
 
 /* The common case, "CPU OP ADDR [SIZE]" with single spaces and nothing
- * else, parsed in one pass.  Returns false (having changed nothing but
- * *rec) for anything else, which then takes the general path. */
-static bool fast_access(const trace_reader *r, const char *s, size_t len, trace_record *rec)
+ * else, parsed in one pass up to the LF (or limit), so the line needs no
+ * separate search for its end.  Returns the line's length without the LF,
+ * or -1 (having changed nothing but *rec) for anything else, which then
+ * takes the general path.  rec->line is the caller's. */
+static long fast_access(const trace_reader *r, const char *s, const char *limit, trace_record *rec)
 {
-	const char *p = s, *end = s + len;
+	const char *p = s;
 	unsigned cpu = 0;
-	if (p == end || (unsigned)(*p - '0') > 9)
-		return false;
+	if (p == limit || (unsigned)(*p - '0') > 9)
+		return -1;
 	do
 		cpu = cpu * 10 + (unsigned)(*p++ - '0');
-	while (p < end && (unsigned)(*p - '0') <= 9 && cpu < 1000);
-	if (p == end || *p != ' ' || cpu >= r->cpus || (s[0] == '0' && p - s > 1))
-		return false;
+	while (p < limit && (unsigned)(*p - '0') <= 9 && cpu < 1000);
+	if (p == limit || *p != ' ' || cpu >= r->cpus || (s[0] == '0' && p - s > 1))
+		return -1;
 	const char *op = ++p;
-	bool kernel = p < end && *p == 'k';
+	bool kernel = p < limit && *p == 'k';
 	p += kernel;
-	if (p + 1 >= end || p[1] != ' ')
-		return false;
+	if (p + 1 >= limit || p[1] != ' ')
+		return -1;
 	enum rec_op o;
 	switch (*p) {
 	case 'r': o = kernel ? REC_KR : REC_R; break;
 	case 'w': o = kernel ? REC_KW : REC_W; break;
 	case 'x': o = kernel ? REC_KX : REC_X; break;
-	default: return false;
+	default: return -1;
 	}
 	const char *a = p += 2;
 	uint64_t addr = 0;
-	if (end - p > 2 && p[0] == '0' && p[1] == 'x') {
+	if (limit - p > 2 && p[0] == '0' && p[1] == 'x') {
 		p += 2;
 		const char *digits = p;
 		int v;
-		while (p < end && (v = hexval[(unsigned char)*p]) != 0)
+		while (p < limit && (v = hexval[(unsigned char)*p]) != 0)
 			addr = addr << 4 | (uint64_t)(v - 1), p++;
 		if (p == digits || p - digits > 16)
-			return false;
+			return -1;
 	} else {
 		const char *digits = p;
-		while (p < end && (unsigned)(*p - '0') <= 9)
+		while (p < limit && (unsigned)(*p - '0') <= 9)
 			addr = addr * 10 + (uint64_t)(*p++ - '0');
 		if (p == digits || p - digits > 19)
-			return false;
+			return -1;
 	}
 	uint64_t size = 1;
-	const char *z = end;
-	if (p < end) {
-		if (*p != ' ')
-			return false;
+	const char *z = NULL;
+	if (p < limit && *p == ' ') {
 		z = ++p;
 		size = 0;
-		while (p < end && (unsigned)(*p - '0') <= 9 && size <= 4096)
+		while (p < limit && (unsigned)(*p - '0') <= 9 && size <= 4096)
 			size = size * 10 + (uint64_t)(*p++ - '0');
-		if (p != end || p == z || size < 1 || size > 4096 || (z[0] == '0'))
-			return false;
+		if (p == z || size < 1 || size > 4096 || z[0] == '0')
+			return -1;
 	}
+	if (p < limit && *p != '\n')
+		return -1;   /* anything else on the line: the general path decides */
 	rec->op = o;
 	rec->cpu = cpu;
 	rec->addr = addr;
 	rec->size = size;
 	rec->prot = rec->flags = 0;
-	rec->line = r->line;
 	rec->col[0] = 1;
 	rec->col[1] = (uint32_t)(op - s) + 1;
 	rec->col[2] = (uint32_t)(a - s) + 1;
-	for (unsigned i = 3; i < 8; i++)
-		rec->col[i] = (uint32_t)(z - s) + 1;
-	return true;
+	uint32_t after = (uint32_t)(p - s) + 1;
+	rec->col[3] = z ? (uint32_t)(z - s) + 1 : after;
+	for (unsigned i = 4; i < 8; i++)
+		rec->col[i] = after;
+	return p - s;
 }
 
 int trace_next(trace_reader *r, trace_record *rec, char *err, size_t errlen)
@@ -593,9 +596,21 @@ int trace_next(trace_reader *r, trace_record *rec, char *err, size_t errlen)
 	const char *line;
 	size_t len;
 	int got;
-	while ((got = next_line(r, &line, &len, err, errlen)) > 0) {
-		if (fast_access(r, line, len, rec))
+	if (r->mem && r->pos < r->mem_len) {
+		/* in place: the fast path also finds the end of its line */
+		const char *s = r->mem + r->pos, *limit = r->mem + r->mem_len;
+		long n = fast_access(r, s, limit, rec);
+		if (n >= 0) {
+			rec->line = ++r->line;
+			r->pos += (size_t)n + (s + n < limit);
 			return 1;
+		}
+	}
+	while ((got = next_line(r, &line, &len, err, errlen)) > 0) {
+		if (fast_access(r, line, line + len, rec) >= 0) {
+			rec->line = r->line;
+			return 1;
+		}
 		if (split(r, line, len, err, errlen))
 			return -1;
 		if (r->nfields)
