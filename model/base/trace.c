@@ -26,6 +26,7 @@ struct trace_reader {
 	const char *mem;          /* input parsed in place: a mapped file or a buffer */
 	size_t mem_len;
 	bool mapped;
+	size_t released;          /* mapped bytes before this were given back */
 	char *buf;                /* BLOCK + TRACE_MAX_LINE + 1 */
 	size_t pos, end;
 	bool eof;
@@ -143,6 +144,19 @@ static size_t refill(trace_reader *r)
 	return n;
 }
 
+/* A mapped trace is given back behind the parse position every 16 MiB, so
+ * memory stays independent of trace length (the file stays in the page
+ * cache; no record points into the mapping once trace_next returns). */
+#define RELEASE_STEP (16u << 20)
+static void release_behind(trace_reader *r)
+{
+	if (!r->mapped || r->pos - r->released < RELEASE_STEP)
+		return;
+	size_t upto = r->pos & ~(size_t)(RELEASE_STEP - 1);
+	madvise((void *)(r->mem + r->released), upto - r->released, MADV_DONTNEED);
+	r->released = upto;
+}
+
 /* Takes the line at start (avail bytes, the LF at nl or none). */
 static int take_line(trace_reader *r, const char *start, size_t avail, const char *nl,
                      const char **line, size_t *len, char *err, size_t errlen)
@@ -163,6 +177,7 @@ static int take_line(trace_reader *r, const char *start, size_t avail, const cha
 static int next_line(trace_reader *r, const char **line, size_t *len, char *err, size_t errlen)
 {
 	if (r->mem) {
+		release_behind(r);
 		if (r->pos >= r->mem_len)
 			return 0;
 		const char *start = r->mem + r->pos;
@@ -603,6 +618,7 @@ int trace_next(trace_reader *r, trace_record *rec, char *err, size_t errlen)
 		if (n >= 0) {
 			rec->line = ++r->line;
 			r->pos += (size_t)n + (s + n < limit);
+			release_behind(r);
 			return 1;
 		}
 	}
