@@ -69,7 +69,8 @@ int os_switch(kernel *k, unsigned cpu, uint32_t pid)
 	cs->switches++;
 	c->clock += k->cfg->v[K_COST_SWITCH];
 	if (c->user_mode)
-		kernel_entry(k, c);   /* cannot happen after a switch-in; kept for safety */
+		kernel_entry(k, c);   /* scheduling happens in the kernel: a timer
+		                       * interrupt or syscall entered it first */
 	c->user_mode = false;
 	if (!next->mm) {
 		cs->to_kthread++;
