@@ -36,8 +36,10 @@ void cache_free(cache_level *c)
 	memset(c, 0, sizeof *c);
 }
 
-/* Bit w set where ways[w] == v: branch-free, so the compiler vectorizes it. */
-static inline uint64_t match32(const uint32_t *ways, unsigned n, uint32_t v)
+/* Bit w set where ways[w] == v: branch-free, so the compiler vectorizes it
+ * (fully when n is a constant, see probe_n). */
+static inline __attribute__((always_inline)) uint64_t match32(const uint32_t *ways, unsigned n,
+                                                               uint32_t v)
 {
 	uint64_t m = 0;
 	for (unsigned w = 0; w < n; w++)
@@ -45,7 +47,8 @@ static inline uint64_t match32(const uint32_t *ways, unsigned n, uint32_t v)
 	return m;
 }
 
-static inline uint64_t match8(const uint8_t *ways, unsigned n, uint8_t v)
+static inline __attribute__((always_inline)) uint64_t match8(const uint8_t *ways, unsigned n,
+                                                              uint8_t v)
 {
 	uint64_t m = 0;
 	for (unsigned w = 0; w < n; w++)
@@ -53,8 +56,28 @@ static inline uint64_t match8(const uint8_t *ways, unsigned n, uint8_t v)
 	return m;
 }
 
-/* Looks up the line; on a miss installs it in the first invalid way, else
- * over the least recent.  Returns 1 on hit. */
+/* One set: hit, or install in the first invalid way, else over the least
+ * recent; then the touched way becomes the most recent. */
+static inline __attribute__((always_inline)) int probe_n(uint32_t *tag, uint8_t *age, unsigned n,
+                                                         uint32_t want)
+{
+	uint64_t hits = match32(tag, n, want);
+	unsigned way;
+	if (hits) {
+		way = (unsigned)__builtin_ctzll(hits);
+	} else {
+		uint64_t empty = match32(tag, n, 0);
+		way = (unsigned)__builtin_ctzll(empty ? empty : match8(age, n, (uint8_t)(n - 1)));
+		tag[way] = want;
+	}
+	uint8_t mine = age[way];
+	for (unsigned w = 0; w < n; w++)
+		age[w] = (uint8_t)(age[w] + (age[w] < mine));
+	age[way] = 0;
+	return hits != 0;
+}
+
+/* Looks up the line, filling it on a miss.  Returns 1 on hit. */
 static int probe(cache_level *c, uint64_t line)
 {
 	if (line + 1 == c->last)
@@ -71,21 +94,12 @@ static int probe(cache_level *c, uint64_t line)
 	}
 	uint32_t *tag = &c->tag[(size_t)set * c->ways];
 	uint8_t *age = &c->age[(size_t)set * c->ways];
-	unsigned n = c->ways;
-	uint64_t hits = match32(tag, n, want);
-	unsigned way;
-	if (hits) {
-		way = (unsigned)__builtin_ctzll(hits);
-	} else {
-		uint64_t empty = match32(tag, n, 0);
-		way = (unsigned)__builtin_ctzll(empty ? empty : match8(age, n, (uint8_t)(n - 1)));
-		tag[way] = want;
+	switch (c->ways) {   /* the usual geometries get constant trip counts */
+	case 4:  return probe_n(tag, age, 4, want);
+	case 8:  return probe_n(tag, age, 8, want);
+	case 16: return probe_n(tag, age, 16, want);
+	default: return probe_n(tag, age, c->ways, want);
 	}
-	uint8_t mine = age[way];
-	for (unsigned w = 0; w < n; w++)
-		age[w] = (uint8_t)(age[w] + (age[w] < mine));
-	age[way] = 0;
-	return hits != 0;
 }
 
 unsigned cache_access(cache_path *p, uint64_t pa, enum mem_source *src)
