@@ -1,0 +1,286 @@
+// sc/replay.cpp - see replay.h.
+#include "sc/replay.h"
+
+#include <cstdint>
+#include <string>
+
+namespace mmusim_sc {
+
+using sc_core::sc_time;
+
+machine::machine(sc_core::sc_module_name name, sim *s, const mode_options *mo, FILE *vcd)
+	: sc_core::sc_module(name), s_(s), mo_(mo), last_level_(s->ncpus, 0),
+	  cycle_value_(sc_time(1, sc_core::SC_NS).value())
+{
+	for (unsigned i = 0; i < s->ncpus; i++)
+		cpus.emplace_back(new cpu_mmu(("cpu" + std::to_string(i)).c_str()));
+	os_observer obs = {};
+	obs.ctx = this;
+	obs.translation = on_translation;
+	obs.cr3_write = on_cr3;
+	obs.ipi = on_ipi;
+	obs.shootdown = on_shootdown;
+	obs.fault = on_fault;
+	obs.context = on_context;
+	sim_set_observer(s, &obs);
+	// what the machine holds after boot (not reported as events)
+	for (unsigned i = 0; i < s->ncpus; i++) {
+		cpus[i]->cr3.write(s->k.cpu[i].hw.cr3);
+		cpus[i]->pcid.write((uint32_t)(s->k.cpu[i].hw.cr3 & 0xfff));
+	}
+
+	SC_METHOD(drive);
+	if (vcd) {
+		vcd_from_ = mo->vcd_from;
+		vcd_to_ = mo->vcd_to ? mo->vcd_to : UINT64_MAX;
+		std::vector<trace_var> vars;
+		for (auto &c : cpus)
+			c->collect(vars);
+		ipi.collect(vars);
+		memory.collect(vars);
+		vcd_.reset(new vcd_writer("vcd", std::move(vars), vcd, vcd_from_, vcd_to_));
+		SC_METHOD(tick_clock);
+	}
+}
+
+// ---- the engine's events, queued with their cycles ----
+
+void machine::push(uint64_t cycle, ev type, unsigned cpu, uint64_t a, uint32_t b, uint8_t flag)
+{
+	q_.push(cycle, type, cpu, a, b, flag);
+}
+
+void machine::on_translation(void *ctx, unsigned cpu, uint64_t va, enum access_kind kind,
+                             bool user, const xlate_result *r)
+{
+	(void)user;   // the mode is on user_mode, from the context events
+	machine *m = static_cast<machine *>(ctx);
+	m->last_level_[cpu] = (uint8_t)r->level;
+	uint8_t flag = (uint8_t)(kind | r->level << 2);
+	// counted by the final attempt: a hit or miss unless it faults
+	if (r->fault == XF_NONE)
+		flag |= r->level != XL_WALK ? 16 : 32;
+	m->push(r->start, ev::lookup, cpu, va, 0, flag);
+	if (r->walked) {
+		m->push(r->walk_start, ev::walk_begin, cpu);
+		uint64_t from = r->walk_start;
+		for (unsigned i = 0; i < r->nsteps; i++) {
+			const walk_step &st = r->steps[i];
+			m->push(from, ev::walk_step, cpu, st.pte_pa, st.level,
+			        (uint8_t)(st.src | st.write << 3));
+			m->push(st.cycle, ev::step_done, cpu, st.pte_pa);
+			from = st.cycle;
+		}
+		m->push(r->walk_end, ev::walk_end, cpu);
+	}
+	m->push(r->end, ev::lookup_end, cpu);
+}
+
+void machine::on_cr3(void *ctx, unsigned cpu, uint64_t cycle, uint64_t value)
+{
+	static_cast<machine *>(ctx)->push(cycle, ev::cr3, cpu, value);
+}
+
+void machine::on_ipi(void *ctx, unsigned from, unsigned to, uint64_t sent, uint64_t handled,
+                     uint64_t acked)
+{
+	machine *m = static_cast<machine *>(ctx);
+	m->push(sent, ev::ipi_send, from, 0, to);
+	m->push(sent + 1, ev::ipi_send_end, from);
+	m->push(handled, ev::ipi_handle, to, 0, from);
+	m->push(acked, ev::ipi_ack, to);
+}
+
+void machine::on_shootdown(void *ctx, unsigned cpu, uint64_t begin, uint64_t end)
+{
+	machine *m = static_cast<machine *>(ctx);
+	m->push(begin, ev::shootdown_begin, cpu);
+	m->push(end, ev::shootdown_end, cpu);
+}
+
+void machine::on_fault(void *ctx, unsigned cpu, uint64_t cycle, uint64_t va, uint32_t error,
+                       bool segv)
+{
+	machine *m = static_cast<machine *>(ctx);
+	uint8_t flag = segv;
+	if (segv)   // the access is dropped: counted by this last attempt
+		flag |= m->last_level_[cpu] != XL_WALK ? 16 : 32;
+	m->push(cycle, ev::fault, cpu, va, error, flag);
+	m->push(cycle + 1, ev::fault_end, cpu);
+}
+
+void machine::on_context(void *ctx, unsigned cpu, uint64_t cycle, uint32_t pid, bool user_mode)
+{
+	static_cast<machine *>(ctx)->push(cycle, ev::context, cpu, 0, pid, user_mode);
+}
+
+// ---- replay ----
+
+// Steps the engine until the earliest pending event is final: every event
+// of a later record has a cycle >= last_start (the start of the record
+// just run), so an event before it can no longer be overtaken.
+void machine::refill()
+{
+	while (!eof_ && (q_.empty() || q_.top().cycle >= s_->last_start)) {
+		if (mo_->interrupted && *mo_->interrupted) {
+			eof_ = true;
+			break;
+		}
+		int got = sim_step(s_);
+		if (got <= 0) {
+			eof_ = true;
+			if (got < 0) {
+				rc_ = s_->exit_code;
+				done_ = true;
+			}
+		}
+	}
+}
+
+void machine::drive()
+{
+	while (!q_.empty() && q_.top().cycle <= now_) {
+		apply(q_.top());
+		q_.pop();
+	}
+	if (!done_)
+		refill();
+	if (done_ || q_.empty()) {
+		done_ = true;
+		return;   // no next_trigger: the method never runs again
+	}
+	uint64_t next = q_.top().cycle;
+	if (next < now_) {   // the ordering rule was broken: never replay out of order
+		std::snprintf(s_->err, sizeof s_->err,
+		              "mmusim: internal error: event at cycle %llu after cycle %llu was replayed",
+		              (unsigned long long)next, (unsigned long long)now_);
+		rc_ = s_->exit_code = EXIT_SOFTWARE;
+		done_ = true;
+		return;
+	}
+	next_trigger(cycles(next - now_));
+	now_ = next;
+}
+
+template <class T> static inline void bump(sc_core::sc_signal<uint64_t> &sig, T &n)
+{
+	sig.write(++n);
+}
+
+void machine::apply(const event &e)
+{
+	cpu_mmu &c = *cpus[e.cpu];
+	switch (e.type) {
+	case ev::context:
+		c.pid.write(e.b);
+		c.user_mode.write(e.flag != 0);
+		break;
+	case ev::cr3:
+		c.cr3.write(e.a);
+		c.pcid.write((uint32_t)(e.a & 0xfff));
+		break;
+	case ev::lookup: {
+		unsigned level = e.flag >> 2 & 3;
+		c.lookup_valid.write(true);
+		c.lookup_va.write(e.a);
+		c.lookup_kind.write(e.flag & 3);
+		c.l1_hit.write(level == XL_L1);
+		c.stlb_hit.write(level == XL_STLB);
+		if (e.flag & 16)
+			bump(c.hits, c.n_hits);
+		if (e.flag & 32)
+			bump(c.misses, c.n_misses);
+		break;
+	}
+	case ev::lookup_end:
+		c.lookup_valid.write(false);
+		break;
+	case ev::walk_begin:
+		c.walk_active.write(true);
+		bump(c.walks, c.n_walks);
+		break;
+	case ev::walk_step:
+		c.walk_level.write(e.b);
+		c.walk_pte_pa.write(e.a);
+		if (e.a) {
+			bool write = e.flag >> 3 & 1;
+			memory.outstanding++;
+			memory.req_valid.write(true);
+			memory.req_addr.write(e.a);
+			memory.req_write.write(write);
+			memory.req_cpu.write(e.cpu);
+			memory.req_src.write(e.flag & 7);
+			if (write)
+				bump(memory.writes, memory.n_writes);
+			else
+				bump(memory.reads, memory.n_reads);
+		}
+		break;
+	case ev::step_done:
+		if (e.a && --memory.outstanding == 0)
+			memory.req_valid.write(false);
+		break;
+	case ev::walk_end:
+		c.walk_active.write(false);
+		c.walk_level.write(0);
+		break;
+	case ev::fault:
+		c.page_fault.write(true);
+		c.fault_va.write(e.a);
+		bump(c.faults, c.n_faults);
+		if (e.flag & 16)
+			bump(c.hits, c.n_hits);
+		if (e.flag & 32)
+			bump(c.misses, c.n_misses);
+		break;
+	case ev::fault_end:
+		c.page_fault.write(false);
+		break;
+	case ev::ipi_send:
+		c.ipi_sent.write(true);
+		ipi.in_flight.write(++ipi.n_in_flight);
+		ipi.last_from.write(e.cpu);
+		ipi.last_to.write(e.b);
+		bump(ipi.sent, ipi.n_sent);
+		break;
+	case ev::ipi_send_end:
+		c.ipi_sent.write(false);
+		break;
+	case ev::ipi_handle:
+		c.ipis_in++;
+		c.ipi_received.write(true);
+		break;
+	case ev::ipi_ack:
+		if (--c.ipis_in == 0)
+			c.ipi_received.write(false);
+		ipi.in_flight.write(--ipi.n_in_flight);
+		break;
+	case ev::shootdown_begin:
+		c.shootdown.write(true);
+		break;
+	case ev::shootdown_end:
+		c.shootdown.write(false);
+		break;
+	}
+}
+
+// The clock of every CPU, toggled at half cycles, but only while a VCD
+// window is open: outside it nothing observes a clock, so none runs.
+void machine::tick_clock()
+{
+	uint64_t half = cycle_value_ / 2;
+	uint64_t now = sc_core::sc_time_stamp().value();
+	uint64_t cycle = now / cycle_value_;
+	if (cycle < vcd_from_) {
+		next_trigger(cycles(vcd_from_) - sc_core::sc_time_stamp());
+		return;
+	}
+	if (done_ || cycle > vcd_to_)
+		return;
+	clk_ = now % cycle_value_ == 0;   // high in the first half of a cycle
+	for (auto &c : cpus)
+		c->clk.write(clk_);
+	next_trigger(sc_time::from_value(half));
+}
+
+} // namespace mmusim_sc

@@ -1,0 +1,88 @@
+// sc/replay.h - the SystemC machine of systemc mode and its replay driver.
+//
+// The driver is one SC_METHOD.  Each activation (1) replays every event of
+// the current cycle as signal writes, (2) steps the C engine (sim_step)
+// until the earliest pending event is final, i.e. earlier than
+// sim.last_start, and (3) re-arms itself with next_trigger() for exactly
+// that event's cycle.  SystemC time therefore jumps from event to event:
+// nothing runs on cycles where nothing happens, and no clock is toggled
+// unless a VCD window asks for one.
+//
+// Timing style: 1 cycle = 1 ns of SystemC time; every signal changes at
+// the cycle the C model gave its event (see docs/waves.md).
+#ifndef MMUSIM_SC_REPLAY_H
+#define MMUSIM_SC_REPLAY_H
+
+#include <cstdio>
+#include <memory>
+#include <vector>
+
+#include "sc/event_queue.h"
+#include "sc/modules.h"
+#include "sc/vcd_writer.h"
+
+extern "C" {
+#include "sim/engine.h"
+#include "sim/modes.h"
+}
+
+namespace mmusim_sc {
+
+class machine : public sc_core::sc_module {
+public:
+	SC_HAS_PROCESS(machine);
+	// vcd may be NULL (no waveform).
+	machine(sc_core::sc_module_name name, sim *s, const mode_options *mo, FILE *vcd);
+
+	// After sc_start(): 0 or the engine's exit status.
+	int result() const { return rc_; }
+	void finish_vcd()
+	{
+		if (vcd_)
+			vcd_->finish();
+	}
+
+	std::vector<std::unique_ptr<cpu_mmu>> cpus;
+	ipi_interconnect ipi{"ipi"};
+	pt_memory memory{"memory"};
+
+private:
+	void drive();
+	void refill();
+	void apply(const event &e);
+	void tick_clock();
+	sc_core::sc_time cycles(uint64_t n) const
+	{
+		return sc_core::sc_time::from_value(n * cycle_value_);
+	}
+
+	// os_observer callbacks (ctx = this)
+	static void on_translation(void *ctx, unsigned cpu, uint64_t va, enum access_kind kind,
+	                           bool user, const xlate_result *r);
+	static void on_cr3(void *ctx, unsigned cpu, uint64_t cycle, uint64_t value);
+	static void on_ipi(void *ctx, unsigned from, unsigned to, uint64_t sent, uint64_t handled,
+	                   uint64_t acked);
+	static void on_shootdown(void *ctx, unsigned cpu, uint64_t begin, uint64_t end);
+	static void on_fault(void *ctx, unsigned cpu, uint64_t cycle, uint64_t va, uint32_t error,
+	                     bool segv);
+	static void on_context(void *ctx, unsigned cpu, uint64_t cycle, uint32_t pid,
+	                       bool user_mode);
+	void push(uint64_t cycle, ev type, unsigned cpu, uint64_t a = 0, uint32_t b = 0,
+	          uint8_t flag = 0);
+
+	sim *s_;
+	const mode_options *mo_;
+	event_queue q_;
+	std::vector<uint8_t> last_level_;   // per CPU: level of its latest translation
+	uint64_t cycle_value_;              // one cycle in SystemC time units
+	uint64_t now_ = 0;                  // the cycle SystemC time stands at
+	bool eof_ = false, done_ = false;
+	int rc_ = 0;
+	std::unique_ptr<vcd_writer> vcd_;
+	uint64_t vcd_from_ = 0, vcd_to_ = 0;
+	bool clk_ = false;
+};
+
+} // namespace mmusim_sc
+
+#endif

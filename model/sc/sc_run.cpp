@@ -1,0 +1,59 @@
+// sc/sc_run.cpp - mmusim --mode systemc: builds the SystemC machine around
+// the C engine and runs it to the end of the trace.  Provides the strong
+// definition of mmusim_sc_run (weak in sim/modes.c).
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+
+#include "sc/replay.h"
+
+extern "C" int mmusim_sc_run(sim *s, enum sim_mode mode, const mode_options *mo)
+{
+	if (mode != MODE_SYSTEMC) {
+		std::snprintf(s->err, sizeof s->err,
+		              "mmusim: error: --mode %s is not available in this build", sim_mode_name(mode));
+		return s->exit_code = EXIT_USAGE;
+	}
+	if (mo->vcd_to && mo->vcd_to < mo->vcd_from) {
+		std::snprintf(s->err, sizeof s->err, "mmusim: error: --vcd-to is before --vcd-from");
+		return s->exit_code = EXIT_USAGE;
+	}
+	FILE *vcd = nullptr;
+	if (mo->vcd_path) {
+		vcd = std::fopen(mo->vcd_path, "w");
+		if (!vcd) {
+			std::snprintf(s->err, sizeof s->err, "mmusim: error: cannot write %s: %s",
+			              mo->vcd_path, std::strerror(errno));
+			return s->exit_code = EXIT_NOINPUT;
+		}
+		static char buf[1 << 16];
+		std::setvbuf(vcd, buf, _IOFBF, sizeof buf);
+	}
+	// the library's banner would land in the middle of our output
+	setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+	int rc;
+	try {
+		mmusim_sc::machine m("mmusim", s, mo, vcd);
+		sc_core::sc_start();
+		m.finish_vcd();
+		rc = m.result();
+	} catch (const std::exception &e) {
+		std::snprintf(s->err, sizeof s->err, "mmusim: internal error: SystemC: %s", e.what());
+		rc = s->exit_code = EXIT_SOFTWARE;
+	}
+	if (vcd && std::fclose(vcd) != 0 && rc == 0) {
+		std::snprintf(s->err, sizeof s->err, "mmusim: error: cannot write %s", mo->vcd_path);
+		rc = s->exit_code = EXIT_NOINPUT;
+	}
+	return rc;
+}
+
+// libsystemc refers to sc_main from its own main(); mmusim has its main in
+// cli/main.c and never enters SystemC that way.
+int sc_main(int, char **)
+{
+	std::fputs("mmusim: internal error: sc_main is not an entry point\n", stderr);
+	return EXIT_SOFTWARE;
+}
