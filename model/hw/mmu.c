@@ -277,8 +277,7 @@ static bool timed_walk(mmu *m, uint64_t va, enum access_kind kind, bool user,
 	return ok;
 }
 
-static tlb_entry *lookup_l1(mmu *m, tlb *arr, int n, uint64_t va, uint16_t pcid,
-                            bool pge, bool write)
+static tlb_entry *lookup_l1(tlb *arr, int n, uint64_t va, uint16_t pcid, bool pge, bool write)
 {
 	for (int i = 0; i < n; i++) {
 		tlb *t = &arr[i];
@@ -289,7 +288,6 @@ static tlb_entry *lookup_l1(mmu *m, tlb *arr, int n, uint64_t va, uint16_t pcid,
 		if (e)
 			return e;
 	}
-	(void)m;
 	return NULL;
 }
 
@@ -321,7 +319,7 @@ void mmu_translate(mmu *m, uint64_t va, enum access_kind kind, bool user,
 	tlb_counts *l1c = exec ? &m->st->l1i : &m->st->l1d;
 	uint64_t t = start + m->lat_l1tlb;
 	l1c->lookups++;
-	tlb_entry *e = lookup_l1(m, exec ? m->l1i : m->l1d, exec ? 2 : 3, va, pcid, pge, write);
+	tlb_entry *e = lookup_l1(exec ? m->l1i : m->l1d, exec ? 2 : 3, va, pcid, pge, write);
 	tlb_entry *copy = NULL;
 	if (e) {
 		l1c->hits++;

@@ -40,10 +40,8 @@ static int do_wp_page(kernel *k, kcpu *c, mm_struct *mm, uint64_t va, uint64_t p
 	return 1;
 }
 
-int handle_mm_fault(kernel *k, kcpu *c, uint64_t va, enum access_kind kind, bool user,
-                    uint32_t error)
+int handle_mm_fault(kernel *k, kcpu *c, uint64_t va, enum access_kind kind)
 {
-	(void)user;
 	mm_struct *mm = c->curr->mm;
 	c->clock += k->cfg->v[K_COST_FAULT];
 	if (!mm || va >= user_va_limit(k->levels))
@@ -63,6 +61,5 @@ int handle_mm_fault(kernel *k, kcpu *c, uint64_t va, enum access_kind kind, bool
 	if (kind == ACC_WRITE && !(ent & PTE_RW))
 		return do_wp_page(k, c, mm, va, pa, level);
 	/* spurious: the tables already allow it (a stale, weaker TLB entry) */
-	(void)error;
 	return 1;
 }

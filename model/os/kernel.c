@@ -191,7 +191,7 @@ static uint64_t translate_one(kernel *k, kcpu *c, uint64_t va, enum access_kind 
 		if (r.fault == XF_PF) {
 			if (user)
 				kernel_entry(k, c);   /* the exception enters the kernel */
-			fixed = handle_mm_fault(k, c, va, kind, user, r.pf_error);
+			fixed = handle_mm_fault(k, c, va, kind);
 			if (user)
 				kernel_exit(k, c);
 		} else {

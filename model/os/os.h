@@ -173,8 +173,7 @@ uint64_t make_leaf(uint64_t pfn, uint32_t prot, unsigned level, bool writable, b
 int map_new_page(kernel *k, mm_struct *mm, const vm_area *v, uint64_t va, bool dirty,
                  unsigned *level_out);
 /* os/fault.c: 1 fixed (retry), 0 SIGSEGV, -1 internal error */
-int handle_mm_fault(kernel *k, kcpu *c, uint64_t va, enum access_kind kind, bool user,
-                    uint32_t error);
+int handle_mm_fault(kernel *k, kcpu *c, uint64_t va, enum access_kind kind);
 /* os/pgtable.c */
 uint64_t pt_alloc_table(kernel *k);
 void pt_write(kernel *k, mm_struct *mm, uint64_t entry_pa, uint64_t val, unsigned level);

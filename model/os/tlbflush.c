@@ -140,7 +140,6 @@ void switch_mm_irqs_off(kernel *k, kcpu *c, mm_struct *next)
 /* enter_lazy_tlb: keep the user mm loaded; nothing for init_mm. */
 void enter_lazy_tlb(kernel *k, kcpu *c)
 {
-	(void)k;
 	if (c->tlbstate.loaded_mm == &k->init_mm)
 		return;
 	c->tlbstate.is_lazy = true;
@@ -181,7 +180,6 @@ static void flush_tlb_func(kernel *k, kcpu *c, const struct flush_info *f, bool 
 {
 	cpu_tlbstate *ts = &c->tlbstate;
 	mm_struct *loaded_mm = ts->loaded_mm;
-	uint64_t nr_invalidate = 0;
 	if (f->mm && f->mm != loaded_mm) {
 		/* The CPU was left in the mm_cpumask of the target mm: clear it. */
 		cpumask_clear(f->mm, c->id);
@@ -203,10 +201,8 @@ static void flush_tlb_func(kernel *k, kcpu *c, const struct flush_info *f, bool 
 	uint64_t pages = f->end == TLB_FLUSH_ALL ? 0 : (f->end - f->start) >> 12;
 	if (f->end != TLB_FLUSH_ALL && f->new_tlb_gen == local_gen + 1 && f->new_tlb_gen == mm_gen) {
 		/* exactly one generation behind and a range: INVLPG per page */
-		for (uint64_t a = f->start; a < f->end; a += 1ull << f->stride_shift) {
+		for (uint64_t a = f->start; a < f->end; a += 1ull << f->stride_shift)
 			flush_tlb_one_user(k, c, a);
-			nr_invalidate++;
-		}
 	} else {
 		flush_tlb_local(k, c);
 	}
@@ -215,7 +211,6 @@ static void flush_tlb_func(kernel *k, kcpu *c, const struct flush_info *f, bool 
 done:
 	k->st->flush_reason[!local ? FLUSH_REMOTE_SHOOTDOWN
 	                           : f->mm ? FLUSH_LOCAL_MM_SHOOTDOWN : FLUSH_LOCAL_SHOOTDOWN]++;
-	(void)nr_invalidate;
 }
 
 /* Delivers the flush IPI to CPU r at `sent`: interrupt entry (a CR3
