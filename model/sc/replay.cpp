@@ -147,6 +147,9 @@ void machine::drive()
 		refill();
 	if (done_ || q_.empty()) {
 		done_ = true;
+		for (unsigned i = 0; i < s_->ncpus; i++)   // the run ends with its latest clock
+			if (s_->k.cpu[i].clock > end_cycle_)
+				end_cycle_ = s_->k.cpu[i].clock;
 		return;   // no next_trigger: the method never runs again
 	}
 	uint64_t next = q_.top().cycle;
@@ -275,7 +278,7 @@ void machine::tick_clock()
 		next_trigger(cycles(vcd_from_) - sc_core::sc_time_stamp());
 		return;
 	}
-	if (done_ || cycle > vcd_to_)
+	if ((done_ && cycle >= end_cycle_) || cycle > vcd_to_)
 		return;
 	clk_ = now % cycle_value_ == 0;   // high in the first half of a cycle
 	for (auto &c : cpus)

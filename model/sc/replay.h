@@ -81,6 +81,7 @@ private:
 	std::unique_ptr<vcd_writer> vcd_;
 	uint64_t vcd_from_ = 0, vcd_to_ = 0;
 	bool clk_ = false;
+	uint64_t end_cycle_ = 0;            // the latest CPU clock, once done
 };
 
 } // namespace mmusim_sc

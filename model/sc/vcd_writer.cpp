@@ -102,7 +102,8 @@ void vcd_writer::on_change()
 void vcd_writer::finish()
 {
 	if (dumped_)
-		std::fprintf(out_, "#%llu\n", (unsigned long long)(last_units_ + units_per_cycle));
+		std::fprintf(out_, "#%llu\n",   // the next cycle boundary after the last change
+		             (unsigned long long)((last_units_ / units_per_cycle + 1) * units_per_cycle));
 }
 
 } // namespace mmusim_sc

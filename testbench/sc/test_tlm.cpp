@@ -1,0 +1,245 @@
+// testbench/sc/test_tlm.cpp - the TLM-2.0 MMU against the C model.
+//
+// Builds the same page tables in two simulated physical memories: one
+// behind the TLM MMU (mmu_tlm + pt_memory_tlm), one behind a plain `mmu`
+// called directly.  Drives a list of translations through the target
+// socket from an initiator with a quantum keeper and checks, for each:
+// physical address, fault and #PF error code, latency (annotated delay and
+// extension), the start cycle, and that the PTE accesses the memory target
+// saw (count, addresses, read/write, timing) are the walk timeline of the
+// direct call.
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/tlm_quantumkeeper.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "sc/mmu_tlm.h"
+
+extern "C" {
+#include "hw/paging.h"
+}
+
+using namespace sc_core;
+using mmusim_sc::mmu_tlm;
+using mmusim_sc::pt_memory_tlm;
+using mmusim_sc::xlate_extension;
+
+static int failures;
+#define CHECK_EQ(what, got, want)                                                                 \
+	do {                                                                                          \
+		unsigned long long g_ = (unsigned long long)(got), w_ = (unsigned long long)(want);       \
+		if (g_ != w_) {                                                                           \
+			std::fprintf(stderr, "FAIL %s: %s = 0x%llx, want 0x%llx\n", what, #got, g_, w_);     \
+			failures++;                                                                           \
+		}                                                                                         \
+	} while (0)
+
+// Physical memory, LLC and page tables of one machine.
+struct platform {
+	phys_mem pm;
+	machine_shared sh{};
+	uint64_t pml4 = 0;
+
+	explicit platform(const config &cfg)
+	{
+		if (phys_init(&pm, cfg.v[K_MEM_SIZE]) ||
+		    cache_init(&sh.llc, cfg.v[K_LLC_SIZE], (unsigned)cfg.v[K_LLC_WAYS],
+		               (unsigned)cfg.v[K_LAT_LLC], cfg.v[K_MEM_SIZE]))
+			std::abort();
+		sh.pm = &pm;
+		pml4 = alloc_table();
+		// the same deterministic allocator gives both machines the same frames
+		map(0x400000, frame(0), PTE_P | PTE_RW | PTE_US, 1);         // user rw
+		map(0x401000, frame(0), PTE_P | PTE_US, 1);                  // user read-only
+		map(0x402000, frame(0), PTE_P | PTE_RW, 1);                  // kernel only
+		map(0x403000, frame(0), PTE_P | PTE_RW | PTE_US | PTE_XD, 1); // no execute
+		map(0x40000000, frame(9), PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D, 2); // 2 MiB page
+	}
+	~platform()
+	{
+		cache_free(&sh.llc);
+		phys_free(&pm);
+	}
+	uint64_t frame(unsigned order)
+	{
+		uint64_t pfn;
+		if (phys_alloc(&pm, order, &pfn))
+			std::abort();
+		return pfn << 12;
+	}
+	uint64_t alloc_table() { return frame(0); }
+	// Maps va to pa with a leaf at `level` (1: 4 KiB, 2: 2 MiB).
+	void map(uint64_t va, uint64_t pa, uint64_t flags, unsigned level)
+	{
+		uint64_t table = pml4;
+		for (unsigned l = 4; l > level; l--) {
+			uint64_t e_pa = table + 8 * pt_index(va, l);
+			uint64_t e = phys_read64(&pm, e_pa);
+			if (!(e & PTE_P)) {
+				e = alloc_table() | PTE_P | PTE_RW | PTE_US;
+				phys_write64(&pm, e_pa, e);
+			}
+			table = e & PTE_ADDR;
+		}
+		phys_write64(&pm, table + 8 * pt_index(va, level),
+		             pa | flags | (level > 1 ? PTE_PS : 0));
+	}
+};
+
+struct request {
+	const char *what;
+	uint64_t va;
+	enum access_kind kind;
+	bool user;
+	uint16_t pcid;
+	tlm::tlm_response_status want;
+};
+
+static const uint16_t PCID = 5;
+static const request requests[] = {
+	{"first read walks", 0x400010, ACC_READ, true, PCID, tlm::TLM_OK_RESPONSE},
+	{"second read hits the L1", 0x400020, ACC_READ, true, PCID, tlm::TLM_OK_RESPONSE},
+	{"write to a clean page: D-assist walk", 0x400030, ACC_WRITE, true, PCID, tlm::TLM_OK_RESPONSE},
+	{"read of a read-only page", 0x401000, ACC_READ, true, PCID, tlm::TLM_OK_RESPONSE},
+	{"write to a read-only page faults", 0x401008, ACC_WRITE, true, PCID, tlm::TLM_ADDRESS_ERROR_RESPONSE},
+	{"user read of a kernel page faults", 0x402000, ACC_READ, true, PCID, tlm::TLM_ADDRESS_ERROR_RESPONSE},
+	{"kernel read of a kernel page", 0x402000, ACC_READ, false, PCID, tlm::TLM_OK_RESPONSE},
+	{"fetch from an XD page faults", 0x403000, ACC_EXEC, true, PCID, tlm::TLM_ADDRESS_ERROR_RESPONSE},
+	{"fetch from an executable page", 0x400100, ACC_EXEC, true, PCID, tlm::TLM_OK_RESPONSE},
+	{"2 MiB page", 0x40123456, ACC_READ, true, PCID, tlm::TLM_OK_RESPONSE},
+	{"2 MiB page, hit", 0x401fff00, ACC_WRITE, true, PCID, tlm::TLM_OK_RESPONSE},
+	{"unmapped address faults", 0x800000, ACC_READ, true, PCID, tlm::TLM_ADDRESS_ERROR_RESPONSE},
+	{"non-canonical address: #GP", 0x0000800000000000ull, ACC_READ, true, PCID, tlm::TLM_ADDRESS_ERROR_RESPONSE},
+	{"PCID not loaded", 0x400010, ACC_READ, true, PCID + 1, tlm::TLM_GENERIC_ERROR_RESPONSE},
+	{"same page again after the faults", 0x400040, ACC_WRITE, true, PCID, tlm::TLM_OK_RESPONSE},
+};
+
+SC_MODULE(tester) {
+	tlm_utils::simple_initiator_socket<tester> socket{"socket"};
+	platform *ref_platform;
+	pt_memory_tlm *memory;
+	mmu ref;
+	cpu_stats ref_st{};
+	latency_hist *ref_hist;
+
+	SC_CTOR(tester) { SC_THREAD(run); }
+
+	void run()
+	{
+		tlm_utils::tlm_quantumkeeper qk;
+		qk.reset();
+		const sc_time ns(1, SC_NS);
+		for (const request &q : requests) {
+			tlm::tlm_generic_payload gp;
+			xlate_extension x;
+			x.kind = q.kind;
+			x.user = q.user;
+			x.cpu = 0;
+			x.pcid = q.pcid;
+			gp.set_extension(&x);
+			uint64_t pa_out = 0;
+			gp.set_command(q.kind == ACC_WRITE ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
+			gp.set_address(q.va);
+			gp.set_data_ptr(reinterpret_cast<unsigned char *>(&pa_out));
+			gp.set_data_length(8);
+			gp.set_streaming_width(8);
+			gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+			sc_time in = qk.get_local_time(), delay = in;
+			uint64_t start = (sc_time_stamp() + in).value() / ns.value();
+			size_t seen = memory->log.size();
+			socket->b_transport(gp, delay);
+			gp.clear_extension(&x);
+			CHECK_EQ(q.what, gp.get_response_status(), q.want);
+			if (q.want == tlm::TLM_GENERIC_ERROR_RESPONSE) {
+				CHECK_EQ(q.what, memory->log.size(), seen);
+				continue;
+			}
+			xlate_result r;   // the C model, called directly on the twin machine
+			mmu_translate(&ref, q.va, q.kind, q.user, start, &r);
+			CHECK_EQ(q.what, x.start, start);
+			CHECK_EQ(q.what, x.fault, r.fault);
+			CHECK_EQ(q.what, x.pf_error, r.pf_error);
+			CHECK_EQ(q.what, x.level, r.level);
+			CHECK_EQ(q.what, x.cycles, r.end - r.start);
+			CHECK_EQ(q.what, (delay - in).value(), (r.end - r.start) * ns.value());
+			if (r.fault == XF_NONE) {
+				CHECK_EQ(q.what, pa_out, r.pa);
+				CHECK_EQ(q.what, x.pa, r.pa);
+			}
+			// the memory target saw exactly the walk's PTE accesses, in order and time
+			std::vector<walk_step> steps;
+			uint64_t from = r.walk_start;
+			std::vector<uint64_t> issued;
+			for (unsigned i = 0; r.walked && i < r.nsteps; i++) {
+				if (r.steps[i].pte_pa) {
+					steps.push_back(r.steps[i]);
+					issued.push_back(from);
+				}
+				from = r.steps[i].cycle;
+			}
+			CHECK_EQ(q.what, x.pte_accesses, steps.size());
+			CHECK_EQ(q.what, memory->log.size() - seen, steps.size());
+			for (size_t i = 0; i < steps.size() && seen + i < memory->log.size(); i++) {
+				const pt_memory_tlm::access &a = memory->log[seen + i];
+				CHECK_EQ(q.what, a.addr, steps[i].pte_pa);
+				CHECK_EQ(q.what, a.write, steps[i].write);
+				CHECK_EQ(q.what, a.value, phys_read64(&ref_platform->pm, steps[i].pte_pa));
+				CHECK_EQ(q.what, a.issued.value(), in.value() + (issued[i] - start) * ns.value());
+				CHECK_EQ(q.what, a.completed.value(),
+				         in.value() + (steps[i].cycle - start) * ns.value());
+			}
+			std::printf("%-40s %s pa=0x%llx cycles=%llu pte_accesses=%u\n", q.what,
+			            r.fault == XF_NONE ? "ok   " : r.fault == XF_PF ? "#PF  " : "#GP  ",
+			            (unsigned long long)x.pa, (unsigned long long)x.cycles, x.pte_accesses);
+			qk.inc(delay - in);
+			if (qk.need_sync())
+				qk.sync();
+		}
+	}
+};
+
+int sc_main(int, char **)
+{
+	config cfg;
+	char err[256];
+	if (config_preset(&cfg, "skylake", err, sizeof err)) {
+		std::fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	tlm_utils::tlm_quantumkeeper::set_global_quantum(sc_time(1, SC_US));
+	platform dut_platform(cfg), ref_platform(cfg);
+	mmu_tlm dut("mmu", 0, cfg, &dut_platform.sh);
+	pt_memory_tlm memory("memory", &dut_platform.pm);
+	tester t("tester");
+	t.socket.bind(dut.xlate_socket);
+	dut.walk_socket.bind(memory.socket);
+	t.memory = &memory;
+	t.ref_platform = &ref_platform;
+	t.ref_hist = static_cast<latency_hist *>(std::calloc(1, sizeof(latency_hist)));
+	if (mmu_init(&t.ref, 0, &cfg, &ref_platform.sh, &t.ref_st, t.ref_hist, err, sizeof err)) {
+		std::fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	uint64_t cr3 = dut_platform.pml4 | PCID;
+	CHECK_EQ("same page tables", ref_platform.pml4, dut_platform.pml4);
+	CHECK_EQ("CR3 write cost", dut.write_cr3(cr3), mmu_write_cr3(&t.ref, cr3));
+	sc_start();
+	CHECK_EQ("walks", dut.stats().walks, t.ref_st.walks);
+	CHECK_EQ("walk memory references", dut.stats().walk_mem_refs, t.ref_st.walk_mem_refs);
+	CHECK_EQ("PTE reads at the memory target", t.ref_st.walk_mem_refs,
+	         [&] { size_t n = 0; for (auto &a : memory.log) n += !a.write; return n; }());
+	CHECK_EQ("some walks", t.ref_st.walks >= 5, 1);
+	mmu_free(&t.ref);
+	std::free(t.ref_hist);
+	if (failures) {
+		std::fprintf(stderr, "%d checks failed\n", failures);
+		return 1;
+	}
+	std::printf("TLM MMU agrees with the C model\n");
+	return 0;
+}
