@@ -44,7 +44,11 @@ void vcd_writer::header()
 			scope = v.scope;
 			std::fprintf(out_, "$scope module %s $end\n", scope.c_str());
 		}
-		std::fprintf(out_, "$var wire %u %s %s $end\n", v.width, ids_[i].c_str(), v.name.c_str());
+		if (v.width == 1)
+			std::fprintf(out_, "$var wire 1 %s %s $end\n", ids_[i].c_str(), v.name.c_str());
+		else
+			std::fprintf(out_, "$var wire %u %s %s [%u:0] $end\n", v.width, ids_[i].c_str(),
+			             v.name.c_str(), v.width - 1);
 	}
 	if (!scope.empty())
 		std::fputs("$upscope $end\n", out_);
