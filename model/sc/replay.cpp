@@ -73,7 +73,9 @@ void machine::on_translation(void *ctx, unsigned cpu, uint64_t va, enum access_k
 		}
 		m->push(r->walk_end, ev::walk_end, cpu);
 	}
-	m->push(r->end, ev::lookup_end, cpu);
+	// an L1 hit takes 0 cycles (hidden behind the L1D access): keep
+	// lookup_valid high for one cycle so the waves show it
+	m->push(r->end > r->start ? r->end : r->start + 1, ev::lookup_end, cpu);
 }
 
 void machine::on_cr3(void *ctx, unsigned cpu, uint64_t cycle, uint64_t value)
