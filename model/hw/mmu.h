@@ -27,7 +27,7 @@ enum access_kind { ACC_READ = 0, ACC_WRITE = 1, ACC_EXEC = 2 };
 enum xlate_fault { XF_NONE = 0, XF_PF = 1, XF_GP = 2 };
 enum xlate_level { XL_L1 = 0, XL_STLB = 1, XL_WALK = 2 };
 
-#define WALK_MAX_STEPS 8
+#define WALK_MAX_STEPS 12   /* 5 levels: a PSC step, 5 reads, 5 A/D writes */
 typedef struct walk_step {
 	uint64_t cycle;          /* when the step completed */
 	uint64_t pte_pa;         /* physical address of the entry (0 for a PSC step) */
