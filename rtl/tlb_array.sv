@@ -326,4 +326,71 @@ module tlb_array #(
   assign dbg_pfn_o    = pfn_q[idx(dbg_set_i, dbg_way_i)];
   assign dbg_victim_o = victim_of(dbg_set_i);
 
+`ifdef FORMAL
+  // Properties for Yosys `sat -tempinduct -prove-asserts` (rtl/formal):
+  //  (a) at most one entry hits a lookup;
+  //  (b) the cycle after an invalidation no entry it covers is still valid;
+  //  (c) no fill leaves two valid entries that would co-match (same VPN, and
+  //      same PCID or either global) - the invariant behind (a);
+  //  and, to make induction work, every valid entry lives in its VPN's set.
+  logic              f_inv_q;
+  logic [2:0]        f_op_q;
+  logic [PCID_W-1:0] f_pcid_q;
+  logic [VPN_W-1:0]  f_vpn_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      f_inv_q <= 1'b0;
+      f_op_q <= '0;
+      f_pcid_q <= '0;
+      f_vpn_q <= '0;
+    end else begin
+      f_inv_q <= inv_valid_i;
+      f_op_q <= inv_op_i;
+      f_pcid_q <= inv_pcid_i;
+      f_vpn_q <= inv_vpn_i;
+    end
+  end
+
+  integer fa, fb, fs;
+  always_comb begin
+    fa = 0;
+    fb = 0;
+    fs = 0;
+    if (rst_ni) begin
+      assert (!multi_hit_o);                                            // (a)
+      for (fs = 0; fs < SETS; fs = fs + 1) begin
+        for (fa = 0; fa < WAYS; fa = fa + 1) begin
+          if (SETS > 1 && valid_q[fs * WAYS + fa])
+            assert (vpn_q[fs * WAYS + fa][SET_W-1:0] == fs[SET_W-1:0]);
+          for (fb = fa + 1; fb < WAYS; fb = fb + 1) begin                // (c)
+            assert (!(valid_q[fs * WAYS + fa] && valid_q[fs * WAYS + fb] &&
+                      vpn_q[fs * WAYS + fa] == vpn_q[fs * WAYS + fb] &&
+                      (pcid_q[fs * WAYS + fa] == pcid_q[fs * WAYS + fb] ||
+                       global_q[fs * WAYS + fa] || global_q[fs * WAYS + fb])));
+          end
+        end
+      end
+      if (f_inv_q) begin                                                 // (b)
+        for (fa = 0; fa < N; fa = fa + 1) begin
+          unique case (f_op_q)
+            InvFlushPcid:
+              assert (!(valid_q[fa] && pcid_q[fa] == f_pcid_q && !global_q[fa]));
+            InvInvlpg:
+              assert (!(valid_q[fa] && vpn_q[fa] == f_vpn_q &&
+                        (global_q[fa] || pcid_q[fa] == f_pcid_q)));
+            InvInvpcidAddr:
+              assert (!(valid_q[fa] && vpn_q[fa] == f_vpn_q && !global_q[fa] &&
+                        pcid_q[fa] == f_pcid_q));
+            InvFlushAll:
+              assert (!valid_q[fa]);
+            InvFlushNonGlobal:
+              assert (!(valid_q[fa] && !global_q[fa]));
+            default: ;
+          endcase
+        end
+      end
+    end
+  end
+`endif
+
 endmodule
