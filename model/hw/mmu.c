@@ -277,7 +277,8 @@ static bool timed_walk(mmu *m, uint64_t va, enum access_kind kind, bool user,
 	return ok;
 }
 
-static tlb_entry *lookup_l1(tlb *arr, int n, uint64_t va, uint16_t pcid, bool pge, bool write)
+static tlb_entry *lookup_l1(tlb *arr, int n, uint64_t va, uint16_t pcid, bool pge, bool write,
+                            tlb **found_in)
 {
 	for (int i = 0; i < n; i++) {
 		tlb *t = &arr[i];
@@ -285,10 +286,22 @@ static tlb_entry *lookup_l1(tlb *arr, int n, uint64_t va, uint16_t pcid, bool pg
 			continue;
 		unsigned shift = i == 0 ? 12 : i == 1 ? 21 : 30;
 		tlb_entry *e = tlb_lookup(t, va >> shift, shift, pcid, pge, write);
-		if (e)
+		if (e) {
+			*found_in = t;
 			return e;
+		}
 	}
 	return NULL;
+}
+
+/* The entry again with D set, written through the array like any fill (a
+ * shadow such as the co-simulated RTL sees it): it co-matches only itself,
+ * so it lands in its own way, and touching the most recent way is a no-op. */
+static tlb_entry *set_dirty(tlb *t, const tlb_entry *e)
+{
+	tlb_entry d = *e;
+	d.dirty = 1;
+	return tlb_fill(t, &d);
 }
 
 static tlb *l1_for(mmu *m, bool exec, unsigned shift)
@@ -319,7 +332,8 @@ void mmu_translate(mmu *m, uint64_t va, enum access_kind kind, bool user,
 	tlb_counts *l1c = exec ? &m->st->l1i : &m->st->l1d;
 	uint64_t t = start + m->lat_l1tlb;
 	l1c->lookups++;
-	tlb_entry *e = lookup_l1(exec ? m->l1i : m->l1d, exec ? 2 : 3, va, pcid, pge, write);
+	tlb *e_in = NULL, *copy_in = NULL;
+	tlb_entry *e = lookup_l1(exec ? m->l1i : m->l1d, exec ? 2 : 3, va, pcid, pge, write, &e_in);
 	tlb_entry *copy = NULL;
 	if (e) {
 		l1c->hits++;
@@ -335,9 +349,10 @@ void mmu_translate(mmu *m, uint64_t va, enum access_kind kind, bool user,
 			if (e) {
 				m->st->stlb.hits++;
 				r->level = XL_STLB;
-				tlb *l1 = l1_for(m, exec, e->shift);
-				if (l1)  /* an STLB hit fills the L1 (contract 1) */
-					copy = tlb_fill(l1, e);
+				e_in = &m->stlb;
+				copy_in = l1_for(m, exec, e->shift);
+				if (copy_in)  /* an STLB hit fills the L1 (contract 1) */
+					copy = tlb_fill(copy_in, e);
 			} else {
 				m->st->stlb.misses++;
 			}
@@ -357,9 +372,9 @@ void mmu_translate(mmu *m, uint64_t va, enum access_kind kind, bool user,
 				return;
 			}
 			t = w.end;
-			e->dirty = 1;   /* walks never touch the TLB arrays: e still stands */
+			e = set_dirty(e_in, e);   /* walks never touch the TLB arrays: e still stands */
 			if (copy)
-				copy->dirty = 1;
+				set_dirty(copy_in, copy);
 		}
 		check_hit(m, e, va);
 		r->page_shift = e->shift;
