@@ -196,7 +196,7 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	sim_finish(&s);
-	if (interrupted)
+	if (interrupted || rc == EXIT_CHECK)   /* interrupted, or stopped by a co-simulation mismatch */
 		s.st.complete = false;
 	char err[512];
 	if (o.stats_json && stats_write_json(&s.st, &cfg, sim_mode_name(mode), o.stats_json, err, sizeof err)) {

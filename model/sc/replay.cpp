@@ -129,6 +129,9 @@ void machine::refill()
 			break;
 		}
 		int got = sim_step(s_);
+		if (got > 0 && s_->exit_code == EXIT_CHECK) {
+			got = -1;   /* a co-simulation mismatch: the first one stops the run */
+		}
 		if (got <= 0) {
 			eof_ = true;
 			if (got < 0) {

@@ -6,16 +6,29 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <memory>
 
 #include "sc/replay.h"
+#ifdef MMUSIM_HAVE_COSIM
+#include "sc/cosim.h"
+#endif
 
 extern "C" int mmusim_sc_run(sim *s, enum sim_mode mode, const mode_options *mo)
 {
+#ifdef MMUSIM_HAVE_COSIM
+	std::unique_ptr<mmusim_sc::cosim> rtl;
+	if (mode == MODE_COSIM) {
+		rtl.reset(new mmusim_sc::cosim(s));
+		if (!rtl->attach())
+			return s->exit_code = EXIT_USAGE;
+	}
+#else
 	if (mode != MODE_SYSTEMC) {
 		std::snprintf(s->err, sizeof s->err,
 		              "mmusim: error: --mode %s is not available in this build", sim_mode_name(mode));
 		return s->exit_code = EXIT_USAGE;
 	}
+#endif
 	if (mo->vcd_to && mo->vcd_to < mo->vcd_from) {
 		std::snprintf(s->err, sizeof s->err, "mmusim: error: --vcd-to is before --vcd-from");
 		return s->exit_code = EXIT_USAGE;
