@@ -144,10 +144,10 @@ static size_t refill(trace_reader *r)
 	return n;
 }
 
-/* A mapped trace is given back behind the parse position every 16 MiB, so
+/* A mapped trace is given back behind the parse position every 4 MiB, so
  * memory stays independent of trace length (the file stays in the page
  * cache; no record points into the mapping once trace_next returns). */
-#define RELEASE_STEP (16u << 20)
+#define RELEASE_STEP (4u << 20)
 static void release_behind(trace_reader *r)
 {
 	if (!r->mapped || r->pos - r->released < RELEASE_STEP)
