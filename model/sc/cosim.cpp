@@ -1,21 +1,25 @@
-// sc/cosim.cpp - mmusim --mode cosim: the L1 DTLB arrays of every CPU run
-// in the Verilated RTL (rtl/tlb_array.sv) beside the C arrays.  Every
-// operation the C array performs (lookup, fill, each invalidation) reaches
-// the RTL through the array's tlb_op_hook in the same step, one clock cycle
-// per operation, and every answer (hit, way, PFN, rights, D, needs-walk,
-// the way a fill writes) is compared.  The first mismatch stops the run
-// with a report and exit status 1.  Timing and statistics still come from
-// the C engine, so they equal fast mode's.
+// sc/cosim.cpp - mmusim --mode cosim: the L1 DTLB arrays of every CPU also
+// run in the RTL (rtl/tlb_array.sv, Verilator's SystemC output), as modules
+// of the SystemC design.  Every operation the C array performs (lookup,
+// fill, each invalidation) is queued with the C model's answers through the
+// array's tlb_op_hook; a thread per array applies it to the RTL module
+// through its ports, one clock cycle per operation (delta cycles at the
+// current simulated time), and compares every answer (hit, way, PFN,
+// rights, D, needs-walk, the way a fill writes).  The first mismatch stops
+// the run with a report and exit status 1.  Timing and statistics still
+// come from the C engine, so they equal fast mode's.
 #include "sc/cosim.h"
 
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
-#include "verilated.h"
+#include <systemc>
 
 #include "Vl1d4k_lru.h"
 #include "Vl1d4k_plru.h"
@@ -28,114 +32,11 @@ namespace mmusim_sc {
 
 namespace {
 
+using sc_core::sc_signal;
+
 // Invalidation encodings of tlb_array.sv
 enum { INV_FLUSH_PCID = 0, INV_INVLPG = 1, INV_INVPCID_ADDR = 2, INV_FLUSH_ALL = 3,
        INV_FLUSH_NONGLOBAL = 4 };
-
-struct rtl_array {
-	virtual ~rtl_array() = default;
-	// Applies op to the RTL; returns "" or a description of the mismatch.
-	virtual std::string apply(const tlb *t, const tlb_op *op) = 0;
-};
-
-// One Verilated array; vpn_bits: the RTL's VPN width (canonical addresses
-// make the C model's wider VPN a sign extension of these bits).
-template <class Top> class rtl_twin : public rtl_array {
-public:
-	rtl_twin(VerilatedContext *ctx, unsigned shift, unsigned vpn_bits)
-	    : top_(new Top(ctx)), shift_(shift), mask_(vpn_bits >= 64 ? ~0ull : (1ull << vpn_bits) - 1)
-	{
-		idle();
-		// a real falling edge of rst_ni (a fresh model starts at 0) and a
-		// clock during reset, or the LRU ages keep their zero start values
-		top_->clk_i = 0;
-		top_->rst_ni = 1;
-		top_->eval();
-		top_->rst_ni = 0;
-		top_->eval();
-		top_->clk_i = 1;
-		top_->eval();
-		top_->clk_i = 0;
-		top_->rst_ni = 1;
-		top_->eval();
-	}
-
-	std::string apply(const tlb *t, const tlb_op *op) override
-	{
-		char buf[400];
-		idle();
-		switch (op->kind) {
-		case TLB_OP_LOOKUP: {
-			top_->lookup_valid_i = 1;
-			top_->lookup_vpn_i = op->vpn & mask_;
-			top_->lookup_pcid_i = op->pcid;
-			top_->lookup_pge_i = op->pge;
-			top_->lookup_write_i = op->write;
-			top_->eval();
-			bool hit = op->way >= 0;
-			const tlb_entry *e = hit ? &t->entries[(size_t)op->set * t->ways + (unsigned)op->way] : nullptr;
-			bool same = top_->hit_o == hit && !top_->multi_hit_o &&
-			            (!hit || (top_->hit_way_o == (unsigned)op->way && top_->hit_pfn_o == e->pfn &&
-			                      top_->hit_perm_o == e->perm && top_->hit_dirty_o == e->dirty &&
-			                      top_->needs_walk_o == (op->write && !e->dirty)));
-			if (!same) {
-				std::snprintf(buf, sizeof buf,
-				              "lookup vpn 0x%" PRIx64 " pcid %u pge %d write %d: C hit %d way %d pfn 0x%" PRIx64
-				              " perm %u dirty %d; RTL hit %d way %u pfn 0x%" PRIx64 " perm %u dirty %d multi-hit %d",
-				              op->vpn, op->pcid, op->pge, op->write, hit, op->way, hit ? e->pfn : 0,
-				              hit ? e->perm : 0u, hit ? e->dirty : 0, (int)top_->hit_o,
-				              (unsigned)top_->hit_way_o, (uint64_t)top_->hit_pfn_o,
-				              (unsigned)top_->hit_perm_o, (int)top_->hit_dirty_o, (int)top_->multi_hit_o);
-				return buf;
-			}
-			break;
-		}
-		case TLB_OP_FILL: {
-			const tlb_entry *n = op->fill;
-			top_->fill_valid_i = 1;
-			top_->fill_vpn_i = n->vpn & mask_;
-			top_->fill_pcid_i = n->pcid;
-			top_->fill_global_i = n->global;
-			top_->fill_perm_i = n->perm;
-			top_->fill_dirty_i = n->dirty;
-			top_->fill_pfn_i = n->pfn;
-			top_->eval();
-			if (top_->fill_way_o != (unsigned)op->way) {
-				std::snprintf(buf, sizeof buf, "fill vpn 0x%" PRIx64 " pcid %u global %d: C writes way %d, RTL way %u",
-				              n->vpn, n->pcid, n->global, op->way, (unsigned)top_->fill_way_o);
-				return buf;
-			}
-			break;
-		}
-		default:
-			top_->inv_valid_i = 1;
-			top_->inv_pcid_i = op->pcid;
-			top_->inv_vpn_i = (op->va >> shift_) & mask_;
-			top_->inv_op_i = op->kind == TLB_OP_FLUSH_PCID ? INV_FLUSH_PCID
-			                 : op->kind == TLB_OP_INVLPG ? INV_INVLPG
-			                 : op->kind == TLB_OP_INVPCID_ADDR ? INV_INVPCID_ADDR
-			                 : op->kind == TLB_OP_FLUSH_ALL ? INV_FLUSH_ALL : INV_FLUSH_NONGLOBAL;
-			break;
-		}
-		top_->eval();
-		top_->clk_i = 1;   // the operation's state change
-		top_->eval();
-		top_->clk_i = 0;
-		top_->eval();
-		return "";
-	}
-
-private:
-	void idle()
-	{
-		top_->lookup_valid_i = 0;
-		top_->fill_valid_i = 0;
-		top_->inv_valid_i = 0;
-	}
-	std::unique_ptr<Top> top_;
-	unsigned shift_;
-	uint64_t mask_;
-};
 
 const char *op_name(enum tlb_op_kind k)
 {
@@ -150,16 +51,176 @@ const char *op_name(enum tlb_op_kind k)
 	}
 }
 
-} // namespace
-
-struct cosim::shadow {
-	cosim *owner;
-	unsigned cpu;
-	const char *array;
-	std::unique_ptr<rtl_array> rtl;
+// One operation with the C model's answers, as the hook saw it.
+struct pending {
+	enum tlb_op_kind kind;
+	uint64_t vpn;             // lookup, fill, page invalidations (RTL width)
+	uint16_t pcid;
+	bool pge, write, global, dirty;
+	uint8_t perm;
+	uint64_t pfn;
+	int way;                  // lookup: -1 miss; fill: the way written
+	uint64_t cycle, line;     // for the report
 };
 
-cosim::cosim(sim *s) : s_(s), ctx_(new VerilatedContext)
+// The data type carried by a Verilated port (bool, uint32_t or uint64_t by width).
+template <class Port> using port_t = typename std::decay_t<Port>::data_type;
+
+} // namespace
+
+struct cosim::array_base : sc_core::sc_module {
+	explicit array_base(sc_core::sc_module_name n) : sc_module(n) {}
+	virtual void push(const pending &p) = 0;
+	cosim *owner = nullptr;
+	unsigned cpu = 0;
+	const char *array = "";
+	unsigned shift = 12;
+	uint64_t mask = 0;
+};
+
+namespace {
+
+template <class Top> struct rtl_module : cosim::array_base {
+	Top top;
+#define PORT_SIGNAL(p) sc_signal<port_t<decltype(std::declval<Top &>().p)>> p
+	PORT_SIGNAL(clk_i); PORT_SIGNAL(rst_ni);
+	PORT_SIGNAL(lookup_valid_i); PORT_SIGNAL(lookup_vpn_i); PORT_SIGNAL(lookup_pcid_i);
+	PORT_SIGNAL(lookup_pge_i); PORT_SIGNAL(lookup_write_i);
+	PORT_SIGNAL(hit_o); PORT_SIGNAL(hit_way_o); PORT_SIGNAL(hit_pfn_o); PORT_SIGNAL(hit_perm_o);
+	PORT_SIGNAL(hit_dirty_o); PORT_SIGNAL(needs_walk_o); PORT_SIGNAL(multi_hit_o);
+	PORT_SIGNAL(touch_ready_o);
+	PORT_SIGNAL(fill_valid_i); PORT_SIGNAL(fill_vpn_i); PORT_SIGNAL(fill_pcid_i);
+	PORT_SIGNAL(fill_global_i); PORT_SIGNAL(fill_perm_i); PORT_SIGNAL(fill_dirty_i);
+	PORT_SIGNAL(fill_pfn_i); PORT_SIGNAL(fill_ready_o); PORT_SIGNAL(fill_way_o);
+	PORT_SIGNAL(inv_valid_i); PORT_SIGNAL(inv_op_i); PORT_SIGNAL(inv_pcid_i); PORT_SIGNAL(inv_vpn_i);
+	PORT_SIGNAL(dbg_set_i); PORT_SIGNAL(dbg_way_i); PORT_SIGNAL(dbg_valid_o); PORT_SIGNAL(dbg_vpn_o);
+	PORT_SIGNAL(dbg_pcid_o); PORT_SIGNAL(dbg_global_o); PORT_SIGNAL(dbg_perm_o);
+	PORT_SIGNAL(dbg_dirty_o); PORT_SIGNAL(dbg_pfn_o); PORT_SIGNAL(dbg_victim_o);
+#undef PORT_SIGNAL
+
+	std::deque<pending> q;
+	sc_core::sc_event work;
+
+	SC_HAS_PROCESS(rtl_module);
+	explicit rtl_module(sc_core::sc_module_name n) : array_base(n), top("rtl")
+	{
+#define BIND(p) top.p(p)
+		BIND(clk_i); BIND(rst_ni);
+		BIND(lookup_valid_i); BIND(lookup_vpn_i); BIND(lookup_pcid_i); BIND(lookup_pge_i);
+		BIND(lookup_write_i); BIND(hit_o); BIND(hit_way_o); BIND(hit_pfn_o); BIND(hit_perm_o);
+		BIND(hit_dirty_o); BIND(needs_walk_o); BIND(multi_hit_o); BIND(touch_ready_o);
+		BIND(fill_valid_i); BIND(fill_vpn_i); BIND(fill_pcid_i); BIND(fill_global_i);
+		BIND(fill_perm_i); BIND(fill_dirty_i); BIND(fill_pfn_i); BIND(fill_ready_o); BIND(fill_way_o);
+		BIND(inv_valid_i); BIND(inv_op_i); BIND(inv_pcid_i); BIND(inv_vpn_i);
+		BIND(dbg_set_i); BIND(dbg_way_i); BIND(dbg_valid_o); BIND(dbg_vpn_o); BIND(dbg_pcid_o);
+		BIND(dbg_global_o); BIND(dbg_perm_o); BIND(dbg_dirty_o); BIND(dbg_pfn_o); BIND(dbg_victim_o);
+#undef BIND
+		SC_THREAD(run);
+	}
+
+	void push(const pending &p) override
+	{
+		q.push_back(p);
+		work.notify(sc_core::SC_ZERO_TIME);
+	}
+
+	// Signal writes reach the RTL in the next delta cycle and its outputs
+	// come back one later.
+	void settle()
+	{
+		sc_core::wait(sc_core::SC_ZERO_TIME);
+		sc_core::wait(sc_core::SC_ZERO_TIME);
+	}
+	void clock()
+	{
+		clk_i.write(true);
+		settle();
+		clk_i.write(false);
+		settle();
+	}
+
+	void run()
+	{
+		// reset: a falling edge of rst_ni and a clock while it is low
+		rst_ni.write(true);
+		settle();
+		rst_ni.write(false);
+		settle();
+		clock();
+		rst_ni.write(true);
+		settle();
+		for (;;) {
+			while (q.empty())
+				sc_core::wait(work);
+			pending p = q.front();
+			q.pop_front();
+			if (!owner->failed())
+				apply(p);
+		}
+	}
+
+	void apply(const pending &p)
+	{
+		lookup_valid_i.write(false);
+		fill_valid_i.write(false);
+		inv_valid_i.write(false);
+		char buf[400];
+		buf[0] = 0;
+		switch (p.kind) {
+		case TLB_OP_LOOKUP: {
+			lookup_valid_i.write(true);
+			lookup_vpn_i.write(p.vpn);
+			lookup_pcid_i.write(p.pcid);
+			lookup_pge_i.write(p.pge);
+			lookup_write_i.write(p.write);
+			settle();
+			bool hit = p.way >= 0;
+			bool same = hit_o.read() == hit && !multi_hit_o.read() &&
+			            (!hit || ((int)hit_way_o.read() == p.way && hit_pfn_o.read() == p.pfn &&
+			                      hit_perm_o.read() == p.perm && hit_dirty_o.read() == p.dirty &&
+			                      needs_walk_o.read() == (p.write && !p.dirty)));
+			if (!same)
+				std::snprintf(buf, sizeof buf,
+				              "lookup vpn 0x%" PRIx64 " pcid %u pge %d write %d: C hit %d way %d pfn 0x%" PRIx64
+				              " perm %u dirty %d; RTL hit %d way %u pfn 0x%" PRIx64 " perm %u dirty %d multi-hit %d",
+				              p.vpn, p.pcid, p.pge, p.write, hit, p.way, p.pfn, p.perm, p.dirty,
+				              (int)hit_o.read(), (unsigned)hit_way_o.read(), (uint64_t)hit_pfn_o.read(),
+				              (unsigned)hit_perm_o.read(), (int)hit_dirty_o.read(), (int)multi_hit_o.read());
+			break;
+		}
+		case TLB_OP_FILL:
+			fill_valid_i.write(true);
+			fill_vpn_i.write(p.vpn);
+			fill_pcid_i.write(p.pcid);
+			fill_global_i.write(p.global);
+			fill_perm_i.write(p.perm);
+			fill_dirty_i.write(p.dirty);
+			fill_pfn_i.write(p.pfn);
+			settle();
+			if ((int)fill_way_o.read() != p.way)
+				std::snprintf(buf, sizeof buf, "fill vpn 0x%" PRIx64 " pcid %u global %d: C writes way %d, RTL way %u",
+				              p.vpn, p.pcid, p.global, p.way, (unsigned)fill_way_o.read());
+			break;
+		default:
+			inv_valid_i.write(true);
+			inv_pcid_i.write(p.pcid);
+			inv_vpn_i.write(p.vpn);
+			inv_op_i.write(p.kind == TLB_OP_FLUSH_PCID ? INV_FLUSH_PCID
+			               : p.kind == TLB_OP_INVLPG ? INV_INVLPG
+			               : p.kind == TLB_OP_INVPCID_ADDR ? INV_INVPCID_ADDR
+			               : p.kind == TLB_OP_FLUSH_ALL ? INV_FLUSH_ALL : INV_FLUSH_NONGLOBAL);
+			settle();
+			break;
+		}
+		if (buf[0])
+			owner->report(*this, p.kind, p.cycle, p.line, buf);
+		clock();   // the operation's state change
+	}
+};
+
+} // namespace
+
+cosim::cosim(sim *s) : s_(s)
 {
 	// Test only: MMUSIM_COSIM_INJECT=N gives the RTL a wrong PFN in the
 	// first fill at or after operation N, to prove mismatches are caught.
@@ -169,20 +230,9 @@ cosim::cosim(sim *s) : s_(s), ctx_(new VerilatedContext)
 
 cosim::~cosim()
 {
-	for (auto &sh : shadows_) {
-		tlb *t = sh->owner->array_of(sh->cpu, sh->array);
-		if (t)
-			t->hook = nullptr;
-	}
-}
-
-tlb *cosim::array_of(unsigned cpu, const char *name)
-{
-	mmu *m = &s_->k.cpu[cpu].hw;
-	for (int i = 0; i < 3; i++)
-		if (m->l1d[i].name == name)
-			return &m->l1d[i];
-	return nullptr;
+	for (unsigned cpu = 0; cpu < s_->ncpus; cpu++)
+		for (int i = 0; i < 3; i++)
+			s_->k.cpu[cpu].hw.l1d[i].hook = nullptr;
 }
 
 // Only the built geometries: the default L1 DTLB (4K 16x4, 2M 8x4, 1G 1x4).
@@ -197,24 +247,29 @@ bool cosim::attach()
 		return false;
 	}
 	bool plru = c.v[K_REPLACEMENT] != 0;
+	static const char *const sizes[3] = { "4k", "2m", "1g" };
 	for (unsigned cpu = 0; cpu < s_->ncpus; cpu++) {
 		mmu *m = &s_->k.cpu[cpu].hw;
 		for (int i = 0; i < 3; i++) {
-			std::unique_ptr<shadow> sh(new shadow{ this, cpu, m->l1d[i].name, nullptr });
-			VerilatedContext *ctx = ctx_.get();
-			// VPN widths for canonical 57-bit addresses: 45, 36, 27 bits
+			char name[32];
+			std::snprintf(name, sizeof name, "cpu%u_l1d_%s", cpu, sizes[i]);
+			array_base *a;
 			if (i == 0)
-				sh->rtl.reset(plru ? (rtl_array *)new rtl_twin<Vl1d4k_plru>(ctx, 12, 45)
-				                   : new rtl_twin<Vl1d4k_lru>(ctx, 12, 45));
+				a = plru ? (array_base *)new rtl_module<Vl1d4k_plru>(name) : new rtl_module<Vl1d4k_lru>(name);
 			else if (i == 1)
-				sh->rtl.reset(plru ? (rtl_array *)new rtl_twin<Vl1d2m_plru>(ctx, 21, 36)
-				                   : new rtl_twin<Vl1d2m_lru>(ctx, 21, 36));
+				a = plru ? (array_base *)new rtl_module<Vl1d2m_plru>(name) : new rtl_module<Vl1d2m_lru>(name);
 			else
-				sh->rtl.reset(plru ? (rtl_array *)new rtl_twin<Vl1d1g_plru>(ctx, 30, 27)
-				                   : new rtl_twin<Vl1d1g_lru>(ctx, 30, 27));
+				a = plru ? (array_base *)new rtl_module<Vl1d1g_plru>(name) : new rtl_module<Vl1d1g_lru>(name);
+			// VPN widths for canonical 57-bit addresses: 45, 36, 27 bits
+			unsigned vpn_bits = i == 0 ? 45 : i == 1 ? 36 : 27;
+			a->owner = this;
+			a->cpu = cpu;
+			a->array = m->l1d[i].name;
+			a->shift = i == 0 ? 12 : i == 1 ? 21 : 30;
+			a->mask = (1ull << vpn_bits) - 1;
 			m->l1d[i].hook = &cosim::on_op;
-			m->l1d[i].hook_ctx = sh.get();
-			shadows_.push_back(std::move(sh));
+			m->l1d[i].hook_ctx = a;
+			arrays_.emplace_back(a);
 		}
 	}
 	return true;
@@ -222,32 +277,59 @@ bool cosim::attach()
 
 void cosim::on_op(void *ctx, const tlb *t, const tlb_op *op)
 {
-	shadow *sh = static_cast<shadow *>(ctx);
-	cosim *self = sh->owner;
+	array_base *a = static_cast<array_base *>(ctx);
+	cosim *self = a->owner;
 	if (self->failed_)
 		return;
 	self->ops_++;
-	tlb_op corrupted;
-	tlb_entry wrong;
-	if (op->kind == TLB_OP_FILL && self->ops_ >= self->inject_at_ && self->inject_at_) {
-		/* test only: the RTL gets a fill with one PFN bit flipped */
-		self->inject_at_ = 0;
-		wrong = *op->fill;
-		wrong.pfn ^= 1;
-		corrupted = *op;
-		corrupted.fill = &wrong;
-		op = &corrupted;
-	}
-	std::string bad = sh->rtl->apply(t, op);
-	if (bad.empty())
-		return;
 	sim *s = self->s_;
-	self->failed_ = true;
-	std::snprintf(s->err, sizeof s->err,
+	pending p{};
+	p.kind = op->kind;
+	p.pcid = op->pcid;
+	p.way = op->way;
+	p.cycle = s->k.cpu[a->cpu].clock;
+	p.line = s->rec.line;
+	switch (op->kind) {
+	case TLB_OP_LOOKUP:
+		p.vpn = op->vpn & a->mask;
+		p.pge = op->pge;
+		p.write = op->write;
+		if (op->way >= 0) {
+			const tlb_entry &e = t->entries[(size_t)op->set * t->ways + (unsigned)op->way];
+			p.pfn = e.pfn;
+			p.perm = e.perm;
+			p.dirty = e.dirty;
+		}
+		break;
+	case TLB_OP_FILL:
+		p.vpn = op->fill->vpn & a->mask;
+		p.pcid = op->fill->pcid;
+		p.global = op->fill->global;
+		p.perm = op->fill->perm;
+		p.dirty = op->fill->dirty;
+		p.pfn = op->fill->pfn;
+		if (self->inject_at_ && self->ops_ >= self->inject_at_) {
+			self->inject_at_ = 0;   // test only: the RTL gets one PFN bit wrong
+			p.pfn ^= 1;
+		}
+		break;
+	default:
+		p.vpn = (op->va >> a->shift) & a->mask;
+		break;
+	}
+	a->push(p);
+}
+
+void cosim::report(const array_base &a, enum tlb_op_kind kind, uint64_t cycle, uint64_t line,
+                   const char *what)
+{
+	if (failed_)
+		return;
+	failed_ = true;
+	std::snprintf(s_->err, sizeof s_->err,
 	              "mmusim: co-simulation mismatch at cycle %llu (trace line %llu), CPU %u, %s, %s: %s",
-	              (unsigned long long)s->k.cpu[sh->cpu].clock, (unsigned long long)s->rec.line, sh->cpu,
-	              sh->array, op_name(op->kind), bad.c_str());
-	s->exit_code = EXIT_CHECK;
+	              (unsigned long long)cycle, (unsigned long long)line, a.cpu, a.array, op_name(kind), what);
+	s_->exit_code = EXIT_CHECK;
 }
 
 } // namespace mmusim_sc

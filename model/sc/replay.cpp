@@ -144,6 +144,11 @@ void machine::refill()
 
 void machine::drive()
 {
+	if (s_->exit_code == EXIT_CHECK) {   /* a co-simulation mismatch: stop replaying */
+		rc_ = EXIT_CHECK;
+		done_ = true;
+		return;
+	}
 	while (!q_.empty() && q_.top().cycle <= now_) {
 		apply(q_.top());
 		q_.pop();

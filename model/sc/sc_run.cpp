@@ -52,6 +52,10 @@ extern "C" int mmusim_sc_run(sim *s, enum sim_mode mode, const mode_options *mo)
 		sc_core::sc_start();
 		m.finish_vcd();
 		rc = m.result();
+#ifdef MMUSIM_HAVE_COSIM
+		if (rtl && rtl->failed())   /* found by an RTL module after the engine's last step */
+			rc = EXIT_CHECK;
+#endif
 	} catch (const std::exception &e) {
 		std::snprintf(s->err, sizeof s->err, "mmusim: internal error: SystemC: %s", e.what());
 		rc = s->exit_code = EXIT_SOFTWARE;
