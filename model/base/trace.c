@@ -164,10 +164,11 @@ static int take_line(trace_reader *r, const char *start, size_t avail, const cha
 	size_t n = nl ? (size_t)(nl - start) : avail;
 	r->line++;
 	r->pos += n + (nl ? 1 : 0);
-	if (n > TRACE_MAX_LINE)
-		return FAIL(TRACE_MAX_LINE + 1, "line longer than %u characters", TRACE_MAX_LINE);
+	/* the CR of a CRLF is not part of the line: the limit is the same for both */
 	if (n && start[n - 1] == '\r')
 		n--;
+	if (n > TRACE_MAX_LINE)
+		return FAIL(TRACE_MAX_LINE + 1, "line longer than %u characters", TRACE_MAX_LINE);
 	*line = start;
 	*len = n;
 	return 1;
@@ -192,7 +193,8 @@ static int next_line(trace_reader *r, const char **line, size_t *len, char *err,
 			return take_line(r, start, avail, nl, line, len, err, errlen);
 		if (r->eof)
 			return 0;
-		if (avail > TRACE_MAX_LINE) {
+		/* a full-length line may still wait for the LF after its CR */
+		if (avail > TRACE_MAX_LINE + 1) {
 			r->line++;
 			return FAIL(TRACE_MAX_LINE + 1, "line longer than %u characters", TRACE_MAX_LINE);
 		}
@@ -248,16 +250,17 @@ static bool field_is(const trace_reader *r, unsigned i, const char *word)
 	return r->flen[i] == n && memcmp(r->field[i], word, n) == 0;
 }
 
-/* Decimal or 0x hex, unsigned, at most 64 bits. */
+/* Decimal or 0x hex, unsigned, at most 64 bits.  A bad character is
+ * reported before an overflow, at its own column; leading zeros are
+ * fine however many (the value must fit, not the spelling). */
 static int number(trace_reader *r, unsigned i, const char *what, uint64_t *out,
                   char *err, size_t errlen)
 {
 	const char *s = r->field[i];
 	uint32_t n = r->flen[i];
 	uint64_t v = 0;
+	bool overflow = false;
 	if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		if (n - 2 > 16)
-			goto too_big_or_bad;
 		for (uint32_t k = 2; k < n; k++) {
 			unsigned c = (unsigned char)s[k], d;
 			if (c - '0' < 10)
@@ -266,29 +269,23 @@ static int number(trace_reader *r, unsigned i, const char *what, uint64_t *out,
 				d = (c | 0x20) - 'a' + 10;
 			else
 				return FAIL(r->fcol[i] + k, "bad hexadecimal %s '%.*s'", what, (int)n, s);
+			overflow |= v >> 60 != 0;
 			v = v << 4 | d;
 		}
-		*out = v;
-		return 0;
+	} else {
+		for (uint32_t k = 0; k < n; k++) {
+			unsigned d = (unsigned char)s[k] - '0';
+			if (d > 9)
+				return FAIL(r->fcol[i] + k, "expected %s as a decimal or 0x hexadecimal number, "
+				            "got '%.*s'", what, (int)n, s);
+			overflow |= v > (UINT64_MAX - d) / 10;
+			v = v * 10 + d;
+		}
 	}
-	for (uint32_t k = 0; k < n; k++) {
-		unsigned d = (unsigned char)s[k] - '0';
-		if (d > 9)
-			return FAIL(r->fcol[i] + k, "expected %s as a decimal or 0x hexadecimal number, got '%.*s'",
-			            what, (int)n, s);
-		if (v > (UINT64_MAX - d) / 10)
-			return FAIL(r->fcol[i], "%s '%.*s' does not fit in 64 bits", what, (int)n, s);
-		v = v * 10 + d;
-	}
+	if (overflow)
+		return FAIL(r->fcol[i], "%s '%.*s' does not fit in 64 bits", what, (int)n, s);
 	*out = v;
 	return 0;
-too_big_or_bad:
-	for (uint32_t k = 2; k < n; k++) {
-		unsigned c = (unsigned char)s[k];
-		if (!(c - '0' < 10 || (c | 0x20) - 'a' < 6))
-			return FAIL(r->fcol[i] + k, "bad hexadecimal %s '%.*s'", what, (int)n, s);
-	}
-	return FAIL(r->fcol[i], "%s '%.*s' does not fit in 64 bits", what, (int)n, s);
 }
 
 static int comm(trace_reader *r, unsigned i, char *out, char *err, size_t errlen)
@@ -496,8 +493,10 @@ int trace_read_header(trace_reader *r, unsigned *cpus, char *err, size_t errlen)
 	int got = next_fields(r, err, errlen);
 	if (got < 0)
 		return -1;
-	if (got == 0)
+	if (got == 0) {
+		r->line += r->line == 0;   /* a zero-byte file still has a line 1 to point at */
 		return FAIL(1, "empty trace: expected the header 'mmtrace 1'");
+	}
 	if (!field_is(r, 0, "mmtrace"))
 		return FAIL(r->fcol[0], "expected the header 'mmtrace 1', got '%.*s'", (int)r->flen[0], r->field[0]);
 	if (r->nfields != 2)

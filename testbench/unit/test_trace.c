@@ -1,23 +1,34 @@
 /* Unit tests of base/trace.c: every record kind with its fields and
  * columns, numbers, comments, CRLF, and the fast path agreeing with the
  * general tokenizer. */
+/* fork, pipe, /dev/fd: the streamed (pipe) path is tested through POSIX */
+#define _DEFAULT_SOURCE
 #include "check.h"
 #include "base/trace.h"
 
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static char err[640];
 
-/* Reads the header and the first record of text; returns trace_next's result. */
-static int first(const char *text, trace_record *rec)
+/* Reads the header and the first record of len bytes of text; returns
+ * the header's error (-1) or trace_next's result. */
+static int first_n(const char *text, size_t len, trace_record *rec)
 {
-	trace_reader *r = trace_open_mem("t", text, strlen(text));
+	trace_reader *r = trace_open_mem("t", text, len);
 	unsigned cpus;
 	int rc = trace_read_header(r, &cpus, err, sizeof err);
 	if (rc == 0)
 		rc = trace_next(r, rec, err, sizeof err);
 	trace_close(r);
 	return rc;
+}
+
+static int first(const char *text, trace_record *rec)
+{
+	return first_n(text, strlen(text), rec);
 }
 
 #define HDR "mmtrace 1\ncpus 4\n"
@@ -155,6 +166,326 @@ static void streams_beyond_one_block(void)
 	free(text);
 }
 
+/* Each bad record (line 3, after HDR) with its exact message. */
+static void record_errors_exact(void)
+{
+	static const struct { const char *line, *msg; } cases[] = {
+		{ "0 read 0x10", "t:3:3: error: unknown operation 'read'" },
+		{ "0 r 0x10g", "t:3:9: error: bad hexadecimal ADDR '0x10g'" },
+		{ "0 r -5", "t:3:5: error: expected ADDR as a decimal or 0x hexadecimal number, got '-5'" },
+		{ "0 r +5", "t:3:5: error: expected ADDR as a decimal or 0x hexadecimal number, got '+5'" },
+		{ "0 r 0x", "t:3:6: error: expected ADDR as a decimal or 0x hexadecimal number, got '0x'" },
+		{ "0 r 12ab", "t:3:7: error: expected ADDR as a decimal or 0x hexadecimal number, got '12ab'" },
+		{ "0 r 0x10000000000000000", "t:3:5: error: ADDR '0x10000000000000000' does not fit in 64 bits" },
+		{ "0 r 18446744073709551616", "t:3:5: error: ADDR '18446744073709551616' does not fit in 64 bits" },
+		{ "0 r 99999999999999999999z", "t:3:25: error: expected ADDR as a decimal or 0x hexadecimal "
+		  "number, got '99999999999999999999z'" },
+		{ "0 r 0x10 0", "t:3:10: error: SIZE 0 out of range (1..4096)" },
+		{ "0 r 0x10 4097", "t:3:10: error: SIZE 4097 out of range (1..4096)" },
+		{ "0 r 0x10 8 9", "t:3:12: error: unexpected field '9': 'r' takes ADDR [SIZE]" },
+		{ "0 r", "t:3:4: error: missing argument: 'r' takes ADDR [SIZE]" },
+		{ "0", "t:3:2: error: missing operation after CPU 0" },
+		{ "4 r 0x10", "t:3:1: error: CPU 4 out of range (the trace has 4 CPUs: 0..3)" },
+		{ "0x r 1", "t:3:2: error: expected CPU as a decimal or 0x hexadecimal number, got '0x'" },
+		{ "0 munmap 0x1000", "t:3:16: error: missing argument: 'munmap' takes ADDR LEN" },
+		{ "0 syscall now", "t:3:11: error: unexpected field 'now': 'syscall' takes no arguments" },
+		{ "0 exit 1", "t:3:8: error: unexpected field '1': 'exit' takes no arguments" },
+		{ "0 tick", "t:3:7: error: missing argument: 'tick' takes CYCLES" },
+		{ "0 exec", "t:3:7: error: missing argument: 'exec' takes COMM" },
+		{ "0 exec a b", "t:3:10: error: unexpected field 'b': 'exec' takes COMM" },
+		{ "proc 1 a$b", "t:3:9: error: character '$' not allowed in a name (A-Z a-z 0-9 _ . / : -)" },
+		{ "proc 1 abcdefghijklmnop", "t:3:8: error: name 'abcdefghijklmnop' is longer than 15 characters" },
+		{ "proc 0 a", "t:3:6: error: PID 0 out of range (1..4194304)" },
+		{ "proc 1", "t:3:7: error: missing argument: 'proc' takes PID COMM" },
+		{ "kthread 2 a b", "t:3:13: error: unexpected field 'b': 'kthread' takes PID COMM" },
+		{ "0 switch 4194305", "t:3:10: error: PID 4194305 out of range (0..4194304)" },
+		{ "0 fork 0", "t:3:8: error: PID 0 out of range (1..4194304)" },
+		{ "0 clone 4194305", "t:3:9: error: PID 4194305 out of range (1..4194304)" },
+		{ "0 mmap 0x1000 0x1000 rwz", "t:3:22: error: bad PROT 'rwz' (three characters: r or -, w or -, "
+		  "x or -)" },
+		{ "0 mmap 0x1000 0x1000 wr-", "t:3:22: error: bad PROT 'wr-' (three characters: r or -, w or -, "
+		  "x or -)" },
+		{ "0 mprotect 0x1000 1 rw", "t:3:21: error: bad PROT 'rw' (three characters: r or -, w or -, "
+		  "x or -)" },
+		{ "0 mmap 0x1000 1 rw- huge huge", "t:3:26: error: mmap FLAG 'huge' given twice" },
+		{ "0 mmap 0x1000 1 rw- hugetlb", "t:3:21: error: unknown mmap FLAG 'hugetlb' (shared, huge, "
+		  "giant or populate)" },
+		{ "0 mmap 0x1001 1 rw-", "t:3:8: error: ADDR 0x1001 is not page-aligned" },
+		{ "0 mmap 0x1000 1", "t:3:16: error: missing argument: 'mmap' takes ADDR LEN PROT [FLAG...]" },
+		{ "0 munmap 0x1000 0", "t:3:17: error: LEN must be at least 1" },
+		{ "0 mprotect 0xfffffffffffff000 0x2000 r--", "t:3:31: error: ADDR + LEN goes beyond the 64-bit "
+		  "address space" },
+		{ "foo 1", "t:3:1: error: unknown record 'foo' (expected a CPU number, proc or kthread)" },
+		{ "cpus 4", "t:3:1: error: 'cpus' may only appear in the header" },
+		{ "mmtrace 1", "t:3:1: error: 'mmtrace' may only appear in the header" },
+		{ "0 r 0x10\x01", "t:3:9: error: character 0x01 is not printable ASCII" },
+		{ "0 r 0x10\r0", "t:3:9: error: character 0x0d is not printable ASCII" },
+		{ "0 r 0x10 # caf\xc3\xa9", "t:3:15: error: character 0xc3 is not printable ASCII" },
+		{ "0 r 0x10 # bell\x07", "t:3:16: error: character 0x07 is not printable ASCII" },
+		{ "0 r \x7f", "t:3:5: error: character 0x7f is not printable ASCII" },
+		{ "0 r 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1", "t:3:33: error: too many fields" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char text[256];
+		snprintf(text, sizeof text, HDR "%s\n", cases[i].line);
+		trace_record rec;
+		err[0] = 0;
+		CHECK_EQ(first(text, &rec), -1);
+		CHECK_STR(err, cases[i].msg);
+	}
+}
+
+static void header_errors_exact(void)
+{
+	static const struct { const char *text, *msg; } cases[] = {
+		{ "", "t:1:1: error: empty trace: expected the header 'mmtrace 1'" },
+		{ "# only a comment\n\n", "t:2:1: error: empty trace: expected the header 'mmtrace 1'" },
+		{ "cpus 4\nmmtrace 1\n", "t:1:1: error: expected the header 'mmtrace 1', got 'cpus'" },
+		{ "mmtrace 2\ncpus 1\n", "t:1:9: error: unsupported trace version 2 (this reader knows mmtrace 1)" },
+		{ "mmtrace\ncpus 1\n", "t:1:8: error: the header is exactly 'mmtrace 1'" },
+		{ "mmtrace 1 x\ncpus 1\n", "t:1:11: error: the header is exactly 'mmtrace 1'" },
+		{ "mmtrace one\n", "t:1:9: error: expected version as a decimal or 0x hexadecimal number, got 'one'" },
+		{ "mmtrace 1\n", "t:1:1: error: missing 'cpus N' after the header" },
+		{ "mmtrace 1\n0 r 0x10\n", "t:2:1: error: expected 'cpus N' as the second record, got '0'" },
+		{ "mmtrace 1\nproc 1 a\ncpus 1\n", "t:2:1: error: expected 'cpus N' as the second record, got 'proc'" },
+		{ "mmtrace 1\ncpus\n", "t:2:5: error: expected 'cpus N'" },
+		{ "mmtrace 1\ncpus 2 3\n", "t:2:8: error: expected 'cpus N'" },
+		{ "mmtrace 1\ncpus 0\n", "t:2:6: error: cpus 0 out of range (1..256)" },
+		{ "mmtrace 1\ncpus 257\n", "t:2:6: error: cpus 257 out of range (1..256)" },
+		{ "mmtrace 1\n\n# c\ncpus 0x100000000000000000\n", "t:4:6: error: cpus '0x100000000000000000' does "
+		  "not fit in 64 bits" },
+		{ "\xef\xbb\xbfmmtrace 1\ncpus 1\n", "t:1:1: error: character 0xef is not printable ASCII" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		trace_record rec;
+		err[0] = 0;
+		CHECK_EQ(first(cases[i].text, &rec), -1);
+		CHECK_STR(err, cases[i].msg);
+	}
+}
+
+static void nul_byte_is_an_error(void)
+{
+	static const char text[] = HDR "0 r 0x1\0\n";
+	trace_record rec;
+	CHECK_EQ(first_n(text, sizeof text - 1, &rec), -1);
+	CHECK_STR(err, "t:3:8: error: NUL byte in the trace (is it a text file?)");
+	static const char in_comment[] = HDR "# \0\n";
+	CHECK_EQ(first_n(in_comment, sizeof in_comment - 1, &rec), -1);
+	CHECK_STR(err, "t:3:3: error: NUL byte in the trace (is it a text file?)");
+}
+
+/* Comments, blank lines, tabs, CRLF and a missing final newline, all at once. */
+static void layout_is_free(void)
+{
+	const char *text = "# lead\r\n\r\nmmtrace 1 # v\r\n\tcpus\t2\r\n\r\n  # x\r\n"
+	                   "1\tkw 0x20\t\t3#c\r\nproc 0x2A sh\n0 r 00017\r";
+	trace_reader *r = trace_open_mem("t", text, strlen(text));
+	unsigned cpus = 0;
+	trace_record rec;
+	CHECK_EQ(trace_read_header(r, &cpus, err, sizeof err), 0);
+	CHECK_EQ(cpus, 2);
+	CHECK_EQ(trace_next(r, &rec, err, sizeof err), 1);
+	CHECK_EQ(rec.op, REC_KW);
+	CHECK_EQ(rec.line, 7);
+	CHECK_EQ(rec.cpu, 1);
+	CHECK_EQ(rec.addr, 0x20);
+	CHECK_EQ(rec.size, 3);
+	CHECK_EQ(rec.col[0], 1);
+	CHECK_EQ(rec.col[1], 3);
+	CHECK_EQ(rec.col[2], 6);
+	CHECK_EQ(rec.col[3], 12);
+	CHECK_EQ(trace_next(r, &rec, err, sizeof err), 1);
+	CHECK_EQ(rec.op, REC_PROC);
+	CHECK_EQ(rec.pid, 42);
+	CHECK_EQ(rec.line, 8);
+	CHECK_EQ(trace_next(r, &rec, err, sizeof err), 1);
+	CHECK_EQ(rec.op, REC_R);
+	CHECK_EQ(rec.addr, 17);
+	CHECK_EQ(rec.line, 9);
+	CHECK_EQ(trace_next(r, &rec, err, sizeof err), 0);
+	CHECK_EQ(trace_next(r, &rec, err, sizeof err), 0);
+	trace_close(r);
+}
+
+static void numbers_at_the_limits(void)
+{
+	trace_record rec;
+	CHECK_EQ(first(HDR "0 r 0x00000000000000000000001\n", &rec), 1);
+	CHECK_EQ(rec.addr, 1);
+	CHECK_EQ(first(HDR "0 r 0000000000000000000000018446744073709551615\n", &rec), 1);
+	CHECK_EQ(rec.addr, UINT64_MAX);
+	CHECK_EQ(first(HDR "0 r 0XaBcDeF 0x1000\n", &rec), 1);
+	CHECK_EQ(rec.addr, 0xabcdef);
+	CHECK_EQ(rec.size, 4096);
+	CHECK_EQ(first(HDR "0 r 0 08\n", &rec), 1);
+	CHECK_EQ(rec.size, 8);
+	CHECK_EQ(first(HDR "0 tick 0\n", &rec), 1);
+	CHECK_EQ(rec.size, 0);
+	CHECK_EQ(first(HDR "0 switch 4194304\n", &rec), 1);
+	CHECK_EQ(rec.pid, TRACE_MAX_PID);
+	CHECK_EQ(first(HDR "0 mprotect 0xffffffffffffe000 0x1000 ---\n", &rec), 1);
+	CHECK_EQ(rec.prot, 0);
+	CHECK_EQ(first("mmtrace 1\ncpus 256\n255 x 1\n", &rec), 1);
+	CHECK_EQ(rec.cpu, 255);
+	CHECK_EQ(first("mmtrace 1\ncpus 256\n00255 x 1\n", &rec), 1);
+	CHECK_EQ(rec.cpu, 255);
+}
+
+static void columns_of_every_field(void)
+{
+	trace_record rec;
+	CHECK_EQ(first(HDR "0  mmap 0x1000 1 rw- shared giant\n", &rec), 1);
+	CHECK_EQ(rec.flags, MAPF_SHARED | MAPF_GIANT);
+	CHECK_EQ(rec.prot, PROT_R_ | PROT_W_);
+	const uint32_t want[8] = { 1, 4, 9, 16, 18, 22, 29, 34 };
+	for (int i = 0; i < 8; i++)
+		CHECK_EQ(rec.col[i], want[i]);
+	CHECK_EQ(first(HDR "  kthread 7 kworker/0:1\n", &rec), 1);
+	CHECK_EQ(rec.col[0], 3);
+	CHECK_EQ(rec.col[1], 3);
+	CHECK_EQ(rec.col[2], 11);
+	CHECK_EQ(rec.col[3], 13);
+	CHECK_EQ(first(HDR "3 switch 12\n", &rec), 1);
+	CHECK_EQ(rec.col[2], 10);
+	CHECK_EQ(first(HDR "3 fork 12\n", &rec), 1);
+	CHECK_EQ(rec.col[2], 8);
+}
+
+static void long_lines(void)
+{
+	/* exactly TRACE_MAX_LINE characters is fine, with LF or CRLF; one more is not */
+	static char text[2 * TRACE_MAX_LINE];
+	static const char *ends[] = { "\n", "\r\n" };
+	trace_record rec;
+	for (int e = 0; e < 2; e++) {
+		for (int extra = 0; extra < 2; extra++) {
+			int n = snprintf(text, sizeof text, HDR "#");
+			memset(text + n, 'x', TRACE_MAX_LINE - 1 + extra);
+			n += TRACE_MAX_LINE - 1 + extra;
+			n += snprintf(text + n, sizeof text - (size_t)n, "%s0 r 1\n", ends[e]);
+			CHECK_EQ(first_n(text, (size_t)n, &rec), extra ? -1 : 1);
+			if (extra)
+				CHECK_STR(err, "t:3:4097: error: line longer than 4096 characters");
+			else
+				CHECK_EQ(rec.line, 4);
+		}
+	}
+}
+
+static void names_and_messages(void)
+{
+	CHECK_STR(rec_op_name(REC_MPROTECT), "mprotect");
+	CHECK_STR(rec_op_name(REC_KX), "kx");
+	CHECK_STR(rec_op_name(REC_KTHREAD), "kthread");
+	CHECK_STR(rec_op_name(REC_OP_COUNT), "?");
+	trace_reader *r = trace_open_mem("dir/x.trace", "", 0);
+	CHECK_STR(trace_name(r), "dir/x.trace");
+	trace_format_error(r, 12, 7, err, sizeof err, "unknown PID %u", 42u);
+	CHECK_STR(err, "dir/x.trace:12:7: error: unknown PID 42");
+	char small[16];
+	trace_format_error(r, 12, 7, small, sizeof small, "unknown PID %u", 42u);
+	CHECK_STR(small, "dir/x.trace:12:");
+	trace_close(r);
+	CHECK(trace_open("/nonexistent/dir/x.trace", err, sizeof err) == NULL);
+	CHECK_STR(err, "cannot read /nonexistent/dir/x.trace: No such file or directory");
+}
+
+/* The streamed path (stdin, pipes) reads 1 MiB blocks: a child writes
+ * text into a pipe that the reader opens as /dev/fd/N. */
+struct piped {
+	trace_reader *r;
+	int fd;
+	pid_t child;
+};
+
+static struct piped open_piped(const char *text, size_t len)
+{
+	struct piped p = { NULL, -1, -1 };
+	int fds[2];
+	if (pipe(fds))
+		abort();
+	p.child = fork();
+	if (p.child == 0) {
+		close(fds[0]);
+		for (size_t off = 0; off < len;) {
+			ssize_t n = write(fds[1], text + off, len - off);
+			if (n <= 0)
+				_exit(1);
+			off += (size_t)n;
+		}
+		_exit(0);
+	}
+	close(fds[1]);
+	p.fd = fds[0];
+	char path[32];
+	snprintf(path, sizeof path, "/dev/fd/%d", p.fd);
+	p.r = trace_open(path, err, sizeof err);
+	CHECK(p.r != NULL);
+	return p;
+}
+
+static void close_piped(struct piped *p)
+{
+	trace_close(p->r);
+	close(p->fd);   /* a writer still blocked gets SIGPIPE */
+	waitpid(p->child, NULL, 0);
+}
+
+/* Reads everything; returns the last result, a digest of the records and
+ * the message without the file name (the two paths name the input apart). */
+static int read_all(trace_reader *r, uint64_t *digest, char *msg, size_t msglen)
+{
+	unsigned cpus = 0;
+	trace_record rec = { 0 };   /* an access leaves pid and comm as they were */
+	int rc = trace_read_header(r, &cpus, err, sizeof err);
+	*digest = cpus;
+	if (rc == 0)
+		while ((rc = trace_next(r, &rec, err, sizeof err)) > 0)
+			*digest = (*digest * 31 + rec.op) * 1000003 ^ rec.addr ^ rec.size * 7 ^ rec.line << 40 ^
+			          rec.pid ^ rec.cpu << 20 ^ rec.col[2] << 8;
+	snprintf(msg, msglen, "%s", rc < 0 ? strchr(err, ':') : "");
+	return rc;
+}
+
+static void stream_agrees_with_memory(const char *text, size_t len)
+{
+	uint64_t dm, dp;
+	char mm[640], mp[640];
+	trace_reader *m = trace_open_mem("t", text, len);
+	int km = read_all(m, &dm, mm, sizeof mm);
+	trace_close(m);
+	struct piped p = open_piped(text, len);
+	int kp = read_all(p.r, &dp, mp, sizeof mp);
+	close_piped(&p);
+	CHECK_EQ(km, kp);
+	CHECK_EQ(dm, dp);
+	CHECK_STR(mm, mp);
+}
+
+static void pipe_reads_like_memory(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	stream_agrees_with_memory(HDR "0 r 1\n3 mmap 0x1000 1 r-x populate\n", 32);
+	stream_agrees_with_memory(HDR "0 r 1 # no newline at the end", 45);
+	stream_agrees_with_memory(HDR "0 r 1\n0 q 1\n", 23);
+	/* 3 MiB, lines straddling the block boundaries; an error at the very end */
+	size_t n = 150000, cap = n * 40 + 64;
+	char *text = malloc(cap), *t = text;
+	t += sprintf(t, HDR);
+	for (size_t i = 0; i < n; i++)
+		t += sprintf(t, i % 7 ? "%zu r 0x%zx %zu\n" : "%zu\tw  0x%zx %zu # c\r\n", i % 4,
+		             i * 4096 + 17, 1 + i % 64);
+	stream_agrees_with_memory(text, (size_t)(t - text));
+	t += sprintf(t, "0 r 0x\n");
+	stream_agrees_with_memory(text, (size_t)(t - text));
+	/* a 1 MiB line straddling the first block: an error, not a crash */
+	memset(text + 1000000, '#', 1 << 20);
+	text[1000000 + (1 << 20)] = '\n';
+	stream_agrees_with_memory(text, 1000001 + (1 << 20));
+	free(text);
+}
+
 int main(void)
 {
 	RUN(accesses_parse_fields_and_columns);
@@ -162,5 +493,14 @@ int main(void)
 	RUN(errors_name_line_and_column);
 	RUN(fast_path_agrees_with_general_path);
 	RUN(streams_beyond_one_block);
+	RUN(record_errors_exact);
+	RUN(header_errors_exact);
+	RUN(nul_byte_is_an_error);
+	RUN(layout_is_free);
+	RUN(numbers_at_the_limits);
+	RUN(columns_of_every_field);
+	RUN(long_lines);
+	RUN(names_and_messages);
+	RUN(pipe_reads_like_memory);
 	return check_report();
 }
