@@ -6,6 +6,8 @@ A case file starts with comments:
   # expect-error: LINE:COL TEXT    stderr has 'CASE:LINE:COL: error: ...TEXT...'
   # expect-stderr: TEXT            stderr contains TEXT (usage errors)
   # args: ARG...                   extra mmusim arguments
+  # via: stdin                     feed the case on standard input as '-'
+                                   (messages then name '<stdin>')
 The special case 'enormous-line' writes a trace with a 1 MiB line;
 'missing-file' names a trace that does not exist (exit 66).
 Every case also checks that no statistics file was created.
@@ -18,7 +20,7 @@ import tempfile
 
 
 def header(path):
-    want = {"exit": None, "error": None, "stderr": None, "args": []}
+    want = {"exit": None, "error": None, "stderr": None, "args": [], "stdin": False}
     with open(path, "rb") as f:
         for raw in f:
             line = raw.decode("ascii", "replace").strip()
@@ -34,6 +36,8 @@ def header(path):
                 want["stderr"] = value
             elif key == "args":
                 want["args"] = shlex.split(value)
+            elif key == "via":
+                want["stdin"] = value == "stdin"
     return want
 
 
@@ -45,22 +49,26 @@ def main():
             with open(case_path, "w") as f:
                 f.write("mmtrace 1\ncpus 1\n# " + "x" * (1 << 20) + "\n")
             want = {"exit": 65, "error": ["3:4097", "line longer than 4096 characters"],
-                    "stderr": None, "args": []}
+                    "stderr": None, "args": [], "stdin": False}
         elif os.path.basename(case) == "missing-file":
             case_path = os.path.join(tmp, "does-not-exist.trace")
-            want = {"exit": 66, "error": None, "stderr": "cannot read", "args": []}
+            want = {"exit": 66, "error": None, "stderr": "cannot read", "args": [],
+                    "stdin": False}
         else:
             case_path, want = case, header(case)
         out = os.path.join(tmp, "stats.json")
-        cmd = [mmusim, "--quiet", "--stats-json", out] + want["args"] + [case_path]
-        proc = subprocess.run(cmd, capture_output=True, timeout=60)
+        name = "<stdin>" if want["stdin"] else case_path
+        cmd = [mmusim, "--quiet", "--stats-json", out] + want["args"] + [
+            "-" if want["stdin"] else case_path]
+        with open(case_path if want["stdin"] else os.devnull, "rb") as stdin:
+            proc = subprocess.run(cmd, stdin=stdin, capture_output=True, timeout=60)
         err = proc.stderr.decode("utf-8", "replace")
         problems = []
         if proc.returncode != want["exit"]:
             problems.append(f"exit status {proc.returncode}, expected {want['exit']}")
         if want["error"]:
             loc, text = want["error"]
-            prefix = f"{case_path}:{loc}: error: "
+            prefix = f"{name}:{loc}: error: "
             line = next((l for l in err.splitlines() if l.startswith(prefix)), None)
             if line is None or text not in line:
                 problems.append(f"expected '{prefix}...{text}...'")
