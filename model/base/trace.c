@@ -2,9 +2,12 @@
  *
  * A regular file is mapped and parsed in place (no copy); standard input
  * and pipes are read in 1 MiB blocks.  Lines are never modified: fields
- * are (pointer, length) pairs, tokenised by hand and numbers parsed without the C library, so a typical
- * access record costs a few tens of nanoseconds.  Every error names the
- * line and the column of the offending field.
+ * are (pointer, length) pairs, tokenised by hand and numbers parsed
+ * without the C library.  A canonical access line ("3 r 0x7f00001234a0 8")
+ * takes a fast path that parses it in one pass up to its LF, about 20-30 ns;
+ * anything else (tabs, comments, other records) takes the general
+ * tokenizer.  Every error names the line and the column of the offending
+ * field.
  */
 /* mmap, madvise, fileno: POSIX beyond C11 */
 #define _DEFAULT_SOURCE

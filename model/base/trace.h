@@ -55,6 +55,20 @@ typedef struct trace_record {
 	uint32_t col[8];
 } trace_record;
 
+/* Ranges the reader decides where the contract leaves them open:
+ * - SIZE of an access is 1..4096: an access is at most one page crossing
+ *   (two translations), as one x86 instruction's operand is.
+ * - tick CYCLES is any 64-bit value; the engine's clocks saturate.
+ * - mmap/munmap/mprotect: ADDR page-aligned, LEN >= 1, and ADDR + LEN
+ *   rounded up to pages must not wrap around 2^64 (canonical form and the
+ *   user half are the engine's checks).
+ * - Leading zeros are allowed in numbers ("0x0001", "007"): the value
+ *   must fit in 64 bits, not the spelling.
+ * - A line is at most TRACE_MAX_LINE characters without its LF (or CRLF).
+ * Fields a record kind does not use keep whatever the caller left in them
+ * (the fast path for accesses writes only op, cpu, addr, size, prot, flags,
+ * line and col[]). */
+
 typedef struct trace_reader trace_reader;
 
 /* Opens path ("-" = stdin).  On failure returns NULL and writes a message
