@@ -2,11 +2,18 @@
 // model's TLB array (model/hw/tlb.c): a seeded constrained-random stream of
 // operations, one per cycle, drives both; every output is compared every
 // cycle, and the full contents and each set's victim after every
-// invalidation (and every 64 operations). On a mismatch the run is
-// repeated with an FST waveform up to the failing cycle, and the exit
-// status is 1.
+// invalidation (and every 64 operations). A few cycles carry two or three
+// requests at once to check the RTL's priority (invalidation > fill >
+// a lookup hit's replacement update): the C model then applies only the
+// winner, and the lookup of that cycle is answered without a touch. On a
+// mismatch the run is repeated with an FST waveform up to the failing
+// cycle, and the exit status is 1.
 //
-//   tlb_lockstep --geometry 16x4 --policy lru --ops N --seed S [--fst FILE]
+//   tlb_lockstep --geometry 4k|2m|1g|12way --policy lru|plru --ops N --seed S [--fst FILE]
+//
+// Geometries: the L1 DTLB's 4K (64 entries, 4-way), 2M (32 entries, 4-way)
+// and 1G (4 entries, fully associative) arrays, and a 48-entry 12-way array
+// (non-power-of-two ways, PLRU only).
 #include <cinttypes>
 #include <cstdarg>
 #include <cstdio>
@@ -23,12 +30,13 @@ extern "C" {
 #include "hw/tlb.h"
 }
 
-#include "Vtlb_16x4_lru.h"
-#include "Vtlb_16x4_plru.h"
-#include "Vtlb_8x4_lru.h"
-#include "Vtlb_1x4_lru.h"
-#include "Vtlb_1x4_plru.h"
-#include "Vtlb_4x12_plru.h"
+#include "Vtlb_4k_lru.h"
+#include "Vtlb_4k_plru.h"
+#include "Vtlb_2m_lru.h"
+#include "Vtlb_2m_plru.h"
+#include "Vtlb_1g_lru.h"
+#include "Vtlb_1g_plru.h"
+#include "Vtlb_12way_plru.h"
 
 namespace {
 
@@ -37,10 +45,17 @@ enum { INV_FLUSH_PCID = 0, INV_INVLPG = 1, INV_INVPCID_ADDR = 2, INV_FLUSH_ALL =
        INV_FLUSH_NONGLOBAL = 4 };
 
 struct Options {
-	unsigned sets = 16, ways = 4;
+	unsigned sets = 16, ways = 4, shift = 12, vpn_w = 36;
 	bool plru = false;
 	uint64_t ops = 200000, seed = 1;
 	std::string fst;
+};
+
+// What the random stream exercised, printed at the end of a clean run.
+struct Coverage {
+	uint64_t hits = 0, misses = 0, needs_walk = 0, global_hits = 0;
+	uint64_t fill_conflict = 0, fill_invalid = 0, fill_victim = 0, fill_multi = 0;
+	uint64_t inval[5] = {}, killed = 0, collisions = 0;
 };
 
 struct Mismatch {
@@ -68,7 +83,7 @@ public:
 			top_->trace(fst_.get(), 99);
 			fst_->open(fst_path);
 		}
-		tlb_init(&c_, "cosim", o.sets * o.ways, o.ways, o.plru ? TLB_PLRU : TLB_LRU, 1ull << 12);
+		tlb_init(&c_, "cosim", o.sets * o.ways, o.ways, o.plru ? TLB_PLRU : TLB_LRU, 1ull << o.shift);
 		idle();
 		top_->clk_i = 0;
 		top_->rst_ni = 0;
@@ -91,8 +106,10 @@ public:
 			bool ok;
 			if (roll < 50)
 				ok = lookup(m);
-			else if (roll < 78)
+			else if (roll < 88)
 				ok = fill(m);
+			else if (roll < 94)
+				ok = collide(m);
 			else
 				ok = invalidate(m);
 			if (ok && (cycle_ % 64 == 0))
@@ -107,9 +124,15 @@ public:
 
 private:
 	unsigned pick(unsigned n) { return std::uniform_int_distribution<unsigned>(0, n - 1)(rng_); }
-	// small ranges force conflicts: 4 VPNs per set, 4 PCIDs
-	uint64_t vpn() { return pick(4 * o_.sets); }
-	uint16_t pcid() { return (uint16_t)pick(4); }
+	// Small ranges force conflicts and evictions: ways + 2 VPNs per set and
+	// 4 PCIDs; one in 16 is drawn from the full width instead.
+	uint64_t vpn()
+	{
+		if (pick(16) == 0)
+			return rng_() & ((1ull << o_.vpn_w) - 1);
+		return pick(o_.sets * (o_.ways + 2));
+	}
+	uint16_t pcid() { return (uint16_t)(pick(16) == 0 ? pick(4096) : pick(4)); }
 
 	void idle()
 	{
@@ -142,38 +165,35 @@ private:
 		return false;
 	}
 
-	bool lookup(Mismatch *m)
-	{
-		uint64_t v = vpn();
-		uint16_t p = pcid();
-		bool pge = pick(4) != 0, write = pick(3) == 0;
-		idle();
-		top_->lookup_valid_i = 1;
-		top_->lookup_vpn_i = v;
-		top_->lookup_pcid_i = p;
-		top_->lookup_pge_i = pge;
-		top_->lookup_write_i = write;
-		top_->eval();
-		tlb_entry *e = tlb_lookup(&c_, v, 12, p, pge, write);
-		bool hit = e != nullptr;
-		unsigned way = hit ? (unsigned)((e - c_.entries) % o_.ways) : 0;
-		bool rtl_hit = top_->hit_o;
-		bool bad = rtl_hit != hit || top_->multi_hit_o ||
-		           (hit && (top_->hit_way_o != way || top_->hit_pfn_o != e->pfn ||
-		                    top_->hit_perm_o != e->perm || top_->hit_dirty_o != e->dirty ||
-		                    top_->needs_walk_o != (write && !e->dirty)));
-		if (bad)
-			return fail(m, "lookup vpn=%" PRIu64 " pcid=%u pge=%d write=%d: C hit=%d way=%u pfn=%" PRIu64
-			            " perm=%u dirty=%d; RTL hit=%d way=%u pfn=%" PRIu64 " perm=%u dirty=%d needs_walk=%d multi=%d",
-			            v, p, pge, write, hit, way, hit ? e->pfn : 0, hit ? e->perm : 0, hit ? e->dirty : 0,
-			            rtl_hit, (unsigned)top_->hit_way_o, (uint64_t)top_->hit_pfn_o,
-			            (unsigned)top_->hit_perm_o, (int)top_->hit_dirty_o, (int)top_->needs_walk_o,
-			            (int)top_->multi_hit_o);
-		step();
-		return true;
-	}
+	// ---- one request of each kind: draw it, drive the RTL's port ----
+	struct Lookup {
+		uint64_t vpn;
+		uint16_t pcid;
+		bool pge, write;
+	};
+	struct Inval {
+		int op;
+		uint64_t vpn, va;
+		uint16_t pcid;
+	};
 
-	bool fill(Mismatch *m)
+	Lookup draw_lookup()
+	{
+		Lookup l{ vpn(), pcid(), pick(4) != 0, pick(3) == 0 };
+		if (pick(2) == 0) { // a page filled recently: mostly hits
+			const tlb_entry &r = recent_[pick(16)];
+			l.vpn = r.vpn;
+			if (pick(4) != 0)
+				l.pcid = r.pcid;
+		}
+		top_->lookup_valid_i = 1;
+		top_->lookup_vpn_i = l.vpn;
+		top_->lookup_pcid_i = l.pcid;
+		top_->lookup_pge_i = l.pge;
+		top_->lookup_write_i = l.write;
+		return l;
+	}
+	tlb_entry draw_fill()
 	{
 		tlb_entry n{};
 		n.vpn = vpn();
@@ -181,9 +201,9 @@ private:
 		n.global = pick(5) == 0;
 		n.perm = (uint8_t)pick(8);
 		n.dirty = (uint8_t)pick(2);
-		n.pfn = ((uint64_t)rng_() << 8 ^ rng_()) & ((1ull << 40) - 1);
-		n.shift = 12;
-		idle();
+		n.pfn = rng_() & ((1ull << 40) - 1);
+		n.shift = (uint8_t)o_.shift;
+		recent_[recent_next_++ % 16] = n;
 		top_->fill_valid_i = 1;
 		top_->fill_vpn_i = n.vpn;
 		top_->fill_pcid_i = n.pcid;
@@ -191,38 +211,194 @@ private:
 		top_->fill_perm_i = n.perm;
 		top_->fill_dirty_i = n.dirty;
 		top_->fill_pfn_i = n.pfn;
-		top_->eval();
-		unsigned rtl_way = top_->fill_way_o;
-		tlb_entry *e = tlb_fill(&c_, &n);
+		return n;
+	}
+	Inval draw_inval()
+	{
+		Inval i;
+		// page and PCID flushes are common, whole-array flushes rare
+		static const int ops[] = { INV_FLUSH_PCID, INV_FLUSH_PCID, INV_INVLPG, INV_INVLPG, INV_INVLPG,
+		                           INV_INVPCID_ADDR, INV_INVPCID_ADDR, INV_INVPCID_ADDR, INV_FLUSH_ALL,
+		                           INV_FLUSH_NONGLOBAL };
+		i.op = ops[pick(10)];
+		i.vpn = vpn();
+		i.va = i.vpn << o_.shift | (rng_() & ((1ull << o_.shift) - 1)); // any byte of the page
+		i.pcid = pcid();
+		top_->inv_valid_i = 1;
+		top_->inv_op_i = i.op;
+		top_->inv_vpn_i = i.vpn;
+		top_->inv_pcid_i = i.pcid;
+		return i;
+	}
+
+	// ---- the C model's side ----
+	void c_inval(const Inval &i)
+	{
+		unsigned before = tlb_count_valid(&c_);
+		c_inval_op(i);
+		cov_.inval[i.op]++;
+		cov_.killed += before - tlb_count_valid(&c_);
+	}
+	void c_inval_op(const Inval &i)
+	{
+		switch (i.op) {
+		case INV_FLUSH_PCID: tlb_flush_pcid(&c_, i.pcid); break;
+		case INV_INVLPG: tlb_invlpg(&c_, i.va, i.pcid); break;
+		case INV_INVPCID_ADDR: tlb_invpcid_addr(&c_, i.va, i.pcid); break;
+		case INV_FLUSH_ALL: tlb_flush_all(&c_); break;
+		default: tlb_flush_nonglobal(&c_); break;
+		}
+	}
+	// A lookup that loses its replacement update to a same-cycle fill or
+	// invalidation: the C lookup, with the set's replacement state (and the
+	// "last touched" shortcut) put back.
+	tlb_entry *c_lookup_untouched(const Lookup &l)
+	{
+		unsigned set = tlb_set_of(&c_, l.vpn);
+		size_t n = o_.plru ? c_.tree_leaves : o_.ways;
+		uint8_t saved[64];
+		memcpy(saved, &c_.repl[set * n], n);
+		tlb_entry *last = c_.last;
+		tlb_entry *e = tlb_lookup(&c_, l.vpn, o_.shift, l.pcid, l.pge, l.write);
+		memcpy(&c_.repl[set * n], saved, n);
+		c_.last = last;
+		return e;
+	}
+
+	// Compares the RTL's lookup outputs (inputs already evaluated) with e.
+	bool check_lookup(Mismatch *m, const Lookup &l, const tlb_entry *e, const char *with)
+	{
+		bool hit = e != nullptr;
+		unsigned way = hit ? (unsigned)((e - c_.entries) % o_.ways) : 0;
+		bool walk = hit && l.write && !e->dirty;
+		bool bad = top_->hit_o != hit || top_->multi_hit_o || top_->needs_walk_o != walk ||
+		           (hit && (top_->hit_way_o != way || top_->hit_pfn_o != e->pfn ||
+		                    top_->hit_perm_o != e->perm || top_->hit_dirty_o != e->dirty));
+		if (!bad) {
+			cov_.hits += hit;
+			cov_.misses += !hit;
+			cov_.needs_walk += walk;
+			cov_.global_hits += hit && e->global && e->pcid != l.pcid;
+			return true;
+		}
+		return fail(m, "lookup%s vpn=%#" PRIx64 " pcid=%u pge=%d write=%d: C hit=%d way=%u pfn=%#" PRIx64
+		            " perm=%u dirty=%d needs_walk=%d; RTL hit=%d way=%u pfn=%#" PRIx64
+		            " perm=%u dirty=%d needs_walk=%d multi_hit=%d",
+		            with, l.vpn, l.pcid, l.pge, l.write, hit, way, hit ? e->pfn : 0, hit ? e->perm : 0,
+		            hit ? e->dirty : 0, walk, (int)top_->hit_o, (unsigned)top_->hit_way_o,
+		            (uint64_t)top_->hit_pfn_o, (unsigned)top_->hit_perm_o, (int)top_->hit_dirty_o,
+		            (int)top_->needs_walk_o, (int)top_->multi_hit_o);
+	}
+	// How the C model will place n: on a conflict (and how many), an invalid way, or the victim.
+	void classify_fill(const tlb_entry &n)
+	{
+		const tlb_entry *row = &c_.entries[(size_t)tlb_set_of(&c_, n.vpn) * o_.ways];
+		unsigned conflicts = 0, invalid = 0;
+		for (unsigned w = 0; w < o_.ways; w++) {
+			invalid += !row[w].valid;
+			conflicts += row[w].valid && row[w].vpn == n.vpn &&
+			             (row[w].pcid == n.pcid || row[w].global || n.global);
+		}
+		if (conflicts)
+			cov_.fill_conflict++;
+		else if (invalid)
+			cov_.fill_invalid++;
+		else
+			cov_.fill_victim++;
+		cov_.fill_multi += conflicts > 1;
+	}
+	bool check_fill(Mismatch *m, const tlb_entry &n, const tlb_entry *e)
+	{
 		unsigned way = (unsigned)((e - c_.entries) % o_.ways);
-		if (rtl_way != way)
-			return fail(m, "fill vpn=%" PRIu64 " pcid=%u g=%d: C writes way %u, RTL way %u", n.vpn, n.pcid,
-			            n.global, way, rtl_way);
+		if (top_->fill_way_o == way)
+			return true;
+		return fail(m, "fill vpn=%#" PRIx64 " pcid=%u g=%d: C writes way %u, RTL way %u", n.vpn, n.pcid,
+		            n.global, way, (unsigned)top_->fill_way_o);
+	}
+
+	// ---- one operation per cycle ----
+	bool lookup(Mismatch *m)
+	{
+		idle();
+		Lookup l = draw_lookup();
+		top_->eval();
+		tlb_entry *e = tlb_lookup(&c_, l.vpn, o_.shift, l.pcid, l.pge, l.write);
+		if (!check_lookup(m, l, e, "") || !touch_ready(m, true))
+			return false;
+		step();
+		return true;
+	}
+
+	bool fill(Mismatch *m)
+	{
+		idle();
+		tlb_entry n = draw_fill();
+		top_->eval();
+		if (!top_->fill_ready_o)
+			return fail(m, "fill alone: RTL fill_ready_o = 0");
+		// the RTL's outputs keep this cycle's values until the next eval
+		classify_fill(n);
+		if (!check_fill(m, n, tlb_fill(&c_, &n)))
+			return false;
 		step();
 		return true;
 	}
 
 	bool invalidate(Mismatch *m)
 	{
-		int op = (int)pick(5);
-		uint64_t v = vpn();
-		uint16_t p = pcid();
 		idle();
-		top_->inv_valid_i = 1;
-		top_->inv_op_i = op;
-		top_->inv_vpn_i = v;
-		top_->inv_pcid_i = p;
-		switch (op) {
-		case INV_FLUSH_PCID: tlb_flush_pcid(&c_, p); break;
-		case INV_INVLPG: tlb_invlpg(&c_, v << 12, p); break;
-		case INV_INVPCID_ADDR: tlb_invpcid_addr(&c_, v << 12, p); break;
-		case INV_FLUSH_ALL: tlb_flush_all(&c_); break;
-		default: tlb_flush_nonglobal(&c_); break;
-		}
+		Inval i = draw_inval();
 		step();
+		c_inval(i);
+		return after_inval(m, i);
+	}
+
+	// ---- two or three requests in one cycle: the priority ----
+	bool collide(Mismatch *m)
+	{
+		unsigned kind = 1 + pick(4); // 1 lookup+fill, 2 lookup+inv, 3 fill+inv, 4 all three
+		bool has_lookup = kind != 3, has_fill = kind != 2, has_inv = kind >= 2;
 		idle();
-		char what[96];
-		snprintf(what, sizeof what, "after %s vpn=%" PRIu64 " pcid=%u", inv_name(op), v, p);
+		Lookup l{};
+		tlb_entry n{};
+		Inval i{};
+		if (has_lookup)
+			l = draw_lookup();
+		if (has_fill)
+			n = draw_fill();
+		if (has_inv)
+			i = draw_inval();
+		top_->eval();
+		if (top_->fill_ready_o != !has_inv || top_->touch_ready_o != 0)
+			return fail(m, "collision %u: RTL fill_ready=%d touch_ready=%d, expected %d and 0", kind,
+			            (int)top_->fill_ready_o, (int)top_->touch_ready_o, (int)!has_inv);
+		if (has_lookup && !check_lookup(m, l, c_lookup_untouched(l), " (with a fill/invalidation)"))
+			return false;
+		cov_.collisions++;
+		if (has_fill && !has_inv)
+			classify_fill(n);
+		if (has_fill && !has_inv && !check_fill(m, n, tlb_fill(&c_, &n)))
+			return false;
+		step();
+		if (has_inv) {
+			c_inval(i);
+			return after_inval(m, i);
+		}
+		return true;
+	}
+
+	bool touch_ready(Mismatch *m, bool expected)
+	{
+		if (top_->touch_ready_o == expected)
+			return true;
+		return fail(m, "RTL touch_ready_o = %d, expected %d", (int)top_->touch_ready_o, (int)expected);
+	}
+
+	bool after_inval(Mismatch *m, const Inval &i)
+	{
+		idle();
+		char what[128];
+		snprintf(what, sizeof what, "after %s vpn=%#" PRIx64 " pcid=%u", inv_name(i.op), i.vpn, i.pcid);
 		return contents(m, what);
 	}
 
@@ -252,8 +428,14 @@ private:
 		return true;
 	}
 
+public:
+	Coverage cov_;
+
+private:
 	Options o_;
 	std::mt19937_64 rng_;
+	tlb_entry recent_[16] = {};  // the last fills: lookups aim at them
+	unsigned recent_next_ = 0;
 	uint64_t stop_at_;
 	uint64_t cycle_ = 0;
 	std::unique_ptr<VerilatedContext> ctx_;
@@ -269,6 +451,16 @@ template <class Top> int run_with(const Options &o)
 	{
 		Lockstep<Top> ls(o, o.fst.empty() ? nullptr : o.fst.c_str(), UINT64_MAX);
 		ok = ls.run(&m);
+		const Coverage &c = ls.cov_;
+		printf("lookups: %" PRIu64 " hits (%" PRIu64 " on another PCID's global entry, %" PRIu64
+		       " needing a walk for D), %" PRIu64 " misses\n", c.hits, c.global_hits, c.needs_walk, c.misses);
+		printf("fills: %" PRIu64 " over a conflict (%" PRIu64 " invalidating others), %" PRIu64
+		       " into an invalid way, %" PRIu64 " into the victim\n", c.fill_conflict, c.fill_multi,
+		       c.fill_invalid, c.fill_victim);
+		printf("invalidations: %" PRIu64 " flush_pcid, %" PRIu64 " invlpg, %" PRIu64 " invpcid_addr, %" PRIu64
+		       " flush_all, %" PRIu64 " flush_nonglobal; %" PRIu64 " entries removed; %" PRIu64
+		       " multi-request cycles\n", c.inval[0], c.inval[1], c.inval[2], c.inval[3], c.inval[4], c.killed,
+		       c.collisions);
 	}
 	if (ok) {
 		printf("%" PRIu64 " operations, 0 mismatches\n1 passed, 0 failed\n", o.ops);
@@ -287,7 +479,7 @@ template <class Top> int run_with(const Options &o)
 
 int usage()
 {
-	fprintf(stderr, "usage: tlb_lockstep [--geometry 16x4|8x4|1x4|4x12] [--policy lru|plru] "
+	fprintf(stderr, "usage: tlb_lockstep [--geometry 4k|2m|1g|12way] [--policy lru|plru] "
 	                "[--ops N] [--seed S] [--fst FILE]\n");
 	return 64;
 }
@@ -297,7 +489,7 @@ int usage()
 int main(int argc, char **argv)
 {
 	Options o;
-	std::string geometry = "16x4", policy = "lru";
+	std::string geometry = "4k", policy = "lru";
 	for (int i = 1; i < argc; i++) {
 		std::string a = argv[i];
 		if (i + 1 >= argc)
@@ -317,17 +509,34 @@ int main(int argc, char **argv)
 			return usage();
 	}
 	o.plru = policy == "plru";
-	if (sscanf(geometry.c_str(), "%ux%u", &o.sets, &o.ways) != 2)
+	if (policy != "lru" && policy != "plru")
 		return usage();
-	printf("tlb_lockstep: geometry %s policy %s seed %" PRIu64 " ops %" PRIu64 "\n", geometry.c_str(),
-	       policy.c_str(), o.seed, o.ops);
+	// name, sets, ways, page shift (VPN width: 48 - shift, 4-level paging)
+	static const struct { const char *name; unsigned sets, ways, shift; } geometries[] = {
+		{ "4k", 16, 4, 12 }, { "2m", 8, 4, 21 }, { "1g", 1, 4, 30 }, { "12way", 4, 12, 12 },
+	};
+	bool known = false;
+	for (const auto &g : geometries) {
+		if (geometry == g.name) {
+			o.sets = g.sets;
+			o.ways = g.ways;
+			o.shift = g.shift;
+			o.vpn_w = 48 - g.shift;
+			known = true;
+		}
+	}
+	if (!known)
+		return usage();
+	printf("tlb_lockstep: geometry %s (%u sets x %u ways, page shift %u) policy %s seed %" PRIu64
+	       " ops %" PRIu64 "\n", geometry.c_str(), o.sets, o.ways, o.shift, policy.c_str(), o.seed, o.ops);
 	std::string key = geometry + "_" + policy;
-	if (key == "16x4_lru") return run_with<Vtlb_16x4_lru>(o);
-	if (key == "16x4_plru") return run_with<Vtlb_16x4_plru>(o);
-	if (key == "8x4_lru") return run_with<Vtlb_8x4_lru>(o);
-	if (key == "1x4_lru") return run_with<Vtlb_1x4_lru>(o);
-	if (key == "1x4_plru") return run_with<Vtlb_1x4_plru>(o);
-	if (key == "4x12_plru") return run_with<Vtlb_4x12_plru>(o);
+	if (key == "4k_lru") return run_with<Vtlb_4k_lru>(o);
+	if (key == "4k_plru") return run_with<Vtlb_4k_plru>(o);
+	if (key == "2m_lru") return run_with<Vtlb_2m_lru>(o);
+	if (key == "2m_plru") return run_with<Vtlb_2m_plru>(o);
+	if (key == "1g_lru") return run_with<Vtlb_1g_lru>(o);
+	if (key == "1g_plru") return run_with<Vtlb_1g_plru>(o);
+	if (key == "12way_plru") return run_with<Vtlb_12way_plru>(o);
 	fprintf(stderr, "tlb_lockstep: no Verilated model for %s\n", key.c_str());
 	return 64;
 }
