@@ -20,9 +20,14 @@ typedef struct cache_level {
 	unsigned set_shift;       /* log2(sets) when a power of two */
 	/* Per way a 32-bit tag (line / sets + 1; 0 = invalid) and an 8-bit LRU
 	 * age (0 = most recent): 80 bytes per 16-way set, so the model of an
-	 * 8 MiB LLC stays small in the host's caches. */
+	 * 8 MiB LLC stays small in the host's caches.  Sets of up to 16 ways
+	 * are rows padded for SSE2 (tags to a multiple of 4, ages to 16). */
 	uint32_t *tag;
 	uint8_t *age;
+	unsigned tag_stride, age_stride;
+	unsigned lanes;           /* bit w set for each real way */
+	bool simd;                /* rows padded, probed with SSE2 */
+	int (*probe)(struct cache_level *c, uint64_t line);  /* for this width */
 	uint64_t last;            /* line + 1 touched last: the most recent of its set */
 	unsigned latency;
 } cache_level;

@@ -55,16 +55,24 @@ static void notify(tlb *t, tlb_op *op)
 		t->hook(t->hook_ctx, t, op);
 }
 
-void tlb_touch(tlb *t, unsigned set, unsigned way)
+/* Branch-free LRU aging (ages are unpredictable, so branches would miss). */
+static inline __attribute__((always_inline)) void lru_touch(uint8_t *age, unsigned n, unsigned way)
+{
+	uint8_t mine = age[way];
+	for (unsigned w = 0; w < n; w++)
+		age[w] = (uint8_t)(age[w] + (age[w] < mine));
+	age[way] = 0;
+}
+
+static inline __attribute__((always_inline)) void touch(tlb *t, unsigned set, unsigned way)
 {
 	t->last = &t->entries[(size_t)set * t->ways + way];
 	if (t->policy == TLB_LRU) {
 		uint8_t *age = &t->repl[set * t->ways];
-		uint8_t mine = age[way];
-		for (unsigned w = 0; w < t->ways; w++)
-			if (age[w] < mine)
-				age[w]++;
-		age[way] = 0;
+		if (t->ways == 4)   /* the L1 arrays: a constant trip count */
+			lru_touch(age, 4, way);
+		else
+			lru_touch(age, t->ways, way);
 		return;
 	}
 	uint8_t *bit = &t->repl[set * t->tree_leaves];
@@ -77,6 +85,11 @@ void tlb_touch(tlb *t, unsigned set, unsigned way)
 		if (!left)
 			lo += span;
 	}
+}
+
+void tlb_touch(tlb *t, unsigned set, unsigned way)
+{
+	touch(t, set, way);
 }
 
 unsigned tlb_victim(const tlb *t, unsigned set)
@@ -102,25 +115,31 @@ unsigned tlb_victim(const tlb *t, unsigned set)
 	return lo;
 }
 
-tlb_entry *tlb_lookup(tlb *t, uint64_t vpn, unsigned shift, uint16_t pcid,
-                      bool pge, bool write)
+/* Does e translate vpn of this shift for pcid?  Computed without
+ * branches: which way hits is as unpredictable as the trace. */
+static inline __attribute__((always_inline)) bool entry_hits(const tlb_entry *e, uint64_t vpn,
+                                                              unsigned shift, uint16_t pcid, bool pge)
+{
+	return (e->vpn == vpn) & (e->valid != 0) & (e->shift == shift) &
+	       ((e->pcid == pcid) | ((e->global != 0) & pge));
+}
+
+tlb_entry *tlb_lookup_slow(tlb *t, uint64_t vpn, unsigned shift, uint16_t pcid, bool pge,
+                           bool write)
 {
 	tlb_entry *hit = NULL;
 	unsigned set = 0, way = 0;
-	tlb_entry *l = t->last;
-	if (l && !t->hook && l->vpn == vpn && l->valid && l->shift == shift &&
-	    (l->pcid == pcid || (l->global && pge)))
-		return l;   /* the most recent entry again: touching it is a no-op */
 	if (t->sets) {
 		set = tlb_set_of(t, vpn);
-		tlb_entry *e = &t->entries[(size_t)set * t->ways];
-		for (way = 0; way < t->ways; way++, e++) {
-			if (e->vpn == vpn && e->valid && e->shift == shift &&
-			    (e->pcid == pcid || (e->global && pge))) {
-				hit = e;
-				tlb_touch(t, set, way);
-				break;
-			}
+		tlb_entry *row = &t->entries[(size_t)set * t->ways];
+		unsigned n = t->ways, found = n;
+		/* at most one way hits (tlb.h), so the last match is the only one */
+		for (unsigned w = 0; w < n; w++)
+			found = entry_hits(&row[w], vpn, shift, pcid, pge) ? w : found;
+		if (found < n) {
+			way = found;
+			hit = &row[way];
+			touch(t, set, way);
 		}
 	}
 	if (t->hook) {
@@ -158,7 +177,7 @@ tlb_entry *tlb_fill(tlb *t, const tlb_entry *n)
 		chosen = invalid >= 0 ? invalid : (int)tlb_victim(t, set);
 	row[chosen] = *n;
 	row[chosen].valid = 1;
-	tlb_touch(t, set, (unsigned)chosen);
+	touch(t, set, (unsigned)chosen);
 	if (t->hook) {
 		tlb_op op = { .kind = TLB_OP_FILL, .fill = &row[chosen], .way = chosen,
 		              .set = (int)set, .vpn = n->vpn, .shift = n->shift,

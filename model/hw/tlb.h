@@ -119,9 +119,21 @@ static inline unsigned tlb_set_of(const tlb *t, uint64_t vpn)
 	return t->pow2 ? (unsigned)(vpn & t->set_mask) : (unsigned)(vpn % t->sets);
 }
 
-/* Returns the hit entry (touching its way) or NULL. */
-tlb_entry *tlb_lookup(tlb *t, uint64_t vpn, unsigned shift, uint16_t pcid,
-                      bool pge, bool write);
+tlb_entry *tlb_lookup_slow(tlb *t, uint64_t vpn, unsigned shift, uint16_t pcid,
+                           bool pge, bool write);
+
+/* Returns the hit entry (touching its way) or NULL.  Inline for the one
+ * case that needs no search: the entry touched last hits again, and
+ * touching the most recent way changes no replacement state. */
+static inline tlb_entry *tlb_lookup(tlb *t, uint64_t vpn, unsigned shift, uint16_t pcid,
+                                    bool pge, bool write)
+{
+	tlb_entry *l = t->last;
+	if (l && !t->hook && l->vpn == vpn && l->valid && l->shift == shift &&
+	    (l->pcid == pcid || (l->global && pge)))
+		return l;
+	return tlb_lookup_slow(t, vpn, shift, pcid, pge, write);
+}
 /* Inserts e (e->valid is forced to 1); returns the written entry or NULL
  * for an absent array. */
 tlb_entry *tlb_fill(tlb *t, const tlb_entry *e);
