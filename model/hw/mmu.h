@@ -104,6 +104,36 @@ unsigned mmu_invpcid(mmu *m, unsigned type, uint16_t pcid, uint64_t va);
 void mmu_translate(mmu *m, uint64_t va, enum access_kind kind, bool user,
                    uint64_t start, xlate_result *r);
 
+/* The common case without a search: the entry the L1 4 KiB array (DTLB,
+ * or ITLB for a fetch) touched last translates va again, the access is
+ * allowed, a write finds D set and the checker verified the entry this
+ * epoch.  mmu_translate would then change nothing but the L1 counters
+ * (the entry is already the most recent of its set), so this counts them
+ * and returns true with the physical address and the cycle the
+ * translation ends; otherwise it returns false having changed nothing.
+ * A matching vpn implies a canonical va: only canonical ones are filled. */
+static inline bool mmu_translate_fast(mmu *m, uint64_t va, enum access_kind kind, bool user,
+                                      uint64_t start, uint64_t *pa, uint64_t *end)
+{
+	tlb *t = kind == ACC_EXEC ? &m->l1i[0] : &m->l1d[0];
+	const tlb_entry *e = t->last;
+	if (!e || t->hook || e->vpn != va >> 12 || !e->valid || e->shift != 12 ||
+	    e->check_epoch != m->sh->check_epoch + 1)
+		return false;
+	if (e->pcid != mmu_pcid(m) && !(e->global && (m->cr4 & CR4_PGE)))
+		return false;
+	unsigned need = (user ? PERM_U : 0) | (kind == ACC_WRITE ? PERM_W : 0);
+	if ((e->perm & need) != need || (kind == ACC_EXEC && (e->perm & PERM_XD)) ||
+	    (kind == ACC_WRITE && !e->dirty))
+		return false;
+	tlb_counts *c = kind == ACC_EXEC ? &m->st->l1i : &m->st->l1d;
+	c->lookups++;
+	c->hits++;
+	*pa = (e->pfn << 12) | (va & 0xfff);
+	*end = start + m->lat_l1tlb;
+	return true;
+}
+
 /* Untimed, side-effect-free walk of the current CR3 (the checker and the
  * tests).  Returns true and the leaf's pfn/shift/perm when present. */
 bool mmu_probe(const mmu *m, uint64_t va, uint64_t *pfn, unsigned *shift,

@@ -1,6 +1,7 @@
 /* hw/tlb.c - set-associative PCID/G-tagged array; rules in tlb.h. */
 #include "tlb.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -115,13 +116,35 @@ unsigned tlb_victim(const tlb *t, unsigned set)
 	return lo;
 }
 
-/* Does e translate vpn of this shift for pcid?  Computed without
- * branches: which way hits is as unpredictable as the trace. */
-static inline __attribute__((always_inline)) bool entry_hits(const tlb_entry *e, uint64_t vpn,
-                                                              unsigned shift, uint16_t pcid, bool pge)
+/* The lookup compares the eight bytes from pcid to pad as one word. */
+_Static_assert(offsetof(tlb_entry, valid) == offsetof(tlb_entry, pcid) + 2 &&
+               offsetof(tlb_entry, global) == offsetof(tlb_entry, pcid) + 3 &&
+               offsetof(tlb_entry, shift) == offsetof(tlb_entry, pcid) + 6 &&
+               sizeof(tlb_entry) == offsetof(tlb_entry, pcid) + 8,
+               "tlb_entry's flag bytes moved: update the masks below");
+#define W_PCID   0xffffull
+#define W_VALID  (0xffull << 16)
+#define W_SHIFT  (0xffull << 48)
+
+/* Which ways of the row hit (bit per way), computed without branches:
+ * which way hits is as unpredictable as the trace.  A hit needs the vpn,
+ * valid = 1, the shift and the pcid to match, the pcid bits ignored for
+ * a global entry when pge (valid and global are 0 or 1: fill and the
+ * invalidations only ever store those). */
+static inline __attribute__((always_inline)) unsigned row_hits(const tlb_entry *row, unsigned n,
+                                                                uint64_t vpn, unsigned shift,
+                                                                uint16_t pcid, bool pge)
 {
-	return (e->vpn == vpn) & (e->valid != 0) & (e->shift == shift) &
-	       ((e->pcid == pcid) | ((e->global != 0) & pge));
+	uint64_t want = pcid | 1ull << 16 | (uint64_t)shift << 48;
+	unsigned hits = 0;
+	for (unsigned w = 0; w < n; w++) {
+		uint64_t word;
+		memcpy(&word, &row[w].pcid, sizeof word);
+		uint64_t skip_pcid = ((word >> 24) & (uint64_t)pge) * W_PCID;  /* global and pge */
+		uint64_t diff = (word ^ want) & ((W_PCID & ~skip_pcid) | W_VALID | W_SHIFT);
+		hits |= (unsigned)((diff == 0) & (row[w].vpn == vpn)) << w;
+	}
+	return hits;
 }
 
 tlb_entry *tlb_lookup_slow(tlb *t, uint64_t vpn, unsigned shift, uint16_t pcid, bool pge,
@@ -132,10 +155,19 @@ tlb_entry *tlb_lookup_slow(tlb *t, uint64_t vpn, unsigned shift, uint16_t pcid, 
 	if (t->sets) {
 		set = tlb_set_of(t, vpn);
 		tlb_entry *row = &t->entries[(size_t)set * t->ways];
+		/* at most one way hits (tlb.h) */
 		unsigned n = t->ways, found = n;
-		/* at most one way hits (tlb.h), so the last match is the only one */
-		for (unsigned w = 0; w < n; w++)
-			found = entry_hits(&row[w], vpn, shift, pcid, pge) ? w : found;
+		if (n == 4 || n <= 32) {
+			unsigned hits = n == 4 ? row_hits(row, 4, vpn, shift, pcid, pge)
+			                       : row_hits(row, n, vpn, shift, pcid, pge);
+			found = hits ? (unsigned)__builtin_ctz(hits) : n;
+		} else {
+			for (unsigned w = 0; w < n && found == n; w += 32) {
+				unsigned hits = row_hits(row + w, n - w < 32 ? n - w : 32, vpn, shift,
+				                         pcid, pge);
+				found = hits ? w + (unsigned)__builtin_ctz(hits) : n;
+			}
+		}
 		if (found < n) {
 			way = found;
 			hit = &row[way];
@@ -177,6 +209,7 @@ tlb_entry *tlb_fill(tlb *t, const tlb_entry *n)
 		chosen = invalid >= 0 ? invalid : (int)tlb_victim(t, set);
 	row[chosen] = *n;
 	row[chosen].valid = 1;
+	row[chosen].global = n->global != 0;   /* 0 or 1, as row_hits assumes */
 	touch(t, set, (unsigned)chosen);
 	if (t->hook) {
 		tlb_op op = { .kind = TLB_OP_FILL, .fill = &row[chosen], .way = chosen,
