@@ -110,6 +110,8 @@ static inline __attribute__((always_inline)) int probe_gen(cache_level *c, uint6
 #ifdef __SSE2__
 	if (nvec)
 		return probe_simd(tag, age, nvec, c->ways, c->lanes, want);
+#else
+	(void)nvec;
 #endif
 	return probe_scalar(tag, age, c->ways, want);
 }

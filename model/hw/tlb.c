@@ -1,9 +1,11 @@
 /* hw/tlb.c - set-associative PCID/G-tagged array; rules in tlb.h. */
 #include "tlb.h"
 
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 static unsigned next_pow2(unsigned n)
 {
@@ -31,8 +33,14 @@ int tlb_init(tlb *t, const char *name, unsigned entries, unsigned ways,
 	t->tree_leaves = next_pow2(ways < 2 ? 2 : ways);
 	t->entries = calloc((size_t)entries, sizeof *t->entries);
 	t->repl = calloc((size_t)t->sets * (policy == TLB_LRU ? ways : t->tree_leaves), 1);
-	if (!t->entries || !t->repl)
+	t->stride = (ways + 3) & ~3u;
+	size_t keys = (size_t)t->sets * t->stride;
+	t->key = aligned_alloc(16, keys * sizeof *t->key);
+	t->owner = aligned_alloc(16, keys * sizeof *t->owner);
+	if (!t->entries || !t->repl || !t->key || !t->owner)
 		abort();
+	memset(t->key, 0, keys * sizeof *t->key);      /* 0: no entry */
+	memset(t->owner, 0, keys * sizeof *t->owner);
 	if (policy == TLB_LRU)
 		for (unsigned s = 0; s < t->sets; s++)
 			for (unsigned w = 0; w < ways; w++)
@@ -44,8 +52,12 @@ void tlb_free(tlb *t)
 {
 	free(t->entries);
 	free(t->repl);
+	free(t->key);
+	free(t->owner);
 	t->entries = NULL;
 	t->repl = NULL;
+	t->key = NULL;
+	t->owner = NULL;
 	t->last = NULL;
 	t->sets = 0;
 }
@@ -116,35 +128,70 @@ unsigned tlb_victim(const tlb *t, unsigned set)
 	return lo;
 }
 
-/* The lookup compares the eight bytes from pcid to pad as one word. */
-_Static_assert(offsetof(tlb_entry, valid) == offsetof(tlb_entry, pcid) + 2 &&
-               offsetof(tlb_entry, global) == offsetof(tlb_entry, pcid) + 3 &&
-               offsetof(tlb_entry, shift) == offsetof(tlb_entry, pcid) + 6 &&
-               sizeof(tlb_entry) == offsetof(tlb_entry, pcid) + 8,
-               "tlb_entry's flag bytes moved: update the masks below");
-#define W_PCID   0xffffull
-#define W_VALID  (0xffull << 16)
-#define W_SHIFT  (0xffull << 48)
-
-/* Which ways of the row hit (bit per way), computed without branches:
- * which way hits is as unpredictable as the trace.  A hit needs the vpn,
- * valid = 1, the shift and the pcid to match, the pcid bits ignored for
- * a global entry when pge (valid and global are 0 or 1: fill and the
- * invalidations only ever store those). */
-static inline __attribute__((always_inline)) unsigned row_hits(const tlb_entry *row, unsigned n,
-                                                                uint64_t vpn, unsigned shift,
-                                                                uint16_t pcid, bool pge)
+/* The search keys (tlb.h): what a lookup compares, kept beside each
+ * entry by every write below. */
+static inline uint64_t key_of(uint64_t vpn, unsigned shift)
 {
-	uint64_t want = pcid | 1ull << 16 | (uint64_t)shift << 48;
+	return vpn << 6 | shift;   /* never 0: shift >= 12 */
+}
+
+static void sync(tlb *t, unsigned set, unsigned way)
+{
+	const tlb_entry *e = &t->entries[(size_t)set * t->ways + way];
+	size_t k = (size_t)set * t->stride + way;
+	t->key[k] = e->valid ? key_of(e->vpn, e->shift) : 0;
+	t->owner[k] = e->pcid | (e->global ? OWNER_GLOBAL : 0);
+}
+
+static void kill(tlb *t, unsigned set, unsigned way)
+{
+	t->entries[(size_t)set * t->ways + way].valid = 0;
+	t->key[(size_t)set * t->stride + way] = 0;
+}
+
+/* Bit w set where way w of the row may hit: its key matches and it
+ * belongs to pcid or is global under pge.  Rows are padded to whole
+ * groups of four ways with key 0, which never matches. */
+static unsigned row_hits(const tlb *t, unsigned set, uint64_t key, uint16_t pcid, bool pge)
+{
+	const uint64_t *k = &t->key[(size_t)set * t->stride];
+	const uint32_t *o = &t->owner[(size_t)set * t->stride];
+	uint32_t gmin = pge ? OWNER_GLOBAL : UINT32_MAX;   /* owner >= gmin: global */
 	unsigned hits = 0;
-	for (unsigned w = 0; w < n; w++) {
-		uint64_t word;
-		memcpy(&word, &row[w].pcid, sizeof word);
-		uint64_t skip_pcid = ((word >> 24) & (uint64_t)pge) * W_PCID;  /* global and pge */
-		uint64_t diff = (word ^ want) & ((W_PCID & ~skip_pcid) | W_VALID | W_SHIFT);
-		hits |= (unsigned)((diff == 0) & (row[w].vpn == vpn)) << w;
+#ifdef __SSE2__
+	const __m128i kk = _mm_set1_epi64x((long long)key), pp = _mm_set1_epi32(pcid);
+	const __m128i gg = _mm_set1_epi32((int)(gmin - 1));  /* owners < 2^31: signed compare */
+	const __m128i low = _mm_set1_epi32(OWNER_GLOBAL - 1);
+	for (unsigned g = 0; g < t->stride; g += 4) {
+		__m128i e0 = _mm_cmpeq_epi32(_mm_load_si128((const __m128i *)(k + g)), kk);
+		__m128i e1 = _mm_cmpeq_epi32(_mm_load_si128((const __m128i *)(k + g + 2)), kk);
+		/* a 64-bit lane is equal when both its halves are */
+		e0 = _mm_and_si128(e0, _mm_shuffle_epi32(e0, _MM_SHUFFLE(2, 3, 0, 1)));
+		e1 = _mm_and_si128(e1, _mm_shuffle_epi32(e1, _MM_SHUFFLE(2, 3, 0, 1)));
+		unsigned kb = (unsigned)(_mm_movemask_pd(_mm_castsi128_pd(e0)) |
+		                         _mm_movemask_pd(_mm_castsi128_pd(e1)) << 2);
+		__m128i ow = _mm_load_si128((const __m128i *)(o + g));
+		__m128i om = _mm_or_si128(_mm_cmpeq_epi32(_mm_and_si128(ow, low), pp),
+		                          pge ? _mm_cmpgt_epi32(ow, gg) : _mm_setzero_si128());
+		hits |= (kb & (unsigned)_mm_movemask_ps(_mm_castsi128_ps(om))) << g;
 	}
+#else
+	for (unsigned w = 0; w < t->ways; w++)
+		hits |= (unsigned)((k[w] == key) & (((o[w] & (OWNER_GLOBAL - 1)) == pcid) | (o[w] >= gmin))) << w;
+#endif
 	return hits;
+}
+
+/* The plain search, for arrays wider than 32 ways. */
+static unsigned find_slow(const tlb *t, unsigned set, uint64_t vpn, unsigned shift, uint16_t pcid,
+                          bool pge)
+{
+	const tlb_entry *row = &t->entries[(size_t)set * t->ways];
+	for (unsigned w = 0; w < t->ways; w++)
+		if (row[w].valid && row[w].vpn == vpn && row[w].shift == shift &&
+		    (row[w].pcid == pcid || (row[w].global && pge)))
+			return w;
+	return t->ways;
 }
 
 tlb_entry *tlb_lookup_slow(tlb *t, uint64_t vpn, unsigned shift, uint16_t pcid, bool pge,
@@ -154,23 +201,17 @@ tlb_entry *tlb_lookup_slow(tlb *t, uint64_t vpn, unsigned shift, uint16_t pcid, 
 	unsigned set = 0, way = 0;
 	if (t->sets) {
 		set = tlb_set_of(t, vpn);
-		tlb_entry *row = &t->entries[(size_t)set * t->ways];
-		/* at most one way hits (tlb.h) */
-		unsigned n = t->ways, found = n;
-		if (n == 4 || n <= 32) {
-			unsigned hits = n == 4 ? row_hits(row, 4, vpn, shift, pcid, pge)
-			                       : row_hits(row, n, vpn, shift, pcid, pge);
-			found = hits ? (unsigned)__builtin_ctz(hits) : n;
+		unsigned found = t->ways;
+		if (t->ways <= 32 && vpn >> 58 == 0) {
+			/* at most one way hits (tlb.h) */
+			unsigned hits = row_hits(t, set, key_of(vpn, shift), pcid, pge);
+			found = hits ? (unsigned)__builtin_ctz(hits) : t->ways;
 		} else {
-			for (unsigned w = 0; w < n && found == n; w += 32) {
-				unsigned hits = row_hits(row + w, n - w < 32 ? n - w : 32, vpn, shift,
-				                         pcid, pge);
-				found = hits ? w + (unsigned)__builtin_ctz(hits) : n;
-			}
+			found = find_slow(t, set, vpn, shift, pcid, pge);
 		}
-		if (found < n) {
+		if (found < t->ways) {
 			way = found;
-			hit = &row[way];
+			hit = &t->entries[(size_t)set * t->ways + way];
 			touch(t, set, way);
 		}
 	}
@@ -202,14 +243,14 @@ tlb_entry *tlb_fill(tlb *t, const tlb_entry *n)
 			if (chosen < 0)
 				chosen = (int)w;
 			else
-				e->valid = 0;
+				kill(t, set, w);
 		}
 	}
 	if (chosen < 0)
 		chosen = invalid >= 0 ? invalid : (int)tlb_victim(t, set);
 	row[chosen] = *n;
 	row[chosen].valid = 1;
-	row[chosen].global = n->global != 0;   /* 0 or 1, as row_hits assumes */
+	sync(t, set, (unsigned)chosen);
 	touch(t, set, (unsigned)chosen);
 	if (t->hook) {
 		tlb_op op = { .kind = TLB_OP_FILL, .fill = &row[chosen], .way = chosen,
@@ -220,18 +261,19 @@ tlb_entry *tlb_fill(tlb *t, const tlb_entry *n)
 	return &row[chosen];
 }
 
-/* Applies pred to every valid entry; the invalidations below are all this. */
-#define FOR_EACH_VALID(t, e)                                                   \
-	for (tlb_entry *e = (t)->entries,                                          \
-	               *e##_end = (t)->entries + (size_t)(t)->sets * (t)->ways;    \
-	     e < e##_end; e++)                                                     \
-		if (e->valid)
+/* Visits every valid entry as e at (set, way); the invalidations below
+ * are all this. */
+#define FOR_EACH_VALID(t, set, way, e)                                         \
+	for (unsigned set = 0; set < (t)->sets; set++)                             \
+		for (unsigned way = 0; way < (t)->ways; way++)                         \
+			for (tlb_entry *e = &(t)->entries[(size_t)set * (t)->ways + way];  \
+			     e && e->valid; e = NULL)
 
 void tlb_flush_pcid(tlb *t, uint16_t pcid)
 {
-	FOR_EACH_VALID(t, e)
+	FOR_EACH_VALID(t, set, way, e)
 		if (e->pcid == pcid && !e->global)
-			e->valid = 0;
+			kill(t, set, way);
 	tlb_op op = { .kind = TLB_OP_FLUSH_PCID, .pcid = pcid };
 	notify(t, &op);
 }
@@ -244,12 +286,13 @@ static void invalidate_page(tlb *t, uint64_t va, uint16_t pcid, bool globals_too
 	for (uint64_t left = t->shifts; left; left &= left - 1) {
 		unsigned shift = (unsigned)__builtin_ctzll(left);
 		uint64_t vpn = va >> shift;
-		tlb_entry *e = &t->entries[(size_t)tlb_set_of(t, vpn) * t->ways];
+		unsigned set = tlb_set_of(t, vpn);
+		tlb_entry *e = &t->entries[(size_t)set * t->ways];
 		for (unsigned w = 0; w < t->ways; w++, e++) {
 			if (!e->valid || e->vpn != vpn || e->shift != shift)
 				continue;
 			if (e->global ? globals_too : e->pcid == pcid)
-				e->valid = 0;
+				kill(t, set, w);
 		}
 	}
 }
@@ -270,17 +313,17 @@ void tlb_invpcid_addr(tlb *t, uint64_t va, uint16_t pcid)
 
 void tlb_flush_all(tlb *t)
 {
-	FOR_EACH_VALID(t, e)
-		e->valid = 0;
+	FOR_EACH_VALID(t, set, way, e)
+		kill(t, set, way);
 	tlb_op op = { .kind = TLB_OP_FLUSH_ALL };
 	notify(t, &op);
 }
 
 void tlb_flush_nonglobal(tlb *t)
 {
-	FOR_EACH_VALID(t, e)
+	FOR_EACH_VALID(t, set, way, e)
 		if (!e->global)
-			e->valid = 0;
+			kill(t, set, way);
 	tlb_op op = { .kind = TLB_OP_FLUSH_NONGLOBAL };
 	notify(t, &op);
 }

@@ -40,6 +40,8 @@
 
 enum tlb_policy { TLB_LRU = 0, TLB_PLRU = 1 };
 
+#define OWNER_GLOBAL 0x10000u
+
 /* Combined permissions of a translation (SDM 4.6: AND of R/W and U/S over
  * all levels, OR of XD). */
 enum { PERM_W = 1, PERM_U = 2, PERM_XD = 4 };
@@ -97,6 +99,13 @@ typedef struct tlb {
 	enum tlb_policy policy;
 	uint64_t shifts;          /* bit s set: holds entries of page shift s */
 	tlb_entry *entries;       /* sets * ways */
+	/* Search keys beside the entries, rows of `stride` (ways rounded up
+	 * to 4) for SSE2: key = vpn << 6 | shift, 0 when invalid; owner =
+	 * pcid | OWNER_GLOBAL when global.  Derived from entries on every
+	 * write; a lookup checks these and reads the entry it hits. */
+	uint64_t *key;
+	uint32_t *owner;
+	unsigned stride;
 	uint8_t *repl;            /* LRU: ages, sets*ways; PLRU: bits, sets*tree_leaves */
 	tlb_op_hook hook;         /* optional shadow, called after each op */
 	void *hook_ctx;
