@@ -66,23 +66,23 @@ static inline __attribute__((always_inline)) int probe_simd(uint32_t *tag, uint8
                                                             unsigned ways, unsigned lanes,
                                                             uint32_t want)
 {
+	/* hit, else the first invalid way, else the oldest: all computed and
+	 * chosen without branches (hit or miss is as unpredictable as the
+	 * trace); a hit rewrites its own tag */
 	unsigned hits = match_tags(tag, nvec, want);
+	unsigned empty = match_tags(tag, nvec, 0) & lanes;
 	__m128i a = _mm_load_si128((const __m128i *)age);
-	unsigned way;
-	if (hits) {
-		way = (unsigned)__builtin_ctz(hits);
-	} else {
-		unsigned empty = match_tags(tag, nvec, 0) & lanes;
-		if (!empty)
-			empty = (unsigned)_mm_movemask_epi8(
-				_mm_cmpeq_epi8(a, _mm_set1_epi8((char)(ways - 1))));
-		way = (unsigned)__builtin_ctz(empty);
-		tag[way] = want;
-	}
-	/* every way younger than the touched one ages by one (cmplt gives -1) */
-	__m128i younger = _mm_cmplt_epi8(a, _mm_set1_epi8((char)age[way]));
-	_mm_store_si128((__m128i *)age, _mm_sub_epi8(a, younger));
-	age[way] = 0;
+	unsigned oldest = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(a, _mm_set1_epi8((char)(ways - 1))));
+	unsigned pick = empty ? empty : oldest;
+	pick = hits ? hits : pick;
+	unsigned way = (unsigned)__builtin_ctz(pick);
+	tag[way] = want;
+	/* every way younger than the touched one ages by one (cmplt gives -1)
+	 * and the touched one, the only lane of its age, becomes 0: one store,
+	 * so the next probe of the set loads what a single store wrote */
+	__m128i mine = _mm_set1_epi8((char)age[way]);
+	__m128i aged = _mm_sub_epi8(a, _mm_cmplt_epi8(a, mine));
+	_mm_store_si128((__m128i *)age, _mm_andnot_si128(_mm_cmpeq_epi8(a, mine), aged));
 	return hits != 0;
 }
 #endif
@@ -93,9 +93,11 @@ static inline __attribute__((always_inline)) int probe_simd(uint32_t *tag, uint8
 static inline __attribute__((always_inline)) int probe_gen(cache_level *c, uint64_t line,
                                                            unsigned nvec)
 {
-	if (line + 1 == c->last)
-		return 1;   /* already the most recent of its set: LRU order unchanged */
-	c->last = line + 1;
+	if (nvec == 0) {   /* the SIMD search has no branch to save */
+		if (line + 1 == c->last)
+			return 1;   /* already the most recent of its set: LRU order unchanged */
+		c->last = line + 1;
+	}
 	unsigned set;
 	uint32_t want;
 	if (c->pow2) {

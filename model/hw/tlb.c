@@ -132,7 +132,14 @@ unsigned tlb_victim(const tlb *t, unsigned set)
  * entry by every write below. */
 static inline uint64_t key_of(uint64_t vpn, unsigned shift)
 {
-	return vpn << 6 | shift;   /* never 0: shift >= 12 */
+	return vpn << 7 | 1u << 6 | (shift & 63);   /* never 0 */
+}
+
+/* Keys hold the whole vpn below 2^57 (any VA >> 12 is); a wider one
+ * (only a unit test could make it) takes the plain searches. */
+static inline bool keyed(uint64_t vpn)
+{
+	return vpn >> 57 == 0;
 }
 
 static void sync(tlb *t, unsigned set, unsigned way)
@@ -202,7 +209,7 @@ tlb_entry *tlb_lookup_slow(tlb *t, uint64_t vpn, unsigned shift, uint16_t pcid, 
 	if (t->sets) {
 		set = tlb_set_of(t, vpn);
 		unsigned found = t->ways;
-		if (t->ways <= 32 && vpn >> 58 == 0) {
+		if (t->ways <= 32 && keyed(vpn)) {
 			/* at most one way hits (tlb.h) */
 			unsigned hits = row_hits(t, set, key_of(vpn, shift), pcid, pge);
 			found = hits ? (unsigned)__builtin_ctz(hits) : t->ways;
@@ -230,16 +237,22 @@ tlb_entry *tlb_fill(tlb *t, const tlb_entry *n)
 		return NULL;
 	unsigned set = tlb_set_of(t, n->vpn);
 	tlb_entry *row = &t->entries[(size_t)set * t->ways];
+	/* decided on the keys (a key is 0 exactly when its entry is invalid):
+	 * the 32-byte entries of a wide set span several host cache lines */
+	const uint64_t *k = &t->key[(size_t)set * t->stride];
+	const uint32_t *o = &t->owner[(size_t)set * t->stride];
+	bool by_key = keyed(n->vpn);
+	uint64_t want = key_of(n->vpn, n->shift);
 	int chosen = -1, invalid = -1;
 	for (unsigned w = 0; w < t->ways; w++) {
-		tlb_entry *e = &row[w];
-		if (!e->valid) {
+		if (!k[w]) {
 			if (invalid < 0)
 				invalid = (int)w;
 			continue;
 		}
-		if (e->vpn == n->vpn && e->shift == n->shift &&
-		    (e->pcid == n->pcid || e->global || n->global)) {
+		bool same = by_key ? k[w] == want : row[w].vpn == n->vpn && row[w].shift == n->shift;
+		if (same && ((o[w] & (OWNER_GLOBAL - 1)) == n->pcid || (o[w] & OWNER_GLOBAL) ||
+		             n->global)) {
 			if (chosen < 0)
 				chosen = (int)w;
 			else

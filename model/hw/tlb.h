@@ -100,7 +100,7 @@ typedef struct tlb {
 	uint64_t shifts;          /* bit s set: holds entries of page shift s */
 	tlb_entry *entries;       /* sets * ways */
 	/* Search keys beside the entries, rows of `stride` (ways rounded up
-	 * to 4) for SSE2: key = vpn << 6 | shift, 0 when invalid; owner =
+	 * to 4) for SSE2: key = vpn << 7 | 64 | shift, 0 when invalid; owner =
 	 * pcid | OWNER_GLOBAL when global.  Derived from entries on every
 	 * write; a lookup checks these and reads the entry it hits. */
 	uint64_t *key;
