@@ -2,9 +2,10 @@
  * end or the first error.  Any crash, hang, leak or sanitizer report is a
  * bug: bad input must only ever produce an error message.
  *
- * Each input is read twice, in place (as a mapped file is) and streamed
- * through a pipe (as stdin is), and the two must agree record for record
- * and on the final message: the two paths split lines separately. */
+ * Each input is read three times, in place (as a caller's buffer is), in
+ * place without the word-at-a-time access parser, and streamed through a
+ * pipe (as files and stdin are), and all must agree record for record
+ * and on the final message: the paths split and parse lines separately. */
 /* pipe, close, /dev/fd: POSIX beyond C11 */
 #define _DEFAULT_SOURCE
 #include <signal.h>
@@ -60,10 +61,17 @@ static trace_reader *open_piped(const uint8_t *data, size_t size, int *fd)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct outcome in_place, streamed;
+	static struct outcome in_place, bytewise, streamed;
 	trace_reader *r = trace_open_mem("fuzz", (const char *)data, size);
 	read_all(r, &in_place);
 	trace_close(r);
+	r = trace_open_mem("fuzz", (const char *)data, size);
+	trace_without_swar(r);
+	read_all(r, &bytewise);
+	trace_close(r);
+	if (in_place.rc != bytewise.rc || in_place.records != bytewise.records ||
+	    in_place.digest != bytewise.digest || strcmp(in_place.err, bytewise.err))
+		abort();
 	int fd;
 	r = open_piped(data, size, &fd);
 	if (!r)

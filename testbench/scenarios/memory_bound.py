@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Memory is independent of trace length: mmusim's peak RSS on a trace and
-on one four times longer (same workload; both longer than the reader's
-4 MiB window) differ by less than 4 MiB."""
+on one four times longer (same workload; both many times the reader's
+256 KiB block) differ by less than 4 MiB."""
 import os
 import resource
 import subprocess
