@@ -7,10 +7,10 @@
  * cost 7 ns per line in page faults.  Lines are never modified: fields
  * are (pointer, length) pairs, tokenised by hand and numbers parsed
  * without the C library.  A canonical access line ("3 r 0x7f00001234a0 8")
- * takes a fast path that parses it a word at a time (swar_access) up to
- * its LF; anything else (tabs, comments, other records) takes the general
- * tokenizer.  Every error names the line and the column of the offending
- * field.
+ * takes a fast path that parses its hex digits 16 at a time with SSE2
+ * (wide_access) up to its LF; anything else (tabs, comments, other
+ * records) takes the general tokenizer.  Every error names the line and
+ * the column of the offending field.
  */
 #include "base/trace.h"
 
@@ -18,9 +18,12 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define BLOCK (1u << 18)
-#define SWAR_NEED 32   /* bytes swar_access may read from the line's start */
+#define WIDE_NEED 32   /* bytes wide_access may read from the line's start */
 #define MAX_FIELDS 16
 
 struct trace_reader {
@@ -29,7 +32,7 @@ struct trace_reader {
 	const char *mem;          /* the caller's buffer, parsed in place */
 	size_t mem_len;
 	char *buf;                /* BLOCK + TRACE_MAX_LINE + 1 */
-	unsigned swar_need;       /* SWAR_NEED, or more than any input: tests */
+	unsigned wide_need;       /* WIDE_NEED, or more than any input: tests */
 	size_t pos, end;
 	bool eof;
 	uint64_t line;
@@ -66,7 +69,7 @@ static trace_reader *alloc_reader(const char *name)
 	if (!r->buf)
 		abort();
 	snprintf(r->name, sizeof r->name, "%s", name);
-	r->swar_need = SWAR_NEED;
+	r->wide_need = WIDE_NEED;
 	return r;
 }
 
@@ -585,46 +588,46 @@ static long fast_access(const trace_reader *r, const char *s, const char *limit,
 	return p - s;
 }
 
-/* Word-at-a-time helpers for swar_access (bytes of a little-endian load,
- * byte 0 first in the text). */
-#define ONES 0x0101010101010101ull
-#define HIGHS 0x8080808080808080ull
-
-static inline uint64_t load64(const char *p)
+#ifdef __SSE2__
+/* The hex digits at h, 16 bytes read: returns their count n (16 when all
+ * 16 bytes are digits) and, for n >= 1, the value of the first n. */
+static inline unsigned hex16(const char *h, uint64_t *value)
 {
-	uint64_t v;
-	memcpy(&v, p, sizeof v);
-	return v;
+	__m128i v = _mm_loadu_si128((const __m128i *)h);
+	__m128i lo = _mm_or_si128(v, _mm_set1_epi8(0x20));
+	/* signed compares: bytes of 0x80 and above are negative, never digits */
+	__m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
+	                              _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
+	__m128i alpha = _mm_and_si128(_mm_cmpgt_epi8(lo, _mm_set1_epi8('a' - 1)),
+	                              _mm_cmplt_epi8(lo, _mm_set1_epi8('f' + 1)));
+	__m128i is_hex = _mm_or_si128(digit, alpha);
+	unsigned n = (unsigned)__builtin_ctz(~(unsigned)_mm_movemask_epi8(is_hex));
+	/* digit values: the low four bits, plus 9 for a letter (bit 6 set);
+	 * other bytes 0, so every byte stays below 16 */
+	__m128i letter = _mm_and_si128(_mm_srli_epi16(v, 6), _mm_set1_epi8(1));
+	__m128i nib = _mm_add_epi8(_mm_and_si128(v, _mm_set1_epi8(0x0f)),
+	                           _mm_add_epi8(letter, _mm_slli_epi16(letter, 3)));
+	nib = _mm_and_si128(nib, is_hex);
+	/* pairs of digits into bytes (the first digit high), eight bytes in
+	 * text order; byte-swapped, the first digit is the top nibble */
+	__m128i pairs = _mm_or_si128(_mm_and_si128(_mm_slli_epi16(nib, 4), _mm_set1_epi16(0xf0)),
+	                             _mm_srli_epi16(nib, 8));
+	uint64_t all = (uint64_t)_mm_cvtsi128_si64(_mm_packus_epi16(pairs, pairs));
+	*value = n ? __builtin_bswap64(all) >> (4 * (16 - n)) : 0;
+	return n;
 }
 
-/* High bit of each byte set where the byte is an ASCII hex digit.  The
- * range tests add to 7-bit bytes, so no carry crosses a byte; & ~x then
- * drops bytes of 0x80 and above. */
-static inline uint64_t hex_bytes(uint64_t x)
-{
-	uint64_t x7 = x & ~HIGHS, lo = x7 | ONES * 0x20;
-	uint64_t digit = (x7 + ONES * (0x80 - '0')) & ~(x7 + ONES * (0x7f - '9'));
-	uint64_t alpha = (lo + ONES * (0x80 - 'a')) & ~(lo + ONES * (0x7f - 'f'));
-	return (digit | alpha) & ~x & HIGHS;
-}
-
-/* The value of the first n (1..8) hex digits of x (hex_bytes true on them). */
-static inline uint64_t hex_value(uint64_t x, unsigned n)
-{
-	/* digit values, then the n digits moved to the top bytes so the last
-	 * one is byte 7, the least significant; then pairs, quads, halves */
-	uint64_t v = (x & ONES * 0x0f) + ((x >> 6) & ONES) * 9;
-	v <<= 8 * (8 - n);
-	v = (v & 0x000f000f000f000full) << 4 | (v >> 8 & 0x000f000f000f000full);
-	v = (v & 0x000000ff000000ffull) << 8 | (v >> 16 & 0x000000ff000000ffull);
-	return (v & 0xffff) << 16 | (v >> 32 & 0xffff);
-}
+/* REC_R, REC_W, REC_X by their letter; the k* kinds follow each by 3 */
+static const uint8_t access_op[256] = { ['r'] = REC_R, ['w'] = REC_W, ['x'] = REC_X };
+_Static_assert(REC_KR == REC_R + 3 && REC_KW == REC_W + 3 && REC_KX == REC_X + 3,
+               "kernel accesses follow user accesses by 3");
 
 /* The canonical access line again ("C OP 0xHEX [SIZE]" and its LF, CPU of
- * one or two digits, single spaces), a word at a time; it needs
- * SWAR_NEED readable bytes from s.  Accepts exactly what fast_access
- * accepts and returns the same, or -1 to let fast_access decide. */
-static inline long swar_access(const trace_reader *r, const char *s, trace_record *rec)
+ * one or two digits, single spaces), with SSE2 for the hex digits; it
+ * needs WIDE_NEED readable bytes from s.  Accepts exactly what
+ * fast_access accepts and returns the same, or -1 to let fast_access
+ * decide. */
+static inline long wide_access(const trace_reader *r, const char *s, trace_record *rec)
 {
 	unsigned cpu = (unsigned)(unsigned char)s[0] - '0', c1 = (unsigned)(unsigned char)s[1] - '0';
 	const char *p = s + 1;
@@ -635,34 +638,16 @@ static inline long swar_access(const trace_reader *r, const char *s, trace_recor
 	if (*p != ' ' || cpu >= r->cpus)
 		return -1;
 	const char *op = ++p;
-	bool kernel = *p == 'k';
+	unsigned kernel = *p == 'k';
 	p += kernel;
-	if (p[1] != ' ' || p[2] != '0' || p[3] != 'x')
+	unsigned o = access_op[(unsigned char)*p];
+	if (!o || p[1] != ' ' || p[2] != '0' || p[3] != 'x')
 		return -1;
-	enum rec_op o;
-	switch (*p) {
-	case 'r': o = kernel ? REC_KR : REC_R; break;
-	case 'w': o = kernel ? REC_KW : REC_W; break;
-	case 'x': o = kernel ? REC_KX : REC_X; break;
-	default: return -1;
-	}
 	const char *a = p + 2, *h = p + 4;
-	uint64_t q0 = load64(h), stop = ~hex_bytes(q0) & HIGHS;
-	unsigned n;
 	uint64_t addr;
-	if (stop) {
-		n = (unsigned)__builtin_ctzll(stop) >> 3;
-		if (n == 0)
-			return -1;
-		addr = hex_value(q0, n);
-	} else {
-		stop = ~hex_bytes(load64(h + 8)) & HIGHS;
-		if (!stop)
-			return -1;   /* more than 16 digits */
-		n = 8 + ((unsigned)__builtin_ctzll(stop) >> 3);
-		addr = n == 8 ? hex_value(q0, 8)
-		              : hex_value(q0, n - 8) << 32 | hex_value(load64(h + n - 8), 8);
-	}
+	unsigned n = hex16(h, &addr);
+	if (n == 0)
+		return -1;
 	p = h + n;
 	uint64_t size = 1;
 	const char *z = NULL;
@@ -675,8 +660,8 @@ static inline long swar_access(const trace_reader *r, const char *s, trace_recor
 			return -1;
 	}
 	if (*p != '\n')
-		return -1;
-	rec->op = o;
+		return -1;   /* also a 17th digit */
+	rec->op = (enum rec_op)(o + 3 * kernel);
 	rec->cpu = cpu;
 	rec->addr = addr;
 	rec->size = size;
@@ -690,6 +675,13 @@ static inline long swar_access(const trace_reader *r, const char *s, trace_recor
 		rec->col[i] = after;
 	return p - s;
 }
+#else
+static inline long wide_access(const trace_reader *r, const char *s, trace_record *rec)
+{
+	(void)r, (void)s, (void)rec;
+	return -1;   /* the byte-wise fast_access does it all */
+}
+#endif
 
 int trace_next(trace_reader *r, trace_record *rec, char *err, size_t errlen)
 {
@@ -700,7 +692,7 @@ int trace_next(trace_reader *r, trace_record *rec, char *err, size_t errlen)
 	if (r->mem) {
 		if (r->pos < r->mem_len) {
 			const char *s = r->mem + r->pos, *limit = r->mem + r->mem_len;
-			long n = (size_t)(limit - s) >= r->swar_need ? swar_access(r, s, rec) : -1;
+			long n = (size_t)(limit - s) >= r->wide_need ? wide_access(r, s, rec) : -1;
 			if (n < 0)
 				n = fast_access(r, s, limit, rec);
 			if (n >= 0) {
@@ -710,11 +702,11 @@ int trace_next(trace_reader *r, trace_record *rec, char *err, size_t errlen)
 			}
 		}
 	} else {
-		if (r->end - r->pos < SWAR_NEED)
+		if (r->end - r->pos < WIDE_NEED)
 			refill(r);
-		/* a line cut by the block's end has no LF yet: swar_access refuses it */
-		if (r->end - r->pos >= r->swar_need) {
-			long n = swar_access(r, r->buf + r->pos, rec);
+		/* a line cut by the block's end has no LF yet: wide_access refuses it */
+		if (r->end - r->pos >= r->wide_need) {
+			long n = wide_access(r, r->buf + r->pos, rec);
 			if (n >= 0) {
 				rec->line = ++r->line;
 				r->pos += (size_t)n + 1;
@@ -751,7 +743,7 @@ int trace_next(trace_reader *r, trace_record *rec, char *err, size_t errlen)
 }
 
 
-void trace_without_swar(trace_reader *r)
+void trace_bytewise_only(trace_reader *r)
 {
-	r->swar_need = UINT32_MAX;
+	r->wide_need = UINT32_MAX;
 }

@@ -97,9 +97,8 @@ void trace_format_error(const trace_reader *r, uint64_t line, uint32_t col,
 
 const char *rec_op_name(enum rec_op op);
 
-/* Tests only: turns off the word-at-a-time access parser, so the fuzzer
- * can check that it accepts and returns exactly what the byte-wise one
- * does. */
-void trace_without_swar(trace_reader *r);
+/* Tests only: turns off the SSE2 access parser, so the fuzzer can check
+ * that it accepts and returns exactly what the byte-wise one does. */
+void trace_bytewise_only(trace_reader *r);
 
 #endif

@@ -18,17 +18,19 @@ typedef struct cache_level {
 	uint64_t set_mask;        /* sets - 1 when a power of two */
 	bool pow2;
 	unsigned set_shift;       /* log2(sets) when a power of two */
-	/* Per way a 32-bit tag (line / sets + 1; 0 = invalid) and an 8-bit LRU
-	 * age (0 = most recent): 80 bytes per 16-way set, so the model of an
-	 * 8 MiB LLC stays small in the host's caches.  Sets of up to 16 ways
-	 * are rows padded for SSE2 (tags to a multiple of 4, ages to 16). */
+	/* Per way a 32-bit tag (line / sets + 1; 0 = invalid), rows padded to
+	 * a multiple of four ways for SSE2.  Per set the recency order: the
+	 * ways from the most recent (rank 0) to the least recent.  Up to 16
+	 * ways it is one word of 4-bit way numbers (nibble r = the way of rank
+	 * r), so a touch is a few shifts and a miss reads its victim from the
+	 * top nibble; wider sets keep one byte per rank.  Ways never filled
+	 * rank last, lowest way first, so the victim is the first invalid way
+	 * while there is one (no line is ever invalidated). */
 	uint32_t *tag;
-	uint8_t *age;
-	unsigned tag_stride, age_stride;
-	unsigned lanes;           /* bit w set for each real way */
-	bool simd;                /* rows padded, probed with SSE2 */
+	unsigned tag_stride;
+	uint64_t *order;          /* <= 16 ways: one word per set */
+	uint8_t *rank;            /* wider: sets * ways bytes */
 	int (*probe)(struct cache_level *c, uint64_t line);  /* for this width */
-	uint64_t last;            /* line + 1 touched last: the most recent of its set */
 	unsigned latency;
 } cache_level;
 

@@ -3,7 +3,7 @@
  * bug: bad input must only ever produce an error message.
  *
  * Each input is read three times, in place (as a caller's buffer is), in
- * place without the word-at-a-time access parser, and streamed through a
+ * place with only the byte-wise access parser, and streamed through a
  * pipe (as files and stdin are), and all must agree record for record
  * and on the final message: the paths split and parse lines separately. */
 /* pipe, close, /dev/fd: POSIX beyond C11 */
@@ -66,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	read_all(r, &in_place);
 	trace_close(r);
 	r = trace_open_mem("fuzz", (const char *)data, size);
-	trace_without_swar(r);
+	trace_bytewise_only(r);
 	read_all(r, &bytewise);
 	trace_close(r);
 	if (in_place.rc != bytewise.rc || in_place.records != bytewise.records ||

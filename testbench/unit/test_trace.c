@@ -144,12 +144,12 @@ static void fast_path_agrees_with_general_path(void)
 }
 
 /* Reads the header and the first record of text, with or without the
- * word-at-a-time parser; err receives the message. */
-static int first_with(const char *text, bool swar, trace_record *rec, char *msg, size_t msglen)
+ * SSE2 parser; err receives the message. */
+static int first_with(const char *text, bool wide, trace_record *rec, char *msg, size_t msglen)
 {
 	trace_reader *r = trace_open_mem("t", text, strlen(text));
-	if (!swar)
-		trace_without_swar(r);
+	if (!wide)
+		trace_bytewise_only(r);
 	unsigned cpus;
 	msg[0] = 0;
 	int rc = trace_read_header(r, &cpus, msg, msglen);
@@ -159,13 +159,13 @@ static int first_with(const char *text, bool swar, trace_record *rec, char *msg,
 	return rc;
 }
 
-/* swar_access must accept exactly the lines fast_access accepts, with the
+/* wide_access must accept exactly the lines fast_access accepts, with the
  * same record, and leave everything else to the same error: random
  * access lines, well-formed and not (hex of 0..18 digits in either case,
  * a stray character, one- to three-digit CPUs against cpus 12, sizes with
  * leading zeros or out of range, CR, a tab), each followed by enough text
- * for the word reads. */
-static void word_parser_agrees_with_bytewise(void)
+ * for its 32-byte reads. */
+static void wide_parser_agrees_with_bytewise(void)
 {
 	srand(11);
 	static const char *ops[] = { "r", "w", "x", "kr", "kw", "kx", "k", "q", "rw" };
@@ -573,7 +573,7 @@ int main(void)
 	RUN(every_record_kind);
 	RUN(errors_name_line_and_column);
 	RUN(fast_path_agrees_with_general_path);
-	RUN(word_parser_agrees_with_bytewise);
+	RUN(wide_parser_agrees_with_bytewise);
 	RUN(streams_beyond_one_block);
 	RUN(record_errors_exact);
 	RUN(header_errors_exact);
