@@ -75,7 +75,8 @@ X(IPI_LATENCY, "ipi.latency", CFG_UINT, "1000", "cycles", "IPI delivery to the h
 X(IPI_HANDLER, "ipi.handler", CFG_UINT, "200", "cycles", "flush IPI handler overhead, excluding the flush", "Amit 2017, as ipi.latency") \
 X(IPI_ACK, "ipi.ack", CFG_UINT, "100", "cycles", "acknowledgement seen by the initiator", "assumption: one cache-line transfer between cores") \
 X(CPUMASK_TRIM, "cpumask_trim", CFG_BOOL, "off", "", "on: leave mm_cpumask at every switch (kernels before v6.14); off: only when a flush finds the CPU elsewhere", "reference-semantics: mm_cpumask since about v6.14") \
-X(TEST_SKIP_SHOOTDOWN, "test.skip_shootdowns", CFG_BOOL, "off", "", "TEST ONLY: never send flush IPIs (breaks correctness on purpose)", "hidden; used to prove the stale-hit checker works")
+X(TEST_SKIP_SHOOTDOWN, "test.skip_shootdowns", CFG_BOOL, "off", "", "TEST ONLY: never send flush IPIs (breaks correctness on purpose)", "hidden; used to prove the stale-hit checker works") \
+X(TEST_SLOW_PATHS, "test.slow_paths", CFG_BOOL, "off", "", "TEST ONLY: every translation takes the full path (no L1 memo)", "hidden; the fast paths must give identical statistics")
 
 enum cfg_key {
 #define CFG_ENUM(id, ...) K_##id,

@@ -625,9 +625,9 @@ _Static_assert(REC_KR == REC_R + 3 && REC_KW == REC_W + 3 && REC_KX == REC_X + 3
 /* The canonical access line again ("C OP 0xHEX [SIZE]" and its LF, CPU of
  * one or two digits, single spaces), with SSE2 for the hex digits; it
  * needs WIDE_NEED readable bytes from s.  Accepts exactly what
- * fast_access accepts and returns the same, or -1 to let fast_access
- * decide. */
-static inline long wide_access(const trace_reader *r, const char *s, trace_record *rec)
+ * fast_access accepts and returns the line's length without the LF, or
+ * -1 to let fast_access decide.  a->line is the caller's. */
+static inline long wide_access(const trace_reader *r, const char *s, trace_access *a)
 {
 	unsigned cpu = (unsigned)(unsigned char)s[0] - '0', c1 = (unsigned)(unsigned char)s[1] - '0';
 	const char *p = s + 1;
@@ -643,75 +643,97 @@ static inline long wide_access(const trace_reader *r, const char *s, trace_recor
 	unsigned o = access_op[(unsigned char)*p];
 	if (!o || p[1] != ' ' || p[2] != '0' || p[3] != 'x')
 		return -1;
-	const char *a = p + 2, *h = p + 4;
-	uint64_t addr;
-	unsigned n = hex16(h, &addr);
+	const char *h = p + 4;
+	unsigned n = hex16(h, &a->addr);
 	if (n == 0)
 		return -1;
 	p = h + n;
-	uint64_t size = 1;
-	const char *z = NULL;
+	unsigned size = 1;
+	const char *z = p;
 	if (*p == ' ') {
 		z = ++p;
 		size = 0;
 		while ((unsigned)(*p - '0') <= 9 && p - z < 4)
-			size = size * 10 + (uint64_t)(*p++ - '0');
+			size = size * 10 + (unsigned)(*p++ - '0');
 		if (p == z || z[0] == '0' || size > 4096)
 			return -1;
 	}
 	if (*p != '\n')
 		return -1;   /* also a 17th digit */
-	rec->op = (enum rec_op)(o + 3 * kernel);
-	rec->cpu = cpu;
-	rec->addr = addr;
-	rec->size = size;
-	rec->prot = rec->flags = 0;
-	rec->col[0] = 1;
-	rec->col[1] = (uint32_t)(op - s) + 1;
-	rec->col[2] = (uint32_t)(a - s) + 1;
-	uint32_t after = (uint32_t)(p - s) + 1;
-	rec->col[3] = z ? (uint32_t)(z - s) + 1 : after;
-	for (unsigned i = 4; i < 8; i++)
-		rec->col[i] = after;
+	a->op = (uint8_t)(o + 3 * kernel);
+	a->cpu = (uint16_t)cpu;
+	a->size = size;
+	a->col_op = (uint8_t)(op - s + 1);
+	a->col_addr = (uint8_t)(h - 2 - s + 1);
+	a->col_size = (uint8_t)(z - s + 1);
+	a->col_end = (uint8_t)(p - s + 1);
 	return p - s;
 }
 #else
-static inline long wide_access(const trace_reader *r, const char *s, trace_record *rec)
+static inline long wide_access(const trace_reader *r, const char *s, trace_access *a)
 {
-	(void)r, (void)s, (void)rec;
+	(void)r, (void)s, (void)a;
 	return -1;   /* the byte-wise fast_access does it all */
 }
 #endif
+
+void trace_access_record(const trace_access *a, trace_record *rec)
+{
+	rec->op = (enum rec_op)a->op;
+	rec->cpu = a->cpu;
+	rec->addr = a->addr;
+	rec->size = a->size;
+	rec->prot = rec->flags = 0;
+	rec->line = a->line;
+	rec->col[0] = 1;
+	rec->col[1] = a->col_op;
+	rec->col[2] = a->col_addr;
+	rec->col[3] = a->col_size;
+	for (unsigned i = 4; i < 8; i++)
+		rec->col[i] = a->col_end;
+}
+
+int trace_next_access(trace_reader *r, trace_access *a)
+{
+	const char *s;
+	if (r->mem) {
+		if (r->mem_len - r->pos < r->wide_need)
+			return 0;   /* also at the end: pos <= mem_len */
+		s = r->mem + r->pos;
+	} else {
+		if (r->end - r->pos < WIDE_NEED)
+			refill(r);
+		/* a line cut by the block's end has no LF yet: wide_access refuses it */
+		if (r->end - r->pos < r->wide_need)
+			return 0;
+		s = r->buf + r->pos;
+	}
+	long n = wide_access(r, s, a);
+	if (n < 0)
+		return 0;
+	a->line = ++r->line;
+	r->pos += (size_t)n + 1;
+	return 1;
+}
 
 int trace_next(trace_reader *r, trace_record *rec, char *err, size_t errlen)
 {
 	const char *line;
 	size_t len;
 	int got;
-	/* the fast paths, on the text at pos: they also find the line's end */
-	if (r->mem) {
-		if (r->pos < r->mem_len) {
-			const char *s = r->mem + r->pos, *limit = r->mem + r->mem_len;
-			long n = (size_t)(limit - s) >= r->wide_need ? wide_access(r, s, rec) : -1;
-			if (n < 0)
-				n = fast_access(r, s, limit, rec);
-			if (n >= 0) {
-				rec->line = ++r->line;
-				r->pos += (size_t)n + (s + n < limit);
-				return 1;
-			}
-		}
-	} else {
-		if (r->end - r->pos < WIDE_NEED)
-			refill(r);
-		/* a line cut by the block's end has no LF yet: wide_access refuses it */
-		if (r->end - r->pos >= r->wide_need) {
-			long n = wide_access(r, r->buf + r->pos, rec);
-			if (n >= 0) {
-				rec->line = ++r->line;
-				r->pos += (size_t)n + 1;
-				return 1;
-			}
+	trace_access a;
+	if (trace_next_access(r, &a)) {
+		trace_access_record(&a, rec);
+		return 1;
+	}
+	/* the byte-wise fast path, in place: it also finds the line's end */
+	if (r->mem && r->pos < r->mem_len) {
+		const char *s = r->mem + r->pos, *limit = r->mem + r->mem_len;
+		long n = fast_access(r, s, limit, rec);
+		if (n >= 0) {
+			rec->line = ++r->line;
+			r->pos += (size_t)n + (s + n < limit);
+			return 1;
 		}
 	}
 	while ((got = next_line(r, &line, &len, err, errlen)) > 0) {

@@ -69,6 +69,18 @@ typedef struct trace_record {
  * (the fast path for accesses writes only op, cpu, addr, size, prot, flags,
  * line and col[]). */
 
+/* An access record as the fast lane reads it (trace_next_access): the
+ * fields and where they are on the line; trace_access_record expands it
+ * into the trace_record that trace_next would have returned. */
+typedef struct trace_access {
+	uint64_t addr;
+	uint64_t line;
+	uint32_t size;
+	uint16_t cpu;
+	uint8_t op;          /* enum rec_op: REC_R .. REC_KX */
+	uint8_t col_op, col_addr, col_size, col_end;   /* 1-based; col_size == col_end: no SIZE */
+} trace_access;
+
 typedef struct trace_reader trace_reader;
 
 /* Opens path ("-" = stdin).  On failure returns NULL and writes a message
@@ -85,6 +97,14 @@ int trace_read_header(trace_reader *r, unsigned *cpus, char *err, size_t errlen)
 /* Next record: 1 = got one, 0 = end of input, -1 = error (message in err,
  * already formatted "FILE:LINE:COL: error: MESSAGE"). */
 int trace_next(trace_reader *r, trace_record *rec, char *err, size_t errlen);
+
+/* The fast lane: when the next line is an access in the canonical form
+ * ("C OP 0xHEX [SIZE]", single spaces, LF), reads it into a and returns
+ * 1; otherwise returns 0 having read nothing, and trace_next reads it
+ * (whatever it is, the same record or the same error). */
+int trace_next_access(trace_reader *r, trace_access *a);
+/* The trace_record of an access read by trace_next_access. */
+void trace_access_record(const trace_access *a, trace_record *rec);
 
 /* The name used in messages (path or "<stdin>"). */
 const char *trace_name(const trace_reader *r);

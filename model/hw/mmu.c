@@ -65,6 +65,8 @@ int mmu_init(mmu *m, unsigned id, const config *cfg, machine_shared *sh,
 	m->path.dram_latency = (unsigned)cfg->v[K_LAT_DRAM];
 	m->cr4 = (cfg->v[K_PGE] ? CR4_PGE : 0) | (cfg->v[K_PCID] ? CR4_PCIDE : 0) |
 	         (m->levels == 5 ? CR4_LA57 : 0);
+	m->memo[0].page = m->memo[1].page = UINT64_MAX;   /* no page: va >> 12 < 2^52 */
+	m->memo_off = cfg->v[K_TEST_SLOW_PATHS] != 0;
 	return 0;
 }
 
@@ -118,6 +120,7 @@ unsigned mmu_write_cr3(mmu *m, uint64_t value)
 	bool noflush = (value & CR3_NOFLUSH) != 0;
 	bool pcide = (m->cr4 & CR4_PCIDE) != 0;
 	m->cr3 = value & ~CR3_NOFLUSH;   /* bit 63 is never stored */
+	m->l1_gen++;
 	m->st->cr3_writes++;
 	m->sh->check_epoch++;
 	if (pcide && noflush) {
@@ -139,6 +142,7 @@ unsigned mmu_write_cr4(mmu *m, uint64_t value)
 {
 	uint64_t old = m->cr4;
 	m->cr4 = value;
+	m->l1_gen++;
 	if (((old ^ value) & CR4_PGE) || ((old & CR4_PCIDE) && !(value & CR4_PCIDE))) {
 		flush_everything(m);
 		m->sh->check_epoch++;
@@ -151,6 +155,7 @@ unsigned mmu_write_cr4(mmu *m, uint64_t value)
 unsigned mmu_invlpg(mmu *m, uint64_t va)
 {
 	uint16_t pcid = mmu_pcid(m);
+	m->l1_gen++;
 	for (int i = 0; i < N_TLBS; i++)
 		if (tlb_present(tlb_at(m, i)))
 			tlb_invlpg(tlb_at(m, i), va, pcid);
@@ -162,6 +167,7 @@ unsigned mmu_invlpg(mmu *m, uint64_t va)
 /* INVPCID types 0-3 (SDM Vol.2 INVPCID; PSC per reference-semantics). */
 unsigned mmu_invpcid(mmu *m, unsigned type, uint16_t pcid, uint64_t va)
 {
+	m->l1_gen++;
 	switch (type) {
 	case 0:  /* individual address: that page, that PCID, not globals */
 		for (int i = 0; i < N_TLBS; i++)
@@ -196,6 +202,7 @@ unsigned mmu_invpcid(mmu *m, unsigned type, uint16_t pcid, uint64_t va)
 static void fault_invalidate(mmu *m, uint64_t va)
 {
 	uint16_t pcid = mmu_pcid(m);
+	m->l1_gen++;
 	for (int i = 0; i < N_TLBS; i++)
 		if (tlb_present(tlb_at(m, i)))
 			tlb_invlpg(tlb_at(m, i), va, pcid);
@@ -234,11 +241,11 @@ static uint32_t pf_code(enum access_kind kind, bool user, bool present)
 /* The checker: is a hit entry still what the page tables say?  Verified
  * entries carry the epoch they were checked at, so a stable phase costs
  * one compare per hit. */
-static void check_hit(mmu *m, tlb_entry *e, uint64_t va)
+static bool check_hit(mmu *m, tlb_entry *e, uint64_t va)
 {
 	uint64_t epoch = m->sh->check_epoch + 1;
 	if (e->check_epoch == epoch)
-		return;
+		return true;
 	uint64_t pfn;
 	unsigned shift;
 	uint8_t perm;
@@ -255,6 +262,21 @@ static void check_hit(mmu *m, tlb_entry *e, uint64_t va)
 		m->st->stale_hits++;
 	else
 		e->check_epoch = epoch;
+	return !stale;
+}
+
+/* The memo for mmu_translate_fast: the translation of va ended on e, the
+ * entry array t touched last (none without an L1 entry, or with a shadow
+ * that must see every lookup). */
+static void remember(mmu *m, bool exec, uint64_t va, const tlb *t, const tlb_entry *e)
+{
+	if (!t || !e || t->hook || m->memo_off)
+		return;
+	l1_memo *f = &m->memo[exec];
+	f->page = va >> 12;
+	f->gen = m->l1_gen;
+	f->e = e;
+	f->t = t;
 }
 
 /* Runs a walk on the earliest free walker, no earlier than `ready`. */
@@ -301,7 +323,7 @@ static tlb_entry *set_dirty(tlb *t, const tlb_entry *e)
 {
 	tlb_entry d = *e;
 	d.dirty = 1;
-	return tlb_fill(t, &d);
+	return tlb_fill(t, &d);   /* the caller bumps l1_gen */
 }
 
 static tlb *l1_for(mmu *m, bool exec, unsigned shift)
@@ -351,8 +373,10 @@ void mmu_translate(mmu *m, uint64_t va, enum access_kind kind, bool user,
 				r->level = XL_STLB;
 				e_in = &m->stlb;
 				copy_in = l1_for(m, exec, e->shift);
-				if (copy_in)  /* an STLB hit fills the L1 (contract 1) */
+				if (copy_in) {  /* an STLB hit fills the L1 (contract 1) */
 					copy = tlb_fill(copy_in, e);
+					m->l1_gen++;
+				}
 			} else {
 				m->st->stlb.misses++;
 			}
@@ -374,9 +398,16 @@ void mmu_translate(mmu *m, uint64_t va, enum access_kind kind, bool user,
 			t = w.end;
 			e = set_dirty(e_in, e);   /* walks never touch the TLB arrays: e still stands */
 			if (copy)
-				set_dirty(copy_in, copy);
+				copy = set_dirty(copy_in, copy);
+			m->l1_gen++;
 		}
-		check_hit(m, e, va);
+		/* the L1 copy is the same entry: verified with it */
+		if (check_hit(m, e, va) && copy)
+			copy->check_epoch = e->check_epoch;
+		if (r->level == XL_L1)
+			remember(m, exec, va, e_in, e);
+		else
+			remember(m, exec, va, copy_in, copy);
 		r->page_shift = e->shift;
 		r->pa = (e->pfn << 12) + (va & ((1ull << e->shift) - 1));
 		r->end = t;
@@ -387,14 +418,19 @@ void mmu_translate(mmu *m, uint64_t va, enum access_kind kind, bool user,
 		page_fault(m, va, r, w.pf_error, w.end);
 		return;
 	}
+	/* the entry is what the tables say now: the checker has nothing to
+	 * verify until they change (check_epoch) */
 	tlb_entry n = { .vpn = va >> w.shift, .pfn = w.pfn, .pcid = pcid,
 	                .global = w.global, .perm = w.perm, .dirty = w.dirty,
-	                .shift = (uint8_t)w.shift };
+	                .shift = (uint8_t)w.shift, .check_epoch = m->sh->check_epoch + 1 };
 	if (tlb_holds(&m->stlb, w.shift))
 		tlb_fill(&m->stlb, &n);
 	tlb *l1 = l1_for(m, exec, w.shift);
-	if (l1 && l1->sets)
-		tlb_fill(l1, &n);
+	if (l1 && l1->sets) {
+		tlb_entry *filled = tlb_fill(l1, &n);
+		m->l1_gen++;
+		remember(m, exec, va, l1, filled);
+	}
 	r->page_shift = w.shift;
 	r->pa = (w.pfn << 12) + (va & ((1ull << w.shift) - 1));
 	r->end = w.end;

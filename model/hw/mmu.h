@@ -62,6 +62,20 @@ typedef struct machine_shared {
 /* Psc array index by level: psc[level - 2] for levels 2..5. */
 enum { PSC_PD = 0, PSC_PDPT = 1, PSC_PML4 = 2, PSC_PML5 = 3, PSC_COUNT = 4 };
 
+/* What the last translation of one kind (data, fetch) ended on: the L1
+ * entry e of array t, for the 4 KiB page `page`.  While nothing has
+ * changed any L1 array or CR3/CR4 since (gen == mmu.l1_gen) and e is
+ * still the entry its array touched last, a lookup of that page would
+ * search the L1 arrays in order, miss the ones before t as it did then,
+ * and hit e with no change to any replacement state (e is already the
+ * most recent of its set).  mmu_translate_fast relies on this. */
+typedef struct l1_memo {
+	uint64_t page;            /* va >> 12 */
+	uint64_t gen;
+	const tlb_entry *e;
+	const tlb *t;
+} l1_memo;
+
 typedef struct mmu {
 	unsigned id;
 	machine_shared *sh;
@@ -76,6 +90,9 @@ typedef struct mmu {
 	tlb psc[PSC_COUNT];
 	cache_level l1, l2;
 	cache_path path;
+	uint64_t l1_gen;          /* bumped by every L1 fill, invalidation, CR3/CR4 write */
+	l1_memo memo[2];          /* [exec] */
+	bool memo_off;            /* test.slow_paths */
 	uint64_t walker_free[64];
 	unsigned walkers;
 	/* timing, from the configuration */
@@ -104,32 +121,31 @@ unsigned mmu_invpcid(mmu *m, unsigned type, uint16_t pcid, uint64_t va);
 void mmu_translate(mmu *m, uint64_t va, enum access_kind kind, bool user,
                    uint64_t start, xlate_result *r);
 
-/* The common case without a search: the entry the L1 4 KiB array (DTLB,
- * or ITLB for a fetch) touched last translates va again, the access is
- * allowed, a write finds D set and the checker verified the entry this
- * epoch.  mmu_translate would then change nothing but the L1 counters
- * (the entry is already the most recent of its set), so this counts them
- * and returns true with the physical address and the cycle the
- * translation ends; otherwise it returns false having changed nothing.
- * A matching vpn implies a canonical va: only canonical ones are filled. */
+/* The common case without a search: the access is to the page the last
+ * translation of its kind (data or fetch) ended on (l1_memo), in an L1
+ * DTLB or ITLB array of any page size; the access is allowed, a write
+ * finds D set and the checker verified the entry this epoch.
+ * mmu_translate would then change nothing but the L1 counters, so this
+ * counts them and returns true with the physical address and the cycle
+ * the translation ends; otherwise it returns false having changed
+ * nothing.  A memo is only ever made for a canonical va. */
 static inline bool mmu_translate_fast(mmu *m, uint64_t va, enum access_kind kind, bool user,
                                       uint64_t start, uint64_t *pa, uint64_t *end)
 {
-	tlb *t = kind == ACC_EXEC ? &m->l1i[0] : &m->l1d[0];
-	const tlb_entry *e = t->last;
-	if (!e || t->hook || e->vpn != va >> 12 || !e->valid || e->shift != 12 ||
+	bool exec = kind == ACC_EXEC;
+	const l1_memo *f = &m->memo[exec];
+	const tlb_entry *e = f->e;
+	if (f->page != va >> 12 || f->gen != m->l1_gen || e != f->t->last ||
 	    e->check_epoch != m->sh->check_epoch + 1)
 		return false;
-	if (e->pcid != mmu_pcid(m) && !(e->global && (m->cr4 & CR4_PGE)))
-		return false;
 	unsigned need = (user ? PERM_U : 0) | (kind == ACC_WRITE ? PERM_W : 0);
-	if ((e->perm & need) != need || (kind == ACC_EXEC && (e->perm & PERM_XD)) ||
+	if ((e->perm & need) != need || (exec && (e->perm & PERM_XD)) ||
 	    (kind == ACC_WRITE && !e->dirty))
 		return false;
-	tlb_counts *c = kind == ACC_EXEC ? &m->st->l1i : &m->st->l1d;
+	tlb_counts *c = exec ? &m->st->l1i : &m->st->l1d;
 	c->lookups++;
 	c->hits++;
-	*pa = (e->pfn << 12) | (va & 0xfff);
+	*pa = (e->pfn << 12) + (va & ((1ull << e->shift) - 1));
 	*end = start + m->lat_l1tlb;
 	return true;
 }
