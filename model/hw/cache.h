@@ -18,18 +18,17 @@ typedef struct cache_level {
 	uint64_t set_mask;        /* sets - 1 when a power of two */
 	bool pow2;
 	unsigned set_shift;       /* log2(sets) when a power of two */
-	/* Per way a 32-bit tag (line / sets + 1; 0 = invalid), rows padded to
-	 * a multiple of four ways for SSE2.  Per set the recency order: the
-	 * ways from the most recent (rank 0) to the least recent.  Up to 16
-	 * ways it is one word of 4-bit way numbers (nibble r = the way of rank
-	 * r), so a touch is a few shifts and a miss reads its victim from the
-	 * top nibble; wider sets keep one byte per rank.  Ways never filled
-	 * rank last, lowest way first, so the victim is the first invalid way
-	 * while there is one (no line is ever invalidated). */
+	/* Per set a row of 32-bit tags (line / sets + 1; 0 = no line) kept in
+	 * recency order: slot 0 holds the most recent line, slot ways-1 the
+	 * least recent.  A hit at slot r moves slots 0..r-1 down by one and
+	 * puts the line in slot 0; a miss does the same with r = ways-1,
+	 * dropping the least recent line (or an empty slot: empty slots are
+	 * always last).  That is LRU exactly, and with SSE2 a probe is a few
+	 * compares and blends without a branch.  Which slot a line occupies
+	 * is not observable: a line is only ever found or not.  Rows are
+	 * padded to a multiple of four slots; padding slots stay 0. */
 	uint32_t *tag;
 	unsigned tag_stride;
-	uint64_t *order;          /* <= 16 ways: one word per set */
-	uint8_t *rank;            /* wider: sets * ways bytes */
 	int (*probe)(struct cache_level *c, uint64_t line);  /* for this width */
 	unsigned latency;
 } cache_level;
