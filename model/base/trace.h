@@ -103,6 +103,9 @@ int trace_next(trace_reader *r, trace_record *rec, char *err, size_t errlen);
  * 1; otherwise returns 0 having read nothing, and trace_next reads it
  * (whatever it is, the same record or the same error). */
 int trace_next_access(trace_reader *r, trace_access *a);
+/* Up to max such lines in a row into a[]; returns how many (0: the next
+ * line is something else, or the end). */
+unsigned trace_next_accesses(trace_reader *r, trace_access *a, unsigned max);
 /* The trace_record of an access read by trace_next_access. */
 void trace_access_record(const trace_access *a, trace_record *rec);
 
