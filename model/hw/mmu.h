@@ -135,12 +135,18 @@ static inline bool mmu_translate_fast(mmu *m, uint64_t va, enum access_kind kind
 	bool exec = kind == ACC_EXEC;
 	const l1_memo *f = &m->memo[exec];
 	const tlb_entry *e = f->e;
-	if (f->page != va >> 12 || f->gen != m->l1_gen || e != f->t->last ||
-	    e->check_epoch != m->sh->check_epoch + 1)
+	if (f->page != va >> 12)
 		return false;
-	unsigned need = (user ? PERM_U : 0) | (kind == ACC_WRITE ? PERM_W : 0);
-	if ((e->perm & need) != need || (exec && (e->perm & PERM_XD)) ||
-	    (kind == ACC_WRITE && !e->dirty))
+	/* the rest almost always holds: one branch for all of it (a branch
+	 * per condition would mispredict on the mix of reads and writes).
+	 * The rights the access needs against what the entry gives, with
+	 * "not XD" as a right and W only once D is set (else a D-assist). */
+	bool write = kind == ACC_WRITE;
+	unsigned need = (user ? PERM_U : 0) | (write ? PERM_W : 0) | (exec ? PERM_XD : 0);
+	unsigned have = (e->perm & (PERM_U | PERM_W) & ~(e->dirty ? 0u : PERM_W)) |
+	                (~e->perm & PERM_XD);
+	if ((f->gen != m->l1_gen) | (e != f->t->last) | (e->check_epoch != m->sh->check_epoch + 1) |
+	    ((need & ~have) != 0))
 		return false;
 	tlb_counts *c = exec ? &m->st->l1i : &m->st->l1d;
 	c->lookups++;

@@ -235,8 +235,8 @@ static inline uint64_t translate_one(kernel *k, kcpu *c, uint64_t va, enum acces
 	return end + mmu_data_access(&c->hw, pa);
 }
 
-int os_access(kernel *k, unsigned cpu, uint64_t va, uint64_t size, enum access_kind kind,
-              bool user)
+int os_access_general(kernel *k, unsigned cpu, uint64_t va, uint64_t size,
+                      enum access_kind kind, bool user)
 {
 	kcpu *c = &k->cpu[cpu];
 	task *t = c->curr;

@@ -129,8 +129,31 @@ void os_free(kernel *k);
  * (a trace error, exit 65) or err_field == -1 (internal error, exit 70). */
 int os_declare(kernel *k, uint32_t pid, const char *comm, bool kthread);
 int os_switch(kernel *k, unsigned cpu, uint32_t pid);
-int os_access(kernel *k, unsigned cpu, uint64_t va, uint64_t size, enum access_kind kind,
-              bool user);
+int os_access_general(kernel *k, unsigned cpu, uint64_t va, uint64_t size,
+                      enum access_kind kind, bool user);
+
+/* An access of the trace.  Its common case, in a few instructions: no
+ * mode change, no observer, within one page, on the page of the MMU's
+ * memo (mmu_translate_fast); everything else, errors included, is
+ * os_access_general, which also handles that case the same way. */
+static inline int os_access(kernel *k, unsigned cpu, uint64_t va, uint64_t size,
+                            enum access_kind kind, bool user)
+{
+	kcpu *c = &k->cpu[cpu];
+	uint64_t pa, end;
+	if (!c->must_switch && c->user_mode == user && c->curr->kind == TASK_USER &&
+	    !k->obs.translation && ((va + size - 1) ^ va) < 4096 &&
+	    mmu_translate_fast(&c->hw, va, kind, user, c->clock, &pa, &end)) {
+		cpu_stats *cs = &k->st->cpu[cpu];
+		cs->accesses++;
+		cs->tlb_hits++;
+		end += mmu_data_access(&c->hw, pa);
+		if (c->clock < end)
+			c->clock = end;
+		return 0;
+	}
+	return os_access_general(k, cpu, va, size, kind, user);
+}
 int os_syscall(kernel *k, unsigned cpu);
 int os_mmap(kernel *k, unsigned cpu, uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags);
 int os_munmap(kernel *k, unsigned cpu, uint64_t addr, uint64_t len);

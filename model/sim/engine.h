@@ -26,6 +26,11 @@ typedef struct sim {
 	bool kernel_up;
 	uint64_t last_start;      /* start cycle of the previous record */
 	trace_record rec;         /* the record being processed */
+	/* Access lines read ahead in a batch (trace_next_accesses): reading
+	 * many in one loop and then running them keeps each loop's code and
+	 * branches together.  Nothing but the reader's position changes. */
+	trace_access batch[256];
+	unsigned batch_len, batch_next;
 	int exit_code;
 	char err[640];
 } sim;
