@@ -60,8 +60,9 @@ static inline __attribute__((always_inline)) int probe_row(cache_level *c, uint6
 		hits |= (unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v[i], k))) << (4 * i);
 	}
 	/* the slot that leaves: the hit, or the least recent (padding slots
-	 * are 0 and never hit, and lie beyond it) */
-	unsigned r = hits ? (unsigned)__builtin_ctz(hits) : c->ways - 1;
+	 * are 0 and never hit, and lie beyond it); no branch, as hit or miss
+	 * is as unpredictable as the trace */
+	unsigned r = (unsigned)__builtin_ctz(hits | 1u << (c->ways - 1));
 	__m128i rr = _mm_set1_epi32((int)r), carry = _mm_cvtsi32_si128((int)want);
 	for (unsigned i = 0; i < nvec; i++) {
 		/* slots down by one, the last slot of the vector before (or the
