@@ -15,6 +15,14 @@ static unsigned next_pow2(unsigned n)
 	return p;
 }
 
+/* Which code of lookup_lru/fill_lru serves t, by its way count: 0 for the general code. */
+static unsigned fast_kind(const tlb *t)
+{
+	if (t->policy != TLB_LRU || !t->pow2 || t->ways % 4 || t->ways > 16)
+		return 0;
+	return t->ways / 4;
+}
+
 int tlb_init(tlb *t, const char *name, unsigned entries, unsigned ways,
              enum tlb_policy policy, uint64_t shifts)
 {
@@ -45,6 +53,7 @@ int tlb_init(tlb *t, const char *name, unsigned entries, unsigned ways,
 		for (unsigned s = 0; s < t->sets; s++)
 			for (unsigned w = 0; w < ways; w++)
 				t->repl[s * ways + w] = (uint8_t)w;
+	t->fast = fast_kind(t);
 	return 0;
 }
 
@@ -159,17 +168,19 @@ static void kill(tlb *t, unsigned set, unsigned way)
 /* Bit w set where way w of the row may hit: its key matches and it
  * belongs to pcid or is global under pge.  Rows are padded to whole
  * groups of four ways with key 0, which never matches. */
-static unsigned row_hits(const tlb *t, unsigned set, uint64_t key, uint16_t pcid, bool pge)
+static inline __attribute__((always_inline)) unsigned row_hits_n(const tlb *t, unsigned set,
+                                                                  uint64_t key, uint16_t pcid,
+                                                                  bool pge, unsigned stride)
 {
-	const uint64_t *k = &t->key[(size_t)set * t->stride];
-	const uint32_t *o = &t->owner[(size_t)set * t->stride];
+	const uint64_t *k = &t->key[(size_t)set * stride];
+	const uint32_t *o = &t->owner[(size_t)set * stride];
 	uint32_t gmin = pge ? OWNER_GLOBAL : UINT32_MAX;   /* owner >= gmin: global */
 	unsigned hits = 0;
 #ifdef __SSE2__
 	const __m128i kk = _mm_set1_epi64x((long long)key), pp = _mm_set1_epi32(pcid);
 	const __m128i gg = _mm_set1_epi32((int)(gmin - 1));  /* owners < 2^31: signed compare */
 	const __m128i low = _mm_set1_epi32(OWNER_GLOBAL - 1);
-	for (unsigned g = 0; g < t->stride; g += 4) {
+	for (unsigned g = 0; g < stride; g += 4) {
 		__m128i e0 = _mm_cmpeq_epi32(_mm_load_si128((const __m128i *)(k + g)), kk);
 		__m128i e1 = _mm_cmpeq_epi32(_mm_load_si128((const __m128i *)(k + g + 2)), kk);
 		/* a 64-bit lane is equal when both its halves are */
@@ -189,6 +200,70 @@ static unsigned row_hits(const tlb *t, unsigned set, uint64_t key, uint16_t pcid
 	return hits;
 }
 
+static unsigned row_hits(const tlb *t, unsigned set, uint64_t key, uint16_t pcid, bool pge)
+{
+	return row_hits_n(t, set, key, pcid, pge, t->stride);
+}
+
+/* Bit w set where way w of the row holds key (any owner). */
+static inline __attribute__((always_inline)) unsigned key_mask(const uint64_t *k, uint64_t key,
+                                                                unsigned ways)
+{
+	unsigned m = 0;
+	for (unsigned w = 0; w < ways; w++)
+		m |= (unsigned)(k[w] == key) << w;
+	return m;
+}
+
+/* The common geometries (4, 8, 12 or 16 ways, LRU, sets a power of two,
+ * no shadow) searched and filled with their way count a constant: no
+ * loop to mispredict, hit and victim chosen without branches.  Same
+ * rules as the general code below (tlb.h); the unit tests run both. */
+static inline __attribute__((always_inline)) tlb_entry *lookup_lru(tlb *t, uint64_t vpn,
+                                                                    unsigned shift, uint16_t pcid,
+                                                                    bool pge, unsigned ways)
+{
+	unsigned set = (unsigned)(vpn & t->set_mask);
+	unsigned hits = row_hits_n(t, set, key_of(vpn, shift), pcid, pge, ways);
+	if (!hits)
+		return NULL;
+	unsigned way = (unsigned)__builtin_ctz(hits);
+	tlb_entry *e = &t->entries[(size_t)set * ways + way];
+	t->last = e;
+	lru_touch(&t->repl[set * ways], ways, way);
+	return e;
+}
+
+static inline __attribute__((always_inline)) tlb_entry *fill_lru(tlb *t, const tlb_entry *n,
+                                                                  unsigned ways)
+{
+	unsigned set = (unsigned)(n->vpn & t->set_mask);
+	uint64_t *k = &t->key[(size_t)set * ways];
+	const uint32_t *o = &t->owner[(size_t)set * ways];
+	uint8_t *age = &t->repl[set * ways];
+	unsigned same = key_mask(k, key_of(n->vpn, n->shift), ways), empty = key_mask(k, 0, ways);
+	unsigned mine = 0, oldest = 0;
+	for (unsigned w = 0; w < ways; w++) {
+		mine |= (unsigned)(((o[w] & (OWNER_GLOBAL - 1)) == n->pcid) | ((o[w] & OWNER_GLOBAL) != 0)) << w;
+		oldest |= (unsigned)(age[w] == ways - 1) << w;
+	}
+	unsigned conflict = same & (n->global ? ~0u : mine);
+	/* the first conflicting way, else the first empty one, else the victim */
+	unsigned pick = conflict ? conflict : empty ? empty : oldest;
+	unsigned way = (unsigned)__builtin_ctz(pick);
+	for (unsigned more = conflict & (conflict - 1); more; more &= more - 1)
+		kill(t, set, (unsigned)__builtin_ctz(more));
+	tlb_entry *e = &t->entries[(size_t)set * ways + way];
+	*e = *n;
+	e->valid = 1;
+	k[way] = key_of(n->vpn, n->shift);
+	t->owner[(size_t)set * ways + way] = n->pcid | (n->global ? OWNER_GLOBAL : 0);
+	t->last = e;
+	lru_touch(age, ways, way);
+	return e;
+}
+
+
 /* The plain search, for arrays wider than 32 ways. */
 static unsigned find_slow(const tlb *t, unsigned set, uint64_t vpn, unsigned shift, uint16_t pcid,
                           bool pge)
@@ -204,6 +279,15 @@ static unsigned find_slow(const tlb *t, unsigned set, uint64_t vpn, unsigned shi
 tlb_entry *tlb_lookup_slow(tlb *t, uint64_t vpn, unsigned shift, uint16_t pcid, bool pge,
                            bool write)
 {
+	if (!t->hook && keyed(vpn)) {
+		switch (t->fast) {
+		case 1: return lookup_lru(t, vpn, shift, pcid, pge, 4);
+		case 2: return lookup_lru(t, vpn, shift, pcid, pge, 8);
+		case 3: return lookup_lru(t, vpn, shift, pcid, pge, 12);
+		case 4: return lookup_lru(t, vpn, shift, pcid, pge, 16);
+		default: break;
+		}
+	}
 	tlb_entry *hit = NULL;
 	unsigned set = 0, way = 0;
 	if (t->sets) {
@@ -233,6 +317,15 @@ tlb_entry *tlb_lookup_slow(tlb *t, uint64_t vpn, unsigned shift, uint16_t pcid, 
 
 tlb_entry *tlb_fill(tlb *t, const tlb_entry *n)
 {
+	if (!t->hook && keyed(n->vpn)) {
+		switch (t->fast) {
+		case 1: return fill_lru(t, n, 4);
+		case 2: return fill_lru(t, n, 8);
+		case 3: return fill_lru(t, n, 12);
+		case 4: return fill_lru(t, n, 16);
+		default: break;
+		}
+	}
 	if (!t->sets)
 		return NULL;
 	unsigned set = tlb_set_of(t, n->vpn);

@@ -107,6 +107,7 @@ typedef struct tlb {
 	uint32_t *owner;
 	unsigned stride;
 	uint8_t *repl;            /* LRU: ages, sets*ways; PLRU: bits, sets*tree_leaves */
+	unsigned fast;            /* tlb.c's code for this geometry: 0 general, else ways / 4 */
 	tlb_op_hook hook;         /* optional shadow, called after each op */
 	void *hook_ctx;
 } tlb;

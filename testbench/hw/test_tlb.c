@@ -186,6 +186,72 @@ static void lookups_agree_with_a_scan(void)
 #undef RNG
 }
 
+/* The code specialized for 4, 8, 12 and 16 ways (LRU, power-of-two sets)
+ * against the general code on the same operations: after each of 30000
+ * random lookups, fills (conflicting ones too) and invalidations, the
+ * same result, and the same entries, keys, owners and ages. */
+static bool same_state(const tlb *a, const tlb *b)
+{
+	size_t n = (size_t)a->sets * a->ways;
+	for (size_t i = 0; i < n; i++) {
+		const tlb_entry *x = &a->entries[i], *y = &b->entries[i];
+		if (x->valid != y->valid || (x->valid && (x->vpn != y->vpn || x->pcid != y->pcid ||
+		    x->global != y->global || x->shift != y->shift || x->pfn != y->pfn)))
+			return false;
+	}
+	return memcmp(a->key, b->key, n * sizeof *a->key) == 0 &&
+	       memcmp(a->owner, b->owner, n * sizeof *a->owner) == 0 &&
+	       memcmp(a->repl, b->repl, n) == 0 &&
+	       (a->last ? a->last - a->entries : -1) == (b->last ? b->last - b->entries : -1);
+}
+
+static void fast_code_agrees_with_general_code(void)
+{
+	static const unsigned geo[][2] = { { 4, 4 }, { 64, 4 }, { 32, 8 }, { 48, 12 }, { 1536, 12 },
+	                                   { 64, 16 } };
+	uint64_t x = 0x2545f4914f6cdd1dull;
+#define RNG(n) (x ^= x << 13, x ^= x >> 7, x ^= x << 17, (unsigned)(x % (n)))
+	for (unsigned g = 0; g < sizeof geo / sizeof geo[0]; g++) {
+		tlb fast, general;
+		CHECK_EQ(tlb_init(&fast, "f", geo[g][0], geo[g][1], TLB_LRU, 1ull << 12 | 1ull << 21), 0);
+		CHECK_EQ(tlb_init(&general, "g", geo[g][0], geo[g][1], TLB_LRU, 1ull << 12 | 1ull << 21), 0);
+		CHECK(fast.fast != 0);
+		general.fast = 0;
+		unsigned differ = 0, hits = 0;
+		for (int i = 0; i < 30000 && !differ; i++) {
+			uint64_t vpn = RNG(3 * geo[g][0]);
+			unsigned shift = RNG(4) ? 12 : 21;
+			uint16_t pcid = (uint16_t)RNG(3);
+			bool pge = RNG(4) != 0;
+			unsigned op = RNG(64);
+			if (op == 0) {
+				tlb_flush_pcid(&fast, pcid), tlb_flush_pcid(&general, pcid);
+			} else if (op == 1) {
+				tlb_invlpg(&fast, vpn << shift, pcid), tlb_invlpg(&general, vpn << shift, pcid);
+			} else if (op == 2) {
+				tlb_flush_nonglobal(&fast), tlb_flush_nonglobal(&general);
+			} else if (op < 24) {
+				tlb_entry n = entry(vpn, pcid, RNG(5) == 0);
+				n.shift = (uint8_t)shift;
+				n.pfn = RNG(1000);
+				tlb_entry *a = tlb_fill(&fast, &n), *b = tlb_fill(&general, &n);
+				differ += a - fast.entries != b - general.entries;
+			} else {
+				tlb_entry *a = tlb_lookup(&fast, vpn, shift, pcid, pge, false);
+				tlb_entry *b = tlb_lookup(&general, vpn, shift, pcid, pge, false);
+				differ += (a ? a - fast.entries : -1) != (b ? b - general.entries : -1);
+				hits += a != NULL;
+			}
+			differ += !same_state(&fast, &general);
+		}
+		CHECK_EQ(differ, 0);
+		CHECK(hits > 300);
+		tlb_free(&fast);
+		tlb_free(&general);
+	}
+#undef RNG
+}
+
 int main(void)
 {
 	RUN(lookup_matches_pcid_or_global_with_pge);
@@ -195,5 +261,6 @@ int main(void)
 	RUN(set_index_is_vpn_mod_sets);
 	RUN(invalidations_remove_exactly_their_entries);
 	RUN(lookups_agree_with_a_scan);
+	RUN(fast_code_agrees_with_general_code);
 	return check_report();
 }
