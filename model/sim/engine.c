@@ -156,12 +156,55 @@ int sim_step(sim *s)
 	return dispatch(s, r) ? fail_record(s) : 1;
 }
 
+/* The access record a failed on: reports its error (or, when its CPU
+ * owes a switch, the one dispatch gives); returns the exit status. */
+static int fail_access(sim *s, const trace_access *a)
+{
+	trace_access_record(a, &s->rec);
+	if (s->k.cpu[a->cpu].must_switch)
+		dispatch(s, &s->rec);   /* fails: the switch it owes */
+	fail_record(s);
+	return s->exit_code;
+}
+
+int sim_run_fast(sim *s, volatile sig_atomic_t *interrupted)
+{
+	kernel *k = &s->k;
+	trace_access *batch = s->batch;
+	for (;;) {
+		if (interrupted && *interrupted)
+			return 0;
+		unsigned n = trace_next_accesses(s->reader, batch, sizeof s->batch / sizeof s->batch[0]);
+		if (n == 0) {
+			int rc = sim_step(s);   /* anything else, the end, or an error */
+			if (rc <= 0)
+				return rc < 0 ? s->exit_code : 0;
+			continue;
+		}
+		/* a run of accesses, the ordering rule's state in registers */
+		uint64_t last_start = s->last_start;
+		for (unsigned i = 0; i < n; i++) {
+			const trace_access *a = &batch[i];
+			kcpu *c = &k->cpu[a->cpu];
+			uint64_t start = c->clock > last_start ? c->clock : last_start;
+			c->clock = start;
+			last_start = start;
+			bool user = a->op <= REC_X;
+			unsigned kind = a->op - (user ? REC_R : REC_KR);
+			if (c->must_switch || os_access(k, a->cpu, a->addr, a->size, (enum access_kind)kind, user)) {
+				s->last_start = last_start;
+				s->st.records += i + 1;
+				return fail_access(s, a);
+			}
+		}
+		s->last_start = last_start;
+		s->st.records += n;
+	}
+}
+
 int sim_run(sim *s)
 {
-	int rc;
-	while ((rc = sim_step(s)) > 0)
-		;
-	return rc < 0 ? s->exit_code : 0;
+	return sim_run_fast(s, NULL);
 }
 
 void sim_finish(sim *s)

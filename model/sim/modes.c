@@ -36,9 +36,5 @@ int sim_run_mode(sim *s, enum sim_mode mode, const mode_options *mo)
 		}
 		return mmusim_sc_run(s, mode, mo);
 	}
-	int rc;
-	while ((rc = sim_step(s)) > 0)
-		if (mo->interrupted && *mo->interrupted)
-			return 0;
-	return rc < 0 ? s->exit_code : 0;
+	return sim_run_fast(s, mo->interrupted);
 }
