@@ -45,6 +45,10 @@ typedef struct cache_path {
 	unsigned dram_latency;
 } cache_path;
 
+/* Tests only: false makes later cache_init calls keep to SSE2 (or plain
+ * C) even on hosts with AVX2, so that both codes are tested. */
+void cache_allow_avx2(bool allow);
+
 /* Latency of an access to pa; *src receives the level it hit. */
 unsigned cache_access(cache_path *p, uint64_t pa, enum mem_source *src);
 

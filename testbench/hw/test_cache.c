@@ -67,11 +67,14 @@ static int ref_probe(ref_cache *r, uint64_t line)
 }
 
 /* Every width from 1 to 20 ways (the SSE2 rows up to 16, padded when not a
- * multiple of 4, and the scalar loop above), power-of-two and odd set
+ * multiple of 4, the AVX2 rows of 8 and 16 where the host has AVX2, and
+ * the scalar loop above; once with AVX2 allowed, once without), power-of-two and odd set
  * counts: 200000 accesses over a working set about twice the cache give
  * the same hit or miss at every access as the list model. */
 static void lru_matches_reference(void)
 {
+	for (int wide = 1; wide >= 0; wide--) {
+	cache_allow_avx2(wide);
 	for (unsigned ways = 1; ways <= 20; ways++) {
 		for (unsigned sets = 3; sets <= 4; sets++) {
 			cache_level c;
@@ -99,6 +102,8 @@ static void lru_matches_reference(void)
 			cache_free(&c);
 		}
 	}
+	}
+	cache_allow_avx2(true);
 }
 
 int main(void)
