@@ -143,7 +143,7 @@ static inline bool mmu_translate_fast(mmu *m, uint64_t va, enum access_kind kind
 	 * "not XD" as a right and W only once D is set (else a D-assist). */
 	bool write = kind == ACC_WRITE;
 	unsigned need = (user ? PERM_U : 0) | (write ? PERM_W : 0) | (exec ? PERM_XD : 0);
-	unsigned have = (e->perm & (PERM_U | PERM_W) & ~(e->dirty ? 0u : PERM_W)) |
+	unsigned have = (e->perm & (PERM_U | PERM_W) & ~(e->dirty ? 0u : (unsigned)PERM_W)) |
 	                (~e->perm & PERM_XD);
 	if ((f->gen != m->l1_gen) | (e != f->t->last) | (e->check_epoch != m->sh->check_epoch + 1) |
 	    ((need & ~have) != 0))
