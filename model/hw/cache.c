@@ -126,6 +126,30 @@ __attribute__((target("avx2"))) static int probe_w2(cache_level *c, uint64_t lin
 	return probe_row256(c, line, 2);
 }
 
+/* Rows of up to 16 slots whose tags fit 16 bits (the LLC of a machine
+ * of up to 16 GiB): 32 bytes a set, one 256-bit vector, half the host
+ * memory of 32-bit rows (the LLC model's rows miss the host's caches
+ * more than anything else the model touches). */
+__attribute__((target("avx2"))) static int probe_h16(cache_level *c, uint64_t line)
+{
+	unsigned set;
+	uint32_t want;
+	set_and_tag(c, line, &set, &want);
+	__m256i *row = (__m256i *)((uint16_t *)c->tag + (size_t)set * 16);
+	__m256i k = _mm256_set1_epi16((short)want), v = _mm256_load_si256(row);
+	/* two mask bits per slot */
+	unsigned hits = (unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi16(v, k));
+	unsigned r = (unsigned)__builtin_ctz(hits | 1u << (2 * (c->ways - 1))) >> 1;
+	/* slots down by one across the two 128-bit halves, the line first */
+	__m256i moved = _mm256_alignr_epi8(v, _mm256_permute2x128_si256(v, v, 0x08), 14);
+	moved = _mm256_or_si256(moved, _mm256_and_si256(k, _mm256_setr_epi16(-1, 0, 0, 0, 0, 0, 0, 0,
+	                                                                       0, 0, 0, 0, 0, 0, 0, 0)));
+	__m256i keep = _mm256_cmpgt_epi16(_mm256_setr_epi16(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+	                                                    14, 15), _mm256_set1_epi16((short)r));
+	_mm256_store_si256(row, _mm256_blendv_epi8(moved, v, keep));
+	return hits != 0;
+}
+
 static int avx2_mode = -1;   /* -1: as the host allows; 0: never (tests) */
 
 void cache_allow_avx2(bool allow)
@@ -157,6 +181,17 @@ int cache_init(cache_level *c, uint64_t size, unsigned ways, unsigned latency, u
 	c->set_shift = c->pow2 ? (unsigned)__builtin_ctz(c->sets) : 0;
 	c->tag_stride = (ways + 3) & ~3u;
 	size_t ntag = (size_t)c->sets * c->tag_stride;
+#ifdef CACHE_AVX2
+	if (avx2_mode && ways <= 16 && (max_pa >> 6) / c->sets + 1 <= UINT16_MAX &&
+	    __builtin_cpu_supports("avx2")) {
+		c->tag = aligned_alloc(64, ((size_t)c->sets * 32 + 63) & ~(size_t)63);
+		if (!c->tag)
+			abort();
+		memset(c->tag, 0, (size_t)c->sets * 32);
+		c->probe = probe_h16;
+		return 0;
+	}
+#endif
 	c->tag = aligned_alloc(64, (ntag * sizeof *c->tag + 63) & ~(size_t)63);
 	if (!c->tag)
 		abort();

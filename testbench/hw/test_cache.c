@@ -67,18 +67,24 @@ static int ref_probe(ref_cache *r, uint64_t line)
 }
 
 /* Every width from 1 to 20 ways (the SSE2 rows up to 16, padded when not a
- * multiple of 4, the AVX2 rows of 8 and 16 where the host has AVX2, and
- * the scalar loop above; once with AVX2 allowed, once without), power-of-two and odd set
+ * multiple of 4, the AVX2 rows of 8 and 16 slots and of 16-bit tags where
+ * the host has AVX2, and the scalar loop above; once with AVX2 allowed,
+ * once without; tags of 32 and of 16 bits), power-of-two and odd set
  * counts: 200000 accesses over a working set about twice the cache give
  * the same hit or miss at every access as the list model. */
 static void lru_matches_reference(void)
 {
 	for (int wide = 1; wide >= 0; wide--) {
 	cache_allow_avx2(wide);
+	for (int small = 0; small <= 1; small++) {
 	for (unsigned ways = 1; ways <= 20; ways++) {
 		for (unsigned sets = 3; sets <= 4; sets++) {
 			cache_level c;
-			CHECK_EQ(cache_init(&c, (uint64_t)sets * ways * 64, ways, 4, 1ull << 30), 0);
+			/* small: tags fit 16 bits (AVX2 hosts then keep 16-bit rows);
+			 * the lines sit at the top of memory, tags above 32767 */
+			uint64_t max_pa = small ? 65000ull * sets * 64 : 1ull << 30;
+			uint64_t base = small ? 65000ull * sets - 2ull * sets * ways - 2 : 0;
+			CHECK_EQ(cache_init(&c, (uint64_t)sets * ways * 64, ways, 4, max_pa), 0);
 			ref_cache r = { sets, ways, calloc((size_t)sets * ways, sizeof(uint64_t)),
 			                calloc(sets, sizeof(unsigned)) };
 			cache_level none;
@@ -88,7 +94,7 @@ static void lru_matches_reference(void)
 			unsigned mismatches = 0, hits = 0;
 			for (int i = 0; i < 200000; i++) {
 				x ^= x << 13, x ^= x >> 7, x ^= x << 17;   /* xorshift64 */
-				uint64_t line = x % span;
+				uint64_t line = base + x % span;
 				enum mem_source src;
 				int got = cache_access(&p, line * 64 + (x >> 58), &src) == 4;
 				int want = ref_probe(&r, line);
@@ -101,6 +107,7 @@ static void lru_matches_reference(void)
 			free(r.used);
 			cache_free(&c);
 		}
+	}
 	}
 	}
 	cache_allow_avx2(true);
