@@ -137,6 +137,35 @@ static const tlb_entry *ref_find(const tlb *t, uint64_t vpn, unsigned shift, uin
 	return found;
 }
 
+/* xorshift64: below n */
+static unsigned rng(uint64_t *x, unsigned n)
+{
+	*x ^= *x << 13, *x ^= *x >> 7, *x ^= *x << 17;
+	return (unsigned)(*x % n);
+}
+
+/* A random operation's operands: a page of either size among span
+ * pages, in either half of the address space, one of three PCIDs. */
+typedef struct rand_op {
+	unsigned shift, kind;     /* kind: 0..63, what to do with it */
+	uint64_t vpn;
+	uint16_t pcid;
+	bool pge;
+} rand_op;
+
+static rand_op random_op(uint64_t *x, unsigned span)
+{
+	rand_op o;
+	o.shift = rng(x, 4) ? 12 : 21;
+	o.vpn = rng(x, span);
+	if (rng(x, 4) == 0)
+		o.vpn |= 0xffff800000000000ull >> o.shift;   /* the kernel half */
+	o.pcid = (uint16_t)rng(x, 3);
+	o.pge = rng(x, 4) != 0;
+	o.kind = rng(x, 64);
+	return o;
+}
+
 /* The lookup searches keys kept beside the entries (SSE2 rows padded to
  * four ways, a plain loop beyond 32 ways).  After every one of 40000
  * random fills, lookups and invalidations of each kind, on geometries
@@ -147,7 +176,6 @@ static void lookups_agree_with_a_scan(void)
 {
 	static const unsigned geo[][2] = { { 8, 1 }, { 12, 3 }, { 16, 4 }, { 48, 12 }, { 80, 40 } };
 	uint64_t x = 0x9e3779b97f4a7c15ull;
-#define RNG(n) (x ^= x << 13, x ^= x >> 7, x ^= x << 17, (unsigned)(x % (n)))
 	for (unsigned g = 0; g < 5; g++) {
 		for (int policy = TLB_LRU; policy <= TLB_PLRU; policy++) {
 			tlb t;
@@ -155,21 +183,20 @@ static void lookups_agree_with_a_scan(void)
 			                  1ull << 12 | 1ull << 21), 0);
 			unsigned mismatches = 0, hits = 0;
 			for (int i = 0; i < 40000; i++) {
-				unsigned shift = RNG(4) ? 12 : 21;
-				uint64_t vpn = RNG(2 * geo[g][0]);
-				if (RNG(4) == 0)
-					vpn |= 0xffff800000000000ull >> shift;   /* the kernel half */
-				uint16_t pcid = (uint16_t)RNG(3);
-				bool pge = RNG(4) != 0;
-				switch (RNG(64)) {   /* invalidations rare enough for hits */
+				rand_op r = random_op(&x, 2 * geo[g][0]);
+				unsigned shift = r.shift;
+				uint64_t vpn = r.vpn;
+				uint16_t pcid = r.pcid;
+				bool pge = r.pge;
+				switch (r.kind) {   /* invalidations rare enough for hits */
 				case 0: tlb_flush_pcid(&t, pcid); break;
 				case 1: tlb_invlpg(&t, vpn << shift, pcid); break;
 				case 2: tlb_invpcid_addr(&t, vpn << shift, pcid); break;
-				case 3: if (RNG(8) == 0) tlb_flush_all(&t); break;
+				case 3: if (rng(&x, 8) == 0) tlb_flush_all(&t); break;
 				case 4: tlb_flush_nonglobal(&t); break;
 				case 5: case 6: case 7: case 8: case 9: case 10: case 11: case 12:
 				case 13: case 14: case 15: case 16: case 17: case 18: case 19: case 20: {
-					tlb_entry n = entry(vpn, pcid, RNG(6) == 0);
+					tlb_entry n = entry(vpn, pcid, rng(&x, 6) == 0);
 					n.shift = (uint8_t)shift;
 					tlb_fill(&t, &n);
 					break;
@@ -186,7 +213,6 @@ static void lookups_agree_with_a_scan(void)
 			tlb_free(&t);
 		}
 	}
-#undef RNG
 }
 
 /* The code specialized for 4, 8, 12 and 16 ways (LRU, power-of-two sets)
@@ -213,7 +239,6 @@ static void fast_code_agrees_with_general_code(void)
 	static const unsigned geo[][2] = { { 4, 4 }, { 64, 4 }, { 32, 8 }, { 48, 12 }, { 1536, 12 },
 	                                   { 64, 16 } };
 	uint64_t x = 0x2545f4914f6cdd1dull;
-#define RNG(n) (x ^= x << 13, x ^= x >> 7, x ^= x << 17, (unsigned)(x % (n)))
 	for (unsigned g = 0; g < sizeof geo / sizeof geo[0]; g++) {
 		tlb fast, general;
 		CHECK_EQ(tlb_init(&fast, "f", geo[g][0], geo[g][1], TLB_LRU, 1ull << 12 | 1ull << 21), 0);
@@ -222,13 +247,11 @@ static void fast_code_agrees_with_general_code(void)
 		general.fast = 0;
 		unsigned differ = 0, hits = 0;
 		for (int i = 0; i < 30000 && !differ; i++) {
-			unsigned shift = RNG(4) ? 12 : 21;
-			uint64_t vpn = RNG(3 * geo[g][0]);
-			if (RNG(4) == 0)
-				vpn |= 0xffff800000000000ull >> shift;   /* the kernel half */
-			uint16_t pcid = (uint16_t)RNG(3);
-			bool pge = RNG(4) != 0;
-			unsigned op = RNG(64);
+			rand_op r = random_op(&x, 3 * geo[g][0]);
+			unsigned shift = r.shift, op = r.kind;
+			uint64_t vpn = r.vpn;
+			uint16_t pcid = r.pcid;
+			bool pge = r.pge;
 			if (op == 0) {
 				tlb_flush_pcid(&fast, pcid), tlb_flush_pcid(&general, pcid);
 			} else if (op == 1) {
@@ -236,9 +259,9 @@ static void fast_code_agrees_with_general_code(void)
 			} else if (op == 2) {
 				tlb_flush_nonglobal(&fast), tlb_flush_nonglobal(&general);
 			} else if (op < 24) {
-				tlb_entry n = entry(vpn, pcid, RNG(5) == 0);
+				tlb_entry n = entry(vpn, pcid, rng(&x, 5) == 0);
 				n.shift = (uint8_t)shift;
-				n.pfn = RNG(1000);
+				n.pfn = rng(&x, 1000);
 				tlb_entry *a = tlb_fill(&fast, &n), *b = tlb_fill(&general, &n);
 				differ += a - fast.entries != b - general.entries;
 			} else {
@@ -254,7 +277,6 @@ static void fast_code_agrees_with_general_code(void)
 		tlb_free(&fast);
 		tlb_free(&general);
 	}
-#undef RNG
 }
 
 int main(void)
