@@ -723,29 +723,6 @@ void trace_access_record(const trace_access *a, trace_record *rec)
 		rec->col[i] = a->col_end;
 }
 
-int trace_next_access(trace_reader *r, trace_access *a)
-{
-	const char *s;
-	if (r->mem) {
-		if (r->mem_len - r->pos < r->wide_need)
-			return 0;   /* also at the end: pos <= mem_len */
-		s = r->mem + r->pos;
-	} else {
-		if (r->end - r->pos < WIDE_NEED)
-			refill(r);
-		/* a line cut by the block's end has no LF yet: wide_access refuses it */
-		if (r->end - r->pos < r->wide_need)
-			return 0;
-		s = r->buf + r->pos;
-	}
-	long n = wide_access(r, s, a);
-	if (n < 0)
-		return 0;
-	a->line = ++r->line;
-	r->pos += (size_t)n + 1;
-	return 1;
-}
-
 unsigned trace_next_accesses(trace_reader *r, trace_access *a, unsigned max)
 {
 	if (!r->mem && r->end - r->pos < TRACE_MAX_LINE)
@@ -777,7 +754,7 @@ int trace_next(trace_reader *r, trace_record *rec, char *err, size_t errlen)
 	size_t len;
 	int got;
 	trace_access a;
-	if (trace_next_access(r, &a)) {
+	if (trace_next_accesses(r, &a, 1)) {
 		trace_access_record(&a, rec);
 		return 1;
 	}

@@ -69,7 +69,7 @@ typedef struct trace_record {
  * (the fast path for accesses writes only op, cpu, addr, size, prot, flags,
  * line and col[]). */
 
-/* An access record as the fast lane reads it (trace_next_access): the
+/* An access record as the fast lane reads it (trace_next_accesses): the
  * fields and where they are on the line; trace_access_record expands it
  * into the trace_record that trace_next would have returned. */
 typedef struct trace_access {
@@ -98,15 +98,13 @@ int trace_read_header(trace_reader *r, unsigned *cpus, char *err, size_t errlen)
  * already formatted "FILE:LINE:COL: error: MESSAGE"). */
 int trace_next(trace_reader *r, trace_record *rec, char *err, size_t errlen);
 
-/* The fast lane: when the next line is an access in the canonical form
- * ("C OP 0xHEX [SIZE]", single spaces, LF), reads it into a and returns
- * 1; otherwise returns 0 having read nothing, and trace_next reads it
- * (whatever it is, the same record or the same error). */
-int trace_next_access(trace_reader *r, trace_access *a);
-/* Up to max such lines in a row into a[]; returns how many (0: the next
- * line is something else, or the end). */
+/* The fast lane: reads up to max lines in a row that are accesses in the
+ * canonical form ("C OP 0xHEX [SIZE]", single spaces, LF) into a[] and
+ * returns how many; it stops before anything else (or the end), which
+ * trace_next then reads (whatever it is, the same record or the same
+ * error). */
 unsigned trace_next_accesses(trace_reader *r, trace_access *a, unsigned max);
-/* The trace_record of an access read by trace_next_access. */
+/* The trace_record of an access read by trace_next_accesses. */
 void trace_access_record(const trace_access *a, trace_record *rec);
 
 /* The name used in messages (path or "<stdin>"). */

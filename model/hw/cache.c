@@ -2,11 +2,12 @@
  *
  * Speed matters here: every data access and every walker read probes one
  * to three levels.  Each set is a row of tags in recency order (cache.h);
- * rows of up to 16 slots are probed with SSE2 without a branch, hit or
- * miss alike: compare, then shift the slots before the hit (or all of
- * them) down by one and put the line in front.  Wider rows, and hosts
- * without SSE2, take a plain loop with the same result, which
- * testbench/hw/test_cache.c checks against a list model.
+ * rows of up to 16 slots are probed with SSE2 (with AVX2 where the host
+ * has it, chosen at cache_init) without a branch, hit or miss alike:
+ * compare, then shift the slots before the hit (or all of them) down by
+ * one and put the line in front.  Wider rows, and hosts without SSE2, take
+ * a plain loop with the same result; testbench/hw/test_cache.c checks
+ * every code against a list model.
  */
 #include "cache.h"
 

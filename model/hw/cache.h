@@ -18,15 +18,17 @@ typedef struct cache_level {
 	uint64_t set_mask;        /* sets - 1 when a power of two */
 	bool pow2;
 	unsigned set_shift;       /* log2(sets) when a power of two */
-	/* Per set a row of 32-bit tags (line / sets + 1; 0 = no line) kept in
-	 * recency order: slot 0 holds the most recent line, slot ways-1 the
-	 * least recent.  A hit at slot r moves slots 0..r-1 down by one and
-	 * puts the line in slot 0; a miss does the same with r = ways-1,
-	 * dropping the least recent line (or an empty slot: empty slots are
-	 * always last).  That is LRU exactly, and with SSE2 a probe is a few
-	 * compares and blends without a branch.  Which slot a line occupies
-	 * is not observable: a line is only ever found or not.  Rows are
-	 * padded to a multiple of four slots; padding slots stay 0. */
+	/* Per set a row of tags (line / sets + 1; 0 = no line) in recency
+	 * order: slot 0 holds the most recent line, slot ways-1 the least
+	 * recent.  A hit at slot r moves slots 0..r-1 down by one and puts the
+	 * line in slot 0; a miss does the same with r = ways-1, dropping the
+	 * least recent line (or an empty slot: empty slots are always last).
+	 * That is LRU exactly, and with SSE2 a probe is a few compares and
+	 * blends without a branch.  Which slot a line occupies is not
+	 * observable: a line is only ever found or not.  Tags are 32 bits,
+	 * rows padded to a multiple of four slots; or, where every tag fits
+	 * 16 bits and the host has AVX2, 16 bits in rows of 16 slots (tag
+	 * then points at uint16_t).  Padding slots stay 0. */
 	uint32_t *tag;
 	unsigned tag_stride;
 	int (*probe)(struct cache_level *c, uint64_t line);  /* for this width */

@@ -256,13 +256,11 @@ static inline __attribute__((always_inline)) tlb_entry *fill_lru(tlb *t, const t
 	tlb_entry *e = &t->entries[(size_t)set * ways + way];
 	*e = *n;
 	e->valid = 1;
-	k[way] = key_of(n->vpn, n->shift);
-	t->owner[(size_t)set * ways + way] = n->pcid | (n->global ? OWNER_GLOBAL : 0);
+	sync(t, set, way);
 	t->last = e;
 	lru_touch(age, ways, way);
 	return e;
 }
-
 
 /* The plain search, for arrays wider than 32 ways. */
 static unsigned find_slow(const tlb *t, unsigned set, uint64_t vpn, unsigned shift, uint16_t pcid,

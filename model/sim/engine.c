@@ -59,13 +59,13 @@ static int fail_record(sim *s)
 	return -1;
 }
 
-static enum access_kind kind_of(enum rec_op op)
+/* The kind of an access record (REC_R..REC_KX), by arithmetic: it is on
+ * every access's path (a division by 3 was measurably slow there). */
+static inline enum access_kind kind_of(enum rec_op op)
 {
-	switch (op) {
-	case REC_W: case REC_KW: return ACC_WRITE;
-	case REC_X: case REC_KX: return ACC_EXEC;
-	default: return ACC_READ;
-	}
+	_Static_assert(ACC_READ == 0 && ACC_WRITE == 1 && ACC_EXEC == 2 && REC_W == REC_R + 1 &&
+	               REC_X == REC_R + 2 && REC_KR == REC_R + 3, "r w x, then kr kw kx");
+	return (enum access_kind)(op - (op <= REC_X ? REC_R : REC_KR));
 }
 
 /* Runs one CPU record; 0 or -1 (k->err). */
@@ -109,13 +109,35 @@ static int dispatch(sim *s, const trace_record *r)
 }
 
 /* Ordering (contract 1): a record starts no earlier than the previous
- * record of the file started, nor before its CPU finished. */
-static inline void start_record(sim *s, unsigned cpu)
+ * record of the file started (*last_start), nor before its CPU finished. */
+static inline void start_record(kcpu *c, uint64_t *last_start)
 {
-	kcpu *c = &s->k.cpu[cpu];
-	uint64_t start = c->clock > s->last_start ? c->clock : s->last_start;
+	uint64_t start = c->clock > *last_start ? c->clock : *last_start;
 	c->clock = start;
-	s->last_start = start;
+	*last_start = start;
+}
+
+/* The access record a failed on: reports its error (or, when its CPU
+ * owes a switch, the one dispatch gives). */
+static void fail_access(sim *s, const trace_access *a)
+{
+	trace_access_record(a, &s->rec);
+	if (s->k.cpu[a->cpu].must_switch)
+		dispatch(s, &s->rec);   /* fails: the switch it owes */
+	fail_record(s);
+}
+
+/* An access line read by trace_next_accesses, without building a record
+ * (one is built only to report an error): 0, or -1 with the error. */
+static inline int run_access(sim *s, const trace_access *a, uint64_t *last_start)
+{
+	kcpu *c = &s->k.cpu[a->cpu];
+	start_record(c, last_start);
+	enum rec_op op = (enum rec_op)a->op;
+	if (!c->must_switch && !os_access(&s->k, a->cpu, a->addr, a->size, kind_of(op), op <= REC_X))
+		return 0;
+	fail_access(s, a);
+	return -1;
 }
 
 int sim_step(sim *s)
@@ -125,21 +147,10 @@ int sim_step(sim *s)
 		s->batch_len = trace_next_accesses(s->reader, s->batch, sizeof s->batch / sizeof s->batch[0]);
 	}
 	if (s->batch_next < s->batch_len) {
-		const trace_access a = s->batch[s->batch_next++];
-		/* the fast lane: an access line, read without building a record */
+		const trace_access *a = &s->batch[s->batch_next++];
 		s->st.records++;
-		s->rec.line = a.line;
-		start_record(s, a.cpu);
-		_Static_assert(ACC_READ == 0 && ACC_WRITE == 1 && ACC_EXEC == 2 && REC_W == REC_R + 1 &&
-		               REC_X == REC_R + 2 && REC_KR == REC_R + 3, "r w x order");
-		bool pending = s->k.cpu[a.cpu].must_switch, user = a.op <= REC_X;
-		unsigned kind = a.op - (user ? REC_R : REC_KR);   /* no division: it was on the path */
-		if (!pending && !os_access(&s->k, a.cpu, a.addr, a.size, (enum access_kind)kind, user))
-			return 1;
-		trace_access_record(&a, &s->rec);
-		if (!pending)
-			return fail_record(s);
-		return dispatch(s, &s->rec) ? fail_record(s) : 1;   /* reports the missing switch */
+		s->rec.line = a->line;
+		return run_access(s, a, &s->last_start) ? -1 : 1;
 	}
 	trace_record *r = &s->rec;
 	int got = trace_next(s->reader, r, s->err, sizeof s->err);
@@ -152,24 +163,12 @@ int sim_step(sim *s)
 	s->st.records++;
 	if (r->op == REC_PROC || r->op == REC_KTHREAD)
 		return os_declare(&s->k, r->pid, r->comm, r->op == REC_KTHREAD) ? fail_record(s) : 1;
-	start_record(s, r->cpu);
+	start_record(&s->k.cpu[r->cpu], &s->last_start);
 	return dispatch(s, r) ? fail_record(s) : 1;
-}
-
-/* The access record a failed on: reports its error (or, when its CPU
- * owes a switch, the one dispatch gives); returns the exit status. */
-static int fail_access(sim *s, const trace_access *a)
-{
-	trace_access_record(a, &s->rec);
-	if (s->k.cpu[a->cpu].must_switch)
-		dispatch(s, &s->rec);   /* fails: the switch it owes */
-	fail_record(s);
-	return s->exit_code;
 }
 
 int sim_run_fast(sim *s, volatile sig_atomic_t *interrupted)
 {
-	kernel *k = &s->k;
 	trace_access *batch = s->batch;
 	for (;;) {
 		if (interrupted && *interrupted)
@@ -184,17 +183,10 @@ int sim_run_fast(sim *s, volatile sig_atomic_t *interrupted)
 		/* a run of accesses, the ordering rule's state in registers */
 		uint64_t last_start = s->last_start;
 		for (unsigned i = 0; i < n; i++) {
-			const trace_access *a = &batch[i];
-			kcpu *c = &k->cpu[a->cpu];
-			uint64_t start = c->clock > last_start ? c->clock : last_start;
-			c->clock = start;
-			last_start = start;
-			bool user = a->op <= REC_X;
-			unsigned kind = a->op - (user ? REC_R : REC_KR);
-			if (c->must_switch || os_access(k, a->cpu, a->addr, a->size, (enum access_kind)kind, user)) {
+			if (run_access(s, &batch[i], &last_start)) {
 				s->last_start = last_start;
 				s->st.records += i + 1;
-				return fail_access(s, a);
+				return s->exit_code;
 			}
 		}
 		s->last_start = last_start;
