@@ -91,6 +91,14 @@ static int parse_value(enum cfg_type type, const char *s, uint64_t *out)
 		if (!strcmp(s, "plru"))
 			return *out = 1, 0;
 		return -1;
+	case CFG_KERNEL:
+		if (!strcmp(s, "6.13"))
+			return *out = KERNEL_6_13, 0;
+		if (!strcmp(s, "6.14"))
+			return *out = KERNEL_6_14, 0;
+		if (!strcmp(s, "6.18"))
+			return *out = KERNEL_6_18, 0;
+		return -1;
 	case CFG_UINT:
 		return parse_u64(s, out);
 	case CFG_BYTES: {
@@ -125,6 +133,7 @@ static const char *type_hint(enum cfg_type t)
 	case CFG_REPL: return "lru or plru";
 	case CFG_UINT: return "an unsigned number";
 	case CFG_BYTES: return "a size in bytes with an optional k, m, g or t suffix";
+	case CFG_KERNEL: return "6.13, 6.14 or 6.18";
 	}
 	return "";
 }
@@ -294,6 +303,16 @@ int config_validate(const config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "bad value for configuration key 'walkers': %" PRIu64 " (1..64)", c->v[K_WALKERS]);
 		return -1;
 	}
+	if (c->v[K_CLOCK_MHZ] < 1 || c->v[K_CLOCK_MHZ] > 100000) {
+		snprintf(err, errlen, "bad value for configuration key 'clock.mhz': %" PRIu64 " (1..100000)",
+		         c->v[K_CLOCK_MHZ]);
+		return -1;
+	}
+	if (c->v[K_KERNEL_HZ] < 1 || c->v[K_KERNEL_HZ] > 10000) {
+		snprintf(err, errlen, "bad value for configuration key 'kernel.hz': %" PRIu64 " (1..10000)",
+		         c->v[K_KERNEL_HZ]);
+		return -1;
+	}
 	uint64_t m = c->v[K_MEM_SIZE];
 	if (m < (256ull << 20) || m > (4ull << 40) || m % (2ull << 20)) {
 		snprintf(err, errlen, "bad value for configuration key 'mem.size': %" PRIu64
@@ -309,6 +328,7 @@ void config_format(const config *c, enum cfg_key k, char *buf, size_t len)
 	switch (keys[k].type) {
 	case CFG_BOOL: snprintf(buf, len, "%s", v ? "on" : "off"); break;
 	case CFG_REPL: snprintf(buf, len, "%s", v ? "plru" : "lru"); break;
+	case CFG_KERNEL: snprintf(buf, len, "%u.%u", (unsigned)(v / 100), (unsigned)(v % 100)); break;
 	default: snprintf(buf, len, "%" PRIu64, v); break;
 	}
 }

@@ -13,7 +13,10 @@
 #include <stddef.h>
 #include <stdio.h>
 
-enum cfg_type { CFG_BOOL, CFG_UINT, CFG_BYTES, CFG_REPL };
+enum cfg_type { CFG_BOOL, CFG_UINT, CFG_BYTES, CFG_REPL, CFG_KERNEL };
+
+/* kernel= versions whose TLB policies the model follows (value: major*100+minor) */
+enum { KERNEL_6_13 = 613, KERNEL_6_14 = 614, KERNEL_6_18 = 618 };
 
 /* X(id, name, type, default, unit, meaning, source) */
 #define CONFIG_KEYS(X) \
@@ -74,7 +77,10 @@ X(COST_MM_OP, "cost.mm_op", CFG_UINT, "500", "cycles", "fixed cost of mmap, munm
 X(IPI_LATENCY, "ipi.latency", CFG_UINT, "1000", "cycles", "IPI delivery to the handler of the target CPU", "Amit, Optimizing the TLB Shootdown Algorithm with Page Access Tracking, USENIX ATC 2017: shootdowns cost several microseconds") \
 X(IPI_HANDLER, "ipi.handler", CFG_UINT, "200", "cycles", "flush IPI handler overhead, excluding the flush", "Amit 2017, as ipi.latency") \
 X(IPI_ACK, "ipi.ack", CFG_UINT, "100", "cycles", "acknowledgement seen by the initiator", "assumption: one cache-line transfer between cores") \
-X(CPUMASK_TRIM, "cpumask_trim", CFG_BOOL, "off", "", "on: leave mm_cpumask at every switch (kernels before v6.14); off: only when a flush finds the CPU elsewhere", "reference-semantics: mm_cpumask since about v6.14") \
+X(CPUMASK_TRIM, "cpumask_trim", CFG_BOOL, "off", "", "on: leave mm_cpumask at every switch, as kernel=6.13 does, whatever kernel says", "Linux v6.13 arch/x86/mm/tlb.c switch_mm_irqs_off: cpumask_clear_cpu(cpu, mm_cpumask(prev))") \
+X(KERNEL, "kernel", CFG_KERNEL, "6.18", "", "Linux version whose TLB policies are followed: 6.13, 6.14 or 6.18 (docs/linux.md)", "Linux v6.13, v6.14, v6.18 arch/x86/mm/tlb.c and asm/tlbflush.h") \
+X(KERNEL_HZ, "kernel.hz", CFG_UINT, "250", "Hz", "CONFIG_HZ: jiffies per second (mm_cpumask trimming runs at most once a second per mm)", "Debian's x86-64 kernels and the v6.18 development machines: CONFIG_HZ_250") \
+X(CLOCK_MHZ, "clock.mhz", CFG_UINT, "4000", "MHz", "core clock: converts @TIME stamps (ns) and kernel timers to cycles", "7-cpu.com Skylake figures (mem.latency) are measured at 4 GHz") \
 X(TEST_SKIP_SHOOTDOWN, "test.skip_shootdowns", CFG_BOOL, "off", "", "TEST ONLY: never send flush IPIs (breaks correctness on purpose)", "hidden; used to prove the stale-hit checker works") \
 X(TEST_SLOW_PATHS, "test.slow_paths", CFG_BOOL, "off", "", "TEST ONLY: every translation takes the full path (no L1 memo)", "hidden; the fast paths must give identical statistics")
 

@@ -174,12 +174,20 @@ void stats_print_json(const sim_stats *s, const config *cfg, const char *mode, F
 	for (int r = 0; r < FLUSH_REASONS; r++)
 		fprintf(f, "%s\"%s\": %" PRIu64, r ? ", " : "", reason_names[r], s->flush_reason[r]);
 	fprintf(f, "},\n");
+	fprintf(f, "  \"tlb_flush_pages\": {");
+	for (int r = 0; r < FLUSH_REASONS; r++)
+		fprintf(f, "%s\"%s\": {\"full\": %" PRIu64 ", \"none\": %" PRIu64 ", \"range\": %" PRIu64
+		        ", \"range_pages\": %" PRIu64 "}", r ? ", " : "", reason_names[r], s->flush_full[r],
+		        s->flush_none[r], s->flush_range[r], s->flush_range_pages[r]);
+	fprintf(f, "},\n");
 	fprintf(f, "  \"shootdowns\": {\"initiated\": %" PRIu64 ", \"ipis\": %" PRIu64 ", \"lazy_skipped\": %" PRIu64
 	        ", \"pages\": %" PRIu64 ", \"cycles\": %" PRIu64 "},\n",
 	        s->shootdowns_initiated, s->shootdown_ipis, s->lazy_skipped, s->shootdown_pages,
 	        s->shootdown_cycles);
 	fprintf(f, "  \"faults\": {\"demand\": %" PRIu64 ", \"cow\": %" PRIu64 ", \"segv\": %" PRIu64
-	        ", \"gp\": %" PRIu64 "},\n", t.faults_demand, t.faults_cow, t.faults_segv, t.faults_gp);
+	        ", \"gp\": %" PRIu64 ", \"wp_shared\": %" PRIu64 ", \"spurious\": %" PRIu64
+	        ", \"total\": %" PRIu64 "},\n", t.faults_demand, t.faults_cow, t.faults_segv, t.faults_gp,
+	        t.faults_wp_shared, t.faults_spurious, t.faults_pf);
 	fprintf(f, "  \"switches\": {\"total\": %" PRIu64 ", \"to_kthread\": %" PRIu64 ", \"lazy_kept\": %" PRIu64 "},\n",
 	        t.switches, t.to_kthread, t.lazy_kept);
 	fprintf(f, "  \"kernel_entries\": %" PRIu64 ",\n", t.kernel_entries);

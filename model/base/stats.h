@@ -43,6 +43,9 @@ typedef struct cpu_stats {
 	uint64_t ipis_received;
 	uint64_t stale_hits;
 	uint64_t faults_demand, faults_cow, faults_segv, faults_gp;
+	uint64_t faults_wp_shared;   /* write to a read-only page of a shared mapping (write-notify) */
+	uint64_t faults_spurious;    /* the tables already allowed the access */
+	uint64_t faults_pf;          /* every #PF a trace access took, whatever came of it */
 } cpu_stats;
 
 typedef struct sim_stats {
@@ -52,6 +55,10 @@ typedef struct sim_stats {
 	uint64_t shootdowns_initiated, shootdown_ipis, lazy_skipped;
 	uint64_t shootdown_pages, shootdown_cycles;
 	uint64_t flush_reason[FLUSH_REASONS];
+	/* the tracepoint's pages field per reason: -1 (TLB_FLUSH_ALL), 0, or
+	 * N > 0 (that many pages or strides; their sum in range_pages) */
+	uint64_t flush_full[FLUSH_REASONS], flush_none[FLUSH_REASONS];
+	uint64_t flush_range[FLUSH_REASONS], flush_range_pages[FLUSH_REASONS];
 	uint64_t mm_created, mm_freed, mm_free_deferred;
 	uint64_t records;
 	bool complete;

@@ -51,6 +51,8 @@ static const char *const op_names[REC_OP_COUNT] = {
 	[REC_TICK] = "tick", [REC_MMAP] = "mmap", [REC_MUNMAP] = "munmap",
 	[REC_MPROTECT] = "mprotect", [REC_FORK] = "fork", [REC_VFORK] = "vfork",
 	[REC_CLONE] = "clone", [REC_EXEC] = "exec", [REC_EXIT] = "exit",
+	[REC_MADVISE] = "madvise", [REC_MREMAP] = "mremap", [REC_THREAD] = "thread",
+	[REC_VMA] = "vma", [REC_PRESENT] = "present",
 };
 
 const char *rec_op_name(enum rec_op op)
@@ -314,33 +316,56 @@ static int prot_field(trace_reader *r, unsigned i, uint32_t *prot, char *err, si
 	return 0;
 }
 
+/* ADDR LEN at fields i, i + 1: page-aligned, LEN >= 1, no wrap. */
+static int range_at(trace_reader *r, unsigned i, const char *an, const char *ln, uint64_t *addr,
+                    uint64_t *len, char *err, size_t errlen)
+{
+	if (number(r, i, an, addr, err, errlen) || number(r, i + 1, ln, len, err, errlen))
+		return -1;
+	if (*addr & 0xfff)
+		return FAIL(r->fcol[i], "%s 0x%llx is not page-aligned", an, (unsigned long long)*addr);
+	if (*len == 0)
+		return FAIL(r->fcol[i + 1], "%s must be at least 1", ln);
+	if (*len > UINT64_MAX - 0xfff || *addr + ((*len + 0xfff) & ~0xfffull) < *addr)
+		return FAIL(r->fcol[i + 1], "%s + %s goes beyond the 64-bit address space", an, ln);
+	return 0;
+}
+
 static int range_fields(trace_reader *r, trace_record *rec, char *err, size_t errlen)
 {
-	if (number(r, 2, "ADDR", &rec->addr, err, errlen) || number(r, 3, "LEN", &rec->size, err, errlen))
-		return -1;
-	if (rec->addr & 0xfff)
-		return FAIL(r->fcol[2], "ADDR 0x%llx is not page-aligned", (unsigned long long)rec->addr);
-	if (rec->size == 0)
-		return FAIL(r->fcol[3], "LEN must be at least 1");
-	if (rec->size > UINT64_MAX - 0xfff || rec->addr + ((rec->size + 0xfff) & ~0xfffull) < rec->addr)
-		return FAIL(r->fcol[3], "ADDR + LEN goes beyond the 64-bit address space");
-	return 0;
+	return range_at(r, 2, "ADDR", "LEN", &rec->addr, &rec->size, err, errlen);
+}
+
+/* One of the words of names[] at field i: its index in values[]. */
+static int word_field(trace_reader *r, unsigned i, const char *what, const char *const *names,
+                      const uint32_t *values, unsigned n, uint32_t *out, char *err, size_t errlen)
+{
+	for (unsigned k = 0; k < n; k++)
+		if (field_is(r, i, names[k])) {
+			*out = values[k];
+			return 0;
+		}
+	char list[96] = "";
+	for (unsigned k = 0; k < n; k++)
+		snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
+		         k == 0 ? "" : k + 1 == n ? " or " : ", ", names[k]);
+	return FAIL(r->fcol[i], "unknown %s '%.*s' (%s)", what, (int)r->flen[i], r->field[i], list);
 }
 
 static int mmap_flags(trace_reader *r, unsigned from, uint32_t *flags, char *err, size_t errlen)
 {
 	static const struct { const char *name; uint32_t bit; } known[] = {
 		{ "shared", MAPF_SHARED }, { "huge", MAPF_HUGE }, { "giant", MAPF_GIANT },
-		{ "populate", MAPF_POPULATE },
+		{ "populate", MAPF_POPULATE }, { "file", MAPF_FILE },
 	};
 	*flags = 0;
 	for (unsigned i = from; i < r->nfields; i++) {
 		uint32_t bit = 0;
-		for (unsigned k = 0; k < 4; k++)
+		for (unsigned k = 0; k < sizeof known / sizeof known[0]; k++)
 			if (field_is(r, i, known[k].name))
 				bit = known[k].bit;
 		if (!bit)
-			return FAIL(r->fcol[i], "unknown mmap FLAG '%.*s' (shared, huge, giant or populate)",
+			return FAIL(r->fcol[i], "unknown mmap FLAG '%.*s' (shared, huge, giant, populate or file)",
 			            (int)r->flen[i], r->field[i]);
 		if (*flags & bit)
 			return FAIL(r->fcol[i], "mmap FLAG '%.*s' given twice", (int)r->flen[i], r->field[i]);
@@ -362,11 +387,13 @@ static const struct op_syntax cpu_ops[] = {
 	{ "kw", REC_KW, 1, 2, "ADDR [SIZE]" }, { "kx", REC_KX, 1, 2, "ADDR [SIZE]" },
 	{ "switch", REC_SWITCH, 1, 1, "PID" }, { "syscall", REC_SYSCALL, 0, 0, "" },
 	{ "tick", REC_TICK, 1, 1, "CYCLES" },
-	{ "mmap", REC_MMAP, 3, 3 + 4, "ADDR LEN PROT [FLAG...]" },
+	{ "mmap", REC_MMAP, 3, 3 + 5, "ADDR LEN PROT [FLAG...]" },
 	{ "munmap", REC_MUNMAP, 2, 2, "ADDR LEN" }, { "mprotect", REC_MPROTECT, 3, 3, "ADDR LEN PROT" },
 	{ "fork", REC_FORK, 1, 1, "CHILD" }, { "vfork", REC_VFORK, 1, 1, "CHILD" },
 	{ "clone", REC_CLONE, 1, 1, "CHILD" }, { "exec", REC_EXEC, 1, 1, "COMM" },
 	{ "exit", REC_EXIT, 0, 0, "" },
+	{ "madvise", REC_MADVISE, 3, 3, "ADDR LEN ADVICE" },
+	{ "mremap", REC_MREMAP, 4, 4, "OLD OLDLEN NEW NEWLEN" },
 };
 
 static const struct op_syntax *find_op(const trace_reader *r, unsigned i)
@@ -431,29 +458,94 @@ static int parse_cpu_record(trace_reader *r, trace_record *rec, char *err, size_
 		if (range_fields(r, rec, err, errlen))
 			return -1;
 		return prot_field(r, 4, &rec->prot, err, errlen);
+	case REC_MADVISE: {
+		static const char *const names[] = { "dontneed", "free" };
+		static const uint32_t values[] = { MADV_DONTNEED_, MADV_FREE_ };
+		if (range_fields(r, rec, err, errlen))
+			return -1;
+		return word_field(r, 4, "madvise ADVICE", names, values, 2, &rec->flags, err, errlen);
+	}
+	case REC_MREMAP:
+		if (range_at(r, 2, "OLD", "OLDLEN", &rec->addr, &rec->size, err, errlen))
+			return -1;
+		return range_at(r, 4, "NEW", "NEWLEN", &rec->addr2, &rec->size2, err, errlen);
 	default:
 		return 0;
 	}
 }
 
+static const struct op_syntax declarations[] = {
+	{ "proc", REC_PROC, 2, 2, "PID COMM" }, { "kthread", REC_KTHREAD, 2, 2, "PID COMM" },
+	{ "thread", REC_THREAD, 3, 3, "PID TGID COMM" },
+	{ "vma", REC_VMA, 4, 4 + 5, "PID ADDR LEN PROT [FLAG...]" },
+	{ "present", REC_PRESENT, 4, 4, "PID ADDR LEN KIND" },
+};
+
+/* A declaration: fields[0] is the keyword, fields[1] the PID. */
 static int parse_declaration(trace_reader *r, trace_record *rec, char *err, size_t errlen)
 {
-	bool kthread = field_is(r, 0, "kthread");
-	if (!kthread && !field_is(r, 0, "proc")) {
+	const struct op_syntax *d = NULL;
+	for (size_t k = 0; k < sizeof declarations / sizeof declarations[0]; k++)
+		if (field_is(r, 0, declarations[k].name))
+			d = &declarations[k];
+	if (!d) {
 		if (field_is(r, 0, "mmtrace") || field_is(r, 0, "cpus"))
 			return FAIL(r->fcol[0], "'%.*s' may only appear in the header", (int)r->flen[0], r->field[0]);
-		return FAIL(r->fcol[0], "unknown record '%.*s' (expected a CPU number, proc or kthread)",
-		            (int)r->flen[0], r->field[0]);
+		return FAIL(r->fcol[0], "unknown record '%.*s' (expected a CPU number, @TIME, proc, kthread, "
+		            "thread, vma or present)", (int)r->flen[0], r->field[0]);
 	}
-	if (r->nfields < 3)
-		return FAIL(r->fcol[r->nfields - 1] + r->flen[r->nfields - 1], "missing argument: '%s' takes PID COMM",
-		            kthread ? "kthread" : "proc");
-	if (r->nfields > 3)
-		return FAIL(r->fcol[3], "unexpected field '%.*s': '%s' takes PID COMM", (int)r->flen[3],
-		            r->field[3], kthread ? "kthread" : "proc");
-	rec->op = kthread ? REC_KTHREAD : REC_PROC;
+	unsigned nargs = r->nfields - 1;
+	if (nargs < d->min)
+		return FAIL(r->fcol[r->nfields - 1] + r->flen[r->nfields - 1],
+		            "missing argument: '%s' takes %s", d->name, d->args);
+	if (nargs > d->max)
+		return FAIL(r->fcol[1 + d->max], "unexpected field '%.*s': '%s' takes %s",
+		            (int)r->flen[1 + d->max], r->field[1 + d->max], d->name, d->args);
+	rec->op = d->op;
 	rec->col[0] = r->fcol[0];
-	return pid_field(r, 1, false, &rec->pid, err, errlen) || comm(r, 2, rec->comm, err, errlen) ? -1 : 0;
+	if (pid_field(r, 1, false, &rec->pid, err, errlen))
+		return -1;
+	switch (d->op) {
+	case REC_THREAD:
+		return pid_field(r, 2, false, &rec->tgid, err, errlen) || comm(r, 3, rec->comm, err, errlen)
+		       ? -1 : 0;
+	case REC_VMA:
+		if (range_fields(r, rec, err, errlen) || prot_field(r, 4, &rec->prot, err, errlen))
+			return -1;
+		return mmap_flags(r, 5, &rec->flags, err, errlen);
+	case REC_PRESENT: {
+		static const char *const names[] = { "anon", "cow", "file" };
+		static const uint32_t values[] = { PRESENT_ANON, PRESENT_COW, PRESENT_FILE };
+		if (range_fields(r, rec, err, errlen))
+			return -1;
+		return word_field(r, 4, "present KIND", names, values, 3, &rec->flags, err, errlen);
+	}
+	default:
+		return comm(r, 2, rec->comm, err, errlen);
+	}
+}
+
+/* "@TIME" before a CPU record: parses it and drops it from the fields. */
+static int time_prefix(trace_reader *r, trace_record *rec, char *err, size_t errlen)
+{
+	rec->timed = r->field[0][0] == '@';
+	if (!rec->timed)
+		return 0;
+	if (r->flen[0] == 1)
+		return FAIL(r->fcol[0], "expected a time in nanoseconds after '@'");
+	r->field[0]++, r->flen[0]--, r->fcol[0]++;
+	if (number(r, 0, "TIME", &rec->time_ns, err, errlen))
+		return -1;
+	if (r->nfields == 1)
+		return FAIL(r->fcol[0] + r->flen[0], "missing CPU record after the time stamp");
+	r->nfields--;
+	memmove(r->field, r->field + 1, r->nfields * sizeof r->field[0]);
+	memmove(r->flen, r->flen + 1, r->nfields * sizeof r->flen[0]);
+	memmove(r->fcol, r->fcol + 1, r->nfields * sizeof r->fcol[0]);
+	if ((unsigned)(r->field[0][0] - '0') >= 10)
+		return FAIL(r->fcol[0], "a time stamp may only prefix a CPU record, not '%.*s'",
+		            (int)r->flen[0], r->field[0]);
+	return 0;
 }
 
 /* The next non-empty line, split into fields: 1, 0 at the end, -1. */
@@ -578,6 +670,7 @@ static long fast_access(const trace_reader *r, const char *s, const char *limit,
 	rec->addr = addr;
 	rec->size = size;
 	rec->prot = rec->flags = 0;
+	rec->timed = false;
 	rec->col[0] = 1;
 	rec->col[1] = (uint32_t)(op - s) + 1;
 	rec->col[2] = (uint32_t)(a - s) + 1;
@@ -714,6 +807,7 @@ void trace_access_record(const trace_access *a, trace_record *rec)
 	rec->addr = a->addr;
 	rec->size = a->size;
 	rec->prot = rec->flags = 0;
+	rec->timed = false;
 	rec->line = a->line;
 	rec->col[0] = 1;
 	rec->col[1] = a->col_op;
@@ -783,11 +877,13 @@ int trace_next(trace_reader *r, trace_record *rec, char *err, size_t errlen)
 	rec->op = REC_NONE;
 	rec->prot = rec->flags = 0;
 	rec->line = r->line;
+	if (time_prefix(r, rec, err, errlen))
+		return -1;
 	for (unsigned i = 0; i < 8; i++)
 		rec->col[i] = i < r->nfields ? r->fcol[i] : r->fcol[r->nfields - 1] + r->flen[r->nfields - 1];
 	unsigned char c = (unsigned char)r->field[0][0];
 	int rc = c - '0' < 10 ? parse_cpu_record(r, rec, err, errlen) : parse_declaration(r, rec, err, errlen);
-	if (rc == 0 && (rec->op == REC_PROC || rec->op == REC_KTHREAD)) {
+	if (rc == 0 && rec_is_declaration(rec->op)) {
 		/* declarations: col[1] is the keyword too, col[2..] the arguments */
 		for (unsigned i = 7; i >= 2; i--)
 			rec->col[i] = rec->col[i - 1];

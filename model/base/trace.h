@@ -32,26 +32,44 @@ enum rec_op {
 	REC_SYSCALL, REC_TICK,
 	REC_MMAP, REC_MUNMAP, REC_MPROTECT,
 	REC_FORK, REC_VFORK, REC_CLONE, REC_EXEC, REC_EXIT,
+	/* extensions of mmtrace 1 (docs/trace-format.md) */
+	REC_MADVISE, REC_MREMAP,           /* CPU records */
+	REC_THREAD, REC_VMA, REC_PRESENT,  /* declarations */
 	REC_OP_COUNT
 };
+
+/* Declarations have no CPU: proc, kthread, thread, vma, present. */
+static inline bool rec_is_declaration(enum rec_op op)
+{
+	return op == REC_PROC || op == REC_KTHREAD || op >= REC_THREAD;
+}
 
 /* PROT bits of mmap/mprotect */
 enum { PROT_R_ = 1, PROT_W_ = 2, PROT_X_ = 4 };
 /* mmap FLAG bits */
-enum { MAPF_SHARED = 1, MAPF_HUGE = 2, MAPF_GIANT = 4, MAPF_POPULATE = 8 };
+enum { MAPF_SHARED = 1, MAPF_HUGE = 2, MAPF_GIANT = 4, MAPF_POPULATE = 8, MAPF_FILE = 16 };
+/* madvise ADVICE (trace_record.flags) */
+enum { MADV_DONTNEED_ = 1, MADV_FREE_ = 2 };
+/* present KIND (trace_record.flags): what kind of page is mapped */
+enum { PRESENT_ANON = 0, PRESENT_COW = 1, PRESENT_FILE = 2 };
 
 typedef struct trace_record {
 	enum rec_op op;
 	uint32_t cpu;        /* CPU records */
-	uint32_t pid;        /* proc/kthread/switch/fork/vfork/clone */
-	uint64_t addr;       /* accesses, mmap/munmap/mprotect */
+	uint32_t pid;        /* proc/kthread/thread/vma/present/switch/fork/vfork/clone */
+	uint32_t tgid;       /* thread: a live task of the process it joins */
+	uint64_t addr;       /* accesses, mmap/munmap/mprotect/madvise/vma/present; mremap: OLD */
 	uint64_t size;       /* accesses: SIZE (default 1, >= 1); mmap/...: LEN; tick: CYCLES */
+	uint64_t addr2, size2;  /* mremap: NEW, NEWLEN */
 	uint32_t prot;       /* PROT_*_ */
-	uint32_t flags;      /* MAPF_* */
+	uint32_t flags;      /* MAPF_*; madvise: MADV_*_; present: PRESENT_* */
+	bool timed;          /* the line began with @TIME */
+	uint64_t time_ns;    /* TIME: nanoseconds from the trace's time origin */
 	char comm[TRACE_COMM_MAX + 1];  /* proc/kthread/exec */
 	uint64_t line;       /* 1-based line number */
-	/* 1-based columns: col[0] the record's first field (CPU or keyword),
-	 * col[1] the operation keyword, col[2..] its arguments in order. */
+	/* 1-based columns: col[0] the record's first field (CPU or keyword;
+	 * after an @TIME prefix, the field after it), col[1] the operation
+	 * keyword, col[2..] its arguments in order. */
 	uint32_t col[8];
 } trace_record;
 
@@ -67,7 +85,10 @@ typedef struct trace_record {
  * - A line is at most TRACE_MAX_LINE characters without its LF (or CRLF).
  * Fields a record kind does not use keep whatever the caller left in them
  * (the fast path for accesses writes only op, cpu, addr, size, prot, flags,
- * line and col[]). */
+ * timed, line and col[]).
+ * - @TIME is decimal or hex like any number, at most 64 bits; it may only
+ *   prefix a CPU record.  Time stamps need not be in order: a record
+ *   starts at the later of its time and its CPU's clock. */
 
 /* An access record as the fast lane reads it (trace_next_accesses): the
  * fields and where they are on the line; trace_access_record expands it

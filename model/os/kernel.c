@@ -82,6 +82,14 @@ int os_init(kernel *k, const config *cfg, unsigned ncpus, sim_stats *st)
 	k->pge = cfg->v[K_PGE] != 0;
 	k->lazy_tlb = cfg->v[K_LAZY_TLB] != 0;
 	k->cpumask_trim = cfg->v[K_CPUMASK_TRIM] != 0;
+	k->version = (unsigned)cfg->v[K_KERNEL];
+	k->hz = cfg->v[K_KERNEL_HZ];
+	k->cycles_per_jiffy = cfg->v[K_CLOCK_MHZ] * 1000000 / k->hz;
+	if (k->cycles_per_jiffy == 0)
+		k->cycles_per_jiffy = 1;
+	/* empty_zero_page lives in the kernel image (.bss..page_aligned,
+	 * arch/x86/kernel/head_64.S): a frame of the reserved image area */
+	k->zero_pfn = (PHYS_KERNEL_BASE + (48ull << 20)) >> 12;
 	k->skip_shootdowns = cfg->v[K_TEST_SKIP_SHOOTDOWN] != 0;
 	k->asids = k->pcid ? (unsigned)cfg->v[K_ASIDS] : 1;
 	k->flush_ceiling = (unsigned)cfg->v[K_FLUSH_CEILING];
@@ -179,6 +187,8 @@ static __attribute__((noinline)) uint64_t translate_slow(kernel *k, kcpu *c, uin
 		if (k->obs.translation)
 			k->obs.translation(k->obs.ctx, c->id, va, kind, user, &r);
 		bool hit = r.level != XL_WALK;
+		if (r.fault == XF_PF)
+			cs->faults_pf++;
 		if (r.fault == XF_NONE) {
 			if (hit)
 				cs->tlb_hits++;
@@ -264,6 +274,12 @@ int os_access_general(kernel *k, unsigned cpu, uint64_t va, uint64_t size,
 	if (c->clock < end)
 		c->clock = end;
 	return 0;
+}
+
+uint64_t os_ns_to_cycles(const kernel *k, uint64_t ns)
+{
+	unsigned __int128 c = (unsigned __int128)ns * k->cfg->v[K_CLOCK_MHZ] / 1000;
+	return c > UINT64_MAX ? UINT64_MAX : (uint64_t)c;
 }
 
 /* A syscall record: from user mode into the kernel and back. */

@@ -1,11 +1,19 @@
-/* os/mm.c - mm_struct lifetime, VMAs and the page-table work of mmap,
- * munmap, mprotect, fork (dup_mmap) and exit (exit_mmap).
+/* os/mm.c - mm_struct lifetime and the page-table work of mmap, munmap,
+ * mprotect, madvise, mremap, fork (dup_mmap), exit (exit_mmap) and the
+ * state declarations (vma, present).
  *
  * Lifetime follows kernel/fork.c: mm_users counts tasks using the mm;
  * when it reaches 0 the user mappings and page tables are torn down and
  * the users' collective mm_count reference is dropped.  The struct (and
  * its pgd) goes when mm_count reaches 0, which a CPU lazily holding the mm
  * can delay.
+ *
+ * Unmapping and changes of rights gather what they cleared the way
+ * Linux's mmu_gather does (include/asm-generic/tlb.h, v6.18) and flush
+ * once at the end, as x86's tlb_flush (arch/x86/include/asm/tlb.h) does:
+ * one flush_tlb_mm_range over the gathered range, all VMAs of the call
+ * merged (CONFIG_MMU_GATHER_MERGE_VMAS), with freed_tables when a page
+ * table went.
  */
 #include "os/os.h"
 #include "base/trace.h"
@@ -17,82 +25,16 @@
 
 static uint64_t span_of(unsigned level) { return 1ull << level_shift(level); }
 
-/* ---- VMAs: a sorted array per mm ---- */
-
-static void vma_reserve(mm_struct *mm, size_t n)
+static bool is_leaf(uint64_t e, unsigned level)
 {
-	if (n <= mm->capvma)
-		return;
-	mm->capvma = n < 8 ? 8 : 2 * n;
-	mm->vma = realloc(mm->vma, mm->capvma * sizeof *mm->vma);
-	if (!mm->vma)
-		abort();
-}
-
-/* Index of the first VMA ending after va. */
-static size_t vma_lower(const mm_struct *mm, uint64_t va)
-{
-	size_t lo = 0, hi = mm->nvma;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (mm->vma[mid].end <= va)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-const vm_area *find_vma(const mm_struct *mm, uint64_t va)
-{
-	size_t i = vma_lower(mm, va);
-	return i < mm->nvma && mm->vma[i].start <= va ? &mm->vma[i] : NULL;
-}
-
-static bool vma_overlaps(const mm_struct *mm, uint64_t s, uint64_t e)
-{
-	size_t i = vma_lower(mm, s);
-	return i < mm->nvma && mm->vma[i].start < e;
-}
-
-/* Splits the VMA containing va (if any) so that va is a boundary. */
-static void vma_split_at(mm_struct *mm, uint64_t va)
-{
-	size_t i = vma_lower(mm, va);
-	if (i >= mm->nvma || mm->vma[i].start >= va)
-		return;
-	vma_reserve(mm, mm->nvma + 1);
-	memmove(&mm->vma[i + 1], &mm->vma[i], (mm->nvma - i) * sizeof *mm->vma);
-	mm->nvma++;
-	mm->vma[i].end = va;
-	mm->vma[i + 1].start = va;
-}
-
-static void vma_remove_range(mm_struct *mm, uint64_t s, uint64_t e)
-{
-	vma_split_at(mm, s);
-	vma_split_at(mm, e);
-	size_t i = vma_lower(mm, s), j = i;
-	while (j < mm->nvma && mm->vma[j].end <= e)
-		j++;
-	if (j == i)
-		return;
-	memmove(&mm->vma[i], &mm->vma[j], (mm->nvma - j) * sizeof *mm->vma);
-	mm->nvma -= j - i;
-}
-
-static void vma_insert(mm_struct *mm, vm_area v)
-{
-	vma_reserve(mm, mm->nvma + 1);
-	size_t i = vma_lower(mm, v.start);
-	memmove(&mm->vma[i + 1], &mm->vma[i], (mm->nvma - i) * sizeof *mm->vma);
-	mm->vma[i] = v;
-	mm->nvma++;
+	return level == 1 || (level <= 3 && (e & PTE_PS));
 }
 
 /* ---- mm lifetime ---- */
 
-mm_struct *mm_alloc(kernel *k)
+/* mm_alloc + init_new_context.  c is the CPU doing it (NULL for the
+ * processes a trace declares, which existed before it began). */
+mm_struct *mm_alloc(kernel *k, kcpu *c)
 {
 	mm_struct *mm = calloc(1, sizeof *mm);
 	if (!mm)
@@ -100,6 +42,9 @@ mm_struct *mm_alloc(kernel *k)
 	mm->ctx_id = k->next_ctx_id++;
 	mm->mm_users = 1;
 	mm->mm_count = 1;
+	/* init_new_context: next_trim_cpumask = jiffies + HZ; a declared
+	 * process is older than the trace, its second long gone */
+	mm->next_trim_cpumask = c ? os_jiffies(k, c) + (int64_t)k->hz : -1;
 	mm->pgd = pt_alloc_table(k);
 	if (!mm->pgd) {
 		free(mm);
@@ -163,22 +108,28 @@ void mm_unlink_free(kernel *k, mm_struct *mm)
 	free(mm);
 }
 
-/* ---- unmapping ---- */
+/* ---- frames ---- */
 
-struct zap {
-	uint64_t lo, hi;          /* range of cleared leaves */
-	uint32_t shifts;          /* leaf sizes cleared (bit per level) */
-	uint64_t pages;           /* 4 KiB pages unmapped */
-	bool freed_tables;
-};
-
-static void put_frame(kernel *k, uint64_t pfn, unsigned level)
+/* Drops a leaf's reference on its frame; the zero page is never
+ * counted (vm_normal_page: it is special). */
+void put_frame(kernel *k, uint64_t pte, unsigned level)
 {
+	if (pte & PTE_SPECIAL)
+		return;
+	uint64_t pfn = (pte & PTE_ADDR) >> 12;
 	uint16_t n = phys_refcount(&k->pm, pfn);
 	if (n > 1)
 		phys_set_refcount(&k->pm, pfn, (uint16_t)(n - 1));
 	else
 		phys_release(&k->pm, pfn, 9 * (level - 1));
+}
+
+static void get_frame(kernel *k, uint64_t pte)
+{
+	if (pte & PTE_SPECIAL)
+		return;
+	uint64_t pfn = (pte & PTE_ADDR) >> 12;
+	phys_set_refcount(&k->pm, pfn, (uint16_t)(phys_refcount(&k->pm, pfn) + 1));
 }
 
 static void free_table_tree(kernel *k, uint64_t table_pfn, unsigned level)
@@ -212,6 +163,8 @@ static bool split_leaf(kernel *k, mm_struct *mm, uint64_t pa, unsigned level)
 	return true;
 }
 
+/* ---- walking a range of the page tables ---- */
+
 /* Visits the leaves mapping [s, e) under one table, splitting a huge leaf
  * that lies across an end first; after each lower table, table_done. */
 struct range_visit {
@@ -232,8 +185,8 @@ static int walk_range(kernel *k, mm_struct *mm, uint64_t table_pfn, unsigned lev
 			break;
 		uint64_t pa = (table_pfn << 12) + 8ull * i;
 		uint64_t ent = phys_read64(&k->pm, pa);
-		bool leaf = level == 1 || (level <= 3 && (ent & PTE_PS));
-		if (!(ent & PTE_P) && !(leaf && (ent & PTE_G)))
+		bool leaf = is_leaf(ent, level);
+		if (!(ent & PTE_P) && !(leaf && (ent & PTE_PROTNONE)))
 			continue;   /* neither present nor a PROT_NONE leaf */
 		if (leaf && (lo < s || hi > e)) {
 			if (!split_leaf(k, mm, pa, level))
@@ -253,67 +206,137 @@ static int walk_range(kernel *k, mm_struct *mm, uint64_t table_pfn, unsigned lev
 	return 0;
 }
 
+static int walk_user_range(kernel *k, mm_struct *mm, uint64_t s, uint64_t e,
+                           const struct range_visit *v)
+{
+	return walk_range(k, mm, mm->pgd, k->levels, 0, s, e, v);
+}
+
+/* ---- mmu_gather (include/asm-generic/tlb.h) ---- */
+
+struct mmu_gather {
+	uint64_t start, end;      /* __tlb_adjust_range; start > end: empty */
+	/* cleared_ptes, _pmds, _puds, _p4ds: [1] .. [4], by the level of
+	 * the entry that was cleared */
+	bool cleared[6];
+	bool freed_tables;
+	bool fullmm;              /* tlb_gather_mmu_fullmm: exit_mmap */
+	uint64_t pages;           /* 4 KiB pages whose entries were written, for the cost */
+};
+
+static void tlb_gather_mmu(struct mmu_gather *g, bool fullmm)
+{
+	memset(g, 0, sizeof *g);
+	g->start = UINT64_MAX;
+	g->fullmm = fullmm;
+}
+
+static void tlb_adjust_range(struct mmu_gather *g, uint64_t addr, uint64_t size)
+{
+	if (addr < g->start)
+		g->start = addr;
+	if (addr + size > g->end)
+		g->end = addr + size;
+}
+
+/* tlb_remove_tlb_entry / tlb_remove_pmd_tlb_entry / ..._pud_...: a leaf
+ * of `level` covering [lo, hi) was cleared or changed. */
+static void tlb_flush_leaf(struct mmu_gather *g, uint64_t lo, uint64_t hi, unsigned level)
+{
+	tlb_adjust_range(g, lo, hi - lo);
+	g->cleared[level] = true;
+}
+
+/* pte_free_tlb / pmd_free_tlb / pud_free_tlb / p4d_free_tlb: the table
+ * below the entry at `level` (whose span starts at base) was freed: the
+ * range widens to one page at that base, and the entry's level counts
+ * as cleared (tlb_flush_pmd_range for a PTE table, and so on). */
+static void tlb_free_table(struct mmu_gather *g, uint64_t base, unsigned level)
+{
+	tlb_adjust_range(g, base, PAGE_SIZE);
+	if (level <= 4)
+		g->cleared[level] = true;
+	g->freed_tables = true;
+}
+
+/* tlb_get_unmap_shift */
+static unsigned tlb_get_unmap_shift(const struct mmu_gather *g)
+{
+	for (unsigned level = 1; level <= 4; level++)
+		if (g->cleared[level])
+			return level_shift(level);
+	return 12;
+}
+
+/* tlb_finish_mmu -> tlb_flush_mmu_tlbonly -> tlb_flush (x86): nothing
+ * unless something was cleared or a table freed. */
+static void tlb_finish_mmu(kernel *k, kcpu *c, mm_struct *mm, struct mmu_gather *g)
+{
+	bool cleared = false;
+	for (unsigned level = 1; level <= 4; level++)
+		cleared |= g->cleared[level];
+	if (!cleared && !g->freed_tables)
+		return;
+	uint64_t start = g->start, end = g->end;
+	if (g->fullmm)
+		start = 0, end = TLB_FLUSH_ALL;
+	flush_tlb_mm_range(k, c, mm, start, end, tlb_get_unmap_shift(g), g->freed_tables);
+}
+
+/* ---- unmapping (unmap_vmas + free_pgtables) ---- */
+
 static void zap_leaf(kernel *k, mm_struct *mm, uint64_t pa, uint64_t ent, unsigned level,
                      uint64_t lo, uint64_t hi, void *ctx)
 {
-	struct zap *z = ctx;
+	struct mmu_gather *g = ctx;
 	pt_write(k, mm, pa, 0, level);
-	put_frame(k, (ent & PTE_ADDR) >> 12, level);
-	if (ent & PTE_P) {
-		z->lo = lo < z->lo ? lo : z->lo;
-		z->hi = hi > z->hi ? hi : z->hi;
-		z->shifts |= 1u << level;
-	}
-	z->pages += (hi - lo) >> 12;
+	put_frame(k, ent, level);
+	tlb_flush_leaf(g, lo, hi, level);   /* pte_present(): PROT_NONE too */
+	g->pages += (hi - lo) >> 12;
 }
 
 /* free_pgtables: a table whose span no VMA covers any more goes. */
 static void zap_table(kernel *k, mm_struct *mm, uint64_t pa, uint64_t ent, unsigned level,
                       uint64_t lo, uint64_t hi, void *ctx)
 {
-	struct zap *z = ctx;
+	struct mmu_gather *g = ctx;
 	if (vma_overlaps(mm, lo, hi))
 		return;
 	pt_write(k, mm, pa, 0, level);
 	free_table_tree(k, (ent & PTE_ADDR) >> 12, level - 1);
-	z->freed_tables = true;
+	tlb_free_table(g, lo, level);
 }
 
-static int zap_range(kernel *k, mm_struct *mm, uint64_t s, uint64_t e, struct zap *z)
-{
-	struct range_visit v = { zap_leaf, zap_table, z };
-	return walk_range(k, mm, mm->pgd, k->levels, 0, s, e, &v);
-}
-
-/* Unmaps [s, e) (VMAs and pages) and flushes like unmap_region +
- * tlb_finish_mmu: one flush_tlb_mm_range over the cleared range, with the
- * stride of the leaves if they were all huge, if anything was cleared. */
-static int unmap_range(kernel *k, kcpu *c, mm_struct *mm, uint64_t s, uint64_t e, bool flush)
+/* do_vmi_munmap: the VMAs of [s, e) go, their pages, and the tables no
+ * VMA needs any more; one gathered flush.  0, or -1 (memory). */
+static int unmap_range(kernel *k, kcpu *c, mm_struct *mm, uint64_t s, uint64_t e)
 {
 	vma_remove_range(mm, s, e);
-	struct zap z = { .lo = UINT64_MAX, .hi = 0 };
-	if (zap_range(k, mm, s, e, &z))
+	struct mmu_gather g;
+	tlb_gather_mmu(&g, false);
+	struct range_visit v = { zap_leaf, zap_table, &g };
+	if (walk_user_range(k, mm, s, e, &v))
 		return os_fail(k, 0, "out of simulated physical memory (mem.size)");
-	c->clock += (uint64_t)k->cfg->v[K_COST_PTE] * (z.pages ? z.pages : 1);
-	if (!flush || (z.hi == 0 && !z.freed_tables))
-		return 0;
-	unsigned stride = z.shifts == (1u << 2) ? 21 : z.shifts == (1u << 3) ? 30 : 12;
-	if (z.hi == 0)
-		z.lo = s, z.hi = e;
-	flush_tlb_mm_range(k, c, mm, z.lo, z.hi, stride, z.freed_tables);
+	c->clock += (uint64_t)k->cfg->v[K_COST_PTE] * (g.pages ? g.pages : 1);
+	tlb_finish_mmu(k, c, mm, &g);
 	return 0;
 }
 
-/* exit_mmap: everything goes; one full flush with freed tables, which
- * reaches lazy CPUs too (they switch to init_mm). */
+/* exit_mmap: no VMAs, no flush; otherwise everything goes in one
+ * fullmm gather, flushed if a page was mapped or a table freed (with
+ * freed tables this reaches lazy CPUs too, which switch to init_mm). */
 static void exit_mmap(kernel *k, kcpu *c, mm_struct *mm)
 {
-	mm->nvma = 0;
-	struct zap z = { .lo = UINT64_MAX, .hi = 0 };
-	zap_range(k, mm, 0, user_va_limit(k->levels), &z);
-	c->clock += (uint64_t)k->cfg->v[K_COST_PTE] * (z.pages ? z.pages : 1);
 	mm->users_gone = true;
-	flush_tlb_mm_range(k, c, mm, 0, TLB_FLUSH_ALL, 12, true);
+	if (mm->nvma == 0)
+		return;
+	mm->nvma = 0;
+	struct mmu_gather g;
+	tlb_gather_mmu(&g, true);
+	struct range_visit v = { zap_leaf, zap_table, &g };
+	walk_user_range(k, mm, 0, user_va_limit(k->levels), &v);
+	c->clock += (uint64_t)k->cfg->v[K_COST_PTE] * (g.pages ? g.pages : 1);
+	tlb_finish_mmu(k, c, mm, &g);
 }
 
 void mmput(kernel *k, kcpu *c, mm_struct *mm)
@@ -343,7 +366,7 @@ uint64_t make_leaf(uint64_t pfn, uint32_t prot, unsigned level, bool writable, b
 /* The page size a fault or populate at va uses: giant (1 GiB) and huge
  * (2 MiB) where the aligned block lies inside the VMA and nothing smaller
  * is mapped there yet. */
-unsigned leaf_level_for(kernel *k, mm_struct *mm, const vm_area *v, uint64_t va)
+static unsigned leaf_level_for(kernel *k, mm_struct *mm, const vm_area *v, uint64_t va)
 {
 	int err = 0;
 	if (v->flags & MAPF_GIANT) {
@@ -365,43 +388,115 @@ unsigned leaf_level_for(kernel *k, mm_struct *mm, const vm_area *v, uint64_t va)
 	return 1;
 }
 
-/* Maps one page at va (do_anonymous_page / populate).  0, or -1 (memory). */
-int map_new_page(kernel *k, mm_struct *mm, const vm_area *v, uint64_t va, bool dirty,
-                 unsigned *level_out)
+/* The leaf for a new page of `kind` (mk_pte with vm_page_prot, then
+ * maybe_mkwrite and pte_mkdirty for a write):
+ * - PAGE_ANON: a new anonymous page, exclusive to this mm (do_anonymous_page,
+ *   do_cow_fault): writable if the VMA is, dirty when written;
+ * - PAGE_ZERO: the shared zero page, read-only (a read of private
+ *   anonymous memory maps it; a write copies it);
+ * - PAGE_FILE: a page-cache page: read-only in a private mapping (a
+ *   write copies it), writable once written in a shared one;
+ * - PAGE_SHARED_ANON: shared anonymous memory (shmem), writable if the
+ *   VMA is. */
+static uint64_t new_leaf(uint64_t pfn, const vm_area *v, unsigned level, enum page_kind kind,
+                         bool write)
 {
-	unsigned level = leaf_level_for(k, mm, v, va);
+	bool shared = (v->flags & MAPF_SHARED) != 0;
+	switch (kind) {
+	case PAGE_ANON:
+		return make_leaf(pfn, v->prot, level, true, write) | PTE_A | PTE_EXCL;
+	case PAGE_ZERO:
+		return make_leaf(pfn, v->prot, level, false, false) | PTE_A | PTE_SPECIAL;
+	case PAGE_FILE:
+		return make_leaf(pfn, v->prot, level, shared && write, write) | PTE_A | PTE_FILEPAGE;
+	case PAGE_SHARED_ANON:
+		return make_leaf(pfn, v->prot, level, true, write) | PTE_A;
+	}
+	return 0;
+}
+
+int map_new_page(kernel *k, mm_struct *mm, vm_area *v, uint64_t va, enum page_kind kind,
+                 bool write, unsigned *level_out)
+{
+	unsigned level = kind == PAGE_ZERO ? 1 : leaf_level_for(k, mm, v, va);
 	int err = 0;
 	uint64_t pa = pt_entry_pa(k, mm, va, level, true, &err);
 	uint64_t pfn;
-	if (!pa || phys_alloc(&k->pm, 9 * (level - 1), &pfn))
+	if (!pa)
 		return -1;
-	pt_write(k, mm, pa, make_leaf(pfn, v->prot, level, true, dirty), level);
+	if (kind == PAGE_ZERO)
+		pfn = k->zero_pfn;
+	else if (phys_alloc(&k->pm, 9 * (level - 1), &pfn))
+		return -1;
+	pt_write(k, mm, pa, new_leaf(pfn, v, level, kind, write), level);
+	if (kind == PAGE_ANON)
+		v->anon_vma = true;   /* anon_vma_prepare */
 	if (level_out)
 		*level_out = level;
 	return 0;
 }
 
+/* do_fault_around (mm/memory.c, v6.18): a read fault on a file VMA maps
+ * the not-present pages of the fault_around_bytes (64 KiB) block around
+ * it, clipped to the VMA and to its page table.  filemap_map_pages maps
+ * the pages that are in the page cache: the model takes them all to be. */
+int fault_around(kernel *k, mm_struct *mm, vm_area *v, uint64_t va)
+{
+	const uint64_t window = 16 * PAGE_SIZE;
+	uint64_t lo = va & ~(window - 1), hi = lo + window;
+	uint64_t table_lo = va & ~(span_of(2) - 1);
+	if (lo < v->start)
+		lo = v->start;
+	if (lo < table_lo)
+		lo = table_lo;
+	if (hi > v->end)
+		hi = v->end;
+	int mapped = 0, err = 0;
+	for (uint64_t a = lo; a < hi; a += PAGE_SIZE) {
+		uint64_t pa = pt_entry_pa(k, mm, a, 1, true, &err);
+		uint64_t pfn;
+		if (!pa)
+			return err ? -1 : mapped;   /* a huge leaf above: nothing to map */
+		if (phys_read64(&k->pm, pa) != 0)
+			continue;
+		if (phys_alloc(&k->pm, 0, &pfn))
+			return -1;
+		pt_write(k, mm, pa, new_leaf(pfn, v, 1, PAGE_FILE, false), 1);
+		mapped++;
+	}
+	return mapped;
+}
+
 /* ---- the mm system calls ---- */
 
-int os_mmap(kernel *k, unsigned cpu, uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags)
+static int check_range(kernel *k, uint64_t addr, uint64_t end, unsigned field)
 {
-	kcpu *c = &k->cpu[cpu];
-	mm_struct *mm = c->curr->mm;
-	uint64_t end = addr + ((len + 0xfff) & ~0xfffull);
 	if (end > user_va_limit(k->levels) || end < addr)
-		return os_fail(k, 2, "mapping 0x%llx+0x%llx is outside the user half of %u-level paging",
-		               (unsigned long long)addr, (unsigned long long)len, k->levels);
-	c->clock += k->cfg->v[K_COST_MM_OP];
-	if (unmap_range(k, c, mm, addr, end, true))   /* MAP_FIXED replaces */
-		return -1;
-	vm_area v = { addr, end, prot, flags };
-	vma_insert(mm, v);
-	if (!(flags & MAPF_POPULATE) || prot == 0)
-		return 0;
-	const vm_area *vp = find_vma(mm, addr);
+		return os_fail(k, (int)field, "range 0x%llx-0x%llx is outside the user half of %u-level paging",
+		               (unsigned long long)addr, (unsigned long long)end, k->levels);
+	return 0;
+}
+
+/* The kind of page populate (or a read fault) installs in v. */
+static enum page_kind read_kind(const vm_area *v)
+{
+	if (v->flags & MAPF_FILE)
+		return PAGE_FILE;
+	if (v->flags & MAPF_SHARED)
+		return PAGE_SHARED_ANON;
+	return (v->flags & (MAPF_HUGE | MAPF_GIANT)) ? PAGE_ANON : PAGE_ZERO;
+}
+
+/* populate_vma_page_range: writable private mappings are populated by
+ * write faults (breaking COW), everything else by read faults. */
+static int populate(kernel *k, kcpu *c, mm_struct *mm, uint64_t addr, uint64_t end)
+{
+	vm_area *v = find_vma_mut(mm, addr);
+	bool write = (v->prot & PROT_W_) && !(v->flags & MAPF_SHARED);
+	enum page_kind kind = write ? PAGE_ANON : read_kind(v);
 	for (uint64_t va = addr; va < end;) {
 		unsigned level;
-		if (map_new_page(k, mm, vp, va, (prot & PROT_W_) != 0, &level))
+		if (map_new_page(k, mm, v, va, kind, write, &level))
 			return os_fail(k, 0, "out of simulated physical memory (mem.size)");
 		c->clock += k->cfg->v[K_COST_PTE];
 		va = (va & ~(span_of(level) - 1)) + span_of(level);
@@ -409,130 +504,420 @@ int os_mmap(kernel *k, unsigned cpu, uint64_t addr, uint64_t len, uint32_t prot,
 	return 0;
 }
 
+int os_mmap(kernel *k, unsigned cpu, uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags)
+{
+	kcpu *c = &k->cpu[cpu];
+	mm_struct *mm = c->curr->mm;
+	uint64_t end = addr + ((len + 0xfff) & ~0xfffull);
+	if (check_range(k, addr, end, 2))
+		return -1;
+	c->clock += k->cfg->v[K_COST_MM_OP];
+	if (unmap_range(k, c, mm, addr, end))   /* MAP_FIXED replaces */
+		return -1;
+	vm_area v = { addr, end, prot, flags & ~MAPF_POPULATE, false };
+	vma_insert(mm, v);
+	if (!(flags & MAPF_POPULATE) || prot == 0)
+		return 0;
+	return populate(k, c, mm, addr, end);
+}
+
 int os_munmap(kernel *k, unsigned cpu, uint64_t addr, uint64_t len)
 {
 	kcpu *c = &k->cpu[cpu];
 	uint64_t end = addr + ((len + 0xfff) & ~0xfffull);
-	if (end > user_va_limit(k->levels) || end < addr)
-		return os_fail(k, 2, "range 0x%llx+0x%llx is outside the user half",
-		               (unsigned long long)addr, (unsigned long long)len);
+	if (check_range(k, addr, end, 2))
+		return -1;
 	c->clock += k->cfg->v[K_COST_MM_OP];
-	return unmap_range(k, c, c->curr->mm, addr, end, true);
+	return unmap_range(k, c, c->curr->mm, addr, end);
 }
 
-struct change {
-	uint64_t lo, hi;
-	uint32_t shifts;
-	uint64_t pages;
-};
+/* x86 pte_needs_flush / pte_flags_need_flush (asm/tlbflush.h, v6.18):
+ * never for an entry that was not present; for a present one, when P or
+ * D was cleared or RW, US or NX changed either way. */
+static bool pte_needs_flush(uint64_t old, uint64_t new)
+{
+	if (!(old & PTE_P))
+		return false;
+	if ((old & PTE_ADDR) != (new & PTE_ADDR))
+		return true;
+	uint64_t diff = old ^ new;
+	if (diff & old & (PTE_P | PTE_D))
+		return true;
+	return (diff & (PTE_RW | PTE_US | PTE_PWT | PTE_PCD | PTE_PS | PTE_G | PTE_XD)) != 0;
+}
 
-/* change_protection for one leaf; a flush is needed only where rights
- * were removed (x86 pte_needs_flush). */
+/* change_protection for one leaf (mm/mprotect.c change_pte_range,
+ * v6.18): pte_modify to the VMA's new rights; a private mapping's
+ * vm_page_prot is read-only, and MM_CP_TRY_CHANGE_WRITABLE makes an
+ * exclusive anonymous page writable again (can_change_pte_writable), a
+ * page shared with another mm or a page-cache page never.  PROT_NONE
+ * keeps the frame in a non-present leaf.  pte_needs_flush decides. */
 static void change_leaf(kernel *k, mm_struct *mm, uint64_t pa, uint64_t ent, unsigned level,
                         uint64_t lo, uint64_t hi, void *ctx)
 {
-	struct change *ch = ctx;
+	struct mmu_gather *g = ctx;
 	const vm_area *v = find_vma(mm, lo);
 	uint32_t prot = v ? v->prot : 0;
-	uint64_t pfn = (ent & PTE_ADDR) >> 12;
-	uint64_t keep = ent & (PTE_A | PTE_D | PTE_PS | PTE_ADDR);
+	uint64_t keep = ent & (PTE_A | PTE_D | PTE_PS | PTE_ADDR | PTE_SPECIAL | PTE_FILEPAGE | PTE_EXCL);
 	uint64_t n;
 	if (prot == 0) {
-		n = keep | PTE_G;  /* PROT_NONE: not present, frame kept */
+		n = keep | PTE_PROTNONE;
 	} else {
-		bool exclusive = (v->flags & MAPF_SHARED) || phys_refcount(&k->pm, pfn) <= 1;
-		n = keep | PTE_P | PTE_US | ((prot & PROT_W_) && exclusive ? PTE_RW : 0) |
-		    ((prot & PROT_X_) ? 0 : PTE_XD);
+		bool shared = v && (v->flags & MAPF_SHARED);
+		bool writable = (prot & PROT_W_) && (shared || (ent & PTE_EXCL));
+		n = keep | PTE_P | PTE_US | (writable ? PTE_RW : 0) | ((prot & PROT_X_) ? 0 : PTE_XD);
 	}
 	if (n == ent)
 		return;
 	pt_write(k, mm, pa, n, level);
-	ch->pages += (hi - lo) >> 12;
-	bool removed = ((ent & PTE_P) && !(n & PTE_P)) || ((ent & PTE_RW) && !(n & PTE_RW)) ||
-	               (!(ent & PTE_XD) && (n & PTE_XD));
-	if (removed && (ent & PTE_P)) {
-		ch->lo = lo < ch->lo ? lo : ch->lo;
-		ch->hi = hi > ch->hi ? hi : ch->hi;
-		ch->shifts |= 1u << level;
-	}
+	g->pages += (hi - lo) >> 12;
+	if (pte_needs_flush(ent, n))
+		tlb_flush_leaf(g, lo, hi, level);
 }
 
+/* do_mprotect_pkey: each VMA of the range gets the new rights
+ * (mprotect_fixup does nothing to a VMA that already has them); one
+ * gathered flush for all of them. */
 int os_mprotect(kernel *k, unsigned cpu, uint64_t addr, uint64_t len, uint32_t prot)
 {
 	kcpu *c = &k->cpu[cpu];
 	mm_struct *mm = c->curr->mm;
 	uint64_t end = addr + ((len + 0xfff) & ~0xfffull);
-	if (end > user_va_limit(k->levels) || end < addr)
-		return os_fail(k, 2, "range 0x%llx+0x%llx is outside the user half",
-		               (unsigned long long)addr, (unsigned long long)len);
+	if (check_range(k, addr, end, 2))
+		return -1;
 	c->clock += k->cfg->v[K_COST_MM_OP];
 	vma_split_at(mm, addr);
 	vma_split_at(mm, end);
-	for (size_t i = vma_lower(mm, addr); i < mm->nvma && mm->vma[i].start < end; i++)
-		mm->vma[i].prot = prot;
-	struct change ch = { .lo = UINT64_MAX };
-	struct range_visit visit = { change_leaf, NULL, &ch };
-	if (walk_range(k, mm, mm->pgd, k->levels, 0, addr, end, &visit))
-		return os_fail(k, 0, "out of simulated physical memory (mem.size)");
-	c->clock += (uint64_t)k->cfg->v[K_COST_PTE] * ch.pages;
-	if (ch.hi) {
-		unsigned stride = ch.shifts == (1u << 2) ? 21 : ch.shifts == (1u << 3) ? 30 : 12;
-		flush_tlb_mm_range(k, c, mm, ch.lo, ch.hi, stride, false);
+	struct mmu_gather g;
+	tlb_gather_mmu(&g, false);
+	struct range_visit visit = { change_leaf, NULL, &g };
+	for (size_t i = vma_lower(mm, addr); i < mm->nvma && mm->vma[i].start < end; i++) {
+		vm_area *v = &mm->vma[i];
+		if (v->prot == prot)
+			continue;
+		v->prot = prot;
+		if (walk_user_range(k, mm, v->start, v->end, &visit))
+			return os_fail(k, 0, "out of simulated physical memory (mem.size)");
+	}
+	c->clock += (uint64_t)k->cfg->v[K_COST_PTE] * g.pages;
+	tlb_finish_mmu(k, c, mm, &g);
+	return 0;
+}
+
+/* MADV_DONTNEED (zap_page_range_single_batched): the pages go, the VMA
+ * and the page tables stay. */
+static void dontneed_leaf(kernel *k, mm_struct *mm, uint64_t pa, uint64_t ent, unsigned level,
+                          uint64_t lo, uint64_t hi, void *ctx)
+{
+	zap_leaf(k, mm, pa, ent, level, lo, hi, ctx);
+}
+
+/* MADV_FREE (madvise_free_pte_range): a present anonymous page stays
+ * mapped, made clean and old, and its translation is flushed.  Linux
+ * does that for pages that are young or dirty; the model sees only the
+ * accesses a trace records, so it takes every mapped anonymous page to
+ * have been used since (docs/linux.md). */
+static void free_leaf(kernel *k, mm_struct *mm, uint64_t pa, uint64_t ent, unsigned level,
+                      uint64_t lo, uint64_t hi, void *ctx)
+{
+	struct mmu_gather *g = ctx;
+	if (!(ent & PTE_P) || (ent & (PTE_SPECIAL | PTE_FILEPAGE)))
+		return;
+	pt_write(k, mm, pa, ent & ~(PTE_A | PTE_D), level);
+	g->pages += (hi - lo) >> 12;
+	tlb_flush_leaf(g, lo, hi, level);
+}
+
+int os_madvise(kernel *k, unsigned cpu, uint64_t addr, uint64_t len, unsigned advice)
+{
+	kcpu *c = &k->cpu[cpu];
+	mm_struct *mm = c->curr->mm;
+	uint64_t end = addr + ((len + 0xfff) & ~0xfffull);
+	if (check_range(k, addr, end, 2))
+		return -1;
+	c->clock += k->cfg->v[K_COST_MM_OP];
+	struct mmu_gather g;
+	tlb_gather_mmu(&g, false);
+	struct range_visit visit = { advice == MADV_FREE_ ? free_leaf : dontneed_leaf, NULL, &g };
+	for (size_t i = vma_lower(mm, addr); i < mm->nvma && mm->vma[i].start < end; i++) {
+		const vm_area *v = &mm->vma[i];
+		/* MADV_FREE works on private anonymous memory only */
+		if (advice == MADV_FREE_ && (v->flags & (MAPF_FILE | MAPF_SHARED)))
+			continue;
+		uint64_t s = v->start > addr ? v->start : addr, e = v->end < end ? v->end : end;
+		if (walk_user_range(k, mm, s, e, &visit))
+			return os_fail(k, 0, "out of simulated physical memory (mem.size)");
+	}
+	c->clock += (uint64_t)k->cfg->v[K_COST_PTE] * (g.pages ? g.pages : 1);
+	tlb_finish_mmu(k, c, mm, &g);
+	return 0;
+}
+
+/* ---- mremap ---- */
+
+struct move {
+	mm_struct *mm;
+	uint64_t delta;           /* new - old */
+	uint64_t extent_lo, extent_hi;   /* present PTEs moved in the current PMD extent */
+	kcpu *c;
+	int err;
+};
+
+static void move_leaf(kernel *k, mm_struct *mm, uint64_t pa, uint64_t ent, unsigned level,
+                      uint64_t lo, uint64_t hi, void *ctx)
+{
+	struct move *m = ctx;
+	int err = 0;
+	uint64_t dst = pt_entry_pa(k, mm, lo + m->delta, level, true, &err);
+	if (!dst) {
+		m->err = -1;
+		return;
+	}
+	pt_write(k, mm, pa, 0, level);
+	pt_write(k, mm, dst, ent, level);
+	if (ent & PTE_P) {
+		/* move_ptes: "If we are remapping a valid PTE, make sure to
+		 * flush TLB before we drop the PTL" */
+		if (lo < m->extent_lo)
+			m->extent_lo = lo;
+		if (hi > m->extent_hi)
+			m->extent_hi = hi;
+	}
+}
+
+/* move_page_tables: the leaves move extent by extent (one PMD's span at
+ * a time); each extent that had a present PTE is flushed with
+ * flush_tlb_range over the extent, as move_ptes does. */
+static int move_pages(kernel *k, kcpu *c, mm_struct *mm, uint64_t old, uint64_t len, uint64_t new)
+{
+	/* a huge page moves whole only to an address aligned like it
+	 * (move_huge_pmd); anywhere else it is split first */
+	for (uint64_t a = old; a < old + len; a += PAGE_SIZE) {
+		unsigned level;
+		uint64_t pa;
+		while ((pa = pt_find_leaf(k, mm, a, &level)) && level > 1 &&
+		       ((new - old) & (span_of(level) - 1)))
+			if (!split_leaf(k, mm, pa, level))
+				return os_fail(k, 0, "out of simulated physical memory (mem.size)");
+	}
+	struct move m = { mm, new - old, UINT64_MAX, 0, c, 0 };
+	struct range_visit v = { move_leaf, NULL, &m };
+	for (uint64_t a = old; a < old + len;) {
+		uint64_t next = (a & ~(span_of(2) - 1)) + span_of(2);
+		uint64_t e = next < old + len ? next : old + len;
+		m.extent_lo = UINT64_MAX, m.extent_hi = 0;
+		if (walk_user_range(k, mm, a, e, &v) || m.err)
+			return os_fail(k, 0, "out of simulated physical memory (mem.size)");
+		if (m.extent_hi)
+			flush_tlb_range(k, c, mm, a, e);
+		c->clock += k->cfg->v[K_COST_PTE];
+		a = e;
 	}
 	return 0;
+}
+
+/* mremap(OLD, OLDLEN, NEWLEN, ..., NEW) as it happened: NEW == OLD
+ * resizes in place (a shrink unmaps the tail, a growth extends the VMA);
+ * otherwise the pages move to NEW (whatever was mapped there is
+ * unmapped first, as MREMAP_FIXED does) and OLD is unmapped. */
+int os_mremap(kernel *k, unsigned cpu, uint64_t old, uint64_t old_len, uint64_t new_addr,
+              uint64_t new_len)
+{
+	kcpu *c = &k->cpu[cpu];
+	mm_struct *mm = c->curr->mm;
+	old_len = (old_len + 0xfff) & ~0xfffull;
+	new_len = (new_len + 0xfff) & ~0xfffull;
+	if (check_range(k, old, old + old_len, 2) || check_range(k, new_addr, new_addr + new_len, 4))
+		return -1;
+	c->clock += k->cfg->v[K_COST_MM_OP];
+	const vm_area *src = find_vma(mm, old);
+	if (!src)
+		return os_fail(k, 2, "mremap of 0x%llx: no mapping there", (unsigned long long)old);
+	vm_area tmpl = *src;
+	if (new_addr == old) {
+		if (new_len < old_len)
+			return unmap_range(k, c, mm, old + new_len, old + old_len);
+		if (new_len > old_len) {
+			if (vma_overlaps(mm, old + old_len, old + new_len))
+				return os_fail(k, 5, "mremap grows 0x%llx over another mapping",
+				               (unsigned long long)old);
+			tmpl.start = old + old_len;
+			tmpl.end = old + new_len;
+			vma_insert(mm, tmpl);
+		}
+		return 0;
+	}
+	if (new_addr < old + old_len && old < new_addr + new_len)
+		return os_fail(k, 4, "mremap: the new range overlaps the old one");
+	if (unmap_range(k, c, mm, new_addr, new_addr + new_len))
+		return -1;
+	uint64_t moved = new_len < old_len ? new_len : old_len;
+	/* the VMAs of the moved part follow it, each with its own rights */
+	size_t n0 = mm->nvma;
+	vm_area *copy = malloc((n0 ? n0 : 1) * sizeof *copy);
+	if (!copy)
+		abort();
+	size_t n = 0;
+	for (size_t i = vma_lower(mm, old); i < mm->nvma && mm->vma[i].start < old + moved; i++) {
+		vm_area v = mm->vma[i];
+		if (v.start < old)
+			v.start = old;
+		if (v.end > old + moved)
+			v.end = old + moved;
+		v.start += new_addr - old;
+		v.end += new_addr - old;
+		copy[n++] = v;
+	}
+	if (move_pages(k, c, mm, old, moved, new_addr)) {
+		free(copy);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		vma_insert(mm, copy[i]);
+	free(copy);
+	if (new_len > moved) {
+		tmpl.start = new_addr + moved;
+		tmpl.end = new_addr + new_len;
+		vma_insert(mm, tmpl);
+	}
+	return unmap_range(k, c, mm, old, old + old_len);
 }
 
 /* ---- fork ---- */
 
-/* copy_page_range for one table: private writable pages become COW
- * (read-only in both), every copied leaf takes a frame reference. */
-static int copy_level(kernel *k, mm_struct *old, mm_struct *mm, uint64_t table_pfn,
-                      unsigned level, uint64_t base, uint64_t *copied)
+struct copy {
+	mm_struct *old, *mm;
+	const vm_area *v;
+	uint64_t copied;
+	int err;
+};
+
+/* copy_present_ptes (mm/memory.c, v6.18) for one leaf: a private
+ * writable page becomes read-only in both mms (COW); an anonymous page
+ * is no longer exclusive (folio_try_dup_anon_rmap_ptes); the child's
+ * entry is old, and clean in a shared mapping. */
+static void copy_leaf(kernel *k, mm_struct *old, uint64_t pa, uint64_t ent, unsigned level,
+                      uint64_t lo, uint64_t hi, void *ctx)
 {
-	uint64_t span = span_of(level);
-	for (unsigned i = 0; i < 512; i++) {
-		uint64_t lo = base + i * span;
-		if (level == k->levels && i >= 256)
-			break;   /* the kernel half is shared, not copied */
-		uint64_t pa = (table_pfn << 12) + 8ull * i;
-		uint64_t ent = phys_read64(&k->pm, pa);
-		bool leaf = level == 1 || (level <= 3 && (ent & PTE_PS));
-		if (!(ent & PTE_P) && !(leaf && (ent & PTE_G)))
-			continue;
-		if (!leaf) {
-			if (copy_level(k, old, mm, (ent & PTE_ADDR) >> 12, level - 1, lo, copied))
-				return -1;
-			continue;
-		}
-		const vm_area *v = find_vma(old, lo);
-		if (v && !(v->flags & MAPF_SHARED) && (ent & PTE_RW)) {
-			ent &= ~PTE_RW;
-			pt_write(k, old, pa, ent, level);
-		}
-		int err = 0;
-		uint64_t cpa = pt_entry_pa(k, mm, lo, level, true, &err);
-		if (!cpa)
-			return -1;
-		pt_write(k, mm, cpa, ent, level);
-		uint64_t pfn = (ent & PTE_ADDR) >> 12;
-		phys_set_refcount(&k->pm, pfn, (uint16_t)(phys_refcount(&k->pm, pfn) + 1));
-		(*copied)++;
+	struct copy *cp = ctx;
+	(void)hi;
+	bool shared = (cp->v->flags & MAPF_SHARED) != 0;
+	if (!shared && (ent & (PTE_RW | PTE_EXCL))) {
+		ent &= ~(PTE_RW | PTE_EXCL);
+		pt_write(k, old, pa, ent, level);
 	}
-	return 0;
+	uint64_t child = ent & ~PTE_A;
+	if (shared)
+		child &= ~PTE_D;
+	int err = 0;
+	uint64_t cpa = pt_entry_pa(k, cp->mm, lo, level, true, &err);
+	if (!cpa) {
+		cp->err = -1;
+		return;
+	}
+	pt_write(k, cp->mm, cpa, child, level);
+	get_frame(k, ent);
+	cp->copied++;
 }
 
-/* dup_mmap: VMAs and page tables, then flush_tlb_mm(oldmm) because the
- * parent's writable pages just became read-only. */
+/* dup_mmap: the VMAs; the page tables of those holding anonymous pages
+ * (vma_needs_copy: a file or shared mapping without any is refilled by
+ * faults); then flush_tlb_mm(oldmm), whatever was copied. */
 int dup_mmap(kernel *k, kcpu *c, mm_struct *old, mm_struct *mm)
 {
 	vma_reserve(mm, old->nvma);
 	if (old->nvma)
 		memcpy(mm->vma, old->vma, old->nvma * sizeof *old->vma);
 	mm->nvma = old->nvma;
-	uint64_t copied = 0;
-	if (copy_level(k, old, mm, old->pgd, k->levels, 0, &copied))
-		return os_fail(k, 0, "out of simulated physical memory (mem.size)");
-	c->clock += 2 * copied * k->cfg->v[K_COST_PTE];
-	flush_tlb_mm_range(k, c, old, 0, TLB_FLUSH_ALL, 12, false);
+	struct copy cp = { old, mm, NULL, 0, 0 };
+	struct range_visit v = { copy_leaf, NULL, &cp };
+	for (size_t i = 0; i < old->nvma; i++) {
+		cp.v = &old->vma[i];
+		if (!cp.v->anon_vma)
+			continue;
+		if (walk_user_range(k, old, cp.v->start, cp.v->end, &v) || cp.err)
+			return os_fail(k, 0, "out of simulated physical memory (mem.size)");
+	}
+	c->clock += 2 * cp.copied * k->cfg->v[K_COST_PTE];
+	flush_tlb_mm(k, c, old);
+	return 0;
+}
+
+/* ---- state declarations ---- */
+
+static task *declared_user_task(kernel *k, uint32_t pid)
+{
+	task *t = pid <= TRACE_MAX_PID ? k->tasks[pid] : NULL;
+	if (!t || t->state == TS_DEAD) {
+		os_fail(k, 2, "PID %u is not a live declared task", pid);
+		return NULL;
+	}
+	if (t->kind != TASK_USER || !t->mm) {
+		os_fail(k, 2, "PID %u is a kernel thread: it has no address space", pid);
+		return NULL;
+	}
+	return t;
+}
+
+int os_declare_vma(kernel *k, uint32_t pid, uint64_t addr, uint64_t len, uint32_t prot,
+                   uint32_t flags)
+{
+	task *t = declared_user_task(k, pid);
+	if (!t)
+		return -1;
+	uint64_t end = addr + ((len + 0xfff) & ~0xfffull);
+	if (check_range(k, addr, end, 3))
+		return -1;
+	if (flags & MAPF_POPULATE)
+		return os_fail(k, 6, "'populate' means nothing in a vma declaration");
+	if (vma_overlaps(t->mm, addr, end))
+		return os_fail(k, 3, "vma 0x%llx-0x%llx overlaps a mapping PID %u already has",
+		               (unsigned long long)addr, (unsigned long long)end, pid);
+	vm_area v = { addr, end, prot, flags, false };
+	vma_insert(t->mm, v);
+	return 0;
+}
+
+/* present: pages that were mapped when the trace began, without faults,
+ * costs or statistics.  anon: this mm's own anonymous page (writable if
+ * the VMA is); cow: an anonymous page shared with an address space the
+ * trace does not show (a write copies it); file: a page-cache page. */
+int os_declare_present(kernel *k, uint32_t pid, uint64_t addr, uint64_t len, unsigned kind)
+{
+	task *t = declared_user_task(k, pid);
+	if (!t)
+		return -1;
+	mm_struct *mm = t->mm;
+	uint64_t end = addr + ((len + 0xfff) & ~0xfffull);
+	if (check_range(k, addr, end, 3))
+		return -1;
+	for (uint64_t va = addr; va < end; va += PAGE_SIZE) {
+		vm_area *v = find_vma_mut(mm, va);
+		if (!v)
+			return os_fail(k, 3, "present page 0x%llx of PID %u is outside its mappings",
+			               (unsigned long long)va, pid);
+		unsigned level;
+		if (pt_find_leaf(k, mm, va, &level))
+			return os_fail(k, 3, "page 0x%llx of PID %u is already present",
+			               (unsigned long long)va, pid);
+		int err = 0;
+		uint64_t pa = pt_entry_pa(k, mm, va, 1, true, &err);
+		uint64_t pfn;
+		if (!pa || phys_alloc(&k->pm, 0, &pfn))
+			return os_fail(k, 0, "out of simulated physical memory (mem.size)");
+		uint64_t e;
+		if (kind == PRESENT_FILE) {
+			e = new_leaf(pfn, v, 1, PAGE_FILE, false);
+		} else if (kind == PRESENT_COW) {
+			e = new_leaf(pfn, v, 1, PAGE_ANON, false) & ~(PTE_RW | PTE_EXCL);
+			phys_set_refcount(&k->pm, pfn, 2);   /* the sharer the trace does not show */
+			v->anon_vma = true;
+		} else {
+			bool shared = (v->flags & MAPF_SHARED) != 0;
+			e = new_leaf(pfn, v, 1, shared ? PAGE_SHARED_ANON : PAGE_ANON, (v->prot & PROT_W_) != 0);
+			v->anon_vma |= !shared;
+		}
+		pt_write(k, mm, pa, e, 1);
+	}
 	return 0;
 }

@@ -25,10 +25,21 @@
 #define OS_MAX_CPUS 256
 #define TLB_FLUSH_ALL UINT64_MAX
 
+/* What Linux keeps in struct page and in the PTE's software bits, kept
+ * here in bits the MMU ignores (SDM Vol.3A 4.5, tables 4-18 to 4-20: bits
+ * 11:9 of a leaf are ignored). */
+#define PTE_SPECIAL  (1ull << 9)   /* the shared zero page (Linux _PAGE_SPECIAL, bit 9) */
+#define PTE_FILEPAGE (1ull << 10)  /* a page-cache page, not anonymous memory */
+#define PTE_EXCL     (1ull << 11)  /* PageAnonExclusive: an anonymous page of this mm alone */
+/* Linux _PAGE_PROTNONE is the G bit of a non-present leaf: a PROT_NONE
+ * page keeps its frame, and pte_present() is true for it. */
+#define PTE_PROTNONE PTE_G
+
 typedef struct vm_area {
 	uint64_t start, end;      /* [start, end), page-aligned */
 	uint32_t prot;            /* PROT_R_ | PROT_W_ | PROT_X_ */
 	uint32_t flags;           /* MAPF_* */
+	bool anon_vma;            /* holds anonymous pages (vma->anon_vma): fork copies its tables */
 } vm_area;
 
 typedef struct mm_struct {
@@ -38,6 +49,7 @@ typedef struct mm_struct {
 	uint64_t pgd;             /* pfn of the top-level table */
 	uint64_t user_pgd;        /* PTI: pfn of the user copy (0 without PTI) */
 	uint64_t cpumask[OS_MAX_CPUS / 64];
+	int64_t next_trim_cpumask;   /* jiffies (mm->context.next_trim_cpumask, v6.14+) */
 	vm_area *vma;
 	size_t nvma, capvma;
 	bool is_init;
@@ -114,6 +126,9 @@ typedef struct kernel {
 	unsigned levels;
 	bool pcid, pti, pge, lazy_tlb, cpumask_trim, skip_shootdowns;
 	unsigned asids, flush_ceiling;
+	unsigned version;         /* kernel=: KERNEL_6_13, _6_14 or _6_18 */
+	uint64_t cycles_per_jiffy, hz;
+	uint64_t zero_pfn;        /* the shared zero page (ZERO_PAGE(0)) */
 	/* last error: message and the index of the record field it is about
 	 * (into trace_record.col), or -1 for an internal error */
 	char err[256];
@@ -128,6 +143,15 @@ void os_free(kernel *k);
 /* Operations of the trace; each returns 0, or -1 with k->err/err_field
  * (a trace error, exit 65) or err_field == -1 (internal error, exit 70). */
 int os_declare(kernel *k, uint32_t pid, const char *comm, bool kthread);
+/* The state declarations (docs/trace-format.md): a thread of a live
+ * process, a mapping or present pages of a process at this point of the
+ * trace.  No cost, no statistics. */
+int os_declare_thread(kernel *k, uint32_t pid, uint32_t tgid, const char *comm);
+int os_declare_vma(kernel *k, uint32_t pid, uint64_t addr, uint64_t len, uint32_t prot,
+                   uint32_t flags);
+int os_declare_present(kernel *k, uint32_t pid, uint64_t addr, uint64_t len, unsigned kind);
+/* A record's start on a CPU's clock: @TIME in ns as cycles (saturating). */
+uint64_t os_ns_to_cycles(const kernel *k, uint64_t ns);
 int os_switch(kernel *k, unsigned cpu, uint32_t pid);
 int os_access_general(kernel *k, unsigned cpu, uint64_t va, uint64_t size,
                       enum access_kind kind, bool user);
@@ -158,6 +182,9 @@ int os_syscall(kernel *k, unsigned cpu);
 int os_mmap(kernel *k, unsigned cpu, uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags);
 int os_munmap(kernel *k, unsigned cpu, uint64_t addr, uint64_t len);
 int os_mprotect(kernel *k, unsigned cpu, uint64_t addr, uint64_t len, uint32_t prot);
+int os_madvise(kernel *k, unsigned cpu, uint64_t addr, uint64_t len, unsigned advice);
+int os_mremap(kernel *k, unsigned cpu, uint64_t old, uint64_t old_len, uint64_t new_addr,
+              uint64_t new_len);
 int os_fork(kernel *k, unsigned cpu, uint32_t child, bool vfork);
 int os_clone(kernel *k, unsigned cpu, uint32_t child);
 int os_exec(kernel *k, unsigned cpu, const char *comm);
@@ -176,6 +203,15 @@ void switch_mm_irqs_off(kernel *k, kcpu *c, mm_struct *next);
 void enter_lazy_tlb(kernel *k, kcpu *c);
 void flush_tlb_mm_range(kernel *k, kcpu *c, mm_struct *mm, uint64_t start, uint64_t end,
                         unsigned stride_shift, bool freed_tables);
+/* asm/tlbflush.h: flush_tlb_mm passes freed_tables; flush_tlb_range too
+ * since v6.15 (CVE-2025-22045); flush_tlb_page never. */
+void flush_tlb_mm(kernel *k, kcpu *c, mm_struct *mm);
+void flush_tlb_range(kernel *k, kcpu *c, mm_struct *mm, uint64_t start, uint64_t end);
+void flush_tlb_page(kernel *k, kcpu *c, mm_struct *mm, uint64_t addr, unsigned level);
+/* The tlb:tlb_flush tracepoint: a reason and its pages field
+ * (TLB_FLUSH_ALL for -1). */
+void trace_tlb_flush(kernel *k, enum flush_reason reason, uint64_t pages);
+int64_t os_jiffies(const kernel *k, const kcpu *c);
 void os_write_cr3(kernel *k, kcpu *c, uint64_t value);
 /* PTI: kernel entry and exit (arch/x86/entry: SWITCH_TO_KERNEL_CR3 /
  * SWITCH_TO_USER_CR3) plus their cost. */
@@ -185,16 +221,32 @@ void cpumask_set(mm_struct *mm, unsigned cpu);
 void cpumask_clear(mm_struct *mm, unsigned cpu);
 bool cpumask_test(const mm_struct *mm, unsigned cpu);
 /* os/mm.c */
-mm_struct *mm_alloc(kernel *k);
+mm_struct *mm_alloc(kernel *k, kcpu *c);
 void mmgrab(mm_struct *mm);
 void mmdrop(kernel *k, mm_struct *mm, bool lazy_ref);
 void mmput(kernel *k, kcpu *c, mm_struct *mm);
 void mm_unlink_free(kernel *k, mm_struct *mm);
 int dup_mmap(kernel *k, kcpu *c, mm_struct *old, mm_struct *mm);
+/* os/vma.c */
 const vm_area *find_vma(const mm_struct *mm, uint64_t va);
+size_t vma_lower(const mm_struct *mm, uint64_t va);
+bool vma_overlaps(const mm_struct *mm, uint64_t s, uint64_t e);
+void vma_reserve(mm_struct *mm, size_t n);
+void vma_split_at(mm_struct *mm, uint64_t va);
+void vma_remove_range(mm_struct *mm, uint64_t s, uint64_t e);
+void vma_insert(mm_struct *mm, vm_area v);
 uint64_t make_leaf(uint64_t pfn, uint32_t prot, unsigned level, bool writable, bool dirty);
-int map_new_page(kernel *k, mm_struct *mm, const vm_area *v, uint64_t va, bool dirty,
-                 unsigned *level_out);
+vm_area *find_vma_mut(mm_struct *mm, uint64_t va);
+/* The kinds of page a fault or a declaration installs. */
+enum page_kind { PAGE_ANON, PAGE_ZERO, PAGE_FILE, PAGE_SHARED_ANON };
+/* Installs a page of that kind at va (do_anonymous_page, finish_fault):
+ * 0, or -1 when memory is exhausted.  *level_out: its size. */
+int map_new_page(kernel *k, mm_struct *mm, vm_area *v, uint64_t va, enum page_kind kind,
+                 bool write, unsigned *level_out);
+/* Maps the not-present pages of file VMA v around va that one read fault
+ * maps (do_fault_around); returns how many, or -1 (memory). */
+int fault_around(kernel *k, mm_struct *mm, vm_area *v, uint64_t va);
+void put_frame(kernel *k, uint64_t pte, unsigned level);
 /* os/fault.c: 1 fixed (retry), 0 SIGSEGV, -1 internal error */
 int handle_mm_fault(kernel *k, kcpu *c, uint64_t va, enum access_kind kind);
 /* os/pgtable.c */

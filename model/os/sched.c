@@ -38,7 +38,7 @@ int os_declare(kernel *k, uint32_t pid, const char *comm, bool kthread)
 		return os_fail(k, 2, "PID already used: %u", pid);
 	task *t = new_task(k, pid, comm, kthread ? TASK_KTHREAD : TASK_USER);
 	if (!kthread) {
-		t->mm = t->active_mm = mm_alloc(k);
+		t->mm = t->active_mm = mm_alloc(k, NULL);
 		if (!t->mm)
 			return os_fail(k, 0, "out of simulated physical memory (mem.size)");
 	}
@@ -57,14 +57,14 @@ int os_switch(kernel *k, unsigned cpu, uint32_t pid)
 	if (!next || next->state == TS_DEAD)
 		return os_fail(k, 2, "task %u has exited", pid);
 	task *prev = c->curr;
+	if (next->state == TS_VFORK_BLOCKED)
+		return os_fail(k, 2, "task %u is blocked in vfork until its child execs or exits", pid);
 	if (next == prev) {
 		c->must_switch = false;
 		return 0;   /* no-op, not counted */
 	}
 	if (next->state == TS_RUNNING)
 		return os_fail(k, 2, "task %u is already running on CPU %d", pid, next->cpu);
-	if (next->state == TS_VFORK_BLOCKED)
-		return os_fail(k, 2, "task %u is blocked in vfork until its child execs or exits", pid);
 	cpu_stats *cs = &k->st->cpu[cpu];
 	cs->switches++;
 	c->clock += k->cfg->v[K_COST_SWITCH];
@@ -139,11 +139,28 @@ int os_fork(kernel *k, unsigned cpu, uint32_t child, bool vfork)
 		c->must_switch = true;
 		return 0;
 	}
-	mm_struct *mm = mm_alloc(k);
+	mm_struct *mm = mm_alloc(k, c);
 	if (!mm)
 		return os_fail(k, 0, "out of simulated physical memory (mem.size)");
 	t->mm = t->active_mm = mm;
 	return dup_mmap(k, c, parent->mm, mm);
+}
+
+/* thread PID TGID COMM: a thread of the process TGID belongs to, as if
+ * cloned before the trace began (no record, no cost). */
+int os_declare_thread(kernel *k, uint32_t pid, uint32_t tgid, const char *comm)
+{
+	if (pid_used(k, pid))
+		return os_fail(k, 2, "PID already used: %u", pid);
+	task *leader = tgid <= TRACE_MAX_PID ? k->tasks[tgid] : NULL;
+	if (!leader || leader->state == TS_DEAD)
+		return os_fail(k, 3, "TGID %u is not a live declared task", tgid);
+	if (leader->kind != TASK_USER || !leader->mm)
+		return os_fail(k, 3, "TGID %u is a kernel thread: it has no address space to share", tgid);
+	task *t = new_task(k, pid, comm, TASK_USER);
+	t->mm = t->active_mm = leader->mm;
+	t->mm->mm_users++;
+	return 0;
 }
 
 int os_clone(kernel *k, unsigned cpu, uint32_t child)
@@ -171,7 +188,7 @@ int os_exec(kernel *k, unsigned cpu, const char *comm)
 {
 	kcpu *c = &k->cpu[cpu];
 	task *t = c->curr;
-	mm_struct *old = t->mm, *mm = mm_alloc(k);
+	mm_struct *old = t->mm, *mm = mm_alloc(k, c);
 	if (!mm)
 		return os_fail(k, 0, "out of simulated physical memory (mem.size)");
 	c->clock += k->cfg->v[K_COST_MM_OP];

@@ -103,6 +103,31 @@ static void load_new_mm_cr3(kernel *k, kcpu *c, mm_struct *mm, uint16_t asid, bo
 	os_write_cr3(k, c, cr3);
 }
 
+void trace_tlb_flush(kernel *k, enum flush_reason reason, uint64_t pages)
+{
+	sim_stats *st = k->st;
+	st->flush_reason[reason]++;
+	if (pages == TLB_FLUSH_ALL) {
+		st->flush_full[reason]++;
+	} else if (pages == 0) {
+		st->flush_none[reason]++;
+	} else {
+		st->flush_range[reason]++;
+		st->flush_range_pages[reason] += pages;
+	}
+}
+
+int64_t os_jiffies(const kernel *k, const kcpu *c)
+{
+	return (int64_t)(c->clock / k->cycles_per_jiffy);
+}
+
+/* switch_mm_irqs_off (v6.18): to the mm already loaded, nothing unless
+ * the CPU was lazy and missed a flush; to another mm, this CPU joins
+ * next's mm_cpumask (v6.14+ no longer leaves prev's: the mask is trimmed
+ * lazily, see should_flush_tlb) and choose_new_asid decides the flush.
+ * Every CR3 load is traced as "flush on task switch", pages -1 when it
+ * flushes and 0 when it does not. */
 void switch_mm_irqs_off(kernel *k, kcpu *c, mm_struct *next)
 {
 	cpu_tlbstate *ts = &c->tlbstate;
@@ -121,8 +146,9 @@ void switch_mm_irqs_off(kernel *k, kcpu *c, mm_struct *next)
 		new_asid = ts->loaded_mm_asid;
 		need_flush = true;
 	} else {
-		if (k->cpumask_trim && prev && !prev->is_init)
-			cpumask_clear(prev, c->id);   /* kernels before v6.14 */
+		/* v6.13 and earlier: "Stop remote flushes for the previous mm" */
+		if ((k->version <= KERNEL_6_13 || k->cpumask_trim) && prev && !prev->is_init)
+			cpumask_clear(prev, c->id);
 		if (!next->is_init)
 			cpumask_set(next, c->id);
 		choose_new_asid(k, c, next, next->tlb_gen, &new_asid, &need_flush);
@@ -132,7 +158,7 @@ void switch_mm_irqs_off(kernel *k, kcpu *c, mm_struct *next)
 		ts->ctxs[new_asid].tlb_gen = next->tlb_gen;
 	}
 	load_new_mm_cr3(k, c, next, new_asid, need_flush);
-	k->st->flush_reason[FLUSH_ON_TASK_SWITCH]++;
+	trace_tlb_flush(k, FLUSH_ON_TASK_SWITCH, need_flush ? TLB_FLUSH_ALL : 0);
 	ts->loaded_mm = next;
 	ts->loaded_mm_asid = new_asid;
 }
@@ -151,6 +177,7 @@ struct flush_info {
 	unsigned stride_shift;
 	uint64_t new_tlb_gen;
 	bool freed_tables;
+	bool trim_cpumask;        /* v6.14+: this flush also trims mm_cpumask */
 	unsigned initiating_cpu;
 };
 
@@ -176,41 +203,50 @@ static void flush_tlb_local(kernel *k, kcpu *c)
 	os_write_cr3(k, c, c->hw.cr3);
 }
 
-static void flush_tlb_func(kernel *k, kcpu *c, const struct flush_info *f, bool local)
+/* flush_tlb_func (v6.18), on the initiator (local) or an IPI target. */
+static void flush_tlb_func(kernel *k, kcpu *c, const struct flush_info *f)
 {
 	cpu_tlbstate *ts = &c->tlbstate;
 	mm_struct *loaded_mm = ts->loaded_mm;
+	bool local = c->id == f->initiating_cpu;
 	if (f->mm && f->mm != loaded_mm) {
-		/* The CPU was left in the mm_cpumask of the target mm: clear it. */
+		/* "The CPU was left in the mm_cpumask of the target mm. Clear it." */
 		cpumask_clear(f->mm, c->id);
-		k->st->flush_reason[FLUSH_REMOTE_WRONG_CPU]++;
+		trace_tlb_flush(k, FLUSH_REMOTE_WRONG_CPU, 0);
 		return;
 	}
 	if (loaded_mm == &k->init_mm)
 		return;
 	if (ts->is_lazy) {
-		/* Page tables were freed under a lazy CPU: leave the mm now. */
+		/* Page tables were freed under a lazy CPU: leave the mm now
+		 * (traced by switch_mm_irqs_off as a task switch). */
 		switch_mm_irqs_off(k, c, &k->init_mm);
 		return;
 	}
 	uint16_t asid = ts->loaded_mm_asid;
 	uint64_t local_gen = ts->ctxs[asid].tlb_gen;
+	if (f->new_tlb_gen <= local_gen)
+		return;   /* already up to date with this request: not traced */
 	uint64_t mm_gen = loaded_mm->tlb_gen;
-	if (local_gen == mm_gen || f->new_tlb_gen <= local_gen)
-		goto done;   /* already up to date */
-	uint64_t pages = f->end == TLB_FLUSH_ALL ? 0 : (f->end - f->start) >> 12;
+	enum flush_reason reason = !local ? FLUSH_REMOTE_SHOOTDOWN
+	                           : f->mm ? FLUSH_LOCAL_MM_SHOOTDOWN : FLUSH_LOCAL_SHOOTDOWN;
+	if (local_gen == mm_gen) {
+		trace_tlb_flush(k, reason, 0);   /* a concurrent flush caught us up */
+		return;
+	}
+	uint64_t nr;
 	if (f->end != TLB_FLUSH_ALL && f->new_tlb_gen == local_gen + 1 && f->new_tlb_gen == mm_gen) {
-		/* exactly one generation behind and a range: INVLPG per page */
+		/* exactly one generation behind and a range: INVLPG per stride */
+		nr = (f->end - f->start) >> f->stride_shift;
 		for (uint64_t a = f->start; a < f->end; a += 1ull << f->stride_shift)
 			flush_tlb_one_user(k, c, a);
+		k->st->shootdown_pages += (f->end - f->start) >> 12;
 	} else {
+		nr = TLB_FLUSH_ALL;
 		flush_tlb_local(k, c);
 	}
-	k->st->shootdown_pages += pages;
 	ts->ctxs[asid].tlb_gen = mm_gen;
-done:
-	k->st->flush_reason[!local ? FLUSH_REMOTE_SHOOTDOWN
-	                           : f->mm ? FLUSH_LOCAL_MM_SHOOTDOWN : FLUSH_LOCAL_SHOOTDOWN]++;
+	trace_tlb_flush(k, reason, nr);
 }
 
 /* Delivers the flush IPI to CPU r at `sent`: interrupt entry (a CR3
@@ -228,7 +264,7 @@ static uint64_t deliver_flush_ipi(kernel *k, kcpu *from, kcpu *r, const struct f
 	if (was_user)
 		kernel_entry(k, r);
 	r->clock += k->cfg->v[K_IPI_HANDLER];
-	flush_tlb_func(k, r, f, false);
+	flush_tlb_func(k, r, f);
 	if (was_user)
 		kernel_exit(k, r);
 	uint64_t acked = r->clock + k->cfg->v[K_IPI_ACK];
@@ -237,13 +273,72 @@ static uint64_t deliver_flush_ipi(kernel *k, kcpu *from, kcpu *r, const struct f
 	return acked;
 }
 
-/* should_flush_tlb: lazy CPUs are skipped unless page tables were freed
- * (they catch up through tlb_gen when they switch back). */
-static bool should_flush(const kcpu *r, const struct flush_info *f)
+/* should_flush_tlb (v6.14+): not a lazy CPU ("Lazy TLB will get flushed
+ * at the next context switch"), and either the target mm is loaded or
+ * this flush trims the mask.  v6.13 asked only whether it was lazy
+ * (tlb_is_not_lazy), its masks holding only CPUs with the mm loaded. */
+static bool should_flush_tlb(const kernel *k, const kcpu *r, const struct flush_info *f)
 {
-	return f->freed_tables || !r->tlbstate.is_lazy;
+	if (r->tlbstate.is_lazy)
+		return false;
+	if (!f->mm || k->version <= KERNEL_6_13)
+		return true;
+	return r->tlbstate.loaded_mm == f->mm || f->trim_cpumask;
 }
 
+/* should_trim_cpumask: at most once a second (HZ jiffies) per mm. */
+static bool should_trim_cpumask(kernel *k, kcpu *c, mm_struct *mm)
+{
+	int64_t now = os_jiffies(k, c);
+	if (now > mm->next_trim_cpumask) {   /* time_after(jiffies, next_trim_cpumask) */
+		mm->next_trim_cpumask = now + (int64_t)k->hz;
+		return true;
+	}
+	return false;
+}
+
+/* native_flush_tlb_multi: traced as "remote IPI send" before deciding
+ * whom to interrupt; with freed_tables every CPU of the mask runs the
+ * flush (on_each_cpu_mask), lazy ones too, else only those
+ * should_flush_tlb picks (on_each_cpu_cond_mask), the initiator
+ * included.  IPIs go out first; the initiator flushes, then waits. */
+static void native_flush_tlb_multi(kernel *k, kcpu *c, const struct flush_info *f)
+{
+	mm_struct *mm = f->mm;
+	trace_tlb_flush(k, FLUSH_REMOTE_SEND_IPI,
+	                f->end == TLB_FLUSH_ALL ? TLB_FLUSH_ALL : (f->end - f->start) >> 12);
+	k->st->shootdowns_initiated++;
+	uint64_t begin = c->clock, sent = c->clock, last_ack = 0;
+	for (unsigned i = 0; i < k->ncpus; i++) {
+		kcpu *r = &k->cpu[i];
+		if (i == c->id || !cpumask_test(mm, i))
+			continue;
+		if (!f->freed_tables && !should_flush_tlb(k, r, f)) {
+			if (r->tlbstate.is_lazy)
+				k->st->lazy_skipped++;
+			continue;
+		}
+		if (k->skip_shootdowns)
+			continue;   /* test-only breakage: the checker must notice */
+		k->st->shootdown_ipis++;
+		uint64_t acked = deliver_flush_ipi(k, c, r, f, sent);
+		if (acked > last_ack)
+			last_ack = acked;
+	}
+	if (cpumask_test(mm, c->id) && (f->freed_tables || should_flush_tlb(k, c, f)))
+		flush_tlb_func(k, c, f);
+	if (last_ack > c->clock) {
+		k->st->shootdown_cycles += last_ack - c->clock;
+		c->clock = last_ack;
+	}
+	if (k->obs.shootdown)
+		k->obs.shootdown(k->obs.ctx, c->id, begin, c->clock);
+}
+
+/* flush_tlb_mm_range (v6.18): bump tlb_gen; more strides than the
+ * ceiling is a full flush (init_flush_tlb_info); another CPU in the mask
+ * takes native_flush_tlb_multi, else the local CPU flushes if it has
+ * the mm loaded. */
 void flush_tlb_mm_range(kernel *k, kcpu *c, mm_struct *mm, uint64_t start, uint64_t end,
                         unsigned stride_shift, bool freed_tables)
 {
@@ -251,43 +346,34 @@ void flush_tlb_mm_range(kernel *k, kcpu *c, mm_struct *mm, uint64_t start, uint6
 		start = 0;
 		end = TLB_FLUSH_ALL;
 	}
-	struct flush_info f = { mm, start, end, stride_shift, ++mm->tlb_gen, freed_tables, c->id };
+	struct flush_info f = { mm, start, end, stride_shift, ++mm->tlb_gen, freed_tables, false, c->id };
 	bool others = false;
 	for (unsigned i = 0; i < k->ncpus && !others; i++)
 		others = i != c->id && cpumask_test(mm, i);
-	if (!others) {
-		if (mm == c->tlbstate.loaded_mm)
-			flush_tlb_func(k, c, &f, true);
-		return;
+	if (others) {
+		if (k->version >= KERNEL_6_14)
+			f.trim_cpumask = should_trim_cpumask(k, c, mm);
+		native_flush_tlb_multi(k, c, &f);
+	} else if (mm == c->tlbstate.loaded_mm) {
+		flush_tlb_func(k, c, &f);
 	}
-	/* native_flush_tlb_multi: IPIs out, the local flush, then wait */
-	k->st->shootdowns_initiated++;
-	uint64_t begin = c->clock, sent = c->clock, last_ack = 0;
-	bool any_ipi = false;
-	for (unsigned i = 0; i < k->ncpus; i++) {
-		kcpu *r = &k->cpu[i];
-		if (i == c->id || !cpumask_test(mm, i))
-			continue;
-		if (!should_flush(r, &f)) {
-			k->st->lazy_skipped++;
-			continue;
-		}
-		if (k->skip_shootdowns)
-			continue;   /* test-only breakage: the checker must notice */
-		any_ipi = true;
-		k->st->shootdown_ipis++;
-		uint64_t acked = deliver_flush_ipi(k, c, r, &f, sent);
-		if (acked > last_ack)
-			last_ack = acked;
-	}
-	if (any_ipi)
-		k->st->flush_reason[FLUSH_REMOTE_SEND_IPI]++;
-	if (cpumask_test(mm, c->id) && should_flush(c, &f))
-		flush_tlb_func(k, c, &f, true);
-	if (last_ack > c->clock) {
-		k->st->shootdown_cycles += last_ack - c->clock;
-		c->clock = last_ack;
-	}
-	if (k->obs.shootdown)
-		k->obs.shootdown(k->obs.ctx, c->id, begin, c->clock);
+}
+
+void flush_tlb_mm(kernel *k, kcpu *c, mm_struct *mm)
+{
+	flush_tlb_mm_range(k, c, mm, 0, TLB_FLUSH_ALL, 0, true);
+}
+
+void flush_tlb_range(kernel *k, kcpu *c, mm_struct *mm, uint64_t start, uint64_t end)
+{
+	flush_tlb_mm_range(k, c, mm, start, end, 12, k->version > KERNEL_6_14);
+}
+
+/* A huge leaf is flushed by its own stride (flush_tlb_range of a
+ * hugetlb VMA uses huge_page_shift). */
+void flush_tlb_page(kernel *k, kcpu *c, mm_struct *mm, uint64_t addr, unsigned level)
+{
+	unsigned shift = level_shift(level);
+	uint64_t base = addr & ~((1ull << shift) - 1);
+	flush_tlb_mm_range(k, c, mm, base, base + (1ull << shift), shift, false);
 }

@@ -91,6 +91,57 @@ static void every_record_kind(void)
 	CHECK_EQ(first(HDR "0 vfork 9\n", &rec), 1);
 	CHECK_EQ(rec.op, REC_VFORK);
 	CHECK_EQ(rec.pid, 9);
+	CHECK(!rec.timed);
+}
+
+/* The extensions: declarations of state, madvise, mremap, the file flag
+ * and the @TIME prefix. */
+static void extension_records(void)
+{
+	trace_record rec;
+	CHECK_EQ(first(HDR "thread 43 42 worker\n", &rec), 1);
+	CHECK_EQ(rec.op, REC_THREAD);
+	CHECK_EQ(rec.pid, 43);
+	CHECK_EQ(rec.tgid, 42);
+	CHECK_STR(rec.comm, "worker");
+	CHECK_EQ(rec.col[3], 11);   /* TGID */
+	CHECK_EQ(first(HDR "vma 42 0x400000 0x2000 r-x file\n", &rec), 1);
+	CHECK_EQ(rec.op, REC_VMA);
+	CHECK_EQ(rec.pid, 42);
+	CHECK_EQ(rec.addr, 0x400000);
+	CHECK_EQ(rec.size, 0x2000);
+	CHECK_EQ(rec.prot, PROT_R_ | PROT_X_);
+	CHECK_EQ(rec.flags, MAPF_FILE);
+	CHECK_EQ(rec.col[3], 8);    /* ADDR */
+	CHECK_EQ(first(HDR "present 42 0x400000 0x1000 cow\n", &rec), 1);
+	CHECK_EQ(rec.op, REC_PRESENT);
+	CHECK_EQ(rec.flags, PRESENT_COW);
+	CHECK_EQ(first(HDR "present 42 0x400000 1 file\n", &rec), 1);
+	CHECK_EQ(rec.flags, PRESENT_FILE);
+	CHECK_EQ(first(HDR "1 madvise 0x10000 0x3000 free\n", &rec), 1);
+	CHECK_EQ(rec.op, REC_MADVISE);
+	CHECK_EQ(rec.flags, MADV_FREE_);
+	CHECK_EQ(first(HDR "1 madvise 0x10000 1 dontneed\n", &rec), 1);
+	CHECK_EQ(rec.flags, MADV_DONTNEED_);
+	CHECK_EQ(first(HDR "2 mremap 0x10000 0x1000 0x20000 0x3000\n", &rec), 1);
+	CHECK_EQ(rec.op, REC_MREMAP);
+	CHECK_EQ(rec.addr, 0x10000);
+	CHECK_EQ(rec.size, 0x1000);
+	CHECK_EQ(rec.addr2, 0x20000);
+	CHECK_EQ(rec.size2, 0x3000);
+	CHECK_EQ(first(HDR "0 mmap 0x1000 1 r-- file shared populate huge giant\n", &rec), 1);
+	CHECK_EQ(rec.flags, MAPF_FILE | MAPF_SHARED | MAPF_POPULATE | MAPF_HUGE | MAPF_GIANT);
+	CHECK_EQ(first(HDR "@1234567 3 r 0x10 8\n", &rec), 1);
+	CHECK(rec.timed);
+	CHECK_EQ(rec.time_ns, 1234567);
+	CHECK_EQ(rec.op, REC_R);
+	CHECK_EQ(rec.cpu, 3);
+	CHECK_EQ(rec.addr, 0x10);
+	CHECK_EQ(rec.col[0], 10);   /* the CPU after the stamp */
+	CHECK_EQ(rec.col[2], 14);
+	CHECK_EQ(first(HDR "@0x10\t0 switch 5\n", &rec), 1);
+	CHECK_EQ(rec.time_ns, 16);
+	CHECK_EQ(rec.op, REC_SWITCH);
 }
 
 static void errors_name_line_and_column(void)
@@ -290,13 +341,33 @@ static void record_errors_exact(void)
 		  "x or -)" },
 		{ "0 mmap 0x1000 1 rw- huge huge", "t:3:26: error: mmap FLAG 'huge' given twice" },
 		{ "0 mmap 0x1000 1 rw- hugetlb", "t:3:21: error: unknown mmap FLAG 'hugetlb' (shared, huge, "
-		  "giant or populate)" },
+		  "giant, populate or file)" },
+		{ "0 mmap 0x1000 1 rw- file file", "t:3:26: error: mmap FLAG 'file' given twice" },
 		{ "0 mmap 0x1001 1 rw-", "t:3:8: error: ADDR 0x1001 is not page-aligned" },
 		{ "0 mmap 0x1000 1", "t:3:16: error: missing argument: 'mmap' takes ADDR LEN PROT [FLAG...]" },
 		{ "0 munmap 0x1000 0", "t:3:17: error: LEN must be at least 1" },
 		{ "0 mprotect 0xfffffffffffff000 0x2000 r--", "t:3:31: error: ADDR + LEN goes beyond the 64-bit "
 		  "address space" },
-		{ "foo 1", "t:3:1: error: unknown record 'foo' (expected a CPU number, proc or kthread)" },
+		{ "foo 1", "t:3:1: error: unknown record 'foo' (expected a CPU number, @TIME, proc, kthread, "
+		  "thread, vma or present)" },
+		{ "thread 2 1", "t:3:11: error: missing argument: 'thread' takes PID TGID COMM" },
+		{ "thread 2 0 a", "t:3:10: error: PID 0 out of range (1..4194304)" },
+		{ "vma 1 0x1000 0x1000", "t:3:20: error: missing argument: 'vma' takes PID ADDR LEN PROT [FLAG...]" },
+		{ "vma 1 0x1001 1 r--", "t:3:7: error: ADDR 0x1001 is not page-aligned" },
+		{ "vma 1 0x1000 1 r-- bogus", "t:3:20: error: unknown mmap FLAG 'bogus' (shared, huge, giant, "
+		  "populate or file)" },
+		{ "present 1 0x1000 1 dirty", "t:3:20: error: unknown present KIND 'dirty' (anon, cow or file)" },
+		{ "present 1 0x1000 0 anon", "t:3:18: error: LEN must be at least 1" },
+		{ "0 madvise 0x1000 1 cold", "t:3:20: error: unknown madvise ADVICE 'cold' (dontneed or free)" },
+		{ "0 madvise 0x1000 1", "t:3:19: error: missing argument: 'madvise' takes ADDR LEN ADVICE" },
+		{ "0 mremap 0x1000 1 0x2001 1", "t:3:19: error: NEW 0x2001 is not page-aligned" },
+		{ "0 mremap 0x1000 1 0x2000 0", "t:3:26: error: NEWLEN must be at least 1" },
+		{ "@", "t:3:1: error: expected a time in nanoseconds after '@'" },
+		{ "@12x 0 r 1", "t:3:4: error: expected TIME as a decimal or 0x hexadecimal number, got '12x'" },
+		{ "@12", "t:3:4: error: missing CPU record after the time stamp" },
+		{ "@12 proc 1 a", "t:3:5: error: a time stamp may only prefix a CPU record, not 'proc'" },
+		{ "@99999999999999999999 0 r 1", "t:3:2: error: TIME '99999999999999999999' does not fit in 64 bits" },
+		{ "@5 9 r 1", "t:3:4: error: CPU 9 out of range (the trace has 4 CPUs: 0..3)" },
 		{ "cpus 4", "t:3:1: error: 'cpus' may only appear in the header" },
 		{ "mmtrace 1", "t:3:1: error: 'mmtrace' may only appear in the header" },
 		{ "0 r 0x10\x01", "t:3:9: error: character 0x01 is not printable ASCII" },
@@ -571,6 +642,7 @@ int main(void)
 {
 	RUN(accesses_parse_fields_and_columns);
 	RUN(every_record_kind);
+	RUN(extension_records);
 	RUN(errors_name_line_and_column);
 	RUN(fast_path_agrees_with_general_path);
 	RUN(wide_parser_agrees_with_bytewise);
