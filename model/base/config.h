@@ -82,7 +82,8 @@ X(KERNEL, "kernel", CFG_KERNEL, "6.18", "", "Linux version whose TLB policies ar
 X(KERNEL_HZ, "kernel.hz", CFG_UINT, "250", "Hz", "CONFIG_HZ: jiffies per second (mm_cpumask trimming runs at most once a second per mm)", "Debian's x86-64 kernels and the v6.18 development machines: CONFIG_HZ_250") \
 X(CLOCK_MHZ, "clock.mhz", CFG_UINT, "4000", "MHz", "core clock: converts @TIME stamps (ns) and kernel timers to cycles", "7-cpu.com Skylake figures (mem.latency) are measured at 4 GHz") \
 X(TEST_SKIP_SHOOTDOWN, "test.skip_shootdowns", CFG_BOOL, "off", "", "TEST ONLY: never send flush IPIs (breaks correctness on purpose)", "hidden; used to prove the stale-hit checker works") \
-X(TEST_SLOW_PATHS, "test.slow_paths", CFG_BOOL, "off", "", "TEST ONLY: every translation takes the full path (no L1 memo)", "hidden; the fast paths must give identical statistics")
+X(TEST_SLOW_PATHS, "test.slow_paths", CFG_BOOL, "off", "", "TEST ONLY: every translation takes the full path (no L1 memo)", "hidden; the fast paths must give identical statistics") \
+X(TEST_TRACE_FLUSHES, "test.trace_flushes", CFG_BOOL, "off", "", "DEBUG: print every tlb:tlb_flush event (time in ns, CPU, reason, pages) to stderr", "hidden; lines up the model's flushes with a capture's")
 
 enum cfg_key {
 #define CFG_ENUM(id, ...) K_##id,

@@ -180,16 +180,21 @@ void stats_print_json(const sim_stats *s, const config *cfg, const char *mode, F
 		        ", \"range_pages\": %" PRIu64 "}", r ? ", " : "", reason_names[r], s->flush_full[r],
 		        s->flush_none[r], s->flush_range[r], s->flush_range_pages[r]);
 	fprintf(f, "},\n");
+	fprintf(f, "  \"tlb_flush_untraced\": {");
+	for (int r = 0; r < FLUSH_REASONS; r++)
+		fprintf(f, "%s\"%s\": %" PRIu64, r ? ", " : "", reason_names[r], s->flush_untraced[r]);
+	fprintf(f, "},\n");
 	fprintf(f, "  \"shootdowns\": {\"initiated\": %" PRIu64 ", \"ipis\": %" PRIu64 ", \"lazy_skipped\": %" PRIu64
 	        ", \"pages\": %" PRIu64 ", \"cycles\": %" PRIu64 "},\n",
 	        s->shootdowns_initiated, s->shootdown_ipis, s->lazy_skipped, s->shootdown_pages,
 	        s->shootdown_cycles);
 	fprintf(f, "  \"faults\": {\"demand\": %" PRIu64 ", \"cow\": %" PRIu64 ", \"segv\": %" PRIu64
 	        ", \"gp\": %" PRIu64 ", \"wp_shared\": %" PRIu64 ", \"spurious\": %" PRIu64
-	        ", \"total\": %" PRIu64 "},\n", t.faults_demand, t.faults_cow, t.faults_segv, t.faults_gp,
-	        t.faults_wp_shared, t.faults_spurious, t.faults_pf);
-	fprintf(f, "  \"switches\": {\"total\": %" PRIu64 ", \"to_kthread\": %" PRIu64 ", \"lazy_kept\": %" PRIu64 "},\n",
-	        t.switches, t.to_kthread, t.lazy_kept);
+	        ", \"total\": %" PRIu64 ", \"kernel\": %" PRIu64 "},\n", t.faults_demand, t.faults_cow,
+	        t.faults_segv, t.faults_gp, t.faults_wp_shared, t.faults_spurious, t.faults_pf,
+	        t.faults_pf_kernel);
+	fprintf(f, "  \"switches\": {\"total\": %" PRIu64 ", \"to_kthread\": %" PRIu64 ", \"lazy_kept\": %" PRIu64
+	        ", \"untraced\": %" PRIu64 "},\n", t.switches, t.to_kthread, t.lazy_kept, s->switches_untraced);
 	fprintf(f, "  \"kernel_entries\": %" PRIu64 ",\n", t.kernel_entries);
 	fprintf(f, "  \"mm\": {\"created\": %" PRIu64 ", \"freed\": %" PRIu64 ", \"free_deferred\": %" PRIu64 "},\n",
 	        s->mm_created, s->mm_freed, s->mm_free_deferred);

@@ -46,6 +46,7 @@ typedef struct cpu_stats {
 	uint64_t faults_wp_shared;   /* write to a read-only page of a shared mapping (write-notify) */
 	uint64_t faults_spurious;    /* the tables already allowed the access */
 	uint64_t faults_pf;          /* every #PF a trace access took, whatever came of it */
+	uint64_t faults_pf_kernel;   /* those taken by kernel-mode accesses (k*) */
 } cpu_stats;
 
 typedef struct sim_stats {
@@ -59,6 +60,9 @@ typedef struct sim_stats {
 	 * N > 0 (that many pages or strides; their sum in range_pages) */
 	uint64_t flush_full[FLUSH_REASONS], flush_none[FLUSH_REASONS];
 	uint64_t flush_range[FLUSH_REASONS], flush_range_pages[FLUSH_REASONS];
+	/* events of switches the trace marks untraced (not in the above) */
+	uint64_t flush_untraced[FLUSH_REASONS];
+	uint64_t switches_untraced;
 	uint64_t mm_created, mm_freed, mm_free_deferred;
 	uint64_t records;
 	bool complete;

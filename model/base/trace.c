@@ -385,12 +385,12 @@ static const struct op_syntax cpu_ops[] = {
 	{ "r", REC_R, 1, 2, "ADDR [SIZE]" }, { "w", REC_W, 1, 2, "ADDR [SIZE]" },
 	{ "x", REC_X, 1, 2, "ADDR [SIZE]" }, { "kr", REC_KR, 1, 2, "ADDR [SIZE]" },
 	{ "kw", REC_KW, 1, 2, "ADDR [SIZE]" }, { "kx", REC_KX, 1, 2, "ADDR [SIZE]" },
-	{ "switch", REC_SWITCH, 1, 1, "PID" }, { "syscall", REC_SYSCALL, 0, 0, "" },
+	{ "switch", REC_SWITCH, 1, 2, "PID [untraced]" }, { "syscall", REC_SYSCALL, 0, 0, "" },
 	{ "tick", REC_TICK, 1, 1, "CYCLES" },
 	{ "mmap", REC_MMAP, 3, 3 + 5, "ADDR LEN PROT [FLAG...]" },
 	{ "munmap", REC_MUNMAP, 2, 2, "ADDR LEN" }, { "mprotect", REC_MPROTECT, 3, 3, "ADDR LEN PROT" },
 	{ "fork", REC_FORK, 1, 1, "CHILD" }, { "vfork", REC_VFORK, 1, 1, "CHILD" },
-	{ "clone", REC_CLONE, 1, 1, "CHILD" }, { "exec", REC_EXEC, 1, 1, "COMM" },
+	{ "clone", REC_CLONE, 1, 1, "CHILD" }, { "exec", REC_EXEC, 1, 3, "COMM [STACK [ARGPAGES]]" },
 	{ "exit", REC_EXIT, 0, 0, "" },
 	{ "madvise", REC_MADVISE, 3, 3, "ADDR LEN ADVICE" },
 	{ "mremap", REC_MREMAP, 4, 4, "OLD OLDLEN NEW NEWLEN" },
@@ -441,13 +441,35 @@ static int parse_cpu_record(trace_reader *r, trace_record *rec, char *err, size_
 		}
 		return 0;
 	case REC_SWITCH:
+		if (nargs == 2 && !field_is(r, 3, "untraced"))
+			return FAIL(r->fcol[3], "unexpected field '%.*s': 'switch' takes PID [untraced]",
+			            (int)r->flen[3], r->field[3]);
+		rec->flags = nargs == 2 ? SWITCH_UNTRACED : 0;
 		return pid_field(r, 2, true, &rec->pid, err, errlen);
 	case REC_FORK: case REC_VFORK: case REC_CLONE:
 		return pid_field(r, 2, false, &rec->pid, err, errlen);
 	case REC_TICK:
 		return number(r, 2, "CYCLES", &rec->size, err, errlen);
 	case REC_EXEC:
-		return comm(r, 2, rec->comm, err, errlen);
+		rec->addr = 0;   /* no STACK: an empty address space */
+		rec->size = 1;
+		if (comm(r, 2, rec->comm, err, errlen))
+			return -1;
+		if (nargs >= 2) {
+			if (number(r, 3, "STACK", &rec->addr, err, errlen))
+				return -1;
+			if (rec->addr == 0 || rec->addr & 0xfff)
+				return FAIL(r->fcol[3], "STACK 0x%llx is not a page-aligned address above 0",
+				            (unsigned long long)rec->addr);
+		}
+		if (nargs == 3) {
+			if (number(r, 4, "ARGPAGES", &rec->size, err, errlen))
+				return -1;
+			if (rec->size < 1 || rec->size > 512)
+				return FAIL(r->fcol[4], "ARGPAGES %llu out of range (1..512)",
+				            (unsigned long long)rec->size);
+		}
+		return 0;
 	case REC_MMAP:
 		if (range_fields(r, rec, err, errlen) || prot_field(r, 4, &rec->prot, err, errlen))
 			return -1;

@@ -48,6 +48,8 @@ static inline bool rec_is_declaration(enum rec_op op)
 enum { PROT_R_ = 1, PROT_W_ = 2, PROT_X_ = 4 };
 /* mmap FLAG bits */
 enum { MAPF_SHARED = 1, MAPF_HUGE = 2, MAPF_GIANT = 4, MAPF_POPULATE = 8, MAPF_FILE = 16 };
+/* switch: the source kernel did not trace this switch (trace_record.flags) */
+enum { SWITCH_UNTRACED = 1 };
 /* madvise ADVICE (trace_record.flags) */
 enum { MADV_DONTNEED_ = 1, MADV_FREE_ = 2 };
 /* present KIND (trace_record.flags): what kind of page is mapped */

@@ -187,8 +187,10 @@ static __attribute__((noinline)) uint64_t translate_slow(kernel *k, kcpu *c, uin
 		if (k->obs.translation)
 			k->obs.translation(k->obs.ctx, c->id, va, kind, user, &r);
 		bool hit = r.level != XL_WALK;
-		if (r.fault == XF_PF)
+		if (r.fault == XF_PF) {
 			cs->faults_pf++;
+			cs->faults_pf_kernel += !user;
+		}
 		if (r.fault == XF_NONE) {
 			if (hit)
 				cs->tlb_hits++;

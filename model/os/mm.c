@@ -437,20 +437,25 @@ int map_new_page(kernel *k, mm_struct *mm, vm_area *v, uint64_t va, enum page_ki
 }
 
 /* do_fault_around (mm/memory.c, v6.18): a read fault on a file VMA maps
- * the not-present pages of the fault_around_bytes (64 KiB) block around
- * it, clipped to the VMA and to its page table.  filemap_map_pages maps
- * the pages that are in the page cache: the model takes them all to be. */
+ * the not-present pages of a fault_around_bytes (64 KiB) window: from the
+ * window's aligned start, or the VMA's or the page table's start if
+ * later, 16 pages on, clipped to the VMA and the page table.
+ * filemap_map_pages maps the pages that are in the page cache: the model
+ * takes them all to be. */
 int fault_around(kernel *k, mm_struct *mm, vm_area *v, uint64_t va)
 {
 	const uint64_t window = 16 * PAGE_SIZE;
-	uint64_t lo = va & ~(window - 1), hi = lo + window;
-	uint64_t table_lo = va & ~(span_of(2) - 1);
+	uint64_t table_lo = va & ~(span_of(2) - 1), table_hi = table_lo + span_of(2);
+	uint64_t lo = va & ~(window - 1);
 	if (lo < v->start)
 		lo = v->start;
 	if (lo < table_lo)
 		lo = table_lo;
+	uint64_t hi = lo + window;
 	if (hi > v->end)
 		hi = v->end;
+	if (hi > table_hi)
+		hi = table_hi;
 	int mapped = 0, err = 0;
 	for (uint64_t a = lo; a < hi; a += PAGE_SIZE) {
 		uint64_t pa = pt_entry_pa(k, mm, a, 1, true, &err);
@@ -781,6 +786,51 @@ int os_mremap(kernel *k, unsigned cpu, uint64_t old, uint64_t old_len, uint64_t 
 		vma_insert(mm, tmpl);
 	}
 	return unmap_range(k, c, mm, old, old + old_len);
+}
+
+/* ---- exec's stack ---- */
+
+/* setup_arg_pages (fs/exec.c, v6.18): exec wrote the arguments and the
+ * environment (ARGPAGES pages, faulted in by get_user_pages: no #PF) below
+ * STACK_TOP_MAX; relocate_vma_down moves them to the stack's randomized
+ * top (move_page_tables, a flush per extent that had a page) and frees
+ * the tables left behind in one gather (a flush with freed tables); the
+ * stack VMA then grows by stack_expand, 128 KiB. */
+int setup_arg_pages(kernel *k, kcpu *c, mm_struct *mm, uint64_t stack, unsigned argpages)
+{
+	uint64_t top_max = user_va_limit(k->levels) - PAGE_SIZE;   /* TASK_SIZE_MAX */
+	uint64_t len = (uint64_t)argpages * PAGE_SIZE, expand = 128 << 10;
+	if (stack > top_max || stack < len + expand + PAGE_SIZE)
+		return os_fail(k, 3, "STACK 0x%llx is outside the user half of %u-level paging",
+		               (unsigned long long)stack, k->levels);
+	if (vma_overlaps(mm, stack - len - expand, stack))
+		return os_fail(k, 3, "STACK 0x%llx: the stack overlaps a mapping", (unsigned long long)stack);
+	vm_area tmp = { top_max - len, top_max, PROT_R_ | PROT_W_, 0, false };
+	vma_insert(mm, tmp);
+	vm_area *v = find_vma_mut(mm, top_max - len);
+	for (uint64_t va = top_max - len; va < top_max; va += PAGE_SIZE)
+		if (map_new_page(k, mm, v, va, PAGE_ANON, true, NULL))
+			return os_fail(k, 0, "out of simulated physical memory (mem.size)");
+	c->clock += (uint64_t)k->cfg->v[K_COST_PTE] * argpages;
+	if (stack != top_max) {
+		if (stack > top_max - len)
+			return os_fail(k, 3, "STACK 0x%llx overlaps the arguments' pages", (unsigned long long)stack);
+		if (move_pages(k, c, mm, top_max - len, len, stack - len))
+			return -1;
+		vma_remove_range(mm, top_max - len, top_max);
+		vm_area moved = { stack - len, stack, PROT_R_ | PROT_W_, 0, true };
+		vma_insert(mm, moved);
+		struct mmu_gather g;
+		tlb_gather_mmu(&g, false);
+		struct range_visit free_only = { zap_leaf, zap_table, &g };
+		if (walk_user_range(k, mm, top_max - len, top_max, &free_only))
+			return os_fail(k, 0, "out of simulated physical memory (mem.size)");
+		tlb_finish_mmu(k, c, mm, &g);
+	}
+	vma_remove_range(mm, stack - len, stack);
+	vm_area stack_vma = { stack - len - expand, stack, PROT_R_ | PROT_W_, 0, true };
+	vma_insert(mm, stack_vma);
+	return 0;
 }
 
 /* ---- fork ---- */

@@ -129,6 +129,7 @@ typedef struct kernel {
 	unsigned version;         /* kernel=: KERNEL_6_13, _6_14 or _6_18 */
 	uint64_t cycles_per_jiffy, hz;
 	uint64_t zero_pfn;        /* the shared zero page (ZERO_PAGE(0)) */
+	bool untraced;            /* inside a switch the source did not trace */
 	/* last error: message and the index of the record field it is about
 	 * (into trace_record.col), or -1 for an internal error */
 	char err[256];
@@ -152,7 +153,9 @@ int os_declare_vma(kernel *k, uint32_t pid, uint64_t addr, uint64_t len, uint32_
 int os_declare_present(kernel *k, uint32_t pid, uint64_t addr, uint64_t len, unsigned kind);
 /* A record's start on a CPU's clock: @TIME in ns as cycles (saturating). */
 uint64_t os_ns_to_cycles(const kernel *k, uint64_t ns);
-int os_switch(kernel *k, unsigned cpu, uint32_t pid);
+/* untraced: the trace's source did not trace this switch; the tracepoint
+ * events it causes are counted apart (tlb_flush_untraced). */
+int os_switch(kernel *k, unsigned cpu, uint32_t pid, bool untraced);
 int os_access_general(kernel *k, unsigned cpu, uint64_t va, uint64_t size,
                       enum access_kind kind, bool user);
 
@@ -187,7 +190,9 @@ int os_mremap(kernel *k, unsigned cpu, uint64_t old, uint64_t old_len, uint64_t 
               uint64_t new_len);
 int os_fork(kernel *k, unsigned cpu, uint32_t child, bool vfork);
 int os_clone(kernel *k, unsigned cpu, uint32_t child);
-int os_exec(kernel *k, unsigned cpu, const char *comm);
+/* exec COMM [STACK [ARGPAGES]]: a new address space; with STACK, the
+ * stack exec builds (setup_arg_pages), its top at STACK. */
+int os_exec(kernel *k, unsigned cpu, const char *comm, uint64_t stack, unsigned argpages);
 int os_exit(kernel *k, unsigned cpu);
 
 /* Checks common to records: the CPU may run this record (a switch is
@@ -210,7 +215,7 @@ void flush_tlb_range(kernel *k, kcpu *c, mm_struct *mm, uint64_t start, uint64_t
 void flush_tlb_page(kernel *k, kcpu *c, mm_struct *mm, uint64_t addr, unsigned level);
 /* The tlb:tlb_flush tracepoint: a reason and its pages field
  * (TLB_FLUSH_ALL for -1). */
-void trace_tlb_flush(kernel *k, enum flush_reason reason, uint64_t pages);
+void trace_tlb_flush(kernel *k, kcpu *c, enum flush_reason reason, uint64_t pages);
 int64_t os_jiffies(const kernel *k, const kcpu *c);
 void os_write_cr3(kernel *k, kcpu *c, uint64_t value);
 /* PTI: kernel entry and exit (arch/x86/entry: SWITCH_TO_KERNEL_CR3 /
@@ -227,6 +232,7 @@ void mmdrop(kernel *k, mm_struct *mm, bool lazy_ref);
 void mmput(kernel *k, kcpu *c, mm_struct *mm);
 void mm_unlink_free(kernel *k, mm_struct *mm);
 int dup_mmap(kernel *k, kcpu *c, mm_struct *old, mm_struct *mm);
+int setup_arg_pages(kernel *k, kcpu *c, mm_struct *mm, uint64_t stack, unsigned argpages);
 /* os/vma.c */
 const vm_area *find_vma(const mm_struct *mm, uint64_t va);
 size_t vma_lower(const mm_struct *mm, uint64_t va);

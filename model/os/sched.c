@@ -48,7 +48,19 @@ int os_declare(kernel *k, uint32_t pid, const char *comm, bool kthread)
 /* context_switch(): a kernel thread borrows prev's active_mm (lazy TLB);
  * a user task gets switch_mm_irqs_off; a borrowed reference is dropped
  * when the borrower switches out to a user task. */
-int os_switch(kernel *k, unsigned cpu, uint32_t pid)
+static int do_switch(kernel *k, unsigned cpu, uint32_t pid);
+
+int os_switch(kernel *k, unsigned cpu, uint32_t pid, bool untraced)
+{
+	k->untraced = untraced;
+	int rc = do_switch(k, cpu, pid);
+	k->untraced = false;
+	if (rc == 0 && untraced)
+		k->st->switches_untraced++;
+	return rc;
+}
+
+static int do_switch(kernel *k, unsigned cpu, uint32_t pid)
 {
 	kcpu *c = &k->cpu[cpu];
 	if (pid != 0 && (pid > TRACE_MAX_PID || !pid_used(k, pid)))
@@ -183,8 +195,9 @@ static void release_vfork_parent(task *t)
 }
 
 /* exec_mmap: the task gets a fresh mm, loaded at once (activate_mm);
- * the old one is released with mmput. */
-int os_exec(kernel *k, unsigned cpu, const char *comm)
+ * the old one is released with mmput; then, given a STACK, the stack is
+ * built (setup_arg_pages). */
+int os_exec(kernel *k, unsigned cpu, const char *comm, uint64_t stack, unsigned argpages)
 {
 	kcpu *c = &k->cpu[cpu];
 	task *t = c->curr;
@@ -197,7 +210,7 @@ int os_exec(kernel *k, unsigned cpu, const char *comm)
 	switch_mm_irqs_off(k, c, mm);
 	release_vfork_parent(t);
 	mmput(k, c, old);
-	return 0;
+	return stack ? setup_arg_pages(k, c, mm, stack, argpages) : 0;
 }
 
 /* exit_mm: the task keeps its mm as active_mm (mmgrab) and the CPU goes

@@ -10,6 +10,7 @@
  */
 #include "os/os.h"
 
+#include <stdio.h>
 #include <string.h>
 
 void cpumask_set(mm_struct *mm, unsigned cpu) { mm->cpumask[cpu / 64] |= 1ull << (cpu % 64); }
@@ -103,9 +104,17 @@ static void load_new_mm_cr3(kernel *k, kcpu *c, mm_struct *mm, uint16_t asid, bo
 	os_write_cr3(k, c, cr3);
 }
 
-void trace_tlb_flush(kernel *k, enum flush_reason reason, uint64_t pages)
+void trace_tlb_flush(kernel *k, kcpu *c, enum flush_reason reason, uint64_t pages)
 {
 	sim_stats *st = k->st;
+	if (k->cfg->v[K_TEST_TRACE_FLUSHES])
+		fprintf(stderr, "tlb_flush %llu %u %d %lld\n",
+		        (unsigned long long)(c->clock * 1000 / k->cfg->v[K_CLOCK_MHZ]), c->id, (int)reason,
+		        pages == TLB_FLUSH_ALL ? -1ll : (long long)pages);
+	if (k->untraced) {
+		st->flush_untraced[reason]++;
+		return;
+	}
 	st->flush_reason[reason]++;
 	if (pages == TLB_FLUSH_ALL) {
 		st->flush_full[reason]++;
@@ -158,7 +167,7 @@ void switch_mm_irqs_off(kernel *k, kcpu *c, mm_struct *next)
 		ts->ctxs[new_asid].tlb_gen = next->tlb_gen;
 	}
 	load_new_mm_cr3(k, c, next, new_asid, need_flush);
-	trace_tlb_flush(k, FLUSH_ON_TASK_SWITCH, need_flush ? TLB_FLUSH_ALL : 0);
+	trace_tlb_flush(k, c, FLUSH_ON_TASK_SWITCH, need_flush ? TLB_FLUSH_ALL : 0);
 	ts->loaded_mm = next;
 	ts->loaded_mm_asid = new_asid;
 }
@@ -212,7 +221,7 @@ static void flush_tlb_func(kernel *k, kcpu *c, const struct flush_info *f)
 	if (f->mm && f->mm != loaded_mm) {
 		/* "The CPU was left in the mm_cpumask of the target mm. Clear it." */
 		cpumask_clear(f->mm, c->id);
-		trace_tlb_flush(k, FLUSH_REMOTE_WRONG_CPU, 0);
+		trace_tlb_flush(k, c, FLUSH_REMOTE_WRONG_CPU, 0);
 		return;
 	}
 	if (loaded_mm == &k->init_mm)
@@ -231,7 +240,7 @@ static void flush_tlb_func(kernel *k, kcpu *c, const struct flush_info *f)
 	enum flush_reason reason = !local ? FLUSH_REMOTE_SHOOTDOWN
 	                           : f->mm ? FLUSH_LOCAL_MM_SHOOTDOWN : FLUSH_LOCAL_SHOOTDOWN;
 	if (local_gen == mm_gen) {
-		trace_tlb_flush(k, reason, 0);   /* a concurrent flush caught us up */
+		trace_tlb_flush(k, c, reason, 0);   /* a concurrent flush caught us up */
 		return;
 	}
 	uint64_t nr;
@@ -246,7 +255,7 @@ static void flush_tlb_func(kernel *k, kcpu *c, const struct flush_info *f)
 		flush_tlb_local(k, c);
 	}
 	ts->ctxs[asid].tlb_gen = mm_gen;
-	trace_tlb_flush(k, reason, nr);
+	trace_tlb_flush(k, c, reason, nr);
 }
 
 /* Delivers the flush IPI to CPU r at `sent`: interrupt entry (a CR3
@@ -305,7 +314,7 @@ static bool should_trim_cpumask(kernel *k, kcpu *c, mm_struct *mm)
 static void native_flush_tlb_multi(kernel *k, kcpu *c, const struct flush_info *f)
 {
 	mm_struct *mm = f->mm;
-	trace_tlb_flush(k, FLUSH_REMOTE_SEND_IPI,
+	trace_tlb_flush(k, c, FLUSH_REMOTE_SEND_IPI,
 	                f->end == TLB_FLUSH_ALL ? TLB_FLUSH_ALL : (f->end - f->start) >> 12);
 	k->st->shootdowns_initiated++;
 	uint64_t begin = c->clock, sent = c->clock, last_ack = 0;

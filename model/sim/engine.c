@@ -74,7 +74,7 @@ static int dispatch(sim *s, const trace_record *r)
 	kernel *k = &s->k;
 	unsigned cpu = r->cpu;
 	if (r->op == REC_SWITCH)
-		return os_switch(k, cpu, r->pid);
+		return os_switch(k, cpu, r->pid, (r->flags & SWITCH_UNTRACED) != 0);
 	if (os_check_not_pending_switch(k, cpu))
 		return -1;
 	switch (r->op) {
@@ -103,7 +103,7 @@ static int dispatch(sim *s, const trace_record *r)
 	case REC_FORK:     return os_fork(k, cpu, r->pid, false);
 	case REC_VFORK:    return os_fork(k, cpu, r->pid, true);
 	case REC_CLONE:    return os_clone(k, cpu, r->pid);
-	case REC_EXEC:     return os_exec(k, cpu, r->comm);
+	case REC_EXEC:     return os_exec(k, cpu, r->comm, r->addr, (unsigned)r->size);
 	case REC_EXIT:     return os_exit(k, cpu);
 	default:
 		return os_fail(k, -1, "unhandled record kind %d", (int)r->op);

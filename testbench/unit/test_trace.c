@@ -142,6 +142,15 @@ static void extension_records(void)
 	CHECK_EQ(first(HDR "@0x10\t0 switch 5\n", &rec), 1);
 	CHECK_EQ(rec.time_ns, 16);
 	CHECK_EQ(rec.op, REC_SWITCH);
+	CHECK_EQ(rec.flags, 0);
+	CHECK_EQ(first(HDR "0 switch 5 untraced\n", &rec), 1);
+	CHECK_EQ(rec.flags, SWITCH_UNTRACED);
+	CHECK_EQ(first(HDR "0 exec sh\n", &rec), 1);
+	CHECK_EQ(rec.addr, 0);
+	CHECK_EQ(rec.size, 1);
+	CHECK_EQ(first(HDR "0 exec sh 0x7ffd00000000 3\n", &rec), 1);
+	CHECK_EQ(rec.addr, 0x7ffd00000000);
+	CHECK_EQ(rec.size, 3);
 }
 
 static void errors_name_line_and_column(void)
@@ -323,8 +332,12 @@ static void record_errors_exact(void)
 		{ "0 syscall now", "t:3:11: error: unexpected field 'now': 'syscall' takes no arguments" },
 		{ "0 exit 1", "t:3:8: error: unexpected field '1': 'exit' takes no arguments" },
 		{ "0 tick", "t:3:7: error: missing argument: 'tick' takes CYCLES" },
-		{ "0 exec", "t:3:7: error: missing argument: 'exec' takes COMM" },
-		{ "0 exec a b", "t:3:10: error: unexpected field 'b': 'exec' takes COMM" },
+		{ "0 exec", "t:3:7: error: missing argument: 'exec' takes COMM [STACK [ARGPAGES]]" },
+		{ "0 exec a b", "t:3:10: error: expected STACK as a decimal or 0x hexadecimal number, got 'b'" },
+		{ "0 exec a 0x1001", "t:3:10: error: STACK 0x1001 is not a page-aligned address above 0" },
+		{ "0 exec a 0x1000 0", "t:3:17: error: ARGPAGES 0 out of range (1..512)" },
+		{ "0 exec a 0x1000 1 2", "t:3:19: error: unexpected field '2': 'exec' takes COMM [STACK [ARGPAGES]]" },
+		{ "0 switch 1 lazily", "t:3:12: error: unexpected field 'lazily': 'switch' takes PID [untraced]" },
 		{ "proc 1 a$b", "t:3:9: error: character '$' not allowed in a name (A-Z a-z 0-9 _ . / : -)" },
 		{ "proc 1 abcdefghijklmnop", "t:3:8: error: name 'abcdefghijklmnop' is longer than 15 characters" },
 		{ "proc 0 a", "t:3:6: error: PID 0 out of range (1..4194304)" },
