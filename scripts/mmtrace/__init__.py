@@ -8,7 +8,9 @@ refuses any record that would break a trace rule (so a bug in a generator or
 importer shows up as an exception, not as a bad trace).
 """
 
+import gzip
 import io
+import lzma
 import re
 import sys
 
@@ -51,10 +53,15 @@ def sanitize_comm(name, fallback="task"):
 
 
 def open_input(path):
-    """Text stream for PATH ('-' = stdin); OSError propagates."""
-    if path == "-":
-        return io.TextIOWrapper(sys.stdin.buffer, encoding="ascii", errors="replace", newline=None)
-    return open(path, "r", encoding="ascii", errors="replace", newline=None)
+    """Text stream for PATH ('-' = stdin), gzip or xz compressed or not
+    (told by the magic number); OSError propagates."""
+    raw = sys.stdin.buffer if path == "-" else open(path, "rb")
+    head = raw.peek(6)[:6] if hasattr(raw, "peek") else b""
+    if head.startswith(b"\x1f\x8b"):
+        raw = gzip.GzipFile(fileobj=raw)
+    elif head.startswith(b"\xfd7zXZ\x00"):
+        raw = lzma.LZMAFile(raw)
+    return io.TextIOWrapper(raw, encoding="ascii", errors="replace", newline=None)
 
 
 def open_output(path):
@@ -107,8 +114,16 @@ class TraceWriter:
         self._buf = []
         self._flush_lines = flush_lines
         self.records = 0
+        self.prefix = ""          # "@NS " before CPU records once at() is called
         self.emit("mmtrace 1")
         self.emit("cpus %d" % cpus)
+
+    def at(self, ns):
+        """Stamp the CPU records that follow with @NS (nanoseconds), or none."""
+        self.prefix = "" if ns is None else "@%d " % ns
+
+    def cpu_line(self, cpu, text):
+        self.emit("%s%d %s" % (self.prefix, cpu, text))
 
     # -- output ---------------------------------------------------------
     def emit(self, line):
@@ -153,6 +168,34 @@ class TraceWriter:
         self.alive[pid] = True
         self.emit("kthread %d %s" % (pid, comm))
 
+    def thread(self, pid, tgid, comm):
+        """A thread of the process live task TGID belongs to (a declaration)."""
+        if self.kind.get(tgid) != "proc" or not self.alive.get(tgid):
+            raise RuleError("thread %d of %d: not a live user task" % (pid, tgid))
+        self._new_pid(pid, comm)
+        self.kind[pid] = "proc"
+        self.alive[pid] = True
+        self.emit("thread %d %d %s" % (pid, tgid, comm))
+
+    def _state(self, op, pid):
+        if self.kind.get(pid) != "proc" or not self.alive.get(pid):
+            raise RuleError("%s of %d: not a live user task" % (op, pid))
+
+    def vma(self, pid, start, length, prot, flags=()):
+        """A mapping PID's address space has at this point (a declaration)."""
+        self._state("vma", pid)
+        if start % PAGE or length <= 0:
+            raise RuleError("vma 0x%x+0x%x: not page-aligned" % (start, length))
+        self.emit("vma %d 0x%x 0x%x %s%s" % (pid, start, length, prot,
+                                             "".join(" " + f for f in flags)))
+
+    def present(self, pid, start, length, kind):
+        """Pages of PID mapped at this point (a declaration)."""
+        self._state("present", pid)
+        if kind not in ("anon", "cow", "file"):
+            raise RuleError("present kind %r" % kind)
+        self.emit("present %d 0x%x 0x%x %s" % (pid, start, length, kind))
+
     def known(self, pid):
         return pid in self.kind
 
@@ -176,8 +219,9 @@ class TraceWriter:
             raise RuleError("cpu %d: %s by kernel thread %d" % (cpu, op, pid))
         return pid
 
-    def switch(self, cpu, pid):
-        """Switch CPU to PID; a switch to the running task is dropped (no-op)."""
+    def switch(self, cpu, pid, untraced=False):
+        """Switch CPU to PID; a switch to the running task is dropped (no-op).
+        UNTRACED marks a switch the source kernel did not trace."""
         self._cpu(cpu)
         if pid not in self.kind:
             raise RuleError("switch to undeclared pid %d" % pid)
@@ -196,31 +240,32 @@ class TraceWriter:
         if pid != 0:
             self.running_on[pid] = cpu
         self.need_switch[cpu] = False
-        self.emit("%d switch %d" % (cpu, pid))
+        self.cpu_line(cpu, "switch %d%s" % (pid, " untraced" if untraced else ""))
         return True
 
     def user_op(self, cpu, text):
-        """An r/w/x/syscall/mmap/munmap/mprotect record (TEXT without the CPU)."""
+        """An r/w/x/syscall/mmap/munmap/mprotect/madvise/mremap record (TEXT
+        without the CPU)."""
         self._user(cpu, text.split(None, 1)[0])
-        self.emit("%d %s" % (cpu, text))
+        self.cpu_line(cpu, text)
 
     def user_ops(self, cpu, texts):
         """Many user-mode records at once (fast path for accesses)."""
         self._user(cpu, "access")
-        prefix = "%d " % cpu
+        prefix = "%s%d " % (self.prefix, cpu)
         self.emit_many([prefix + t for t in texts])
 
     def kernel_ops(self, cpu, texts):
         """kr/kw/kx records; any task may do them."""
         self._cpu(cpu)
         self._check_not_pending(cpu, "k*")
-        prefix = "%d " % cpu
+        prefix = "%s%d " % (self.prefix, cpu)
         self.emit_many([prefix + t for t in texts])
 
     def tick(self, cpu, cycles):
         self._cpu(cpu)
         self._check_not_pending(cpu, "tick")
-        self.emit("%d tick %d" % (cpu, cycles))
+        self.cpu_line(cpu, "tick %d" % cycles)
 
     def fork(self, cpu, child, comm=None, kind="fork"):
         """fork/vfork/clone CHILD from the running task; CHILD becomes a proc."""
@@ -231,7 +276,7 @@ class TraceWriter:
             raise RuleError("pid %d out of range" % child)
         self.kind[child] = "proc"
         self.alive[child] = True
-        self.emit("%d %s %d" % (cpu, kind, child))
+        self.cpu_line(cpu, "%s %d" % (kind, child))
         if kind == "vfork":
             self.blocked.add(parent)
             self.vfork_parent_of[child] = parent
@@ -242,19 +287,20 @@ class TraceWriter:
         if parent is not None:
             self.blocked.discard(parent)
 
-    def exec(self, cpu, comm):
+    def exec(self, cpu, comm, stack=None):
+        """exec COMM [STACK]: with STACK, exec builds the stack with its top there."""
         pid = self._user(cpu, "exec")
         if not COMM_RE.match(comm):
             raise RuleError("bad comm %r" % comm)
         self._release_vfork(pid)
-        self.emit("%d exec %s" % (cpu, comm))
+        self.cpu_line(cpu, "exec %s" % comm if stack is None else "exec %s 0x%x" % (comm, stack))
 
     def exit(self, cpu):
         pid = self._user(cpu, "exit")
         self._release_vfork(pid)
         self.alive[pid] = False
         self.need_switch[cpu] = True
-        self.emit("%d exit" % cpu)
+        self.cpu_line(cpu, "exit")
 
     def finish(self):
         """Switch any CPU that still owes a switch to idle, then flush."""

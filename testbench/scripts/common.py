@@ -41,10 +41,13 @@ def summary(stderr):
 
 
 def records(text, op=None):
-    """Non-comment record lines of TEXT, optionally only those whose op is OP."""
+    """Non-comment record lines of TEXT (without an @TIME prefix), optionally
+    only those whose op is OP."""
     out = []
     for line in text.splitlines():
         fields = line.split("#", 1)[0].split()
+        if fields and fields[0].startswith("@"):
+            fields = fields[1:]
         if not fields:
             continue
         if op is None or (len(fields) > 1 and fields[1] == op) or fields[0] == op:

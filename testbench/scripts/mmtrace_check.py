@@ -4,8 +4,11 @@ It does not share code with scripts/mmtrace on purpose: a bug in the writer
 must not hide itself. It checks the header, syntax of every record, declare
 before use, unique PIDs, no task on two CPUs at once, kernel threads doing
 only k*/tick/switch, the switch after exit/vfork, vfork parents not being
-scheduled, page-aligned user-half mmap addresses. check() returns a list of
-"LINE: message" strings (empty when the trace is good) and a summary dict.
+scheduled, page-aligned user-half mmap addresses, and the extensions
+(docs/trace-format.md): @TIME prefixes, thread/vma/present declarations,
+madvise, mremap, the file flag, exec's STACK and switch's untraced. check()
+returns a list of "LINE: message" strings (empty when the trace is good) and
+a summary dict.
 """
 
 import re
@@ -13,14 +16,15 @@ import re
 COMM = re.compile(r"[A-Za-z0-9_./:-]{1,15}\Z")
 NUM = re.compile(r"(0x[0-9a-fA-F]{1,16}|[0-9]{1,20})\Z")
 PROT = re.compile(r"[r-][w-][x-]\Z")
-FLAGS = {"shared", "huge", "giant", "populate"}
-USER_OPS = {"r", "w", "x", "syscall", "mmap", "munmap", "mprotect",
+FLAGS = {"shared", "huge", "giant", "populate", "file"}
+USER_OPS = {"r", "w", "x", "syscall", "mmap", "munmap", "mprotect", "madvise", "mremap",
             "fork", "vfork", "clone", "exec", "exit"}
 KERNEL_OPS = {"kr", "kw", "kx"}
 ARGC = {"switch": (1, 1), "r": (1, 2), "w": (1, 2), "x": (1, 2), "kr": (1, 2),
         "kw": (1, 2), "kx": (1, 2), "syscall": (0, 0), "tick": (1, 1),
-        "mmap": (3, 7), "munmap": (2, 2), "mprotect": (3, 3), "fork": (1, 1),
-        "vfork": (1, 1), "clone": (1, 1), "exec": (1, 1), "exit": (0, 0)}
+        "mmap": (3, 8), "munmap": (2, 2), "mprotect": (3, 3), "fork": (1, 1),
+        "vfork": (1, 1), "clone": (1, 1), "exec": (1, 3), "exit": (0, 0),
+        "madvise": (3, 3), "mremap": (4, 4)}
 
 
 def _num(text):
@@ -46,6 +50,13 @@ class _State:
 
 
 def _declare(st, fields):
+    if fields[0] == "thread":
+        if len(fields) != 4:
+            raise ValueError("thread needs PID TGID COMM")
+        tgid = _num(fields[2])
+        if st.kind.get(tgid) != "proc" or not st.alive.get(tgid):
+            raise ValueError("thread of %d: not a live user task" % tgid)
+        fields = [fields[0], fields[1], fields[3]]
     if len(fields) != 3:
         raise ValueError("declaration needs PID COMM")
     pid = _num(fields[1])
@@ -55,8 +66,33 @@ def _declare(st, fields):
         raise ValueError("pid %d declared twice" % pid)
     if not COMM.match(fields[2]):
         raise ValueError("bad comm %r" % fields[2])
-    st.kind[pid] = fields[0]
+    st.kind[pid] = "kthread" if fields[0] == "kthread" else "proc"
     st.alive[pid] = True
+
+
+def _state(st, fields):
+    """vma PID ADDR LEN PROT [FLAG...] / present PID ADDR LEN KIND"""
+    pid = _num(fields[1])
+    if st.kind.get(pid) != "proc" or not st.alive.get(pid):
+        raise ValueError("%s of %d: not a live user task" % (fields[0], pid))
+    _range(fields[0], fields[2], fields[3])
+    if fields[0] == "vma":
+        if len(fields) < 5 or not PROT.match(fields[4]):
+            raise ValueError("vma needs PID ADDR LEN PROT")
+        for flag in fields[5:]:
+            if flag not in FLAGS or flag == "populate":
+                raise ValueError("bad vma flag %r" % flag)
+    elif len(fields) != 5 or fields[4] not in ("anon", "cow", "file"):
+        raise ValueError("present needs PID ADDR LEN anon|cow|file")
+
+
+def _range(op, addr_text, len_text):
+    addr = _num(addr_text)
+    length = _num(len_text)
+    if addr % 4096:
+        raise ValueError("%s address not page-aligned" % op)
+    if addr + length > 0x00007FFFFFFFF000 + 4096 or length == 0:
+        raise ValueError("%s range outside the user half" % op)
 
 
 def _switch(st, cpu, pid):
@@ -95,13 +131,15 @@ def _user_op(st, cpu, op, args):
         raise ValueError("%s by kernel thread %d" % (op, pid))
     if op in ("r", "w", "x"):
         _access(args)
+    elif op == "madvise":
+        _range(op, args[0], args[1])
+        if args[2] not in ("dontneed", "free"):
+            raise ValueError("bad madvise advice %r" % args[2])
+    elif op == "mremap":
+        _range(op, args[0], args[1])
+        _range(op, args[2], args[3])
     elif op in ("mmap", "munmap", "mprotect"):
-        addr = _num(args[0])
-        length = _num(args[1])
-        if addr % 4096:
-            raise ValueError("%s address not page-aligned" % op)
-        if addr + length > 0x00007FFFFFFFF000 + 4096 or length == 0:
-            raise ValueError("%s range outside the user half" % op)
+        _range(op, args[0], args[1])
         if op != "munmap":
             if not PROT.match(args[2]):
                 raise ValueError("bad prot %r" % args[2])
@@ -115,6 +153,8 @@ def _user_op(st, cpu, op, args):
     elif op == "exec":
         if not COMM.match(args[0]):
             raise ValueError("bad comm %r" % args[0])
+        if len(args) > 1 and (_num(args[1]) % 4096 or _num(args[1]) == 0):
+            raise ValueError("exec STACK not page-aligned")
         parent = st.vfork_parent.pop(pid, None)
         st.blocked.discard(parent)
     elif op == "exit":
@@ -131,6 +171,11 @@ def _access(args):
 
 
 def _cpu_record(st, fields):
+    if fields[0].startswith("@"):
+        _num(fields[0][1:])
+        fields = fields[1:]
+        if not fields or not fields[0].isdigit():
+            raise ValueError("a time stamp prefixes a CPU record")
     cpu = _num(fields[0])
     if cpu >= st.cpus:
         raise ValueError("cpu %d out of range" % cpu)
@@ -138,6 +183,8 @@ def _cpu_record(st, fields):
     if op not in ARGC:
         raise ValueError("unknown op %r" % op)
     lo, hi = ARGC[op]
+    if op == "switch" and len(args) == 2 and args[1] == "untraced":
+        args = args[:1]
     if not lo <= len(args) <= hi:
         raise ValueError("%s takes %d..%d arguments" % (op, lo, hi))
     st.counts[op] = st.counts.get(op, 0) + 1
@@ -175,8 +222,10 @@ def check(text):
                     raise ValueError("second record must be 'cpus N'")
                 st = _State(_num(fields[1]))
                 header = 2
-            elif fields[0] in ("proc", "kthread"):
+            elif fields[0] in ("proc", "kthread", "thread"):
                 _declare(st, fields)
+            elif fields[0] in ("vma", "present"):
+                _state(st, fields)
             else:
                 _cpu_record(st, fields)
         except (ValueError, IndexError) as e:

@@ -1,0 +1,66 @@
+"""What a kernel trace itself counts: tlb_flush events by reason and pages
+field, user page faults, and scheduler switches (those traced, and those a
+CPU's switch sequence shows the kernel made without tracing).
+
+These are the kernel's side of scripts/validate-kernel's comparison; the
+model's side is mmusim's statistics (tlb_flush, tlb_flush_pages, faults,
+switches).
+"""
+
+REASONS = ("task_switch", "remote_shootdown", "local_shootdown", "local_mm_shootdown",
+           "remote_send_ipi", "remote_wrong_cpu")
+# the tracepoint's names (include/linux/mm_types.h TLB_FLUSH_REASON)
+REASON_TEXT = ("flush on task switch", "remote shootdown", "local shootdown",
+               "local MM shootdown", "remote IPI send", "remote wrong CPU")
+KINDS = ("full", "range", "none")   # pages -1, N > 0, 0
+
+
+class KernelCounts:
+    def __init__(self):
+        self.flush = {r: 0 for r in REASONS}
+        self.flush_kind = {(r, k): 0 for r in REASONS for k in KINDS}
+        self.faults_user = 0
+        self.faults_kernel_user_addr = 0
+        self.switches = 0
+        self.untraced_switches = 0
+        self.cpus = set()
+        self.first_ts = None
+        self.last_ts = None
+
+    def as_dict(self):
+        return {"tlb_flush": dict(self.flush),
+                "tlb_flush_pages": {r: {k: self.flush_kind[(r, k)] for k in KINDS} for r in REASONS},
+                "faults_user": self.faults_user, "switches": self.switches,
+                "untraced_switches": self.untraced_switches,
+                "duration_ns": (self.last_ts - self.first_ts) if self.first_ts is not None else 0}
+
+
+def count(events, user_top=1 << 47):
+    """KernelCounts of a list of schedparse Events (in time order)."""
+    k = KernelCounts()
+    last_next = {}
+    for ev in events:
+        if k.first_ts is None:
+            k.first_ts = ev.ts
+        k.last_ts = ev.ts
+        k.cpus.add(ev.cpu)
+        kind = ev.kind
+        if kind == "tlb_flush":
+            reason = ev.f["reason"]
+            if 0 <= reason < len(REASONS):
+                r = REASONS[reason]
+                pages = ev.f["pages"]
+                k.flush[r] += 1
+                k.flush_kind[(r, "full" if pages < 0 else "range" if pages > 0 else "none")] += 1
+        elif kind == "page_fault_user":
+            k.faults_user += 1
+        elif kind == "page_fault_kernel":
+            if ev.f["address"] < user_top:
+                k.faults_kernel_user_addr += 1
+        elif kind == "sched_switch":
+            k.switches += 1
+            prev = last_next.get(ev.cpu)
+            if prev is not None and prev != ev.f["pp"]:
+                k.untraced_switches += 1   # the CPU ran prev_pid without a traced switch to it
+            last_next[ev.cpu] = ev.f["np"]
+    return k

@@ -1,0 +1,576 @@
+"""The kernel-trace importer behind scripts/import-sched.
+
+It turns parsed kernel events (schedparse) and, when there is one, the
+capture's snapshot (snapshot.py) into an mmtrace through a TraceWriter.
+What each event becomes, the rules for what the trace does not show, and
+the counts it reports are documented in docs/import.md; in short:
+
+- sched_switch -> `switch`, one for one; a CPU's first event by a task that
+  is not running there (the task that ran when the capture began) -> one
+  `switch` first (inferred). An event by a task on a CPU the trace left
+  idle means the kernel switched to it without tracing the switch (some
+  kernels do not trace switches out of idle on every CPU): that switch is
+  made (implied). No other switch is made up, but for a trace that lost
+  events (repairs).
+- tasks: the snapshot says which are kernel threads and which threads share
+  a process; otherwise the TGID column (or perf's PID/TID) and, last, the
+  comm patterns. Tasks alive before the trace are declared (`proc`,
+  `thread`, `kthread`) with the mappings and present pages the snapshot
+  saw (`vma`, `present`).
+- task_newtask/sched_process_fork -> `fork`, or `clone` for CLONE_VM
+  (threads, and vfork children: the kernel itself keeps a vfork parent off
+  the CPU); children of kernel threads are kernel threads unless they exec.
+- sched_process_exec -> `exec`, sched_process_exit -> `exit`.
+- page_fault_user -> an access at the faulting address on its CPU: `x` for
+  an instruction fetch (error code bit 4), `w` for a write (bit 1), else `r`.
+- the mm syscalls, at their return with the real result: mmap (the
+  address the kernel returned; `file` for a file mapping, `shared`,
+  `populate` for MAP_POPULATE or MAP_LOCKED, `huge` for MAP_HUGETLB),
+  munmap, mprotect, madvise (dontneed, free), mremap, and brk (a growth of
+  the heap is an anonymous mmap, a shrink a munmap); failed calls are
+  dropped.
+- every record carries @TIME: nanoseconds since the trace's first event.
+- mappings the trace cannot show (made by exec, or before the capture
+  without a snapshot) are inferred from the faults that land outside every
+  known mapping (infer_vmas) and declared when the address space appears.
+"""
+
+import os
+
+from . import RuleError, sanitize_comm
+from .vmaset import PAGE, VmaSet
+
+CLONE_VM, CLONE_VFORK, CLONE_THREAD = 0x100, 0x4000, 0x10000
+MAP_SHARED, MAP_ANONYMOUS, MAP_LOCKED, MAP_POPULATE = 0x01, 0x20, 0x2000, 0x8000
+MAP_HUGETLB = 0x40000
+MADV_ADVICE = {4: "dontneed", 8: "free", 9: "dontneed", 24: "dontneed"}  # REMOVE, DONTNEED_LOCKED
+PF_WRITE, PF_INSTR = 0x2, 0x10
+USER_TOP = 1 << 47
+# The highest mmap_base x86-64 Linux picks lies below TASK_SIZE by the
+# 16 GiB of stack randomization plus the 128 MiB minimum gap
+# (arch/x86/mm/mmap.c mmap_base): above it is only the stack.
+STACK_ZONE = 0x7ffbf8000000
+# The stack top of an exec'd process that never faulted on its stack.
+DEFAULT_STACK = 0x7ffe00000000
+EXEC_STACK_EXPAND = 128 << 10        # setup_arg_pages: stack_expand
+# Inferred mappings: faulting pages closer than this (the 64 KiB of
+# fault_around_bytes) belong to one mapping.
+CLUSTER_GAP_PAGES = 16
+
+
+def prot_text(prot):
+    return ("r" if prot & 1 else "-") + ("w" if prot & 2 else "-") + ("x" if prot & 4 else "-")
+
+
+def page_align(x):
+    return (x + PAGE - 1) & ~(PAGE - 1)
+
+
+class Epoch:
+    """One address space (mm) from its creation to its end."""
+
+    def __init__(self, ident, vmas=None, brk=None):
+        self.id = ident
+        self.vmas = vmas if vmas is not None else VmaSet()
+        self.initial = self.vmas.copy()
+        self.brk = brk
+        self.unknown = {}     # page -> kind bits (1 r, 2 w, 4 x), first pass
+        self.exec = False     # made by exec (its stack is built by exec)
+
+
+class Task:
+    __slots__ = ("opid", "tpid", "kthread", "epoch", "group")
+
+    def __init__(self, opid, tpid, kthread, epoch, group):
+        self.opid = opid
+        self.tpid = tpid
+        self.kthread = kthread
+        self.epoch = epoch
+        self.group = group
+
+
+def infer_vmas(epoch):
+    """The mappings epoch's unknown faults imply (the documented rule):
+    faulting pages less than CLUSTER_GAP_PAGES apart form one mapping,
+    from the first faulting page to the end of the last, never across a
+    mapping known when the address space appeared; its rights are r plus
+    w for a write, x for a fetch; in the stack zone it is anonymous, below
+    it file-backed (the program and its loader, mapped by exec)."""
+    pages = sorted(epoch.unknown)
+    out = []
+    i = 0
+    while i < len(pages):
+        j = i
+        kinds = epoch.unknown[pages[i]]
+        while j + 1 < len(pages):
+            a, b = pages[j], pages[j + 1]
+            if b - a > CLUSTER_GAP_PAGES * PAGE or epoch.initial.overlaps(a + PAGE, b) or \
+                    (a < STACK_ZONE) != (b < STACK_ZONE):
+                break
+            j += 1
+            kinds |= epoch.unknown[b]
+        start, end = pages[i], pages[j] + PAGE
+        prot = 1 | (kinds & 6)
+        flags = () if start >= STACK_ZONE else ("file",)
+        out.extend((s, e, prot, flags) for s, e in _clip(start, end, epoch.initial))
+        i = j + 1
+    return out
+
+
+def exec_stack(epoch):
+    """Where exec put the stack of an address space it made: the top of
+    the stack, the argument page (exec writes the arguments and the
+    environment without a user fault) taken to be the page above the
+    highest stack page that faulted; DEFAULT_STACK if none did."""
+    stack = [p for p in epoch.unknown if p >= STACK_ZONE]
+    return max(stack) + 2 * PAGE if stack else DEFAULT_STACK
+
+
+def _clip(start, end, vmas):
+    """[start, end) minus the mappings of vmas."""
+    parts, at = [], start
+    for s, e, _, _ in vmas:
+        if e <= at or s >= end:
+            continue
+        if s > at:
+            parts.append((at, s))
+        at = max(at, e)
+    if at < end:
+        parts.append((at, end))
+    return parts
+
+
+class Importer:
+    """Turns events into records through a TraceWriter (one pass)."""
+
+    def __init__(self, args, writer, look, is_kthread, snapshot, model, inferred, stacks, t0):
+        self.args = args
+        self.w = writer
+        self.look = look
+        self.is_kthread = is_kthread
+        self.snap = snapshot
+        self.model = model
+        self.inferred = inferred      # epoch id -> [(start, end, prot, flags)] (second pass)
+        self.stacks = stacks          # epoch id -> exec's stack top (second pass)
+        self.t0 = t0
+        self.ident = {}               # trace pid -> Task (current incarnation)
+        self.tasks = {}               # output pid -> Task
+        self.dead = set()             # trace pids whose task has exited
+        self.used = set(look.comm) | set(look.task_comm) | set(look.tgid)
+        if snapshot:
+            self.used |= set(snapshot.tasks)
+        self.next_free = max([0] + [p for p in self.used if p <= 4194304]) + 1
+        self.groups = {}              # group key -> [live output pids]
+        self.epochs = []
+        self.snap_declared = set()    # snapshot TGIDs declared
+        self.pending = {}             # trace pid -> (name, args) of a syscall in progress
+        self.started = set()          # CPUs whose first task is known
+        self.n = dict.fromkeys(("sched_switch", "switch", "noop", "inferred", "implied", "repairs", "fork",
+                                "clone", "exec", "exit", "reused", "faults", "kernel_faults", "syscalls",
+                                "vmas_inferred", "dropped", "ignored"), 0)
+
+    # -- identities ------------------------------------------------------
+    def _alloc_pid(self, tpid):
+        if 1 <= tpid <= 4194304 and not self.w.known(tpid):
+            return tpid
+        while self.next_free in self.used or self.w.known(self.next_free):
+            self.next_free += 1
+        if self.next_free > 4194304:
+            raise RuleError("out of PIDs")
+        self.n["reused"] += 1
+        return self.next_free
+
+    def _new_epoch(self, vmas=None, brk=None):
+        e = Epoch(len(self.epochs), vmas, brk)
+        self.epochs.append(e)
+        return e
+
+    def _bind(self, tpid, opid, kthread, epoch, group):
+        t = Task(opid, tpid, kthread, epoch, group)
+        self.ident[tpid] = t
+        self.tasks[opid] = t
+        self.dead.discard(tpid)
+        self.groups.setdefault(group, []).append(opid)
+        return t
+
+    def _live_member(self, group):
+        for opid in self.groups.get(group, ()):
+            if self.w.alive.get(opid) and not self.w.is_kthread(opid):
+                return opid
+        return None
+
+    def _declare_epoch_state(self, opid, epoch):
+        """The inferred mappings of a new address space (second pass), but
+        what it already has (a child inherits its parent's)."""
+        for start, end, prot, flags in self.inferred.get(epoch.id, ()):
+            for s, e in _clip(start, end, epoch.vmas):
+                self.w.vma(opid, s, e - s, prot_text(prot), flags)
+                epoch.vmas.insert(s, e, prot, flags)
+                self.n["vmas_inferred"] += 1
+
+    def _kthread_task(self, tpid, raw):
+        if self.snap and tpid in self.snap.tasks:
+            return self.snap.tasks[tpid][1] == "kthread" and tpid not in self.look.execs
+        return tpid not in self.look.execs and self.is_kthread(tpid, raw)
+
+    def task(self, tpid, comm=None):
+        """The task of trace PID TPID, declared if it is new (it existed
+        before the trace, or the trace never showed its creation)."""
+        if tpid == 0:
+            return None
+        t = self.ident.get(tpid)
+        if t is not None and tpid not in self.dead:
+            return t
+        raw = comm if comm and comm != "<...>" else self.look.name(tpid)
+        if self.snap and tpid in self.snap.tasks and not raw:
+            raw = self.snap.tasks[tpid][2]
+        name = sanitize_comm(raw)
+        opid = self._alloc_pid(tpid)
+        if self._kthread_task(tpid, raw):
+            self.w.kthread(opid, name)
+            return self._bind(tpid, opid, True, None, ("k", opid))
+        tgid = self.look.tgid.get(tpid, tpid)
+        if self.snap and tpid in self.snap.tasks:
+            tgid = self.snap.tasks[tpid][0]
+        group = ("g", tgid)
+        member = self._live_member(group)
+        if member is not None:
+            self.w.thread(opid, member, name)
+            return self._bind(tpid, opid, False, self.tasks[member].epoch, group)
+        epoch = self._new_epoch()
+        self.w.proc(opid, name)
+        t = self._bind(tpid, opid, False, epoch, group)
+        if self.snap and tgid in self.snap.vmas and tgid not in self.snap_declared:
+            self.snap_declared.add(tgid)
+            self._declare_snapshot(opid, epoch, tgid)
+        epoch.initial = epoch.vmas.copy()
+        self._declare_epoch_state(opid, epoch)
+        return t
+
+    def _declare_snapshot(self, opid, epoch, tgid):
+        """The mappings and present pages the snapshot saw."""
+        for start, end, perms, _off, _dev, inode, path in self.snap.vmas[tgid]:
+            if start >= USER_TOP or end > USER_TOP:
+                continue   # [vsyscall]: the kernel half
+            prot = (1 if perms[0] == "r" else 0) | (2 if perms[1] == "w" else 0) | \
+                (4 if perms[2] == "x" else 0)
+            flags = []
+            if perms[3] == "s":
+                flags.append("shared")
+            if inode != 0:
+                flags.append("file")
+            self.w.vma(opid, start, end - start, prot_text(prot), flags)
+            epoch.vmas.insert(start, end, prot, flags)
+            if path == "[heap]":
+                epoch.brk = end
+        for start, end, flags in self.snap.present.get(tgid, ()):
+            kind = "file" if "f" in flags else "anon" if "x" in flags else "cow"
+            for s, e in self._inside(epoch.vmas, start, end):
+                self.w.present(opid, s, e - s, kind)
+
+    @staticmethod
+    def _inside(vmas, start, end):
+        """The parts of [start, end) inside vmas (a snapshot can race)."""
+        out = []
+        for s, e, _, _ in vmas:
+            lo, hi = max(s, start), min(e, end)
+            if lo < hi:
+                out.append((lo, hi))
+        return out
+
+    # -- scheduling ------------------------------------------------------
+    def _switch(self, cpu, opid, why):
+        other = self.w.running_on.get(opid)
+        if opid != 0 and other is not None and other != cpu:
+            self.w.switch(other, 0, untraced=True)
+            self.n["repairs"] += 1
+            self.n["switch"] += 1
+        if self.w.switch(cpu, opid, untraced=why != "switch"):
+            self.n["switch"] += 1
+            if why != "switch":
+                self.n[why] += 1
+            self._slice(cpu, opid)
+            return True
+        self.n["noop"] += 1
+        return False
+
+    def _slice(self, cpu, opid):
+        """Synthetic accesses after a switch-in (--synthetic; docs/import.md)."""
+        if not self.model or opid == 0:
+            return
+        t = self.tasks[opid]
+        if t.kthread:
+            if self.model.kaccesses:
+                self.w.kernel_ops(cpu, self.model.kernel_slice(opid))
+            return
+        e = t.epoch
+        if not getattr(e, "ws_mapped", False):
+            self.w.user_op(cpu, self.model.mmap_record())
+            e.ws_mapped = True
+        if self.model.accesses:
+            self.w.user_ops(cpu, self.model.user_slice())
+
+    def running(self, cpu, tpid):
+        """The task TPID as the one running on CPU (a switch is inferred
+        for the task that ran when the capture began); None for idle, a
+        dead task or a CPU that owes a switch."""
+        cur = self.w.current[cpu]
+        if tpid == 0:
+            return None
+        t = self.tasks.get(cur)
+        if t is not None and t.tpid == tpid and self.ident.get(tpid) is t:
+            return None if self.w.need_switch[cpu] else t
+        if tpid in self.dead or self.w.need_switch[cpu]:
+            return None
+        t = self.task(tpid)
+        first = cpu not in self.started
+        self.started.add(cpu)
+        # the CPU's first task; or a switch out of idle the kernel did not
+        # trace (implied: its next switch-out or event shows the task);
+        # or, from another task, lost events
+        why = "inferred" if first else "implied" if cur == 0 else "repairs"
+        self._switch(cpu, t.opid, why)
+        return t
+
+    def user_task(self, cpu, tpid):
+        t = self.running(cpu, tpid)
+        if t is None or t.kthread:
+            self.n["dropped"] += 1
+            return None
+        return t
+
+    # -- events ----------------------------------------------------------
+    def on_switch(self, ev):
+        self.n["sched_switch"] += 1
+        f = ev.f
+        if f["pp"] != 0 and not self.w.need_switch[ev.cpu]:
+            self.running(ev.cpu, f["pp"])
+        self.started.add(ev.cpu)
+        nxt = self.task(f["np"], f["nc"])
+        self._switch(ev.cpu, nxt.opid if nxt else 0, "switch")
+
+    def _child(self, ev, parent_tpid, child_tpid, flags):
+        if child_tpid in self.ident and child_tpid not in self.dead:
+            return   # task_newtask made it; this is its sched_process_fork
+        parent = self.ident.get(parent_tpid)
+        raw = self.look.name(child_tpid)
+        kthread_parent = parent_tpid == 0 or (parent is not None and parent.kthread) or \
+            (parent is None and self._kthread_task(parent_tpid, self.look.name(parent_tpid)))
+        if kthread_parent or self._kthread_task(child_tpid, raw):
+            if child_tpid in self.look.execs:
+                return   # a user-mode helper: declared (proc) when it runs
+            opid = self._alloc_pid(child_tpid)
+            self.w.kthread(opid, sanitize_comm(raw))
+            self._bind(child_tpid, opid, True, None, ("k", opid))
+            return
+        p = self.user_task(ev.cpu, parent_tpid)
+        if p is None:
+            return
+        child = self._alloc_pid(child_tpid)
+        if flags is None:   # no task_newtask: the thread group decides
+            ptgid = self.look.tgid.get(parent_tpid)
+            flags = CLONE_VM | CLONE_THREAD if ptgid is not None and \
+                self.look.tgid.get(child_tpid) == ptgid else 0
+        if flags & CLONE_VM:
+            self.w.fork(ev.cpu, child, kind="clone")
+            self.n["clone"] += 1
+            group = p.group if flags & CLONE_THREAD else ("g", self.look.tgid.get(child_tpid, child_tpid))
+            self._bind(child_tpid, child, False, p.epoch, group)
+            return
+        self.w.fork(ev.cpu, child, kind="fork")
+        self.n["fork"] += 1
+        epoch = self._new_epoch(p.epoch.vmas.copy(), p.epoch.brk)
+        self._bind(child_tpid, child, False, epoch, ("g", self.look.tgid.get(child_tpid, child_tpid)))
+        self._declare_epoch_state(child, epoch)
+
+    def on_newtask(self, ev):
+        self._child(ev, ev.pid, ev.f["pid"], ev.f["flags"])
+
+    def on_fork(self, ev):
+        self._child(ev, ev.f["pid"], ev.f["cpid"], None)
+
+    def on_exec(self, ev):
+        tpid = ev.f["pid"]
+        old = ev.f.get("old_pid")
+        if old is not None and old != tpid and old in self.ident:
+            # a thread exec'd (de_thread): it takes over the leader's PID
+            self.ident[tpid] = self.ident.pop(old)
+            self.ident[tpid].tpid = tpid
+            self.dead.discard(tpid)
+        t = self.user_task(ev.cpu, tpid)
+        if t is None:
+            return
+        epoch = self._new_epoch()
+        epoch.exec = True
+        stack = self.stacks.get(epoch.id, DEFAULT_STACK)
+        self.w.exec(ev.cpu, sanitize_comm(os.path.basename(ev.f["file"])), stack)
+        self.n["exec"] += 1
+        members = self.groups.get(t.group, [])
+        if t.opid in members:
+            members.remove(t.opid)
+        t.group = ("g", tpid, "exec", self.n["exec"])
+        self.groups.setdefault(t.group, []).append(t.opid)
+        t.epoch = epoch
+        if self.stacks:
+            epoch.vmas.insert(stack - PAGE - EXEC_STACK_EXPAND, stack, 3, ())
+        epoch.initial = epoch.vmas.copy()
+        self._declare_epoch_state(t.opid, epoch)
+
+    def on_exit(self, ev):
+        tpid = ev.f["pid"]
+        t = self.running(ev.cpu, tpid)
+        if t is None:
+            self.n["dropped"] += 1
+            return
+        self.dead.add(tpid)
+        if t.kthread:
+            return
+        self.w.exit(ev.cpu)
+        self.n["exit"] += 1
+
+    def on_fault(self, ev):
+        if self.args.no_faults:
+            return
+        f = ev.f
+        addr, err = f["address"], f["error"]
+        kernel = ev.kind == "page_fault_kernel"
+        if kernel and addr >= USER_TOP:
+            return   # the kernel's own memory: not modelled
+        t = self.user_task(ev.cpu, ev.pid)
+        if t is None:
+            return
+        kind = "x" if err & PF_INSTR else "w" if err & PF_WRITE else "r"
+        if addr < USER_TOP and not t.epoch.vmas.find(addr):
+            page = addr & ~(PAGE - 1)
+            t.epoch.unknown[page] = t.epoch.unknown.get(page, 0) | \
+                (4 if kind == "x" else 2 if kind == "w" else 1)
+        if kernel:
+            self.w.kernel_ops(ev.cpu, ["k%s 0x%x" % (kind, addr)])
+            self.n["kernel_faults"] += 1
+        else:
+            self.w.user_op(ev.cpu, "%s 0x%x" % (kind, addr))
+            self.n["faults"] += 1
+
+    def on_sys_enter(self, ev):
+        self.pending[ev.pid] = (ev.f["name"], ev.f["args"])
+        if ev.f["name"] not in self.look.sys_exits:
+            self._syscall(ev, ev.f["name"], ev.f["args"], None)
+
+    def on_sys_exit(self, ev):
+        name = ev.f["name"]
+        call = self.pending.pop(ev.pid, None)
+        if call is None or call[0] != name:
+            self.n["ignored"] += 1   # began before the capture
+            return
+        self._syscall(ev, name, call[1], ev.f["ret"])
+
+    def _syscall(self, ev, name, a, ret):
+        if ret is not None and ret < 0 and not (name == "brk"):
+            return   # failed: changed nothing
+        t = self.user_task(ev.cpu, ev.pid)
+        if t is None:
+            return
+        e = t.epoch
+        rec = getattr(self, "_sys_" + name)(e, a, ret)
+        for text in rec:
+            self.w.user_op(ev.cpu, text)
+            self.n["syscalls"] += 1
+
+    @staticmethod
+    def _sys_mmap(e, a, ret):
+        addr = ret if ret is not None else a.get("addr", 0)
+        length, prot, flags = a.get("len", 0), a.get("prot", 0) & 7, a.get("flags", 0)
+        if length <= 0 or addr % PAGE or addr + length > USER_TOP:
+            return []
+        words = [prot_text(prot)]
+        fl = []
+        if flags & MAP_SHARED:
+            fl.append("shared")
+        if not flags & MAP_ANONYMOUS:
+            fl.append("file")
+        e.vmas.insert(addr, addr + page_align(length), prot, fl)
+        if flags & (MAP_POPULATE | MAP_LOCKED):
+            fl = fl + ["populate"]
+        if flags & MAP_HUGETLB:
+            fl = fl + ["huge"]
+        return ["mmap 0x%x 0x%x %s" % (addr, length, " ".join(words + fl))]
+
+    @staticmethod
+    def _sys_munmap(e, a, ret):
+        addr, length = a.get("addr", 0), a.get("len", 0)
+        if length <= 0 or addr % PAGE or addr + length > USER_TOP:
+            return []
+        e.vmas.remove(addr, addr + page_align(length))
+        return ["munmap 0x%x 0x%x" % (addr, length)]
+
+    @staticmethod
+    def _sys_mprotect(e, a, ret):
+        addr, length, prot = a.get("start", 0), a.get("len", 0), a.get("prot", 0) & 7
+        if length <= 0 or addr % PAGE or addr + length > USER_TOP:
+            return []
+        e.vmas.protect(addr, addr + page_align(length), prot)
+        return ["mprotect 0x%x 0x%x %s" % (addr, length, prot_text(prot))]
+
+    @staticmethod
+    def _sys_madvise(e, a, ret):
+        advice = MADV_ADVICE.get(a.get("behavior"))
+        addr, length = a.get("start", 0), a.get("len_in", a.get("len", 0))
+        if advice is None or length <= 0 or addr % PAGE or addr + length > USER_TOP:
+            return []
+        return ["madvise 0x%x 0x%x %s" % (addr, length, advice)]
+
+    @staticmethod
+    def _sys_mremap(e, a, ret):
+        old, old_len, new_len = a.get("addr", 0), a.get("old_len", 0), a.get("new_len", 0)
+        new = ret if ret is not None else a.get("new_addr", old)
+        if old_len <= 0 or new_len <= 0 or old % PAGE or new % PAGE or \
+                max(old + old_len, new + new_len) > USER_TOP:
+            return []
+        e.vmas.move(old, page_align(old_len), new, page_align(new_len))
+        return ["mremap 0x%x 0x%x 0x%x 0x%x" % (old, old_len, new, new_len)]
+
+    @staticmethod
+    def _sys_brk(e, a, ret):
+        """do_brk_flags / the shrink path: the heap [start_brk, brk) grows
+        as an anonymous mapping and shrinks by an unmap."""
+        if ret is None or ret <= 0:
+            return []
+        old = e.brk
+        e.brk = ret
+        if old is None:
+            return []
+        lo, hi = page_align(old), page_align(ret)
+        if hi > lo:
+            e.vmas.insert(lo, hi, 3, ())
+            return ["mmap 0x%x 0x%x rw-" % (lo, hi - lo)]
+        if hi < lo:
+            e.vmas.remove(hi, lo)
+            return ["munmap 0x%x 0x%x" % (hi, lo - hi)]
+        return []
+
+    def on_event(self, ev):
+        self.w.at(None if self.args.no_time else ev.ts - self.t0)
+        handler = self.HANDLERS.get(ev.kind)
+        if handler:
+            handler(self, ev)
+
+    HANDLERS = {
+        "sched_switch": on_switch, "task_newtask": on_newtask, "sched_process_fork": on_fork,
+        "sched_process_exec": on_exec, "sched_process_exit": on_exit,
+        "page_fault_user": on_fault, "page_fault_kernel": on_fault,
+        "sys_enter": on_sys_enter, "sys_exit": on_sys_exit,
+    }
+
+    def finish(self, last_ts):
+        """End every CPU at the trace's last time stamp (a tick of 0 where
+        a record is allowed), then settle owed switches."""
+        self.w.at(None if self.args.no_time else last_ts - self.t0)
+        for cpu in range(self.w.cpus):
+            if self.w.need_switch[cpu]:
+                self.w.switch(cpu, 0)
+                self.n["switch"] += 1
+            self.w.tick(cpu, 0)
+        self.w.finish()
+
+    def summary(self):
+        return " ".join("%s=%d" % kv for kv in self.n.items())
