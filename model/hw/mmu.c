@@ -258,9 +258,9 @@ static bool check_hit(mmu *m, tlb_entry *e, uint64_t va)
 		        (e->perm & PERM_U && !(perm & PERM_U)) ||
 		        (!(e->perm & PERM_XD) && (perm & PERM_XD));
 	}
-	if (stale)
+	if (stale && !m->flush_in_flight)
 		m->st->stale_hits++;
-	else
+	else if (!stale)
 		e->check_epoch = epoch;
 	return !stale;
 }

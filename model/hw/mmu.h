@@ -93,6 +93,11 @@ typedef struct mmu {
 	uint64_t l1_gen;          /* bumped by every L1 fill, invalidation, CR3/CR4 write */
 	l1_memo memo[2];          /* [exec] */
 	bool memo_off;            /* test.slow_paths */
+	/* flush IPIs on their way to this CPU (set by the kernel layer): until
+	 * they are handled, a hit on an entry they will drop is the window
+	 * Linux allows (it frees pages only after the flush, tlb_finish_mmu),
+	 * not a stale hit */
+	unsigned flush_in_flight;
 	uint64_t walker_free[64];
 	unsigned walkers;
 	/* timing, from the configuration */

@@ -90,6 +90,7 @@ int os_init(kernel *k, const config *cfg, unsigned ncpus, sim_stats *st)
 	/* empty_zero_page lives in the kernel image (.bss..page_aligned,
 	 * arch/x86/kernel/head_64.S): a frame of the reserved image area */
 	k->zero_pfn = (PHYS_KERNEL_BASE + (48ull << 20)) >> 12;
+	k->next_arrival = UINT64_MAX;
 	k->skip_shootdowns = cfg->v[K_TEST_SKIP_SHOOTDOWN] != 0;
 	k->asids = k->pcid ? (unsigned)cfg->v[K_ASIDS] : 1;
 	k->flush_ceiling = (unsigned)cfg->v[K_FLUSH_CEILING];
@@ -130,6 +131,7 @@ void os_free(kernel *k)
 	}
 	for (unsigned i = 0; k->cpu && i < k->ncpus; i++) {
 		mmu_free(&k->cpu[i].hw);
+		free(k->cpu[i].inbox);
 		free(k->cpu[i].tlbstate.ctxs);
 		free(k->cpu[i].tlbstate.user_pcid_flush_mask);
 	}

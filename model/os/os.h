@@ -85,6 +85,24 @@ typedef struct cpu_tlbstate {
 	uint64_t *user_pcid_flush_mask;  /* PTI: bit per ASID, pending user flush */
 } cpu_tlbstate;
 
+/* flush_tlb_info (asm/tlbflush.h): what a flush asks of each CPU. */
+typedef struct flush_info {
+	struct mm_struct *mm;
+	uint64_t start, end;      /* end == TLB_FLUSH_ALL: everything */
+	unsigned stride_shift;
+	uint64_t new_tlb_gen;
+	bool freed_tables;
+	bool trim_cpumask;        /* v6.14+: this flush also trims mm_cpumask */
+	unsigned initiating_cpu;
+} flush_info;
+
+/* A flush IPI on its way: handled when the target's time reaches
+ * `arrival` (os_deliver_ipis), in the state the target is in then. */
+typedef struct pending_ipi {
+	uint64_t arrival, seq;
+	flush_info f;             /* holds a reference on f.mm (mm_count) */
+} pending_ipi;
+
 typedef struct kcpu {
 	unsigned id;
 	uint64_t clock;           /* cycles */
@@ -94,6 +112,11 @@ typedef struct kcpu {
 	bool user_mode;
 	bool must_switch;         /* after exit or vfork */
 	cpu_tlbstate tlbstate;
+	pending_ipi *inbox;       /* flush IPIs sent to this CPU, not yet handled */
+	size_t ninbox, capinbox;
+	unsigned outstanding;     /* IPIs this CPU sent and waits for */
+	uint64_t ack_at;          /* the latest acknowledgement of those */
+	uint64_t wait_begin;      /* when it sent them */
 } kcpu;
 
 /* Events for observers (the SystemC layer, VCD).  Any may be NULL. */
@@ -102,9 +125,10 @@ typedef struct os_observer {
 	void (*translation)(void *ctx, unsigned cpu, uint64_t va, enum access_kind kind,
 	                    bool user, const xlate_result *r);
 	void (*cr3_write)(void *ctx, unsigned cpu, uint64_t cycle, uint64_t value);
-	void (*ipi)(void *ctx, unsigned from, unsigned to, uint64_t sent, uint64_t handled,
-	            uint64_t acked);
-	void (*shootdown)(void *ctx, unsigned cpu, uint64_t begin, uint64_t end);
+	void (*ipi_send)(void *ctx, unsigned from, unsigned to, uint64_t sent);
+	void (*ipi)(void *ctx, unsigned from, unsigned to, uint64_t handled, uint64_t acked);
+	void (*shootdown_begin)(void *ctx, unsigned cpu, uint64_t begin);
+	void (*shootdown_end)(void *ctx, unsigned cpu, uint64_t end);
 	void (*fault)(void *ctx, unsigned cpu, uint64_t cycle, uint64_t va, uint32_t error,
 	              bool segv);
 	void (*context)(void *ctx, unsigned cpu, uint64_t cycle, uint32_t pid, bool user_mode);
@@ -129,6 +153,8 @@ typedef struct kernel {
 	unsigned version;         /* kernel=: KERNEL_6_13, _6_14 or _6_18 */
 	uint64_t cycles_per_jiffy, hz;
 	uint64_t zero_pfn;        /* the shared zero page (ZERO_PAGE(0)) */
+	uint64_t next_arrival;    /* the earliest pending IPI's arrival, UINT64_MAX if none */
+	uint64_t ipi_seq;
 	bool untraced;            /* inside a switch the source did not trace */
 	/* last error: message and the index of the record field it is about
 	 * (into trace_record.col), or -1 for an internal error */
@@ -153,6 +179,25 @@ int os_declare_vma(kernel *k, uint32_t pid, uint64_t addr, uint64_t len, uint32_
 int os_declare_present(kernel *k, uint32_t pid, uint64_t addr, uint64_t len, unsigned kind);
 /* A record's start on a CPU's clock: @TIME in ns as cycles (saturating). */
 uint64_t os_ns_to_cycles(const kernel *k, uint64_t ns);
+
+/* Flush IPIs are handled when they arrive, not when they are sent: before
+ * a record with @TIME starts at `start`, the engine delivers those due by
+ * then (the records of a real trace between the send and the arrival ran
+ * before the flush); before a record without one, all of them (file order
+ * is the order of effects, contract 1).  A CPU that sent some waits for
+ * their acknowledgements before its next record (os_wait_acks delivers
+ * them first if need be); at the end of the trace os_settle delivers the
+ * rest. */
+void os_deliver_ipis(kernel *k, uint64_t t);
+void os_wait_acks(kernel *k, kcpu *c);
+void os_settle(kernel *k);
+static inline void os_before_record(kernel *k, kcpu *c, uint64_t start, bool timed)
+{
+	if (k->next_arrival <= (timed ? start : UINT64_MAX - 1))
+		os_deliver_ipis(k, timed ? start : UINT64_MAX);
+	if (c->outstanding | (c->ack_at != 0))
+		os_wait_acks(k, c);
+}
 /* untraced: the trace's source did not trace this switch; the tracepoint
  * events it causes are counted apart (tlb_flush_untraced). */
 int os_switch(kernel *k, unsigned cpu, uint32_t pid, bool untraced);

@@ -11,6 +11,7 @@
 #include "os/os.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void cpumask_set(mm_struct *mm, unsigned cpu) { mm->cpumask[cpu / 64] |= 1ull << (cpu % 64); }
@@ -180,16 +181,6 @@ void enter_lazy_tlb(kernel *k, kcpu *c)
 	c->tlbstate.is_lazy = true;
 }
 
-struct flush_info {
-	mm_struct *mm;
-	uint64_t start, end;      /* end == TLB_FLUSH_ALL: everything */
-	unsigned stride_shift;
-	uint64_t new_tlb_gen;
-	bool freed_tables;
-	bool trim_cpumask;        /* v6.14+: this flush also trims mm_cpumask */
-	unsigned initiating_cpu;
-};
-
 /* flush_tlb_one_user: INVLPG in the kernel PCID; under PTI the user PCID
  * too, with INVPCID type 0 when PCIDs are on, else deferred to exit. */
 static void flush_tlb_one_user(kernel *k, kcpu *c, uint64_t addr)
@@ -213,7 +204,7 @@ static void flush_tlb_local(kernel *k, kcpu *c)
 }
 
 /* flush_tlb_func (v6.18), on the initiator (local) or an IPI target. */
-static void flush_tlb_func(kernel *k, kcpu *c, const struct flush_info *f)
+static void flush_tlb_func(kernel *k, kcpu *c, const flush_info *f)
 {
 	cpu_tlbstate *ts = &c->tlbstate;
 	mm_struct *loaded_mm = ts->loaded_mm;
@@ -258,15 +249,14 @@ static void flush_tlb_func(kernel *k, kcpu *c, const struct flush_info *f)
 	trace_tlb_flush(k, c, reason, nr);
 }
 
-/* Delivers the flush IPI to CPU r at `sent`: interrupt entry (a CR3
- * write under PTI if it was in user mode), the handler, exit.  Returns
- * when the initiator sees the acknowledgement. */
-static uint64_t deliver_flush_ipi(kernel *k, kcpu *from, kcpu *r, const struct flush_info *f,
-                                  uint64_t sent)
+/* The flush IPI f reaches CPU r at `arrival`: interrupt entry (a CR3
+ * write under PTI if it was in user mode), the handler, exit; the
+ * initiator sees the acknowledgement ipi.ack later. */
+static void handle_flush_ipi(kernel *k, kcpu *r, const flush_info *f, uint64_t arrival)
 {
-	uint64_t arrive = sent + k->cfg->v[K_IPI_LATENCY];
-	if (r->clock < arrive)
-		r->clock = arrive;
+	kcpu *from = &k->cpu[f->initiating_cpu];
+	if (r->clock < arrival)
+		r->clock = arrival;
 	uint64_t handled = r->clock;
 	k->st->cpu[r->id].ipis_received++;
 	bool was_user = r->user_mode;
@@ -278,15 +268,111 @@ static uint64_t deliver_flush_ipi(kernel *k, kcpu *from, kcpu *r, const struct f
 		kernel_exit(k, r);
 	uint64_t acked = r->clock + k->cfg->v[K_IPI_ACK];
 	if (k->obs.ipi)
-		k->obs.ipi(k->obs.ctx, from->id, r->id, sent, handled, acked);
-	return acked;
+		k->obs.ipi(k->obs.ctx, from->id, r->id, handled, acked);
+	if (acked > from->ack_at)
+		from->ack_at = acked;
+	from->outstanding--;
+}
+
+static void recompute_next_arrival(kernel *k)
+{
+	k->next_arrival = UINT64_MAX;
+	for (unsigned i = 0; i < k->ncpus; i++)
+		for (size_t j = 0; j < k->cpu[i].ninbox; j++)
+			if (k->cpu[i].inbox[j].arrival < k->next_arrival)
+				k->next_arrival = k->cpu[i].inbox[j].arrival;
+}
+
+static void send_flush_ipi(kernel *k, kcpu *from, kcpu *r, const flush_info *f)
+{
+	if (r->ninbox == r->capinbox) {
+		r->capinbox = r->capinbox ? 2 * r->capinbox : 4;
+		r->inbox = realloc(r->inbox, r->capinbox * sizeof *r->inbox);
+		if (!r->inbox)
+			abort();
+	}
+	pending_ipi *p = &r->inbox[r->ninbox++];
+	p->arrival = from->clock + k->cfg->v[K_IPI_LATENCY];
+	p->seq = k->ipi_seq++;
+	p->f = *f;
+	mmgrab(f->mm);   /* the request outlives nothing it names */
+	if (p->arrival < k->next_arrival)
+		k->next_arrival = p->arrival;
+	from->outstanding++;
+	r->hw.flush_in_flight++;
+	if (k->obs.ipi_send)
+		k->obs.ipi_send(k->obs.ctx, from->id, r->id, from->clock);
+}
+
+/* The pending IPI due first (arrival, then the order sent), or false. */
+static bool first_due(const kernel *k, uint64_t t, unsigned *cpu, size_t *index)
+{
+	bool found = false;
+	uint64_t best_arrival = 0, best_seq = 0;
+	for (unsigned i = 0; i < k->ncpus; i++)
+		for (size_t j = 0; j < k->cpu[i].ninbox; j++) {
+			const pending_ipi *p = &k->cpu[i].inbox[j];
+			if (p->arrival > t)
+				continue;
+			if (!found || p->arrival < best_arrival ||
+			    (p->arrival == best_arrival && p->seq < best_seq)) {
+				found = true;
+				best_arrival = p->arrival, best_seq = p->seq;
+				*cpu = i, *index = j;
+			}
+		}
+	return found;
+}
+
+void os_deliver_ipis(kernel *k, uint64_t t)
+{
+	unsigned cpu;
+	size_t j;
+	while (first_due(k, t, &cpu, &j)) {
+		kcpu *r = &k->cpu[cpu];
+		pending_ipi p = r->inbox[j];
+		memmove(&r->inbox[j], &r->inbox[j + 1], (r->ninbox - j - 1) * sizeof r->inbox[0]);
+		r->ninbox--;
+		r->hw.flush_in_flight--;
+		handle_flush_ipi(k, r, &p.f, p.arrival);
+		mmdrop(k, p.f.mm, false);
+	}
+	recompute_next_arrival(k);
+}
+
+/* The initiator waits until every IPI it sent is acknowledged
+ * (smp_call_function_many_cond waits for each csd). */
+void os_wait_acks(kernel *k, kcpu *c)
+{
+	uint64_t latest = 0;
+	for (unsigned i = 0; i < k->ncpus; i++)
+		for (size_t j = 0; j < k->cpu[i].ninbox; j++)
+			if (k->cpu[i].inbox[j].f.initiating_cpu == c->id && k->cpu[i].inbox[j].arrival > latest)
+				latest = k->cpu[i].inbox[j].arrival;
+	if (c->outstanding)
+		os_deliver_ipis(k, latest);
+	if (c->ack_at > c->clock) {
+		k->st->shootdown_cycles += c->ack_at - c->clock;
+		c->clock = c->ack_at;
+	}
+	c->ack_at = 0;
+	if (k->obs.shootdown_end)
+		k->obs.shootdown_end(k->obs.ctx, c->id, c->clock);
+}
+
+void os_settle(kernel *k)
+{
+	os_deliver_ipis(k, UINT64_MAX);
+	for (unsigned i = 0; i < k->ncpus; i++)
+		if (k->cpu[i].ack_at)
+			os_wait_acks(k, &k->cpu[i]);
 }
 
 /* should_flush_tlb (v6.14+): not a lazy CPU ("Lazy TLB will get flushed
  * at the next context switch"), and either the target mm is loaded or
  * this flush trims the mask.  v6.13 asked only whether it was lazy
  * (tlb_is_not_lazy), its masks holding only CPUs with the mm loaded. */
-static bool should_flush_tlb(const kernel *k, const kcpu *r, const struct flush_info *f)
+static bool should_flush_tlb(const kernel *k, const kcpu *r, const flush_info *f)
 {
 	if (r->tlbstate.is_lazy)
 		return false;
@@ -311,13 +397,13 @@ static bool should_trim_cpumask(kernel *k, kcpu *c, mm_struct *mm)
  * flush (on_each_cpu_mask), lazy ones too, else only those
  * should_flush_tlb picks (on_each_cpu_cond_mask), the initiator
  * included.  IPIs go out first; the initiator flushes, then waits. */
-static void native_flush_tlb_multi(kernel *k, kcpu *c, const struct flush_info *f)
+static void native_flush_tlb_multi(kernel *k, kcpu *c, const flush_info *f)
 {
 	mm_struct *mm = f->mm;
 	trace_tlb_flush(k, c, FLUSH_REMOTE_SEND_IPI,
 	                f->end == TLB_FLUSH_ALL ? TLB_FLUSH_ALL : (f->end - f->start) >> 12);
 	k->st->shootdowns_initiated++;
-	uint64_t begin = c->clock, sent = c->clock, last_ack = 0;
+	bool sent = false;
 	for (unsigned i = 0; i < k->ncpus; i++) {
 		kcpu *r = &k->cpu[i];
 		if (i == c->id || !cpumask_test(mm, i))
@@ -330,18 +416,13 @@ static void native_flush_tlb_multi(kernel *k, kcpu *c, const struct flush_info *
 		if (k->skip_shootdowns)
 			continue;   /* test-only breakage: the checker must notice */
 		k->st->shootdown_ipis++;
-		uint64_t acked = deliver_flush_ipi(k, c, r, f, sent);
-		if (acked > last_ack)
-			last_ack = acked;
+		if (!sent && k->obs.shootdown_begin)
+			k->obs.shootdown_begin(k->obs.ctx, c->id, c->clock);
+		sent = true;
+		send_flush_ipi(k, c, r, f);
 	}
 	if (cpumask_test(mm, c->id) && (f->freed_tables || should_flush_tlb(k, c, f)))
 		flush_tlb_func(k, c, f);
-	if (last_ack > c->clock) {
-		k->st->shootdown_cycles += last_ack - c->clock;
-		c->clock = last_ack;
-	}
-	if (k->obs.shootdown)
-		k->obs.shootdown(k->obs.ctx, c->id, begin, c->clock);
 }
 
 /* flush_tlb_mm_range (v6.18): bump tlb_gen; more strides than the
@@ -355,7 +436,7 @@ void flush_tlb_mm_range(kernel *k, kcpu *c, mm_struct *mm, uint64_t start, uint6
 		start = 0;
 		end = TLB_FLUSH_ALL;
 	}
-	struct flush_info f = { mm, start, end, stride_shift, ++mm->tlb_gen, freed_tables, false, c->id };
+	flush_info f = { mm, start, end, stride_shift, ++mm->tlb_gen, freed_tables, false, c->id };
 	bool others = false;
 	for (unsigned i = 0; i < k->ncpus && !others; i++)
 		others = i != c->id && cpumask_test(mm, i);

@@ -18,8 +18,10 @@ machine::machine(sc_core::sc_module_name name, sim *s, const mode_options *mo, F
 	obs.ctx = this;
 	obs.translation = on_translation;
 	obs.cr3_write = on_cr3;
+	obs.ipi_send = on_ipi_send;
 	obs.ipi = on_ipi;
-	obs.shootdown = on_shootdown;
+	obs.shootdown_begin = on_shootdown_begin;
+	obs.shootdown_end = on_shootdown_end;
 	obs.fault = on_fault;
 	obs.context = on_context;
 	sim_set_observer(s, &obs);
@@ -83,21 +85,30 @@ void machine::on_cr3(void *ctx, unsigned cpu, uint64_t cycle, uint64_t value)
 	static_cast<machine *>(ctx)->push(cycle, ev::cr3, cpu, value);
 }
 
-void machine::on_ipi(void *ctx, unsigned from, unsigned to, uint64_t sent, uint64_t handled,
-                     uint64_t acked)
+// An IPI is reported when it is sent and again when it is handled (the
+// engine handles it when it arrives, records later).
+void machine::on_ipi_send(void *ctx, unsigned from, unsigned to, uint64_t sent)
 {
 	machine *m = static_cast<machine *>(ctx);
 	m->push(sent, ev::ipi_send, from, 0, to);
 	m->push(sent + 1, ev::ipi_send_end, from);
+}
+
+void machine::on_ipi(void *ctx, unsigned from, unsigned to, uint64_t handled, uint64_t acked)
+{
+	machine *m = static_cast<machine *>(ctx);
 	m->push(handled, ev::ipi_handle, to, 0, from);
 	m->push(acked, ev::ipi_ack, to);
 }
 
-void machine::on_shootdown(void *ctx, unsigned cpu, uint64_t begin, uint64_t end)
+void machine::on_shootdown_begin(void *ctx, unsigned cpu, uint64_t begin)
 {
-	machine *m = static_cast<machine *>(ctx);
-	m->push(begin, ev::shootdown_begin, cpu);
-	m->push(end, ev::shootdown_end, cpu);
+	static_cast<machine *>(ctx)->push(begin, ev::shootdown_begin, cpu);
+}
+
+void machine::on_shootdown_end(void *ctx, unsigned cpu, uint64_t end)
+{
+	static_cast<machine *>(ctx)->push(end, ev::shootdown_end, cpu);
 }
 
 void machine::on_fault(void *ctx, unsigned cpu, uint64_t cycle, uint64_t va, uint32_t error,

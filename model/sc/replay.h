@@ -60,9 +60,10 @@ private:
 	static void on_translation(void *ctx, unsigned cpu, uint64_t va, enum access_kind kind,
 	                           bool user, const xlate_result *r);
 	static void on_cr3(void *ctx, unsigned cpu, uint64_t cycle, uint64_t value);
-	static void on_ipi(void *ctx, unsigned from, unsigned to, uint64_t sent, uint64_t handled,
-	                   uint64_t acked);
-	static void on_shootdown(void *ctx, unsigned cpu, uint64_t begin, uint64_t end);
+	static void on_ipi_send(void *ctx, unsigned from, unsigned to, uint64_t sent);
+	static void on_ipi(void *ctx, unsigned from, unsigned to, uint64_t handled, uint64_t acked);
+	static void on_shootdown_begin(void *ctx, unsigned cpu, uint64_t begin);
+	static void on_shootdown_end(void *ctx, unsigned cpu, uint64_t end);
 	static void on_fault(void *ctx, unsigned cpu, uint64_t cycle, uint64_t va, uint32_t error,
 	                     bool segv);
 	static void on_context(void *ctx, unsigned cpu, uint64_t cycle, uint32_t pid,

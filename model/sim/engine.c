@@ -111,10 +111,15 @@ static int dispatch(sim *s, const trace_record *r)
 }
 
 /* Ordering (contract 1): a record starts no earlier than the previous
- * record of the file started (*last_start), nor before its CPU finished. */
-static inline void start_record(kcpu *c, uint64_t *last_start)
+ * record of the file started (*last_start), nor before its CPU finished;
+ * the flush IPIs due by then are handled first, and a CPU waiting for
+ * acknowledgements gets them (os_before_record). */
+static inline void start_record(kernel *k, kcpu *c, uint64_t *last_start, bool timed)
 {
 	uint64_t start = c->clock > *last_start ? c->clock : *last_start;
+	os_before_record(k, c, start, timed);
+	if (c->clock > start)
+		start = c->clock;
 	c->clock = start;
 	*last_start = start;
 }
@@ -127,7 +132,7 @@ static void start_timed_record(sim *s, kcpu *c, uint64_t time_ns)
 	uint64_t t = os_ns_to_cycles(&s->k, time_ns);
 	if (c->clock < t)
 		c->clock = t;
-	start_record(c, &s->last_start);
+	start_record(&s->k, c, &s->last_start, true);
 }
 
 /* The declarations: a task, or state of one at this point of the trace. */
@@ -159,7 +164,7 @@ static void fail_access(sim *s, const trace_access *a)
 static inline int run_access(sim *s, const trace_access *a, uint64_t *last_start)
 {
 	kcpu *c = &s->k.cpu[a->cpu];
-	start_record(c, last_start);
+	start_record(&s->k, c, last_start, false);
 	enum rec_op op = (enum rec_op)a->op;
 	if (!c->must_switch && !os_access(&s->k, a->cpu, a->addr, a->size, kind_of(op), op <= REC_X))
 		return 0;
@@ -185,15 +190,17 @@ int sim_step(sim *s)
 		s->exit_code = EXIT_DATAERR;
 		return -1;
 	}
-	if (got == 0)
+	if (got == 0) {
+		os_settle(&s->k);   /* the IPIs still on their way */
 		return 0;
+	}
 	s->st.records++;
 	if (rec_is_declaration(r->op))
 		return declare(s, r) ? fail_record(s) : 1;
 	if (r->timed)
 		start_timed_record(s, &s->k.cpu[r->cpu], r->time_ns);
 	else
-		start_record(&s->k.cpu[r->cpu], &s->last_start);
+		start_record(&s->k, &s->k.cpu[r->cpu], &s->last_start, false);
 	return dispatch(s, r) ? fail_record(s) : 1;
 }
 

@@ -199,6 +199,10 @@ class TraceWriter:
     def known(self, pid):
         return pid in self.kind
 
+    def blocked_task(self, pid):
+        """Blocked in vfork until its child execs or exits."""
+        return pid in self.blocked
+
     def is_kthread(self, pid):
         return self.kind.get(pid) == "kthread"
 

@@ -10,8 +10,9 @@ the counts it reports are documented in docs/import.md; in short:
   `switch` first (inferred). An event by a task on a CPU the trace left
   idle means the kernel switched to it without tracing the switch (some
   kernels do not trace switches out of idle on every CPU): that switch is
-  made (implied). No other switch is made up, but for a trace that lost
-  events (repairs).
+  made (implied), at the wakeup that sent the task to that idle CPU when
+  the trace has sched_wakeup, else before the task's first event there.
+  No other switch is made up, but for a trace that lost events (repairs).
 - tasks: the snapshot says which are kernel threads and which threads share
   a process; otherwise the TGID column (or perf's PID/TID) and, last, the
   comm patterns. Tasks alive before the trace are declared (`proc`,
@@ -20,10 +21,12 @@ the counts it reports are documented in docs/import.md; in short:
 - task_newtask/sched_process_fork -> `fork`, or `clone` for CLONE_VM
   (threads, and vfork children: the kernel itself keeps a vfork parent off
   the CPU); children of kernel threads are kernel threads unless they exec.
-- sched_process_exec -> `exec`, sched_process_exit -> `exit`.
+- sched_process_exec -> `exec`, placed where the kernel loaded the new mm
+  (exec_points); sched_process_exit -> `exit`.
 - page_fault_user -> an access at the faulting address on its CPU: `x` for
   an instruction fetch (error code bit 4), `w` for a write (bit 1), else `r`.
-- the mm syscalls, at their return with the real result: mmap (the
+- the mm syscalls, when they took effect (syscall_points) with the real
+  result from their sys_exit: mmap (the
   address the kernel returned; `file` for a file mapping, `shared`,
   `populate` for MAP_POPULATE or MAP_LOCKED, `huge` for MAP_HUGETLB),
   munmap, mprotect, madvise (dontneed, free), mremap, and brk (a growth of
@@ -117,6 +120,78 @@ def infer_vmas(epoch):
     return out
 
 
+def exec_points(events):
+    """Where each exec really switched to its new address space.
+
+    sched_process_exec fires at the end of exec; the new mm was loaded
+    earlier, in exec_mmap (activate_mm), and the kernel traces that CR3
+    load as a tlb_flush "flush on task switch" in the exec'ing task, not
+    inside a sched_switch. Between the two the task can be switched out
+    and in again (a vfork parent runs as soon as exec_mmap releases its
+    mm), and those switches load the new mm. Returns {id(flush event):
+    exec event} for each exec whose load was traced."""
+    last = {}          # cpu -> previous event there
+    candidate = {}     # pid -> latest CR3 load by it outside a switch
+    points = {}
+    for ev in events:
+        kind = ev.kind
+        if kind == "tlb_flush" and ev.f["reason"] == 0 and ev.pid:
+            prev = last.get(ev.cpu)
+            if not (prev is not None and prev.kind == "sched_switch" and prev.f["pp"] == ev.pid):
+                candidate[ev.pid] = ev
+        elif kind == "sched_process_exec":
+            for pid in (ev.f["pid"], ev.f.get("old_pid")):
+                flush = candidate.pop(pid, None)
+                if flush is not None and id(flush) not in points:
+                    points[id(flush)] = ev
+                    break
+        elif kind in ("task_newtask", "sched_process_exit"):
+            candidate.pop(ev.f["pid"], None)
+        elif kind == "sched_process_fork":
+            candidate.pop(ev.f["cpid"], None)
+        last[ev.cpu] = ev
+    return points
+
+
+def syscall_points(events):
+    """When each mm syscall took effect, and with what result.
+
+    The kernel changes the page tables between sys_enter and sys_exit,
+    and a thread can wait for mmap_lock in between (while another thread
+    unmaps what it will get); the flush the call makes (its first
+    tlb_flush "remote IPI send" or "local MM shootdown" in that thread)
+    marks the moment, else its sys_exit, by which it is done, else its
+    sys_enter. Returns {id(event at which to apply it): (enter event,
+    return value or None)}; a call whose exit shows an error (but brk's)
+    is left out."""
+    open_calls = {}    # pid -> [enter event, anchor event or None]
+    points = {}
+
+    def close(pid, ret, exit_ev=None):
+        enter, anchor = open_calls.pop(pid)
+        if ret is not None and ret < 0 and enter.f["name"] != "brk":
+            return
+        points[id(anchor or exit_ev or enter)] = (enter, ret)
+
+    for ev in events:
+        kind = ev.kind
+        if kind == "sys_enter":
+            if ev.pid in open_calls:
+                close(ev.pid, None)   # its exit was not traced
+            open_calls[ev.pid] = [ev, None]
+        elif kind == "sys_exit":
+            call = open_calls.get(ev.pid)
+            if call is not None and call[0].f["name"] == ev.f["name"]:
+                close(ev.pid, ev.f["ret"], ev)
+        elif kind == "tlb_flush" and ev.f["reason"] in (3, 4):
+            call = open_calls.get(ev.pid)
+            if call is not None and call[1] is None:
+                call[1] = ev
+    for pid in list(open_calls):
+        close(pid, None)
+    return points
+
+
 def exec_stack(epoch):
     """Where exec put the stack of an address space it made: the top of
     the stack, the argument page (exec writes the arguments and the
@@ -165,6 +240,8 @@ class Importer:
         self.snap_declared = set()    # snapshot TGIDs declared
         self.pending = {}             # trace pid -> (name, args) of a syscall in progress
         self.started = set()          # CPUs whose first task is known
+        self.done_execs = set()       # exec events already made at their exec_mmap
+        self.guessed = {}             # cpu -> task switched in at a wakeup (untraced idle exit)
         self.n = dict.fromkeys(("sched_switch", "switch", "noop", "inferred", "implied", "repairs", "fork",
                                 "clone", "exec", "exit", "reused", "faults", "kernel_faults", "syscalls",
                                 "vmas_inferred", "dropped", "ignored"), 0)
@@ -328,7 +405,8 @@ class Importer:
         # the CPU's first task; or a switch out of idle the kernel did not
         # trace (implied: its next switch-out or event shows the task);
         # or, from another task, lost events
-        why = "inferred" if first else "implied" if cur == 0 else "repairs"
+        guessed = self.guessed.pop(cpu, None) == cur
+        why = "inferred" if first else "implied" if cur == 0 or guessed else "repairs"
         self._switch(cpu, t.opid, why)
         return t
 
@@ -340,8 +418,24 @@ class Importer:
         return t
 
     # -- events ----------------------------------------------------------
+    def on_wakeup(self, ev):
+        """A task woken to run on an idle CPU whose switches out of idle
+        the kernel does not trace: it runs there from now (implied)."""
+        cpu = ev.f["target"]
+        tpid = ev.f["pid"]
+        if cpu >= self.w.cpus or cpu not in self.look.untraced_idle_exits or \
+                self.w.current[cpu] != 0 or self.w.need_switch[cpu] or tpid in self.dead:
+            return
+        t = self.task(tpid, ev.f["comm"])
+        if t is None or t.opid in self.w.running_on or self.w.blocked_task(t.opid):
+            return
+        self.started.add(cpu)
+        self._switch(cpu, t.opid, "implied")
+        self.guessed[cpu] = t.opid
+
     def on_switch(self, ev):
         self.n["sched_switch"] += 1
+        self.guessed.pop(ev.cpu, None)
         f = ev.f
         if f["pp"] != 0 and not self.w.need_switch[ev.cpu]:
             self.running(ev.cpu, f["pp"])
@@ -389,7 +483,16 @@ class Importer:
     def on_fork(self, ev):
         self._child(ev, ev.f["pid"], ev.f["cpid"], None)
 
+    def on_exec_point(self, flush, ev):
+        """The exec EV at its exec_mmap, the CR3 load FLUSH (exec_points)."""
+        self.done_execs.add(id(ev))
+        self._exec(ev, flush.cpu)
+
     def on_exec(self, ev):
+        if id(ev) not in self.done_execs:
+            self._exec(ev, ev.cpu)
+
+    def _exec(self, ev, cpu):
         tpid = ev.f["pid"]
         old = ev.f.get("old_pid")
         if old is not None and old != tpid and old in self.ident:
@@ -397,13 +500,13 @@ class Importer:
             self.ident[tpid] = self.ident.pop(old)
             self.ident[tpid].tpid = tpid
             self.dead.discard(tpid)
-        t = self.user_task(ev.cpu, tpid)
+        t = self.user_task(cpu, tpid)
         if t is None:
             return
         epoch = self._new_epoch()
         epoch.exec = True
         stack = self.stacks.get(epoch.id, DEFAULT_STACK)
-        self.w.exec(ev.cpu, sanitize_comm(os.path.basename(ev.f["file"])), stack)
+        self.w.exec(cpu, sanitize_comm(os.path.basename(ev.f["file"])), stack)
         self.n["exec"] += 1
         members = self.groups.get(t.group, [])
         if t.opid in members:
@@ -451,22 +554,18 @@ class Importer:
             self.w.user_op(ev.cpu, "%s 0x%x" % (kind, addr))
             self.n["faults"] += 1
 
-    def on_sys_enter(self, ev):
-        self.pending[ev.pid] = (ev.f["name"], ev.f["args"])
-        if ev.f["name"] not in self.look.sys_exits:
-            self._syscall(ev, ev.f["name"], ev.f["args"], None)
-
-    def on_sys_exit(self, ev):
-        name = ev.f["name"]
-        call = self.pending.pop(ev.pid, None)
-        if call is None or call[0] != name:
-            self.n["ignored"] += 1   # began before the capture
+    def _syscall_point(self, ev):
+        """An mm syscall applied at the event syscall_points chose."""
+        point = self.look.syscall_points.get(id(ev))
+        if point is None:
             return
-        self._syscall(ev, name, call[1], ev.f["ret"])
+        enter, ret = point
+        name = enter.f["name"]
+        if ret is None and name == "mmap" and name in self.look.sys_exits:
+            return   # its exit (the address) was not traced
+        self._syscall(ev, name, enter.f["args"], ret)
 
     def _syscall(self, ev, name, a, ret):
-        if ret is not None and ret < 0 and not (name == "brk"):
-            return   # failed: changed nothing
         t = self.user_task(ev.cpu, ev.pid)
         if t is None:
             return
@@ -553,12 +652,19 @@ class Importer:
         handler = self.HANDLERS.get(ev.kind)
         if handler:
             handler(self, ev)
+        elif ev.kind == "tlb_flush":
+            exec_ev = self.look.exec_points.get(id(ev))
+            if exec_ev is not None:
+                self.on_exec_point(ev, exec_ev)
+            self._syscall_point(ev)
+        elif ev.kind in ("sys_enter", "sys_exit"):
+            self._syscall_point(ev)
 
     HANDLERS = {
         "sched_switch": on_switch, "task_newtask": on_newtask, "sched_process_fork": on_fork,
+        "sched_wakeup": on_wakeup,
         "sched_process_exec": on_exec, "sched_process_exit": on_exit,
         "page_fault_user": on_fault, "page_fault_kernel": on_fault,
-        "sys_enter": on_sys_enter, "sys_exit": on_sys_exit,
     }
 
     def finish(self, last_ts):

@@ -19,6 +19,7 @@ Events and their fields (Event.f):
   sched_process_exec  file pid old_pid
   sched_process_exit  comm pid
   sched_wakeup_new    comm pid
+  sched_wakeup        comm pid target (the CPU it will run on)
   task_newtask        pid comm flags (clone_flags as an int)
   tlb_flush           pages (int, -1 for a full flush) reason (int, 0..5)
   page_fault_user     address ip error (ints); page_fault_kernel alike
@@ -59,6 +60,8 @@ FORK_KV = re.compile(r"comm=(?P<comm>.*?)\s+pid=(?P<pid>\d+)\s+"
 EXEC_KV = re.compile(r"filename=(?P<file>.*?)\s+pid=(?P<pid>\d+)(?:\s+old_pid=(?P<old_pid>\d+))?")
 EXIT_KV = re.compile(r"comm=(?P<comm>.*?)\s+pid=(?P<pid>\d+)")
 WAKEUP_NEW_KV = re.compile(r"comm=(?P<comm>.*?)\s+pid=(?P<pid>\d+)")
+WAKEUP_KV = re.compile(r"comm=(?P<comm>.*?)\s+pid=(?P<pid>\d+)\s+prio=-?\d+"
+                       r"(?:\s+success=\d+)?\s+target_cpu=(?P<target>\d+)")
 NEWTASK_KV = re.compile(r"pid=(?P<pid>\d+)\s+comm=(?P<comm>.*?)\s+clone_flags=(?P<flags>[0-9a-fA-Fx]+)")
 TLB_FLUSH_KV = re.compile(r"pages[:=]\s*(?P<pages>-?\d+)\s+reason[:=]\s*(?P<name>.*?)\s*"
                           r"\((?P<reason>\d+)\)")
@@ -78,6 +81,7 @@ BODY = {
     "sched_process_exec": (EXEC_KV,),
     "sched_process_exit": (EXIT_KV,),
     "sched_wakeup_new": (WAKEUP_NEW_KV,),
+    "sched_wakeup": (WAKEUP_KV,),
     "task_newtask": (NEWTASK_KV,),
     "tlb_flush": (TLB_FLUSH_KV,),
     "page_fault_user": (FAULT_KV,),
@@ -86,7 +90,7 @@ BODY = {
 INT_FIELDS = {
     "sched_switch": ("pp", "np"), "sched_process_fork": ("pid", "cpid"),
     "sched_process_exec": ("pid", "old_pid"), "sched_process_exit": ("pid",),
-    "sched_wakeup_new": ("pid",), "task_newtask": ("pid",),
+    "sched_wakeup_new": ("pid",), "sched_wakeup": ("pid", "target"), "task_newtask": ("pid",),
     "tlb_flush": ("pages", "reason"),
 }
 
