@@ -180,6 +180,12 @@ void stats_print_json(const sim_stats *s, const config *cfg, const char *mode, F
 		        ", \"range_pages\": %" PRIu64 "}", r ? ", " : "", reason_names[r], s->flush_full[r],
 		        s->flush_none[r], s->flush_range[r], s->flush_range_pages[r]);
 	fprintf(f, "},\n");
+	fprintf(f, "  \"tlb_flush_in_ipi\": {");
+	for (int r = 0; r < FLUSH_REASONS; r++)
+		fprintf(f, "%s\"%s\": {\"full\": %" PRIu64 ", \"none\": %" PRIu64 ", \"range\": %" PRIu64 "}",
+		        r ? ", " : "", reason_names[r], s->flush_in_ipi_full[r], s->flush_in_ipi_none[r],
+		        s->flush_in_ipi_range[r]);
+	fprintf(f, "},\n");
 	fprintf(f, "  \"tlb_flush_untraced\": {");
 	for (int r = 0; r < FLUSH_REASONS; r++)
 		fprintf(f, "%s\"%s\": %" PRIu64, r ? ", " : "", reason_names[r], s->flush_untraced[r]);

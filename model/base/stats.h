@@ -62,6 +62,10 @@ typedef struct sim_stats {
 	uint64_t flush_range[FLUSH_REASONS], flush_range_pages[FLUSH_REASONS];
 	/* events of switches the trace marks untraced (not in the above) */
 	uint64_t flush_untraced[FLUSH_REASONS];
+	/* of the counted ones, those made inside a flush IPI's handler, by
+	 * pages field as flush_full/none/range */
+	uint64_t flush_in_ipi_full[FLUSH_REASONS], flush_in_ipi_none[FLUSH_REASONS];
+	uint64_t flush_in_ipi_range[FLUSH_REASONS];
 	uint64_t switches_untraced;
 	uint64_t mm_created, mm_freed, mm_free_deferred;
 	uint64_t records;

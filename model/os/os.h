@@ -156,6 +156,7 @@ typedef struct kernel {
 	uint64_t next_arrival;    /* the earliest pending IPI's arrival, UINT64_MAX if none */
 	uint64_t ipi_seq;
 	bool untraced;            /* inside a switch the source did not trace */
+	bool in_ipi;              /* inside a flush IPI's handler */
 	/* last error: message and the index of the record field it is about
 	 * (into trace_record.col), or -1 for an internal error */
 	char err[256];

@@ -109,9 +109,9 @@ void trace_tlb_flush(kernel *k, kcpu *c, enum flush_reason reason, uint64_t page
 {
 	sim_stats *st = k->st;
 	if (k->cfg->v[K_TEST_TRACE_FLUSHES])
-		fprintf(stderr, "tlb_flush %llu %u %d %lld\n",
+		fprintf(stderr, "tlb_flush %llu %u %d %lld%s\n",
 		        (unsigned long long)(c->clock * 1000 / k->cfg->v[K_CLOCK_MHZ]), c->id, (int)reason,
-		        pages == TLB_FLUSH_ALL ? -1ll : (long long)pages);
+		        pages == TLB_FLUSH_ALL ? -1ll : (long long)pages, k->untraced ? " untraced" : "");
 	if (k->untraced) {
 		st->flush_untraced[reason]++;
 		return;
@@ -119,11 +119,14 @@ void trace_tlb_flush(kernel *k, kcpu *c, enum flush_reason reason, uint64_t page
 	st->flush_reason[reason]++;
 	if (pages == TLB_FLUSH_ALL) {
 		st->flush_full[reason]++;
+		st->flush_in_ipi_full[reason] += k->in_ipi;
 	} else if (pages == 0) {
 		st->flush_none[reason]++;
+		st->flush_in_ipi_none[reason] += k->in_ipi;
 	} else {
 		st->flush_range[reason]++;
 		st->flush_range_pages[reason] += pages;
+		st->flush_in_ipi_range[reason] += k->in_ipi;
 	}
 }
 
@@ -263,10 +266,16 @@ static void handle_flush_ipi(kernel *k, kcpu *r, const flush_info *f, uint64_t a
 	if (was_user)
 		kernel_entry(k, r);
 	r->clock += k->cfg->v[K_IPI_HANDLER];
+	k->in_ipi = true;
 	flush_tlb_func(k, r, f);
+	k->in_ipi = false;
 	if (was_user)
 		kernel_exit(k, r);
 	uint64_t acked = r->clock + k->cfg->v[K_IPI_ACK];
+	if (k->cfg->v[K_TEST_TRACE_FLUSHES])
+		fprintf(stderr, "ipi_handled %llu %u from %u acked %llu\n",
+		        (unsigned long long)(handled * 1000 / k->cfg->v[K_CLOCK_MHZ]), r->id, from->id,
+		        (unsigned long long)(acked * 1000 / k->cfg->v[K_CLOCK_MHZ]));
 	if (k->obs.ipi)
 		k->obs.ipi(k->obs.ctx, from->id, r->id, handled, acked);
 	if (acked > from->ack_at)
@@ -300,6 +309,10 @@ static void send_flush_ipi(kernel *k, kcpu *from, kcpu *r, const flush_info *f)
 		k->next_arrival = p->arrival;
 	from->outstanding++;
 	r->hw.flush_in_flight++;
+	if (k->cfg->v[K_TEST_TRACE_FLUSHES])
+		fprintf(stderr, "ipi_sent %llu %u to %u arrival %llu\n",
+		        (unsigned long long)(from->clock * 1000 / k->cfg->v[K_CLOCK_MHZ]), from->id, r->id,
+		        (unsigned long long)(p->arrival * 1000 / k->cfg->v[K_CLOCK_MHZ]));
 	if (k->obs.ipi_send)
 		k->obs.ipi_send(k->obs.ctx, from->id, r->id, from->clock);
 }

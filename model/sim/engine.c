@@ -114,9 +114,12 @@ static int dispatch(sim *s, const trace_record *r)
  * record of the file started (*last_start), nor before its CPU finished;
  * the flush IPIs due by then are handled first, and a CPU waiting for
  * acknowledgements gets them (os_before_record). */
-static inline void start_record(kernel *k, kcpu *c, uint64_t *last_start, bool timed)
+static inline void start_record(kernel *k, kcpu *c, uint64_t *last_start, bool timed,
+                                uint64_t at_least)
 {
 	uint64_t start = c->clock > *last_start ? c->clock : *last_start;
+	if (start < at_least)
+		start = at_least;
 	os_before_record(k, c, start, timed);
 	if (c->clock > start)
 		start = c->clock;
@@ -129,10 +132,7 @@ static inline void start_record(kernel *k, kcpu *c, uint64_t *last_start, bool t
  * replay sees records start in file order. */
 static void start_timed_record(sim *s, kcpu *c, uint64_t time_ns)
 {
-	uint64_t t = os_ns_to_cycles(&s->k, time_ns);
-	if (c->clock < t)
-		c->clock = t;
-	start_record(&s->k, c, &s->last_start, true);
+	start_record(&s->k, c, &s->last_start, true, os_ns_to_cycles(&s->k, time_ns));
 }
 
 /* The declarations: a task, or state of one at this point of the trace. */
@@ -164,7 +164,7 @@ static void fail_access(sim *s, const trace_access *a)
 static inline int run_access(sim *s, const trace_access *a, uint64_t *last_start)
 {
 	kcpu *c = &s->k.cpu[a->cpu];
-	start_record(&s->k, c, last_start, false);
+	start_record(&s->k, c, last_start, false, 0);
 	enum rec_op op = (enum rec_op)a->op;
 	if (!c->must_switch && !os_access(&s->k, a->cpu, a->addr, a->size, kind_of(op), op <= REC_X))
 		return 0;
@@ -200,7 +200,7 @@ int sim_step(sim *s)
 	if (r->timed)
 		start_timed_record(s, &s->k.cpu[r->cpu], r->time_ns);
 	else
-		start_record(&s->k, &s->k.cpu[r->cpu], &s->last_start, false);
+		start_record(&s->k, &s->k.cpu[r->cpu], &s->last_start, false, 0);
 	return dispatch(s, r) ? fail_record(s) : 1;
 }
 

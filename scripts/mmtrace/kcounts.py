@@ -19,6 +19,7 @@ class KernelCounts:
     def __init__(self):
         self.flush = {r: 0 for r in REASONS}
         self.flush_kind = {(r, k): 0 for r in REASONS for k in KINDS}
+        self.in_irq = {(r, k): 0 for r in REASONS for k in KINDS}   # traced in hard interrupt context
         self.faults_user = 0
         self.faults_kernel_user_addr = 0
         self.switches = 0
@@ -50,8 +51,10 @@ def count(events, user_top=1 << 47):
             if 0 <= reason < len(REASONS):
                 r = REASONS[reason]
                 pages = ev.f["pages"]
+                kind_ = "full" if pages < 0 else "range" if pages > 0 else "none"
                 k.flush[r] += 1
-                k.flush_kind[(r, "full" if pages < 0 else "range" if pages > 0 else "none")] += 1
+                k.flush_kind[(r, kind_)] += 1
+                k.in_irq[(r, kind_)] += ev.irq
         elif kind == "page_fault_user":
             k.faults_user += 1
         elif kind == "page_fault_kernel":
@@ -64,3 +67,31 @@ def count(events, user_top=1 << 47):
                 k.untraced_switches += 1   # the CPU ran prev_pid without a traced switch to it
             last_next[ev.cpu] = ev.f["np"]
     return k
+
+
+def ipi_latency_ns(events, window_ns=1000000):
+    """The machine's flush IPI latency as the trace shows it: the median
+    time from a "remote IPI send" to a "remote shootdown" or "remote
+    wrong CPU" on another CPU (the target's handler), each handler matched
+    with the latest send from another CPU before it, within window_ns;
+    None when the trace has none."""
+    samples = []
+    last_send = {}     # cpu -> time of its latest unmatched send
+    for ev in events:
+        if ev.kind != "tlb_flush":
+            continue
+        reason = ev.f["reason"]
+        if reason == 4:
+            last_send[ev.cpu] = ev.ts
+        elif reason in (1, 5):
+            best = None
+            for cpu, ts in last_send.items():
+                if cpu != ev.cpu and ev.ts - ts <= window_ns and (best is None or ts > best[1]):
+                    best = (cpu, ts)
+            if best is not None:
+                samples.append(ev.ts - best[1])
+                del last_send[best[0]]
+    if not samples:
+        return None
+    samples.sort()
+    return samples[len(samples) // 2]

@@ -98,9 +98,9 @@ INT_FIELDS = {
 class Event:
     """One parsed line: where and when, who runs, and what happened."""
 
-    __slots__ = ("line", "cpu", "ts", "pid", "task", "tgid", "kind", "f")
+    __slots__ = ("line", "cpu", "ts", "pid", "task", "tgid", "kind", "f", "irq")
 
-    def __init__(self, line, cpu, ts, pid, task, tgid, kind, fields):
+    def __init__(self, line, cpu, ts, pid, task, tgid, kind, fields, irq=False):
         self.line = line
         self.cpu = cpu
         self.ts = ts
@@ -109,6 +109,7 @@ class Event:
         self.tgid = tgid
         self.kind = kind
         self.f = fields
+        self.irq = irq        # recorded in hard interrupt context (ftrace's flags column)
 
 
 def timestamp_ns(text):
@@ -245,6 +246,8 @@ def parse(stream, path):
             if fields is None:
                 out.unusable += 1
                 continue
+        flags = d.get("flags") or ""
         events.append(Event(lineno, cpu, timestamp_ns(d["ts"]), int(d["pid"]),
-                            d["task"].strip(), d["tgid"], kind, fields))
+                            d["task"].strip(), d["tgid"], kind, fields,
+                            len(flags) > 2 and flags[2] in "hH"))
     return out
