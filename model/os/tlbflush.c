@@ -109,9 +109,10 @@ void trace_tlb_flush(kernel *k, kcpu *c, enum flush_reason reason, uint64_t page
 {
 	sim_stats *st = k->st;
 	if (k->cfg->v[K_TEST_TRACE_FLUSHES])
-		fprintf(stderr, "tlb_flush %llu %u %d %lld%s\n",
+		fprintf(stderr, "tlb_flush %llu %u %d %lld %u%s\n",
 		        (unsigned long long)(c->clock * 1000 / k->cfg->v[K_CLOCK_MHZ]), c->id, (int)reason,
-		        pages == TLB_FLUSH_ALL ? -1ll : (long long)pages, k->untraced ? " untraced" : "");
+		        pages == TLB_FLUSH_ALL ? -1ll : (long long)pages, c->curr->pid,
+		        k->untraced ? " untraced" : "");
 	if (k->untraced) {
 		st->flush_untraced[reason]++;
 		return;

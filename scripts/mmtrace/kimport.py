@@ -33,9 +33,11 @@ the counts it reports are documented in docs/import.md; in short:
   the heap is an anonymous mmap, a shrink a munmap); failed calls are
   dropped.
 - every record carries @TIME: nanoseconds since the trace's first event.
-- mappings the trace cannot show (made by exec, or before the capture
-  without a snapshot) are inferred from the faults that land outside every
-  known mapping (infer_vmas) and declared when the address space appears.
+- exec's own mappings of the program and its loader come from BASE.elf,
+  placed where the first faults show (elf_layouts); mappings the trace
+  cannot show otherwise (before a capture without a snapshot, or without
+  BASE.elf) are inferred from the faults that land outside every known
+  mapping (infer_vmas); both are declared when the address space appears.
 """
 
 import os
@@ -192,6 +194,89 @@ def syscall_points(events):
     return points
 
 
+def _segments(prog, base):
+    """exec's mappings of a program at BASE (load_elf_binary, elf_load):
+    each PT_LOAD file-backed up to the end of its file part, the rest of
+    its memory (.bss) anonymous; [(start, end, prot, flags)]."""
+    out = []
+    for vaddr, filesz, memsz, prot in prog.loads:
+        start = base + (vaddr & ~(PAGE - 1))
+        file_end = page_align(base + vaddr + filesz)
+        mem_end = page_align(base + vaddr + memsz)
+        if file_end > start:
+            out.append((start, file_end, prot, ("file",)))
+        if mem_end > file_end:
+            out.append((max(file_end, start), mem_end, prot, ()))
+    return out
+
+
+def _span(prog, base):
+    lo = min(v for v, _, _, _ in prog.loads)
+    hi = max(v + m for v, _, m, _ in prog.loads)
+    return base + (lo & ~(PAGE - 1)), page_align(base + hi)
+
+
+def elf_layouts(events, programs, scripts, first_faults=400):
+    """Where exec put each program and its loader, from BASE.elf and the
+    first faults after the exec: the loader runs first, so the first
+    fault is the fetch of its entry point (its base = that address - the
+    entry); it then reads the program's headers, so the program's first
+    fault is on its first page (a PIE's base; an ET_EXEC program sits at
+    its own addresses). Returns {id(exec event): [(start, end, prot,
+    flags)]} for the execs whose layout could be placed."""
+    faults = {}        # id(exec event) -> [(address, error)]
+    open_exec = {}     # pid -> exec event
+    for ev in events:
+        if ev.kind == "sched_process_exec":
+            open_exec[ev.f["pid"]] = ev
+            faults[id(ev)] = []
+        elif ev.kind == "sched_process_exit":
+            open_exec.pop(ev.f["pid"], None)
+        elif ev.kind == "page_fault_user":
+            e = open_exec.get(ev.pid)
+            if e is not None:
+                lst = faults[id(e)]
+                lst.append((ev.f["address"], ev.f["error"]))
+                if len(lst) >= first_faults:
+                    del open_exec[ev.pid]
+    out = {}
+    for ev in events:
+        if ev.kind != "sched_process_exec":
+            continue
+        path = ev.f["file"]
+        for _ in range(4):              # scripts run their interpreter
+            if path in scripts:
+                path = scripts[path]
+        prog = programs.get(path)
+        fl = faults.get(id(ev), [])
+        if prog is None or not fl:
+            continue
+        interp = programs.get(prog.interp) if prog.interp else None
+        layout = []
+        first = prog if interp is None else interp
+        addr, err = fl[0]
+        entry_base = addr - first.entry
+        if not err & PF_INSTR or entry_base % PAGE or entry_base < 0:
+            entry_base = None
+        if interp is not None and entry_base is not None:
+            layout += _segments(interp, entry_base)
+        if prog.kind == "exec":
+            layout += _segments(prog, 0)
+        elif interp is None and entry_base is not None:
+            layout += _segments(prog, entry_base)
+        elif interp is not None and entry_base is not None:
+            ilo, ihi = _span(interp, entry_base)
+            for a, _ in fl[1:]:
+                if not (ilo <= a < ihi) and a < STACK_ZONE:
+                    base = (a & ~(PAGE - 1)) - (min(v for v, _, _, _ in prog.loads) & ~(PAGE - 1))
+                    if base > 0:
+                        layout += _segments(prog, base)
+                    break
+        if layout:
+            out[id(ev)] = layout
+    return out
+
+
 def exec_stack(epoch):
     """Where exec put the stack of an address space it made: the top of
     the stack, the argument page (exec writes the arguments and the
@@ -244,7 +329,7 @@ class Importer:
         self.guessed = {}             # cpu -> task switched in at a wakeup (untraced idle exit)
         self.n = dict.fromkeys(("sched_switch", "switch", "noop", "inferred", "implied", "repairs", "fork",
                                 "clone", "exec", "exit", "reused", "faults", "kernel_faults", "syscalls",
-                                "vmas_inferred", "dropped", "ignored"), 0)
+                                "vmas_elf", "vmas_inferred", "dropped", "ignored"), 0)
 
     # -- identities ------------------------------------------------------
     def _alloc_pid(self, tpid):
@@ -516,6 +601,11 @@ class Importer:
         t.epoch = epoch
         if self.stacks:
             epoch.vmas.insert(stack - PAGE - EXEC_STACK_EXPAND, stack, 3, ())
+        for start, end, prot, flags in self.look.elf_layouts.get(id(ev), ()):
+            for s, e in _clip(start, end, epoch.vmas):
+                self.w.vma(t.opid, s, e - s, prot_text(prot), flags)
+                epoch.vmas.insert(s, e, prot, flags)
+                self.n["vmas_elf"] += 1
         epoch.initial = epoch.vmas.copy()
         self._declare_epoch_state(t.opid, epoch)
 

@@ -368,7 +368,7 @@ class TestFakeTracefs(unittest.TestCase):
                                   "events/sched/sched_switch/enable": "1",
                                   "events/exceptions/page_fault_user/enable": "1"})
         self.assert_restored()
-        self.assertEqual(self.outputs(), ["run.meta.json", "run.snapshot", "run.txt"])
+        self.assertEqual(self.outputs(), ["run.elf", "run.meta.json", "run.snapshot", "run.txt"])
 
     def test_trace_file_header_and_lost_events(self):
         status, err = self.capture(["true"])
@@ -407,7 +407,7 @@ class TestFakeTracefs(unittest.TestCase):
         self.assertEqual(status, 0, err)
         with gzip.open(self.out, "rt") as f:
             self.assertTrue(f.read().endswith(PIPE_LINES))
-        self.assertEqual(self.outputs(), ["run.meta.json", "run.snapshot", "run.txt.gz"])
+        self.assertEqual(self.outputs(), ["run.elf", "run.meta.json", "run.snapshot", "run.txt.gz"])
 
     def test_command_exits_nonzero(self):
         status, err = self.capture(["sh", "-c", "exit 3"])
@@ -462,7 +462,7 @@ class TestFakeTracefs(unittest.TestCase):
         self.assertEqual(status, 130, err)
         self.assertLess(time.monotonic() - t0, 4)          # the second one sent SIGTERM
         self.assert_restored()
-        self.assertEqual(self.outputs(), ["run.meta.json", "run.snapshot", "run.txt"])
+        self.assertEqual(self.outputs(), ["run.elf", "run.meta.json", "run.snapshot", "run.txt"])
 
     def test_other_settings_restored(self):
         self.files = make_fake_tracefs(self.fs, tracing_on="0", current_tracer="function",
