@@ -75,6 +75,7 @@ X(COST_PTE, "cost.pte_update", CFG_UINT, "10", "cycles", "kernel update of one p
 X(COST_SYSCALL_BODY, "cost.syscall", CFG_UINT, "100", "cycles", "work inside a syscall record", "assumption") \
 X(COST_MM_OP, "cost.mm_op", CFG_UINT, "500", "cycles", "fixed cost of mmap, munmap, mprotect, fork, clone, exec, exit", "assumption: VMA bookkeeping") \
 X(IPI_LATENCY, "ipi.latency", CFG_UINT, "1000", "cycles", "IPI delivery to the handler of the target CPU", "Amit, Optimizing the TLB Shootdown Algorithm with Page Access Tracking, USENIX ATC 2017: shootdowns cost several microseconds") \
+X(IPI_SEND, "ipi.send", CFG_UINT, "200", "cycles", "the initiator's cost of sending one flush IPI, before its own flush", "assumption: a write to the x2APIC ICR, a few hundred cycles on bare metal; in a VM a VM exit, microseconds (validate-kernel measures it from a capture)") \
 X(IPI_HANDLER, "ipi.handler", CFG_UINT, "200", "cycles", "flush IPI handler overhead, excluding the flush", "Amit 2017, as ipi.latency") \
 X(IPI_ACK, "ipi.ack", CFG_UINT, "100", "cycles", "acknowledgement seen by the initiator", "assumption: one cache-line transfer between cores") \
 X(CPUMASK_TRIM, "cpumask_trim", CFG_BOOL, "off", "", "on: leave mm_cpumask at every switch, as kernel=6.13 does, whatever kernel says", "Linux v6.13 arch/x86/mm/tlb.c switch_mm_irqs_off: cpumask_clear_cpu(cpu, mm_cpumask(prev))") \

@@ -293,7 +293,7 @@ static void recompute_next_arrival(kernel *k)
 				k->next_arrival = k->cpu[i].inbox[j].arrival;
 }
 
-static void send_flush_ipi(kernel *k, kcpu *from, kcpu *r, const flush_info *f)
+static void send_flush_ipi(kernel *k, kcpu *from, kcpu *r, const flush_info *f, uint64_t sent)
 {
 	if (r->ninbox == r->capinbox) {
 		r->capinbox = r->capinbox ? 2 * r->capinbox : 4;
@@ -302,7 +302,7 @@ static void send_flush_ipi(kernel *k, kcpu *from, kcpu *r, const flush_info *f)
 			abort();
 	}
 	pending_ipi *p = &r->inbox[r->ninbox++];
-	p->arrival = from->clock + k->cfg->v[K_IPI_LATENCY];
+	p->arrival = sent + k->cfg->v[K_IPI_LATENCY];
 	p->seq = k->ipi_seq++;
 	p->f = *f;
 	mmgrab(f->mm);   /* the request outlives nothing it names */
@@ -315,7 +315,7 @@ static void send_flush_ipi(kernel *k, kcpu *from, kcpu *r, const flush_info *f)
 		        (unsigned long long)(from->clock * 1000 / k->cfg->v[K_CLOCK_MHZ]), from->id, r->id,
 		        (unsigned long long)(p->arrival * 1000 / k->cfg->v[K_CLOCK_MHZ]));
 	if (k->obs.ipi_send)
-		k->obs.ipi_send(k->obs.ctx, from->id, r->id, from->clock);
+		k->obs.ipi_send(k->obs.ctx, from->id, r->id, sent);
 }
 
 /* The pending IPI due first (arrival, then the order sent), or false. */
@@ -418,6 +418,7 @@ static void native_flush_tlb_multi(kernel *k, kcpu *c, const flush_info *f)
 	                f->end == TLB_FLUSH_ALL ? TLB_FLUSH_ALL : (f->end - f->start) >> 12);
 	k->st->shootdowns_initiated++;
 	bool sent = false;
+	uint64_t t_send = c->clock;
 	for (unsigned i = 0; i < k->ncpus; i++) {
 		kcpu *r = &k->cpu[i];
 		if (i == c->id || !cpumask_test(mm, i))
@@ -433,7 +434,8 @@ static void native_flush_tlb_multi(kernel *k, kcpu *c, const flush_info *f)
 		if (!sent && k->obs.shootdown_begin)
 			k->obs.shootdown_begin(k->obs.ctx, c->id, c->clock);
 		sent = true;
-		send_flush_ipi(k, c, r, f);
+		send_flush_ipi(k, c, r, f, t_send);
+		c->clock += k->cfg->v[K_IPI_SEND];
 	}
 	if (cpumask_test(mm, c->id) && (f->freed_tables || should_flush_tlb(k, c, f)))
 		flush_tlb_func(k, c, f);

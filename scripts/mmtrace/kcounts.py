@@ -95,3 +95,39 @@ def ipi_latency_ns(events, window_ns=1000000):
         return None
     samples.sort()
     return samples[len(samples) // 2]
+
+
+def ipi_send_ns(events, window_ns=1000000):
+    """The initiator's time to send flush IPIs as the trace shows it: the
+    median time from a "remote IPI send" to the same task's "local MM
+    shootdown" on the same CPU right after it, for the sends a target
+    handled (a remote shootdown or wrong CPU on another CPU before the
+    next send: the kernel traces a send even when it interrupts no one);
+    None when there is none."""
+    samples = []
+    last = {}          # cpu -> [time, pid, local flush time or None, handled]
+    def close(cpu):
+        s = last.pop(cpu, None)
+        if s and s[2] is not None and s[3]:
+            samples.append(s[2] - s[0])
+    for ev in events:
+        if ev.kind != "tlb_flush":
+            continue
+        reason = ev.f["reason"]
+        if reason == 4:
+            close(ev.cpu)
+            last[ev.cpu] = [ev.ts, ev.pid, None, False]
+        elif reason == 3:
+            s = last.get(ev.cpu)
+            if s and s[1] == ev.pid and s[2] is None and ev.ts - s[0] <= window_ns:
+                s[2] = ev.ts
+        elif reason in (1, 5):
+            for cpu, s in last.items():
+                if cpu != ev.cpu and ev.ts - s[0] <= window_ns:
+                    s[3] = True
+    for cpu in list(last):
+        close(cpu)
+    if not samples:
+        return None
+    samples.sort()
+    return samples[len(samples) // 2]

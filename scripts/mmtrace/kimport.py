@@ -24,7 +24,8 @@ the counts it reports are documented in docs/import.md; in short:
 - sched_process_exec -> `exec`, placed where the kernel loaded the new mm
   (exec_points); sched_process_exit -> `exit`.
 - page_fault_user -> an access at the faulting address on its CPU: `x` for
-  an instruction fetch (error code bit 4), `w` for a write (bit 1), else `r`.
+  an instruction fetch (error code bit 4), `w` for a write (bit 1), else `r`;
+  a fault that flushed (a COW copy) at its flush (fault_points).
 - the mm syscalls, when they took effect (syscall_points) with the real
   result from their sys_exit: mmap (the
   address the kernel returned; `file` for a file mapping, `shared`,
@@ -275,6 +276,32 @@ def elf_layouts(events, programs, scripts, first_faults=400):
         if layout:
             out[id(ev)] = layout
     return out
+
+
+def fault_points(events):
+    """When each page fault changed the page tables it flushed: a fault
+    that copies a page (COW) flushes the old translation, and between the
+    fault's tracepoint and that flush the kernel may wait for a lock or
+    take the other CPU's IPI. A fault whose task's next own event is such a
+    flush (tlb_flush "local MM shootdown" or "remote IPI send") is applied
+    there. Returns {id(flush): fault event}."""
+    pending = {}       # pid -> fault event still being handled
+    points = {}
+    for ev in events:
+        if ev.irq or not ev.pid:
+            continue
+        kind = ev.kind
+        if kind == "tlb_flush" and ev.f["reason"] in (3, 4):
+            fault = pending.pop(ev.pid, None)
+            if fault is not None:
+                points[id(ev)] = fault
+        elif kind == "sched_switch" or (kind == "tlb_flush" and ev.f["reason"] == 0):
+            pass   # the handler slept (or the switch's CR3 load): still in it
+        else:
+            pending.pop(ev.pid, None)
+            if kind in ("page_fault_user", "page_fault_kernel"):
+                pending[ev.pid] = ev
+    return points
 
 
 def exec_stack(epoch):
@@ -622,14 +649,18 @@ class Importer:
         self.n["exit"] += 1
 
     def on_fault(self, ev):
-        if self.args.no_faults:
-            return
+        if self.args.no_faults or id(ev) in self.look.deferred_faults:
+            return   # applied at its flush (fault_points)
+        self._fault(ev)
+
+    def _fault(self, ev, cpu=None):
+        cpu = ev.cpu if cpu is None else cpu
         f = ev.f
         addr, err = f["address"], f["error"]
         kernel = ev.kind == "page_fault_kernel"
         if kernel and addr >= USER_TOP:
             return   # the kernel's own memory: not modelled
-        t = self.user_task(ev.cpu, ev.pid)
+        t = self.user_task(cpu, ev.pid)
         if t is None:
             return
         kind = "x" if err & PF_INSTR else "w" if err & PF_WRITE else "r"
@@ -638,11 +669,15 @@ class Importer:
             t.epoch.unknown[page] = t.epoch.unknown.get(page, 0) | \
                 (4 if kind == "x" else 2 if kind == "w" else 1)
         if kernel:
-            self.w.kernel_ops(ev.cpu, ["k%s 0x%x" % (kind, addr)])
+            self.w.kernel_ops(cpu, ["k%s 0x%x" % (kind, addr)])
             self.n["kernel_faults"] += 1
         else:
-            self.w.user_op(ev.cpu, "%s 0x%x" % (kind, addr))
+            self.w.user_op(cpu, "%s 0x%x" % (kind, addr))
             self.n["faults"] += 1
+
+    def _fault_at(self, fault, flush):
+        """FAULT applied on FLUSH's CPU, at its time (fault_points)."""
+        self._fault(fault, flush.cpu)
 
     def _syscall_point(self, ev):
         """An mm syscall applied at the event syscall_points chose."""
@@ -746,6 +781,9 @@ class Importer:
             exec_ev = self.look.exec_points.get(id(ev))
             if exec_ev is not None:
                 self.on_exec_point(ev, exec_ev)
+            fault = self.look.fault_points.get(id(ev))
+            if fault is not None and not self.args.no_faults:
+                self._fault_at(fault, ev)
             self._syscall_point(ev)
         elif ev.kind in ("sys_enter", "sys_exit"):
             self._syscall_point(ev)
