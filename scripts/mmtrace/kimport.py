@@ -5,7 +5,8 @@ capture's snapshot (snapshot.py) into an mmtrace through a TraceWriter.
 What each event becomes, the rules for what the trace does not show, and
 the counts it reports are documented in docs/import.md; in short:
 
-- sched_switch -> `switch`, one for one; a CPU's first event by a task that
+- sched_switch -> `switch`, one for one, at the CR3 load when the mm
+  changes (switch_points); a CPU's first event by a task that
   is not running there (the task that ran when the capture began) -> one
   `switch` first (inferred). An event by a task on a CPU the trace left
   idle means the kernel switched to it without tracing the switch (some
@@ -304,6 +305,50 @@ def fault_points(events):
     return points
 
 
+def wakeup_points(events):
+    """The wakeups after which the woken task ran on the CPU the wakeup
+    chose without a traced switch: its next event is there, and is not a
+    switch to it. (A woken task can also be moved before it runs.)
+    Returns the set of id(sched_wakeup event)."""
+    pending = {}       # pid -> wakeup event
+    points = set()
+    for ev in events:
+        if ev.kind == "sched_wakeup":
+            pending[ev.f["pid"]] = ev
+            continue
+        if ev.kind == "sched_switch":
+            w = pending.pop(ev.f["np"], None)      # switched in where it was traced
+            if w is None and not ev.irq:
+                w = pending.pop(ev.f["pp"], None)
+                if w is not None and w.f["target"] == ev.cpu:
+                    points.add(id(w))
+            continue
+        if ev.irq or not ev.pid:
+            continue
+        w = pending.pop(ev.pid, None)
+        if w is not None and w.f["target"] == ev.cpu:
+            points.add(id(w))
+    return points
+
+
+def switch_points(events):
+    """When each switch loaded its new mm: sched_switch fires before
+    context_switch, and when the mm changes the CR3 load inside it is
+    traced next on that CPU, a tlb_flush "flush on task switch" still in
+    the outgoing task. Until then the CPU counts as switching
+    (should_flush_tlb sends it the IPI); the switch is applied there.
+    Returns {id(CR3 load event): sched_switch event}."""
+    last = {}          # cpu -> its previous event
+    points = {}
+    for ev in events:
+        prev = last.get(ev.cpu)
+        if ev.kind == "tlb_flush" and ev.f["reason"] == 0 and not ev.irq and prev is not None \
+                and prev.kind == "sched_switch" and prev.f["pp"] == ev.pid:
+            points[id(ev)] = prev
+        last[ev.cpu] = ev
+    return points
+
+
 def exec_stack(epoch):
     """Where exec put the stack of an address space it made: the top of
     the stack, the argument page (exec writes the arguments and the
@@ -535,6 +580,8 @@ class Importer:
         the kernel does not trace: it runs there from now (implied)."""
         cpu = ev.f["target"]
         tpid = ev.f["pid"]
+        if id(ev) not in self.look.wakeup_points:
+            return   # it ran elsewhere first, or its switch was traced
         if cpu >= self.w.cpus or cpu not in self.look.untraced_idle_exits or \
                 self.w.current[cpu] != 0 or self.w.need_switch[cpu] or tpid in self.dead:
             return
@@ -546,6 +593,10 @@ class Importer:
         self.guessed[cpu] = t.opid
 
     def on_switch(self, ev):
+        if id(ev) not in self.look.deferred_switches:
+            self._sched_switch(ev)
+
+    def _sched_switch(self, ev):
         self.n["sched_switch"] += 1
         self.guessed.pop(ev.cpu, None)
         f = ev.f
@@ -778,6 +829,9 @@ class Importer:
         if handler:
             handler(self, ev)
         elif ev.kind == "tlb_flush":
+            sw = self.look.switch_points.get(id(ev))
+            if sw is not None:
+                self._sched_switch(sw)
             exec_ev = self.look.exec_points.get(id(ev))
             if exec_ev is not None:
                 self.on_exec_point(ev, exec_ev)
