@@ -1,0 +1,141 @@
+"""mmusim held against the real kernel (see docs/validation.md).
+
+  test_kernel.py capture NAME   validate traces/captures/NAME.txt.gz
+  test_kernel.py departs        kernel=6.13 must fail where 6.18 passes
+  test_kernel.py live WORKDIR   capture two workloads here and validate them
+                                (SKIP unless root with a free tracefs)
+
+MMUSIM names the binary (ctest sets it).
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+SCRIPTS = os.path.join(REPO, "scripts")
+CAPTURES = os.path.join(REPO, "traces", "captures")
+MMUSIM = os.environ.get("MMUSIM") or os.path.join(REPO, "build", "mmusim")
+TRACEFS = "/sys/kernel/tracing"
+
+# Rows every capture must check (the kernel traced at least --min-events of
+# each), besides at least one tlb_flush reason: without them a pass could
+# mean nothing was compared.
+ALWAYS_CHECKED = {"page faults (user)", "switches (traced)"}
+
+
+def validate(capture, *extra):
+    """Run validate-kernel --json; return (exit status, report, stderr)."""
+    proc = subprocess.run([sys.executable, os.path.join(SCRIPTS, "validate-kernel"), "--json",
+                           "--mmusim", MMUSIM, capture] + list(extra),
+                          capture_output=True, text=True, timeout=600)
+    try:
+        report = json.loads(proc.stdout)
+    except ValueError:
+        report = None
+    return proc.returncode, report, proc.stderr
+
+
+def fail(msg):
+    print("FAIL: " + msg)
+    sys.exit(1)
+
+
+def show(report):
+    for r in report["rows"]:
+        if r["checked"]:
+            print("  %-40s kernel %7d mmusim %7d %s" % (r["name"], r["kernel"], r["mmusim"],
+                                                       "ok" if r["ok"] else "FAIL"))
+
+
+def check_passes(capture):
+    rc, report, err = validate(capture)
+    if report is None:
+        fail("%s: validate-kernel printed no report (exit %d): %s" % (capture, rc, err))
+    show(report)
+    checked = {r["name"] for r in report["rows"] if r["checked"]}
+    if not ALWAYS_CHECKED <= checked:
+        fail("%s: rows %s were not checked" % (capture, sorted(ALWAYS_CHECKED - checked)))
+    if not checked - ALWAYS_CHECKED:
+        fail("%s: no tlb_flush reason was checked" % capture)
+    bad = [r["name"] for r in report["rows"] if r["checked"] and not r["ok"]]
+    if rc != 0 or not report["ok"] or bad:
+        fail("%s: exit %d, outside tolerance: %s" % (capture, rc, bad))
+    print("ok: %s: %d counts within %g of the kernel's" % (os.path.basename(capture), len(checked),
+                                                          report["tolerance"]))
+
+
+def capture(name):
+    check_passes(os.path.join(CAPTURES, name + ".txt.gz"))
+
+
+def departs():
+    # Linux 6.13's switch_mm_irqs_off cleared the outgoing CPU from
+    # mm_cpumask at every switch, so flush_tlb_mm_range found fewer CPUs to
+    # interrupt; 6.18 leaves it set until should_flush_tlb/the once-a-second
+    # trim removes it. threads-munmap's kernel sent 599 remote IPIs; modelling
+    # 6.13 must send clearly fewer (the validation would be worthless if a
+    # wrong kernel passed too).
+    cap = os.path.join(CAPTURES, "threads-munmap.txt.gz")
+    rc, report, err = validate(cap, "--set", "kernel=6.13")
+    if report is None:
+        fail("validate-kernel printed no report (exit %d): %s" % (rc, err))
+    row = next(r for r in report["rows"] if r["name"] == "remote IPI send")
+    print("remote IPI send: kernel %d, mmusim kernel=6.13 %d" % (row["kernel"], row["mmusim"]))
+    if rc != 1 or report["ok"] or row["ok"] or not row["checked"]:
+        fail("kernel=6.13 should fail on remote IPI send (exit %d)" % rc)
+    if not row["mmusim"] < 0.9 * row["kernel"]:
+        fail("kernel=6.13 should send fewer IPIs than the kernel did")
+    print("ok: kernel=6.13 departs from the 6.18 capture")
+
+
+def live_reason():
+    if os.geteuid() != 0:
+        return "not root"
+    if not os.path.exists(os.path.join(TRACEFS, "tracing_on")):
+        return "no tracefs at %s (mount -t tracefs nodev %s)" % (TRACEFS, TRACEFS)
+    sys.path.insert(0, SCRIPTS)
+    from importlib.machinery import SourceFileLoader
+    cap = SourceFileLoader("capture_script", os.path.join(SCRIPTS, "capture")).load_module()
+    fs = cap.Tracefs(TRACEFS)
+    why = fs.unusable() or fs.lock()          # the capture tool's own checks
+    if why is None:
+        fs.unlock()
+        why = fs.busy()
+    return why
+
+
+def live(workdir):
+    why = live_reason()
+    if why is not None:
+        print("SKIP: live kernel capture: %s" % why)
+        return
+    with tempfile.TemporaryDirectory() as out:
+        proc = subprocess.run([sys.executable, os.path.join(SCRIPTS, "capture-suite"), out,
+                               "--workloads", workdir, "--only", "threads-munmap",
+                               "--only", "shell-loop"], capture_output=True, text=True, timeout=600)
+        print(proc.stdout + proc.stderr, end="")
+        if proc.returncode != 0:
+            fail("capture-suite exit %d" % proc.returncode)
+        for name in ("threads-munmap", "shell-loop"):
+            check_passes(os.path.join(out, name + ".txt.gz"))
+
+
+def main(argv):
+    if len(argv) == 2 and argv[0] == "capture":
+        capture(argv[1])
+    elif argv == ["departs"]:
+        departs()
+    elif len(argv) == 2 and argv[0] == "live":
+        live(argv[1])
+    else:
+        print(__doc__, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
