@@ -390,7 +390,7 @@ static const struct op_syntax cpu_ops[] = {
 	{ "mmap", REC_MMAP, 3, 3 + 5, "ADDR LEN PROT [FLAG...]" },
 	{ "munmap", REC_MUNMAP, 2, 2, "ADDR LEN" }, { "mprotect", REC_MPROTECT, 3, 3, "ADDR LEN PROT" },
 	{ "fork", REC_FORK, 1, 1, "CHILD" }, { "vfork", REC_VFORK, 1, 1, "CHILD" },
-	{ "clone", REC_CLONE, 1, 1, "CHILD" }, { "exec", REC_EXEC, 1, 3, "COMM [STACK [ARGPAGES]]" },
+	{ "clone", REC_CLONE, 1, 1, "CHILD" }, { "exec", REC_EXEC, 1, 4, "COMM [STACK [ARGPAGES]] [preempted]" },
 	{ "exit", REC_EXIT, 0, 0, "" },
 	{ "madvise", REC_MADVISE, 3, 3, "ADDR LEN ADVICE" },
 	{ "mremap", REC_MREMAP, 4, 4, "OLD OLDLEN NEW NEWLEN" },
@@ -453,6 +453,14 @@ static int parse_cpu_record(trace_reader *r, trace_record *rec, char *err, size_
 	case REC_EXEC:
 		rec->addr = 0;   /* no STACK: an empty address space */
 		rec->size = 1;
+		rec->flags = 0;
+		if (nargs >= 2 && field_is(r, 1 + nargs, "preempted")) {
+			rec->flags = EXEC_PREEMPTED;
+			nargs--;
+		} else if (nargs == 4) {
+			return FAIL(r->fcol[5], "unexpected field '%.*s': 'exec' takes %s",
+			            (int)r->flen[5], r->field[5], "COMM [STACK [ARGPAGES]] [preempted]");
+		}
 		if (comm(r, 2, rec->comm, err, errlen))
 			return -1;
 		if (nargs >= 2) {

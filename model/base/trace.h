@@ -50,6 +50,7 @@ enum { PROT_R_ = 1, PROT_W_ = 2, PROT_X_ = 4 };
 enum { MAPF_SHARED = 1, MAPF_HUGE = 2, MAPF_GIANT = 4, MAPF_POPULATE = 8, MAPF_FILE = 16 };
 /* switch: the source kernel did not trace this switch (trace_record.flags) */
 enum { SWITCH_UNTRACED = 1 };
+enum { EXEC_PREEMPTED = 1 };   /* exec ... preempted: see os_exec */
 /* madvise ADVICE (trace_record.flags) */
 enum { MADV_DONTNEED_ = 1, MADV_FREE_ = 2 };
 /* present KIND (trace_record.flags): what kind of page is mapped */

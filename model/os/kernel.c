@@ -160,7 +160,7 @@ static void set_mode(kernel *k, kcpu *c, bool user)
 int os_check_not_pending_switch(kernel *k, unsigned cpu)
 {
 	if (k->cpu[cpu].must_switch)
-		return os_fail(k, 1, "after exit or vfork the next record on CPU %u must be a switch", cpu);
+		return os_fail(k, 1, "after exit, vfork or a preempted exec the next record on CPU %u must be a switch", cpu);
 	return 0;
 }
 

@@ -69,6 +69,10 @@ typedef struct task {
 	mm_struct *active_mm;     /* the address space it runs in */
 	int cpu;                  /* running on, or -1 */
 	struct task *vfork_parent;
+	/* exec ... preempted: the rest of exec, done when it next runs */
+	mm_struct *exec_old;
+	uint64_t exec_stack;
+	unsigned exec_argpages;
 } task;
 
 /* cpu_tlbstate (arch/x86/include/asm/tlbflush.h) */
@@ -110,7 +114,7 @@ typedef struct kcpu {
 	task idle;                /* swapper/N */
 	task *curr;
 	bool user_mode;
-	bool must_switch;         /* after exit or vfork */
+	bool must_switch;         /* after exit, vfork or a preempted exec */
 	cpu_tlbstate tlbstate;
 	pending_ipi *inbox;       /* flush IPIs sent to this CPU, not yet handled */
 	size_t ninbox, capinbox;
@@ -236,9 +240,12 @@ int os_mremap(kernel *k, unsigned cpu, uint64_t old, uint64_t old_len, uint64_t 
               uint64_t new_len);
 int os_fork(kernel *k, unsigned cpu, uint32_t child, bool vfork);
 int os_clone(kernel *k, unsigned cpu, uint32_t child);
-/* exec COMM [STACK [ARGPAGES]]: a new address space; with STACK, the
- * stack exec builds (setup_arg_pages), its top at STACK. */
-int os_exec(kernel *k, unsigned cpu, const char *comm, uint64_t stack, unsigned argpages);
+/* exec COMM [STACK [ARGPAGES]] [preempted]: a new address space; with
+ * STACK, the stack exec builds (setup_arg_pages), its top at STACK.
+ * preempted: the task is switched out right after the new mm is loaded,
+ * and releases the old mm and builds the stack when it next runs. */
+int os_exec(kernel *k, unsigned cpu, const char *comm, uint64_t stack, unsigned argpages,
+            bool preempted);
 int os_exit(kernel *k, unsigned cpu);
 
 /* Checks common to records: the CPU may run this record (a switch is

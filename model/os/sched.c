@@ -50,6 +50,8 @@ int os_declare(kernel *k, uint32_t pid, const char *comm, bool kthread)
  * when the borrower switches out to a user task. */
 static int do_switch(kernel *k, unsigned cpu, uint32_t pid);
 
+static int exec_finish(kernel *k, kcpu *c, task *t);
+
 int os_switch(kernel *k, unsigned cpu, uint32_t pid, bool untraced)
 {
 	k->untraced = untraced;
@@ -57,6 +59,8 @@ int os_switch(kernel *k, unsigned cpu, uint32_t pid, bool untraced)
 	k->untraced = false;
 	if (rc == 0 && untraced)
 		k->st->switches_untraced++;
+	if (rc == 0 && k->cpu[cpu].curr->exec_old)
+		rc = exec_finish(k, &k->cpu[cpu], k->cpu[cpu].curr);
 	return rc;
 }
 
@@ -194,10 +198,15 @@ static void release_vfork_parent(task *t)
 	}
 }
 
-/* exec_mmap: the task gets a fresh mm, loaded at once (activate_mm);
- * the old one is released with mmput; then, given a STACK, the stack is
- * built (setup_arg_pages). */
-int os_exec(kernel *k, unsigned cpu, const char *comm, uint64_t stack, unsigned argpages)
+/* exec_mmap (fs/exec.c, v6.18): the task gets a fresh mm, loaded at
+ * once (activate_mm, under task_lock); the old one is released with
+ * mmput; then, given a STACK, the stack is built (setup_arg_pages).
+ * task_unlock is a preemption point between the two: a task preempted
+ * there (the kernel traces its CR3 load with need-resched set, then its
+ * switch out) is switched out holding the old mm, and mmput runs on
+ * whichever CPU it next runs on (exec_finish). */
+int os_exec(kernel *k, unsigned cpu, const char *comm, uint64_t stack, unsigned argpages,
+            bool preempted)
 {
 	kcpu *c = &k->cpu[cpu];
 	task *t = c->curr;
@@ -209,8 +218,22 @@ int os_exec(kernel *k, unsigned cpu, const char *comm, uint64_t stack, unsigned 
 	t->mm = t->active_mm = mm;
 	switch_mm_irqs_off(k, c, mm);
 	release_vfork_parent(t);
+	t->exec_old = old;
+	t->exec_stack = stack;
+	t->exec_argpages = argpages;
+	if (preempted) {
+		c->must_switch = true;
+		return 0;
+	}
+	return exec_finish(k, c, t);
+}
+
+static int exec_finish(kernel *k, kcpu *c, task *t)
+{
+	mm_struct *old = t->exec_old;
+	t->exec_old = NULL;
 	mmput(k, c, old);
-	return stack ? setup_arg_pages(k, c, mm, stack, argpages) : 0;
+	return t->exec_stack ? setup_arg_pages(k, c, t->mm, t->exec_stack, t->exec_argpages) : 0;
 }
 
 /* exit_mm: the task keeps its mm as active_mm (mmgrab) and the CPU goes

@@ -103,7 +103,8 @@ static int dispatch(sim *s, const trace_record *r)
 	case REC_FORK:     return os_fork(k, cpu, r->pid, false);
 	case REC_VFORK:    return os_fork(k, cpu, r->pid, true);
 	case REC_CLONE:    return os_clone(k, cpu, r->pid);
-	case REC_EXEC:     return os_exec(k, cpu, r->comm, r->addr, (unsigned)r->size);
+	case REC_EXEC:     return os_exec(k, cpu, r->comm, r->addr, (unsigned)r->size,
+	                               (r->flags & EXEC_PREEMPTED) != 0);
 	case REC_EXIT:     return os_exit(k, cpu);
 	default:
 		return os_fail(k, -1, "unhandled record kind %d", (int)r->op);

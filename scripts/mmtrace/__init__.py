@@ -92,11 +92,11 @@ class TraceWriter:
     """Writes an mmtrace v1 file and checks each record against the rules.
 
     State kept per CPU: the running task and whether the next record must be a
-    switch (after exit or vfork). Per task: kind ('proc' or 'kthread'),
+    switch (after exit, vfork or a preempted exec). Per task: kind ('proc' or 'kthread'),
     whether it is alive, the CPU it runs on, and whether it is blocked in
     vfork. The checks are the contract's: declare before use, unique PIDs, a
     task on one CPU at a time, kernel threads only do k*, tick and switch,
-    and after exit/vfork the next record on that CPU is a switch.
+    and after exit/vfork/exec preempted the next record on that CPU is a switch.
     """
 
     def __init__(self, out, cpus, flush_lines=65536):
@@ -291,13 +291,20 @@ class TraceWriter:
         if parent is not None:
             self.blocked.discard(parent)
 
-    def exec(self, cpu, comm, stack=None):
-        """exec COMM [STACK]: with STACK, exec builds the stack with its top there."""
+    def exec(self, cpu, comm, stack=None, preempted=False):
+        """exec COMM [STACK] [preempted]: with STACK, exec builds the stack
+        with its top there; preempted, the task is switched out between
+        loading its new mm and releasing the old one (the next record on
+        this CPU must be a switch)."""
         pid = self._user(cpu, "exec")
         if not COMM_RE.match(comm):
             raise RuleError("bad comm %r" % comm)
         self._release_vfork(pid)
-        self.cpu_line(cpu, "exec %s" % comm if stack is None else "exec %s 0x%x" % (comm, stack))
+        text = "exec %s" % comm if stack is None else "exec %s 0x%x" % (comm, stack)
+        if preempted:
+            text += " preempted"
+            self.need_switch[cpu] = True
+        self.cpu_line(cpu, text)
 
     def exit(self, cpu):
         pid = self._user(cpu, "exit")

@@ -133,16 +133,26 @@ def exec_points(events):
     inside a sched_switch. Between the two the task can be switched out
     and in again (a vfork parent runs as soon as exec_mmap releases its
     mm), and those switches load the new mm. Returns {id(flush event):
-    exec event} for each exec whose load was traced."""
+    exec event} for each exec whose load was traced, and the set of
+    id(flush) of those preempted at once: exec_mmap's task_unlock is a
+    preemption point between activate_mm and mmput(old mm), and when the
+    next event on that CPU is the task's own switch out, the old mm is
+    released (and the stack built) only where it runs next."""
     last = {}          # cpu -> previous event there
     candidate = {}     # pid -> latest CR3 load by it outside a switch
     points = {}
+    loads = {}         # cpu -> the CR3 load just seen there
+    switched = set()   # id(flush) followed at once by its task's switch out
     for ev in events:
         kind = ev.kind
+        load = loads.pop(ev.cpu, None)
+        if load is not None and kind == "sched_switch" and ev.f["pp"] == load.pid:
+            switched.add(id(load))
         if kind == "tlb_flush" and ev.f["reason"] == 0 and ev.pid:
             prev = last.get(ev.cpu)
             if not (prev is not None and prev.kind == "sched_switch" and prev.f["pp"] == ev.pid):
                 candidate[ev.pid] = ev
+                loads[ev.cpu] = ev
         elif kind == "sched_process_exec":
             for pid in (ev.f["pid"], ev.f.get("old_pid")):
                 flush = candidate.pop(pid, None)
@@ -154,7 +164,7 @@ def exec_points(events):
         elif kind == "sched_process_fork":
             candidate.pop(ev.f["cpid"], None)
         last[ev.cpu] = ev
-    return points
+    return points, {f for f in switched if f in points}
 
 
 def syscall_points(events):
@@ -288,7 +298,10 @@ def fault_points(events):
     there. Returns {id(flush): fault event}."""
     pending = {}       # pid -> fault event still being handled
     points = {}
+    last = {}          # cpu -> previous event there
     for ev in events:
+        prev = last.get(ev.cpu)
+        last[ev.cpu] = ev
         if ev.irq or not ev.pid:
             continue
         kind = ev.kind
@@ -296,7 +309,8 @@ def fault_points(events):
             fault = pending.pop(ev.pid, None)
             if fault is not None:
                 points[id(ev)] = fault
-        elif kind == "sched_switch" or (kind == "tlb_flush" and ev.f["reason"] == 0):
+        elif kind == "sched_switch" or (kind == "tlb_flush" and ev.f["reason"] == 0 and
+                                        prev is not None and prev.kind == "sched_switch"):
             pass   # the handler slept (or the switch's CR3 load): still in it
         else:
             pending.pop(ev.pid, None)
@@ -400,7 +414,7 @@ class Importer:
         self.done_execs = set()       # exec events already made at their exec_mmap
         self.guessed = {}             # cpu -> task switched in at a wakeup (untraced idle exit)
         self.n = dict.fromkeys(("sched_switch", "switch", "noop", "inferred", "implied", "repairs", "fork",
-                                "clone", "exec", "exit", "reused", "faults", "kernel_faults", "syscalls",
+                                "clone", "exec", "exec_preempted", "exit", "reused", "faults", "kernel_faults", "syscalls",
                                 "vmas_elf", "vmas_inferred", "dropped", "ignored"), 0)
 
     # -- identities ------------------------------------------------------
@@ -649,13 +663,13 @@ class Importer:
     def on_exec_point(self, flush, ev):
         """The exec EV at its exec_mmap, the CR3 load FLUSH (exec_points)."""
         self.done_execs.add(id(ev))
-        self._exec(ev, flush.cpu)
+        self._exec(ev, flush.cpu, id(flush) in self.look.exec_preempted)
 
     def on_exec(self, ev):
         if id(ev) not in self.done_execs:
             self._exec(ev, ev.cpu)
 
-    def _exec(self, ev, cpu):
+    def _exec(self, ev, cpu, preempted=False):
         tpid = ev.f["pid"]
         old = ev.f.get("old_pid")
         if old is not None and old != tpid and old in self.ident:
@@ -669,7 +683,8 @@ class Importer:
         epoch = self._new_epoch()
         epoch.exec = True
         stack = self.stacks.get(epoch.id, DEFAULT_STACK)
-        self.w.exec(cpu, sanitize_comm(os.path.basename(ev.f["file"])), stack)
+        self.w.exec(cpu, sanitize_comm(os.path.basename(ev.f["file"])), stack, preempted)
+        self.n["exec_preempted"] += preempted
         self.n["exec"] += 1
         members = self.groups.get(t.group, [])
         if t.opid in members:

@@ -6,7 +6,7 @@ before use, unique PIDs, no task on two CPUs at once, kernel threads doing
 only k*/tick/switch, the switch after exit/vfork, vfork parents not being
 scheduled, page-aligned user-half mmap addresses, and the extensions
 (docs/trace-format.md): @TIME prefixes, thread/vma/present declarations,
-madvise, mremap, the file flag, exec's STACK and switch's untraced. check()
+madvise, mremap, the file flag, exec's STACK and preempted, and switch's untraced. check()
 returns a list of "LINE: message" strings (empty when the trace is good) and
 a summary dict.
 """
@@ -23,7 +23,7 @@ KERNEL_OPS = {"kr", "kw", "kx"}
 ARGC = {"switch": (1, 1), "r": (1, 2), "w": (1, 2), "x": (1, 2), "kr": (1, 2),
         "kw": (1, 2), "kx": (1, 2), "syscall": (0, 0), "tick": (1, 1),
         "mmap": (3, 8), "munmap": (2, 2), "mprotect": (3, 3), "fork": (1, 1),
-        "vfork": (1, 1), "clone": (1, 1), "exec": (1, 3), "exit": (0, 0),
+        "vfork": (1, 1), "clone": (1, 1), "exec": (1, 4), "exit": (0, 0),
         "madvise": (3, 3), "mremap": (4, 4)}
 
 
@@ -151,6 +151,11 @@ def _user_op(st, cpu, op, args):
     elif op in ("fork", "vfork", "clone"):
         _child(st, cpu, op, args)
     elif op == "exec":
+        if args[-1] == "preempted" and len(args) > 1:
+            args = args[:-1]
+            st.need_switch[cpu] = True
+        elif len(args) == 4:
+            raise ValueError("exec takes COMM [STACK [ARGPAGES]] [preempted]")
         if not COMM.match(args[0]):
             raise ValueError("bad comm %r" % args[0])
         if len(args) > 1 and (_num(args[1]) % 4096 or _num(args[1]) == 0):

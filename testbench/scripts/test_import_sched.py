@@ -63,6 +63,25 @@ PID_REUSE = """\
 """
 
 
+# exec_mmap preempted at task_unlock (a real 6.18 capture, shortened): the
+# exec's CR3 load on CPU 1 (need-resched set) is followed at once by the
+# task's own switch out; it resumes on CPU 0, where the old mm's exit_mmap
+# flush is sent, and sched_process_exec fires there at the end.
+EXEC_PREEMPTED = """\
+          <idle>-0       (-------) [001] d..2.  4802.114631: sched_switch: prev_comm=swapper/1 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=bash next_pid=3514 next_prio=120
+            bash-3514    (   3514) [001] d..2.  4802.114632: tlb_flush: pages:-1 reason:flush on task switch (0)
+            bash-3514    (   3514) [001] d..2.  4802.114700: page_fault_user: address=0x7f0000001000 ip=0x7f0000001000 error_code=0x6
+            true-3514    (   3514) [001] dN.1.  4802.118310: tlb_flush: pages:-1 reason:flush on task switch (0)
+            true-3514    (   3514) [001] d..2.  4802.118316: sched_switch: prev_comm=bash prev_pid=3514 prev_prio=120 prev_state=R+ ==> next_comm=migration/1 next_pid=21 next_prio=0
+          <idle>-0       (-------) [000] d..2.  4802.119871: sched_switch: prev_comm=swapper/0 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=bash next_pid=3514 next_prio=120
+          <idle>-0       (-------) [000] d..2.  4802.119872: tlb_flush: pages:-1 reason:flush on task switch (0)
+            true-3514    (   3514) [000] ...1.  4802.119956: tlb_flush: pages:-1 reason:remote IPI send (4)
+          <idle>-0       (-------) [001] d.h1.  4802.119979: tlb_flush: pages:0 reason:remote wrong CPU (5)
+            true-3514    (   3514) [000] d..2.  4802.119996: tlb_flush: pages:0 reason:remote wrong CPU (5)
+            true-3514    (   3514) [000] .....  4802.120351: sched_process_exec: filename=/bin/true pid=3514 old_pid=3514
+"""
+
+
 def convert(text, *options):
     with tempfile.TemporaryDirectory() as tmp:
         src = os.path.join(tmp, "in.txt")
@@ -193,6 +212,26 @@ class TestImportSchedFormats(unittest.TestCase):
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertEqual(proc.stderr, "")
         self.assertTrue(proc.stdout.startswith("mmtrace 1\ncpus 2\n"))
+
+    def test_exec_preempted_after_its_cr3_load(self):
+        out, n = self.good(EXEC_PREEMPTED)
+        lines = [x for x in out.splitlines() if x.startswith("@")]
+        execs = [x for x in lines if " exec " in x]
+        self.assertEqual(len(execs), 1)
+        self.assertRegex(execs[0], r"^@3679000 1 exec true 0x[0-9a-f]+ preempted$")   # at the CR3 load
+        after = lines[lines.index(execs[0]) + 1:]
+        self.assertRegex(next(x for x in after if x.split()[1] == "1"), r" 1 switch 21$")
+        self.assertIn("@69000 1 w 0x7f0000001000", lines)   # the old mm's fault stays before it
+        self.assertEqual((n["exec"], n["exec_preempted"]), (1, 1))
+        # had the old mm been released before the switch (its flush on CPU 1
+        # in between), the exec was not preempted there
+        text = EXEC_PREEMPTED.replace(
+            "            true-3514    (   3514) [001] d..2.  4802.118316: sched_switch:",
+            "            true-3514    (   3514) [001] d..2.  4802.118312: tlb_flush: pages:-1 reason:local MM shootdown (3)\n"
+            "            true-3514    (   3514) [001] d..2.  4802.118316: sched_switch:")
+        out, n = self.good(text)
+        self.assertEqual((n["exec"], n["exec_preempted"]), (1, 0))
+        self.assertRegex(out, r"\n@3679000 1 exec true 0x[0-9a-f]+\n")
 
 
 class TestImportSchedBadInput(unittest.TestCase):
