@@ -52,7 +52,7 @@ static const char *const op_names[REC_OP_COUNT] = {
 	[REC_MPROTECT] = "mprotect", [REC_FORK] = "fork", [REC_VFORK] = "vfork",
 	[REC_CLONE] = "clone", [REC_EXEC] = "exec", [REC_EXIT] = "exit",
 	[REC_MADVISE] = "madvise", [REC_MREMAP] = "mremap", [REC_THREAD] = "thread",
-	[REC_VMA] = "vma", [REC_PRESENT] = "present",
+	[REC_VMA] = "vma", [REC_PRESENT] = "present", [REC_CPUMASK] = "cpumask", [REC_NEXT_TRIM] = "next_trim",
 };
 
 const char *rec_op_name(enum rec_op op)
@@ -509,6 +509,7 @@ static const struct op_syntax declarations[] = {
 	{ "thread", REC_THREAD, 3, 3, "PID TGID COMM" },
 	{ "vma", REC_VMA, 4, 4 + 5, "PID ADDR LEN PROT [FLAG...]" },
 	{ "present", REC_PRESENT, 4, 4, "PID ADDR LEN KIND" },
+	{ "cpumask", REC_CPUMASK, 2, 2, "PID CPU" }, { "next_trim", REC_NEXT_TRIM, 2, 2, "PID NS" },
 };
 
 /* A declaration: fields[0] is the keyword, fields[1] the PID. */
@@ -522,7 +523,7 @@ static int parse_declaration(trace_reader *r, trace_record *rec, char *err, size
 		if (field_is(r, 0, "mmtrace") || field_is(r, 0, "cpus"))
 			return FAIL(r->fcol[0], "'%.*s' may only appear in the header", (int)r->flen[0], r->field[0]);
 		return FAIL(r->fcol[0], "unknown record '%.*s' (expected a CPU number, @TIME, proc, kthread, "
-		            "thread, vma or present)", (int)r->flen[0], r->field[0]);
+		            "thread, vma, present, cpumask or next_trim)", (int)r->flen[0], r->field[0]);
 	}
 	unsigned nargs = r->nfields - 1;
 	if (nargs < d->min)
@@ -550,6 +551,18 @@ static int parse_declaration(trace_reader *r, trace_record *rec, char *err, size
 			return -1;
 		return word_field(r, 4, "present KIND", names, values, 3, &rec->flags, err, errlen);
 	}
+	case REC_CPUMASK: {
+		uint64_t cpu;
+		if (number(r, 2, "CPU", &cpu, err, errlen))
+			return -1;
+		if (cpu >= r->cpus)
+			return FAIL(r->fcol[2], "CPU %llu out of range (the trace has %u CPUs: 0..%u)",
+			            (unsigned long long)cpu, r->cpus, r->cpus - 1);
+		rec->cpu = (uint32_t)cpu;
+		return 0;
+	}
+	case REC_NEXT_TRIM:
+		return number(r, 2, "NS", &rec->time_ns, err, errlen);
 	default:
 		return comm(r, 2, rec->comm, err, errlen);
 	}

@@ -34,7 +34,7 @@ enum rec_op {
 	REC_FORK, REC_VFORK, REC_CLONE, REC_EXEC, REC_EXIT,
 	/* extensions of mmtrace 1 (docs/trace-format.md) */
 	REC_MADVISE, REC_MREMAP,           /* CPU records */
-	REC_THREAD, REC_VMA, REC_PRESENT,  /* declarations */
+	REC_THREAD, REC_VMA, REC_PRESENT, REC_CPUMASK, REC_NEXT_TRIM,  /* declarations */
 	REC_OP_COUNT
 };
 
@@ -58,7 +58,7 @@ enum { PRESENT_ANON = 0, PRESENT_COW = 1, PRESENT_FILE = 2 };
 
 typedef struct trace_record {
 	enum rec_op op;
-	uint32_t cpu;        /* CPU records */
+	uint32_t cpu;        /* CPU records; cpumask: CPU */
 	uint32_t pid;        /* proc/kthread/thread/vma/present/switch/fork/vfork/clone */
 	uint32_t tgid;       /* thread: a live task of the process it joins */
 	uint64_t addr;       /* accesses, mmap/munmap/mprotect/madvise/vma/present; mremap: OLD */
@@ -67,7 +67,7 @@ typedef struct trace_record {
 	uint32_t prot;       /* PROT_*_ */
 	uint32_t flags;      /* MAPF_*; madvise: MADV_*_; present: PRESENT_* */
 	bool timed;          /* the line began with @TIME */
-	uint64_t time_ns;    /* TIME: nanoseconds from the trace's time origin */
+	uint64_t time_ns;    /* TIME (and next_trim NS): nanoseconds from the trace's time origin */
 	char comm[TRACE_COMM_MAX + 1];  /* proc/kthread/exec */
 	uint64_t line;       /* 1-based line number */
 	/* 1-based columns: col[0] the record's first field (CPU or keyword;

@@ -932,6 +932,31 @@ int os_declare_vma(kernel *k, uint32_t pid, uint64_t addr, uint64_t len, uint32_
  * costs or statistics.  anon: this mm's own anonymous page (writable if
  * the VMA is); cow: an anonymous page shared with an address space the
  * trace does not show (a write copies it); file: a page-cache page. */
+/* Since v6.14 switch_mm_irqs_off leaves a CPU in prev's mm_cpumask; it
+ * leaves only when a flush IPI finds it running another mm
+ * (flush_tlb_func: TLB_REMOTE_WRONG_CPU) or the once-a-second trim does.
+ * So a process that ran before the trace may have CPUs in its mask that
+ * the trace never shows running it.  v6.13 cleared the bit at every
+ * switch away: there the declaration changes nothing. */
+int os_declare_cpumask(kernel *k, uint32_t pid, unsigned cpu)
+{
+	task *t = declared_user_task(k, pid);
+	if (!t)
+		return -1;
+	if (k->version >= KERNEL_6_14 || t->mm == k->cpu[cpu].tlbstate.loaded_mm)
+		cpumask_set(t->mm, cpu);
+	return 0;
+}
+
+int os_declare_next_trim(kernel *k, uint32_t pid, uint64_t ns)
+{
+	task *t = declared_user_task(k, pid);
+	if (!t)
+		return -1;
+	t->mm->next_trim_cpumask = (int64_t)(os_ns_to_cycles(k, ns) / k->cycles_per_jiffy);
+	return 0;
+}
+
 int os_declare_present(kernel *k, uint32_t pid, uint64_t addr, uint64_t len, unsigned kind)
 {
 	task *t = declared_user_task(k, pid);

@@ -182,6 +182,13 @@ int os_declare_thread(kernel *k, uint32_t pid, uint32_t tgid, const char *comm);
 int os_declare_vma(kernel *k, uint32_t pid, uint64_t addr, uint64_t len, uint32_t prot,
                    uint32_t flags);
 int os_declare_present(kernel *k, uint32_t pid, uint64_t addr, uint64_t len, unsigned kind);
+/* cpumask PID CPU: CPU is in the mm_cpumask of PID's address space (left
+ * there before the trace began, though the CPU runs something else). */
+int os_declare_cpumask(kernel *k, uint32_t pid, unsigned cpu);
+/* next_trim PID NS: PID's mm trims its mask at its first remote flush
+ * after NS (mm->context.next_trim_cpumask); by default a declared
+ * process's trim is long due. */
+int os_declare_next_trim(kernel *k, uint32_t pid, uint64_t ns);
 /* A record's start on a CPU's clock: @TIME in ns as cycles (saturating). */
 uint64_t os_ns_to_cycles(const kernel *k, uint64_t ns);
 

@@ -146,6 +146,8 @@ static int declare(sim *s, const trace_record *r)
 	case REC_THREAD:  return os_declare_thread(k, r->pid, r->tgid, r->comm);
 	case REC_VMA:     return os_declare_vma(k, r->pid, r->addr, r->size, r->prot, r->flags);
 	case REC_PRESENT: return os_declare_present(k, r->pid, r->addr, r->size, r->flags);
+	case REC_CPUMASK: return os_declare_cpumask(k, r->pid, r->cpu);
+	case REC_NEXT_TRIM: return os_declare_next_trim(k, r->pid, r->time_ns);
 	default:          return os_fail(k, -1, "unhandled declaration %d", (int)r->op);
 	}
 }

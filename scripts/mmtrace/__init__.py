@@ -196,6 +196,19 @@ class TraceWriter:
             raise RuleError("present kind %r" % kind)
         self.emit("present %d 0x%x 0x%x %s" % (pid, start, length, kind))
 
+    def cpumask(self, pid, cpu):
+        """CPU is in PID's mm_cpumask though it runs something else (a
+        declaration: left there before the trace began)."""
+        self._state("cpumask", pid)
+        if not 0 <= cpu < self.cpus:
+            raise RuleError("cpumask CPU %d out of range" % cpu)
+        self.emit("cpumask %d %d" % (pid, cpu))
+
+    def next_trim(self, pid, ns):
+        """PID's mm next trims its cpumask after NS (a declaration)."""
+        self._state("next_trim", pid)
+        self.emit("next_trim %d %d" % (pid, ns))
+
     def known(self, pid):
         return pid in self.kind
 

@@ -363,6 +363,60 @@ def switch_points(events):
     return points
 
 
+TRIM_WINDOW = 1000000      # ns: a flush IPI is handled well within a millisecond
+TRIM_PERIOD = 1000000000   # ns: should_trim_cpumask trims at most once a second
+
+
+def initial_cpumasks(events, tgid_of, cpus):
+    """CPUs in the mm_cpumask of processes older than the trace that the
+    trace never shows running them. Since v6.14 a CPU stays in a mask
+    after it switches away (switch_mm_irqs_off) until a flush finds it
+    running another mm or the once-a-second trim: a process that ran on
+    another CPU before the capture keeps it there. The kernel says so
+    itself: flush_tlb_mm_range traces "remote IPI send" only when the mask
+    holds a CPU besides the sender's. When a process's first such send
+    comes while the trace has shown it on the sender's CPU alone, the mask
+    held another; which one the trace cannot tell, so every other CPU is
+    taken (exact on two). Its trim clock is unknown too: when no other CPU
+    handles a flush IPI within TRIM_WINDOW of that send, it did not trim
+    (should_trim_cpumask was false: the last trim was under a second
+    before), and the next trim is taken as one second after the send.
+    Returns {tgid: ([cpu, ...], ts of the next trim or None)}."""
+    seen = {}          # tgid -> CPUs its threads were seen on
+    decided = set()    # tgids whose first send was seen, or created here
+    masks = {}
+    watch = []         # [tgid, send ts, CPUs, handled] for the sends just seen
+    for ev in events:
+        kind = ev.kind
+        while watch and ev.ts - watch[0][1] > TRIM_WINDOW:
+            tgid, ts, cpus_, handled = watch.pop(0)
+            masks[tgid] = (cpus_, None if handled else ts + TRIM_PERIOD)
+        if ev.irq and kind == "tlb_flush":
+            for w in watch:
+                w[3] = w[3] or ev.cpu in w[2]
+        if kind == "sched_process_fork":
+            decided.add(tgid_of(ev.f["cpid"]))
+        elif kind == "task_newtask":
+            decided.add(tgid_of(ev.f["pid"]))
+        elif kind == "sched_process_exec":
+            decided.add(tgid_of(ev.f["pid"]))   # a new mm from here
+        if kind == "sched_switch":
+            if ev.f["np"]:
+                seen.setdefault(tgid_of(ev.f["np"]), set()).add(ev.cpu)
+            continue
+        if ev.irq or not ev.pid:
+            continue
+        tgid = tgid_of(ev.pid)
+        if kind == "tlb_flush" and ev.f["reason"] == 4 and tgid not in decided:
+            decided.add(tgid)
+            if seen.get(tgid, set()) <= {ev.cpu}:
+                watch.append([tgid, ev.ts, [c for c in range(cpus) if c != ev.cpu], False])
+        seen.setdefault(tgid, set()).add(ev.cpu)
+    for tgid, ts, cpus_, handled in watch:
+        masks[tgid] = (cpus_, None if handled else ts + TRIM_PERIOD)
+    return masks
+
+
 def exec_stack(epoch):
     """Where exec put the stack of an address space it made: the top of
     the stack, the argument page (exec writes the arguments and the
@@ -415,7 +469,7 @@ class Importer:
         self.guessed = {}             # cpu -> task switched in at a wakeup (untraced idle exit)
         self.n = dict.fromkeys(("sched_switch", "switch", "noop", "inferred", "implied", "repairs", "fork",
                                 "clone", "exec", "exec_preempted", "exit", "reused", "faults", "kernel_faults", "syscalls",
-                                "vmas_elf", "vmas_inferred", "dropped", "ignored"), 0)
+                                "vmas_elf", "vmas_inferred", "cpumasks", "dropped", "ignored"), 0)
 
     # -- identities ------------------------------------------------------
     def _alloc_pid(self, tpid):
@@ -493,6 +547,12 @@ class Importer:
             self._declare_snapshot(opid, epoch, tgid)
         epoch.initial = epoch.vmas.copy()
         self._declare_epoch_state(opid, epoch)
+        cpus, next_trim = self.look.initial_cpumasks.get(tgid, ((), None))
+        for cpu in cpus:
+            self.w.cpumask(opid, cpu)
+            self.n["cpumasks"] += 1
+        if next_trim is not None:
+            self.w.next_trim(opid, max(0, next_trim - self.t0))
         return t
 
     def _declare_snapshot(self, opid, epoch, tgid):

@@ -5,7 +5,7 @@ must not hide itself. It checks the header, syntax of every record, declare
 before use, unique PIDs, no task on two CPUs at once, kernel threads doing
 only k*/tick/switch, the switch after exit/vfork, vfork parents not being
 scheduled, page-aligned user-half mmap addresses, and the extensions
-(docs/trace-format.md): @TIME prefixes, thread/vma/present declarations,
+(docs/trace-format.md): @TIME prefixes, thread/vma/present/cpumask/next_trim declarations,
 madvise, mremap, the file flag, exec's STACK and preempted, and switch's untraced. check()
 returns a list of "LINE: message" strings (empty when the trace is good) and
 a summary dict.
@@ -231,6 +231,17 @@ def check(text):
                 _declare(st, fields)
             elif fields[0] in ("vma", "present"):
                 _state(st, fields)
+            elif fields[0] == "cpumask":
+                pid = _num(fields[1])
+                if len(fields) != 3 or st.kind.get(pid) != "proc" or not st.alive.get(pid):
+                    raise ValueError("cpumask needs PID CPU of a live user task")
+                if _num(fields[2]) >= st.cpus:
+                    raise ValueError("cpumask CPU out of range")
+            elif fields[0] == "next_trim":
+                pid = _num(fields[1])
+                if len(fields) != 3 or st.kind.get(pid) != "proc" or not st.alive.get(pid):
+                    raise ValueError("next_trim needs PID NS of a live user task")
+                _num(fields[2])
             else:
                 _cpu_record(st, fields)
         except (ValueError, IndexError) as e:

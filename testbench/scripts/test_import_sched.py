@@ -82,6 +82,21 @@ EXEC_PREEMPTED = """\
 """
 
 
+# A process older than the capture (5115) whose first flush traces a
+# remote IPI send though the trace shows it on CPU 1 only: CPU 0 was in its
+# mm_cpumask from before (a real 6.18 capture, shortened).
+OLD_CPUMASK = """\
+# tracer: nop
+#
+# entries-in-buffer/entries-written: 5/5   #P:2
+     lto1-ltrans-5115    (   5115) [001] .....  4829.465856: sys_munmap(addr: 0x7f6beb2ee000, len: 0x92000)
+     lto1-ltrans-5115    (   5115) [001] ...1.  4829.465923: tlb_flush: pages:-1 reason:remote IPI send (4)
+     lto1-ltrans-5115    (   5115) [001] d..2.  4829.465924: tlb_flush: pages:-1 reason:local MM shootdown (3)
+     lto1-ltrans-5115    (   5115) [001] .....  4829.465960: sys_munmap -> 0x0
+     lto1-ltrans-5116    (   5116) [000] d..2.  4829.472070: sched_switch: prev_comm=lto1-ltrans prev_pid=5116 prev_prio=120 prev_state=R ==> next_comm=python3 next_pid=5120 next_prio=120
+"""
+
+
 def convert(text, *options):
     with tempfile.TemporaryDirectory() as tmp:
         src = os.path.join(tmp, "in.txt")
@@ -232,6 +247,28 @@ class TestImportSchedFormats(unittest.TestCase):
         out, n = self.good(text)
         self.assertEqual((n["exec"], n["exec_preempted"]), (1, 0))
         self.assertRegex(out, r"\n@3679000 1 exec true 0x[0-9a-f]+\n")
+
+    def test_cpumask_of_a_process_older_than_the_capture(self):
+        out, n = self.good(OLD_CPUMASK, "--no-accesses")
+        decl = [x for x in out.splitlines() if x.split()[0] in ("cpumask", "next_trim")]
+        # no other CPU took an IPI: that flush did not trim; the next trim
+        # is taken as 1 s after the send (at 67 us)
+        self.assertEqual(decl, ["cpumask 5115 0", "next_trim 5115 1000067000"])
+        self.assertEqual(n["cpumasks"], 1)
+        # CPU 0 handles an IPI just after: maybe a trim, the clock stays due
+        handled = OLD_CPUMASK.replace(
+            "     lto1-ltrans-5115    (   5115) [001] d..2.  4829.465924:",
+            "          <idle>-0       (-------) [000] d.h1.  4829.465950: tlb_flush: pages:0 "
+            "reason:remote wrong CPU (5)\n     lto1-ltrans-5115    (   5115) [001] d..2.  4829.465924:")
+        out, _ = self.good(handled, "--no-accesses")
+        decl = [x for x in out.splitlines() if x.split()[0] in ("cpumask", "next_trim")]
+        self.assertEqual(decl, ["cpumask 5115 0"])
+        # seen on CPU 0 before its first send: the trace explains the mask
+        ran = OLD_CPUMASK.replace("# tracer: nop\n", "# tracer: nop\n"
+            "     lto1-ltrans-5115    (   5115) [000] .....  4829.465000: sys_brk(brk: 0)\n")
+        out, n = self.good(ran, "--no-accesses")
+        self.assertNotIn("cpumask", out)
+        self.assertEqual(n["cpumasks"], 0)
 
 
 class TestImportSchedBadInput(unittest.TestCase):

@@ -364,7 +364,7 @@ static void record_errors_exact(void)
 		{ "0 mprotect 0xfffffffffffff000 0x2000 r--", "t:3:31: error: ADDR + LEN goes beyond the 64-bit "
 		  "address space" },
 		{ "foo 1", "t:3:1: error: unknown record 'foo' (expected a CPU number, @TIME, proc, kthread, "
-		  "thread, vma or present)" },
+		  "thread, vma, present, cpumask or next_trim)" },
 		{ "thread 2 1", "t:3:11: error: missing argument: 'thread' takes PID TGID COMM" },
 		{ "thread 2 0 a", "t:3:10: error: PID 0 out of range (1..4194304)" },
 		{ "vma 1 0x1000 0x1000", "t:3:20: error: missing argument: 'vma' takes PID ADDR LEN PROT [FLAG...]" },
@@ -373,6 +373,10 @@ static void record_errors_exact(void)
 		  "populate or file)" },
 		{ "present 1 0x1000 1 dirty", "t:3:20: error: unknown present KIND 'dirty' (anon, cow or file)" },
 		{ "present 1 0x1000 0 anon", "t:3:18: error: LEN must be at least 1" },
+		{ "cpumask 1", "t:3:10: error: missing argument: 'cpumask' takes PID CPU" },
+		{ "cpumask 1 4", "t:3:11: error: CPU 4 out of range (the trace has 4 CPUs: 0..3)" },
+		{ "cpumask 1 0 1", "t:3:13: error: unexpected field '1': 'cpumask' takes PID CPU" },
+		{ "next_trim 1 x", "t:3:13: error: expected NS as a decimal or 0x hexadecimal number, got 'x'" },
 		{ "0 madvise 0x1000 1 cold", "t:3:20: error: unknown madvise ADVICE 'cold' (dontneed or free)" },
 		{ "0 madvise 0x1000 1", "t:3:19: error: missing argument: 'madvise' takes ADDR LEN ADVICE" },
 		{ "0 mremap 0x1000 1 0x2001 1", "t:3:19: error: NEW 0x2001 is not page-aligned" },
