@@ -281,7 +281,14 @@ static void handle_flush_ipi(kernel *k, kcpu *r, const flush_info *f, uint64_t a
 		k->obs.ipi(k->obs.ctx, from->id, r->id, handled, acked);
 	if (acked > from->ack_at)
 		from->ack_at = acked;
-	from->outstanding--;
+	/* The initiator's wait ends with its last acknowledgement (or with
+	 * the record it sent them in, if that ran longer): reported now, in
+	 * time order with the records around it, not when its next record
+	 * charges the wait (os_wait_acks), which may come after later
+	 * records of other CPUs. */
+	if (--from->outstanding == 0 && k->obs.shootdown_end)
+		k->obs.shootdown_end(k->obs.ctx, from->id,
+		                     from->ack_at > from->clock ? from->ack_at : from->clock);
 }
 
 static void recompute_next_arrival(kernel *k)
@@ -370,8 +377,6 @@ void os_wait_acks(kernel *k, kcpu *c)
 		c->clock = c->ack_at;
 	}
 	c->ack_at = 0;
-	if (k->obs.shootdown_end)
-		k->obs.shootdown_end(k->obs.ctx, c->id, c->clock);
 }
 
 void os_settle(kernel *k)
