@@ -926,11 +926,12 @@ class Importer:
 
     def finish(self, last_ts):
         """End every CPU at the trace's last time stamp (a tick of 0 where
-        a record is allowed), then settle owed switches."""
+        a record is allowed), then settle owed switches: to idle, untraced
+        (the capture ended before the kernel traced the switch)."""
         self.w.at(None if self.args.no_time else last_ts - self.t0)
         for cpu in range(self.w.cpus):
             if self.w.need_switch[cpu]:
-                self.w.switch(cpu, 0)
+                self.w.switch(cpu, 0, untraced=True)
                 self.n["switch"] += 1
             self.w.tick(cpu, 0)
         self.w.finish()

@@ -130,6 +130,11 @@ class TestImportSchedFormats(unittest.TestCase):
         exit_at = lines.index("1 exit")
         self.assertEqual(lines[exit_at + 1], "1 switch 0")
         self.assertEqual((n["fork"], n["exec"], n["exit"], n["repairs"]), (1, 1, 1, 0))
+        # the capture ends before the switch after the exit: made up, untraced
+        out, _ = self.good(FTRACE_HEADER.rsplit("\n", 2)[0] + "\n")
+        lines = [" ".join(r) for r in records(out)]
+        after = [x for x in lines[lines.index("1 exit") + 1:] if x.startswith("1 ")]
+        self.assertEqual(after[0], "1 switch 0 untraced")
 
     def test_tgid_column_makes_threads_declared_threads(self):
         out, n = self.good(TGID_COLUMN)
