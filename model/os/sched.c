@@ -52,12 +52,16 @@ static int do_switch(kernel *k, unsigned cpu, uint32_t pid);
 
 static int exec_finish(kernel *k, kcpu *c, task *t);
 
+/* A switch to the task already running is no switch at all (schedule()
+ * picks prev again: context_switch is not called): it counts in neither
+ * switches.total nor switches.untraced. */
 int os_switch(kernel *k, unsigned cpu, uint32_t pid, bool untraced)
 {
+	uint32_t prev = k->cpu[cpu].curr->pid;   /* prev may be freed by the switch */
 	k->untraced = untraced;
 	int rc = do_switch(k, cpu, pid);
 	k->untraced = false;
-	if (rc == 0 && untraced)
+	if (rc == 0 && untraced && k->cpu[cpu].curr->pid != prev)
 		k->st->switches_untraced++;
 	if (rc == 0 && k->cpu[cpu].curr->exec_old)
 		rc = exec_finish(k, &k->cpu[cpu], k->cpu[cpu].curr);
