@@ -22,7 +22,8 @@ Events and their fields (Event.f):
   sched_wakeup        comm pid target (the CPU it will run on)
   task_newtask        pid comm flags (clone_flags as an int)
   tlb_flush           pages (int, -1 for a full flush) reason (int, 0..5)
-  page_fault_user     address ip error (ints); page_fault_kernel alike
+  page_fault_user     address ip error (ints; ip None when the kernel printed a
+                      symbol); page_fault_kernel alike
   sys_enter           name (mmap, munmap, ...) args {name: int}
   sys_exit            name ret (int, negative for an error)
 Timestamps are kept exactly, as integer nanoseconds (Event.ts).
@@ -194,9 +195,13 @@ def _parse_body(path, lineno, kind, body):
                 f["flags"] = int(f["flags"], 16)
             elif kind in ("page_fault_user", "page_fault_kernel"):
                 try:
-                    f = {k: number(v) for k, v in f.items()}
+                    f["address"], f["error"] = number(f["address"]), number(f["error"])
                 except ValueError:
-                    return None   # a symbol name (%ps of a kernel address): not usable
+                    return None
+                try:
+                    f["ip"] = number(f["ip"])
+                except ValueError:
+                    f["ip"] = None   # a symbol (%ps of a kernel address, e.g. __put_user_4)
             return f
     raise InputError(path, lineno, "cannot parse %s fields: %r" % (kind, body[:80]))
 

@@ -275,6 +275,18 @@ class TestImportSchedFormats(unittest.TestCase):
         self.assertNotIn("cpumask", out)
         self.assertEqual(n["cpumasks"], 0)
 
+    def test_kernel_fault_with_a_symbol_ip(self):
+        # schedule_tail's put_user of the child TID: the kernel prints the ip
+        # as a symbol; the fault (a COW of a present page) still counts
+        text = EXEC_PREEMPTED.splitlines()[0] + "\n" + (
+            "            bash-3514    (   3514) [001] d....  4802.114635: page_fault_user: "
+            "address=0x7f0000001000 ip=0x7f0000001000 error_code=0x4\n"
+            "            bash-3514    (   3514) [001] d....  4802.114640: page_fault_kernel: "
+            "address=0x7f0000001a10 ip=__put_user_4 error_code=0x3\n")
+        out, n = self.good(text)
+        self.assertEqual(n["kernel_faults"], 1)
+        self.assertRegex(out, r"\n@9000 1 kw 0x7f0000001a10\n")
+
 
 class TestImportSchedBadInput(unittest.TestCase):
     def bad(self, text, line, words):
