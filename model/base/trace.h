@@ -79,7 +79,8 @@ typedef struct trace_record {
 /* Ranges the reader decides where the contract leaves them open:
  * - SIZE of an access is 1..4096: an access is at most one page crossing
  *   (two translations), as one x86 instruction's operand is.
- * - tick CYCLES is any 64-bit value; the engine's clocks saturate.
+ * - tick CYCLES is any 64-bit value; tick saturates its CPU's clock at
+ *   2^64 - 1 instead of wrapping (as @TIME's conversion to cycles does).
  * - mmap/munmap/mprotect: ADDR page-aligned, LEN >= 1, and ADDR + LEN
  *   rounded up to pages must not wrap around 2^64 (canonical form and the
  *   user half are the engine's checks).

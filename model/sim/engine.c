@@ -82,9 +82,12 @@ static int dispatch(sim *s, const trace_record *r)
 		return os_access(k, cpu, r->addr, r->size, kind_of(r->op), true);
 	case REC_KR: case REC_KW: case REC_KX:
 		return os_access(k, cpu, r->addr, r->size, kind_of(r->op), false);
-	case REC_TICK:
-		k->cpu[cpu].clock += r->size;
+	case REC_TICK: {
+		/* the clock saturates at 2^64 - 1 rather than wrap (base/trace.h) */
+		kcpu *c = &k->cpu[cpu];
+		c->clock = r->size > UINT64_MAX - c->clock ? UINT64_MAX : c->clock + r->size;
 		return 0;
+	}
 	default:
 		break;
 	}
