@@ -551,12 +551,40 @@ static bool pte_needs_flush(uint64_t old, uint64_t new)
 	return (diff & (PTE_RW | PTE_US | PTE_PWT | PTE_PCD | PTE_PS | PTE_G | PTE_XD)) != 0;
 }
 
+/* Whether mprotect to a writable `v` maps the leaf `ent` writable at once
+ * (mm/mprotect.c, v6.18).  pte_modify gives it vm_page_prot, writable
+ * only for a shared mapping without write-notify; where vm_page_prot is
+ * read-only, mprotect_fixup sets MM_CP_TRY_CHANGE_WRITABLE
+ * (vma_wants_manual_pte_write_upgrade) and can_change_pte_writable
+ * decides page by page:
+ * - private: only an exclusive anonymous page (PageAnonExclusive,
+ *   can_change_private_pte_writable), never one shared by COW, the zero
+ *   page or a page-cache page: their write faults copy;
+ * - shared file (page cache): vma_wants_writenotify (mm/vma.c) is true,
+ *   the file system having a page_mkwrite or dirty accounting
+ *   (vma_fs_can_writeback), so vm_page_prot is read-only and
+ *   can_change_shared_pte_writable returns pte_dirty(pte): a dirty page
+ *   (already notified) is writable again, a clean one stays read-only
+ *   and its first write takes the write-notify fault (do_wp_page ->
+ *   wp_page_shared, faults.wp_shared);
+ * - shared anonymous (shmem): no page_mkwrite and no writeback
+ *   (vma_fs_can_writeback is false for shmem's noop backing device), so
+ *   no write-notify: vm_page_prot is writable and every page is. */
+static bool mprotect_writable(const vm_area *v, uint64_t ent)
+{
+	if (!(v->prot & PROT_W_))
+		return false;
+	if (!(v->flags & MAPF_SHARED))
+		return (ent & PTE_EXCL) != 0;
+	if (v->flags & MAPF_FILE)
+		return (ent & PTE_D) != 0;
+	return true;
+}
+
 /* change_protection for one leaf (mm/mprotect.c change_pte_range,
- * v6.18): pte_modify to the VMA's new rights; a private mapping's
- * vm_page_prot is read-only, and MM_CP_TRY_CHANGE_WRITABLE makes an
- * exclusive anonymous page writable again (can_change_pte_writable), a
- * page shared with another mm or a page-cache page never.  PROT_NONE
- * keeps the frame in a non-present leaf.  pte_needs_flush decides. */
+ * v6.18): pte_modify to the VMA's new rights, writable where
+ * mprotect_writable says so.  PROT_NONE keeps the frame in a non-present
+ * leaf.  pte_needs_flush decides the flush. */
 static void change_leaf(kernel *k, mm_struct *mm, uint64_t pa, uint64_t ent, unsigned level,
                         uint64_t lo, uint64_t hi, void *ctx)
 {
@@ -568,8 +596,7 @@ static void change_leaf(kernel *k, mm_struct *mm, uint64_t pa, uint64_t ent, uns
 	if (prot == 0) {
 		n = keep | PTE_PROTNONE;
 	} else {
-		bool shared = v && (v->flags & MAPF_SHARED);
-		bool writable = (prot & PROT_W_) && (shared || (ent & PTE_EXCL));
+		bool writable = mprotect_writable(v, ent);
 		n = keep | PTE_P | PTE_US | (writable ? PTE_RW : 0) | ((prot & PROT_X_) ? 0 : PTE_XD);
 	}
 	if (n == ent)
