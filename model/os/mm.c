@@ -644,16 +644,21 @@ static void dontneed_leaf(kernel *k, mm_struct *mm, uint64_t pa, uint64_t ent, u
 	zap_leaf(k, mm, pa, ent, level, lo, hi, ctx);
 }
 
-/* MADV_FREE (madvise_free_pte_range): a present anonymous page stays
- * mapped, made clean and old, and its translation is flushed.  Linux
- * does that for pages that are young or dirty; the model sees only the
- * accesses a trace records, so it takes every mapped anonymous page to
- * have been used since (docs/linux.md). */
+/* MADV_FREE (madvise_free_pte_range, mm/madvise.c v6.18): a present
+ * anonymous page stays mapped; if its PTE is young or dirty it is made
+ * old and clean (clear_young_dirty_ptes) and gathered for the flush
+ * (tlb_remove_tlb_entries).  An old, clean PTE -- one no access has used
+ * since the last MADV_FREE -- is left alone and not flushed.  The A and
+ * D bits are the page tables' own: the walker sets them on the trace's
+ * accesses (docs/model.md, "Hardware" and "Linux").  The zero page is
+ * skipped (vm_normal_folio: special), and so is a page-cache page. */
 static void free_leaf(kernel *k, mm_struct *mm, uint64_t pa, uint64_t ent, unsigned level,
                       uint64_t lo, uint64_t hi, void *ctx)
 {
 	struct mmu_gather *g = ctx;
 	if (!(ent & PTE_P) || (ent & (PTE_SPECIAL | PTE_FILEPAGE)))
+		return;
+	if (!(ent & (PTE_A | PTE_D)))
 		return;
 	pt_write(k, mm, pa, ent & ~(PTE_A | PTE_D), level);
 	g->pages += (hi - lo) >> 12;
