@@ -168,8 +168,9 @@ void stats_print_json(const sim_stats *s, const config *cfg, const char *mode, F
 	fprintf(f, ", \"mem_refs\": %" PRIu64 ", \"pwc_hits\": %" PRIu64 "},\n", t.walk_mem_refs, t.pwc_hits);
 	fprintf(f, "  \"cr3\": {\"writes\": %" PRIu64 ", \"noflush\": %" PRIu64 "},\n", t.cr3_writes, t.cr3_noflush);
 	fprintf(f, "  \"flushes\": {\"invlpg\": %" PRIu64 ", \"invpcid\": {\"0\": %" PRIu64 ", \"1\": %" PRIu64
-	        ", \"2\": %" PRIu64 ", \"3\": %" PRIu64 "}, \"full\": %" PRIu64 "},\n",
-	        t.invlpg, t.invpcid[0], t.invpcid[1], t.invpcid[2], t.invpcid[3], t.full_flushes);
+	        ", \"2\": %" PRIu64 ", \"3\": %" PRIu64 "}, \"full\": %" PRIu64 ", \"host\": %" PRIu64 "},\n",
+	        t.invlpg, t.invpcid[0], t.invpcid[1], t.invpcid[2], t.invpcid[3], t.full_flushes,
+	        s->host_flushes);
 	fprintf(f, "  \"tlb_flush\": {");
 	for (int r = 0; r < FLUSH_REASONS; r++)
 		fprintf(f, "%s\"%s\": %" PRIu64, r ? ", " : "", reason_names[r], s->flush_reason[r]);
@@ -191,8 +192,8 @@ void stats_print_json(const sim_stats *s, const config *cfg, const char *mode, F
 		fprintf(f, "%s\"%s\": %" PRIu64, r ? ", " : "", reason_names[r], s->flush_untraced[r]);
 	fprintf(f, "},\n");
 	fprintf(f, "  \"shootdowns\": {\"initiated\": %" PRIu64 ", \"ipis\": %" PRIu64 ", \"lazy_skipped\": %" PRIu64
-	        ", \"pages\": %" PRIu64 ", \"cycles\": %" PRIu64 "},\n",
-	        s->shootdowns_initiated, s->shootdown_ipis, s->lazy_skipped, s->shootdown_pages,
+	        ", \"pv_skipped\": %" PRIu64 ", \"pages\": %" PRIu64 ", \"cycles\": %" PRIu64 "},\n",
+	        s->shootdowns_initiated, s->shootdown_ipis, s->lazy_skipped, s->pv_skipped, s->shootdown_pages,
 	        s->shootdown_cycles);
 	fprintf(f, "  \"faults\": {\"demand\": %" PRIu64 ", \"cow\": %" PRIu64 ", \"segv\": %" PRIu64
 	        ", \"gp\": %" PRIu64 ", \"wp_shared\": %" PRIu64 ", \"spurious\": %" PRIu64

@@ -54,6 +54,8 @@ typedef struct sim_stats {
 	cpu_stats *cpu;
 	latency_hist walk_latency;
 	uint64_t shootdowns_initiated, shootdown_ipis, lazy_skipped;
+	uint64_t pv_skipped;      /* targets not interrupted: their vCPU was preempted (kvm.pv_tlb_flush) */
+	uint64_t host_flushes;    /* the host's flushes of such vCPUs when they ran again */
 	uint64_t shootdown_pages, shootdown_cycles;
 	uint64_t flush_reason[FLUSH_REASONS];
 	/* the tracepoint's pages field per reason: -1 (TLB_FLUSH_ALL), 0, or

@@ -51,7 +51,7 @@ static const char *const op_names[REC_OP_COUNT] = {
 	[REC_TICK] = "tick", [REC_MMAP] = "mmap", [REC_MUNMAP] = "munmap",
 	[REC_MPROTECT] = "mprotect", [REC_FORK] = "fork", [REC_VFORK] = "vfork",
 	[REC_CLONE] = "clone", [REC_EXEC] = "exec", [REC_EXIT] = "exit",
-	[REC_MADVISE] = "madvise", [REC_MREMAP] = "mremap", [REC_THREAD] = "thread",
+	[REC_MADVISE] = "madvise", [REC_MREMAP] = "mremap", [REC_PREEMPTED] = "preempted", [REC_THREAD] = "thread",
 	[REC_VMA] = "vma", [REC_PRESENT] = "present", [REC_CPUMASK] = "cpumask", [REC_NEXT_TRIM] = "next_trim",
 };
 
@@ -394,6 +394,7 @@ static const struct op_syntax cpu_ops[] = {
 	{ "exit", REC_EXIT, 0, 0, "" },
 	{ "madvise", REC_MADVISE, 3, 3, "ADDR LEN ADVICE" },
 	{ "mremap", REC_MREMAP, 4, 4, "OLD OLDLEN NEW NEWLEN" },
+	{ "preempted", REC_PREEMPTED, 0, 0, "" },
 };
 
 static const struct op_syntax *find_op(const trace_reader *r, unsigned i)

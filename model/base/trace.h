@@ -33,7 +33,7 @@ enum rec_op {
 	REC_MMAP, REC_MUNMAP, REC_MPROTECT,
 	REC_FORK, REC_VFORK, REC_CLONE, REC_EXEC, REC_EXIT,
 	/* extensions of mmtrace 1 (docs/trace-format.md) */
-	REC_MADVISE, REC_MREMAP,           /* CPU records */
+	REC_MADVISE, REC_MREMAP, REC_PREEMPTED,  /* CPU records */
 	REC_THREAD, REC_VMA, REC_PRESENT, REC_CPUMASK, REC_NEXT_TRIM,  /* declarations */
 	REC_OP_COUNT
 };

@@ -112,6 +112,12 @@ static void flush_everything(mmu *m)
 	psc_flush_all(m);
 }
 
+void mmu_host_flush(mmu *m)
+{
+	m->l1_gen++;
+	flush_everything(m);
+}
+
 /* MOV to CR3 (SDM 4.10.4.1).  PCIDE=0: all non-global entries (all of
  * PCID 0) and the PSCs go.  PCIDE=1: bit 63 set keeps everything;
  * clear flushes the new PCID's non-global entries and its PSC entries. */

@@ -120,6 +120,10 @@ unsigned mmu_write_cr3(mmu *m, uint64_t value);       /* bit 63 = NOFLUSH */
 unsigned mmu_write_cr4(mmu *m, uint64_t value);
 unsigned mmu_invlpg(mmu *m, uint64_t va);
 unsigned mmu_invpcid(mmu *m, unsigned type, uint16_t pcid, uint64_t va);
+/* Not an instruction of this CPU: the hypervisor's flush of the vCPU's
+ * TLB when it enters it again (KVM's kvm_vcpu_flush_tlb_guest): every
+ * entry, globals too, and the paging-structure caches. */
+void mmu_host_flush(mmu *m);
 
 /* Translates va for an access starting at cycle `start`.  On a #PF the
  * entries the address would use are invalidated (SDM 4.10.4.3). */

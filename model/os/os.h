@@ -115,6 +115,8 @@ typedef struct kcpu {
 	task *curr;
 	bool user_mode;
 	bool must_switch;         /* after exit, vfork or a preempted exec */
+	bool vcpu_preempted;      /* record preempted: the host runs something else until our next record */
+	bool host_flush_pending;  /* KVM_VCPU_FLUSH_TLB: a flush skipped us meanwhile */
 	cpu_tlbstate tlbstate;
 	pending_ipi *inbox;       /* flush IPIs sent to this CPU, not yet handled */
 	size_t ninbox, capinbox;
@@ -203,8 +205,14 @@ uint64_t os_ns_to_cycles(const kernel *k, uint64_t ns);
 void os_deliver_ipis(kernel *k, uint64_t t);
 void os_wait_acks(kernel *k, kcpu *c);
 void os_settle(kernel *k);
+/* KVM guests: the record `preempted` (docs/trace-format.md) marks a vCPU
+ * the host has descheduled; it runs again at its next record. */
+void os_vcpu_preempted(kernel *k, unsigned cpu);
+void os_vcpu_resume(kernel *k, kcpu *c);
 static inline void os_before_record(kernel *k, kcpu *c, uint64_t start, bool timed)
 {
+	if (c->vcpu_preempted)
+		os_vcpu_resume(k, c);
 	if (k->next_arrival <= (timed ? start : UINT64_MAX - 1))
 		os_deliver_ipis(k, timed ? start : UINT64_MAX);
 	if (c->outstanding | (c->ack_at != 0))

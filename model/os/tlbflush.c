@@ -387,6 +387,26 @@ void os_settle(kernel *k)
 			os_wait_acks(k, &k->cpu[i]);
 }
 
+/* A vCPU the host descheduled (steal time's KVM_VCPU_PREEMPTED). */
+void os_vcpu_preempted(kernel *k, unsigned cpu)
+{
+	k->cpu[cpu].vcpu_preempted = true;
+}
+
+/* The vCPU runs again: record_steal_time sees KVM_VCPU_FLUSH_TLB and
+ * flushes its whole TLB (kvm_vcpu_flush_tlb_guest) before it enters the
+ * guest.  The guest's own state (cpu_tlbstate, mm_cpumask) is untouched:
+ * no handler ran. */
+void os_vcpu_resume(kernel *k, kcpu *c)
+{
+	c->vcpu_preempted = false;
+	if (c->host_flush_pending) {
+		c->host_flush_pending = false;
+		mmu_host_flush(&c->hw);
+		k->st->host_flushes++;
+	}
+}
+
 /* should_flush_tlb (v6.14+): not a lazy CPU ("Lazy TLB will get flushed
  * at the next context switch"), and either the target mm is loaded or
  * this flush trims the mask.  v6.13 asked only whether it was lazy
@@ -428,6 +448,13 @@ static void native_flush_tlb_multi(kernel *k, kcpu *c, const flush_info *f)
 		kcpu *r = &k->cpu[i];
 		if (i == c->id || !cpumask_test(mm, i))
 			continue;
+		if (r->vcpu_preempted && k->cfg->v[K_PV_TLB_FLUSH]) {
+			/* kvm_flush_tlb_multi: a preempted vCPU leaves the mask
+			 * passed on, marked KVM_VCPU_FLUSH_TLB for the host */
+			r->host_flush_pending = true;
+			k->st->pv_skipped++;
+			continue;
+		}
 		if (!f->freed_tables && !should_flush_tlb(k, r, f)) {
 			if (r->tlbstate.is_lazy)
 				k->st->lazy_skipped++;

@@ -75,6 +75,10 @@ static int dispatch(sim *s, const trace_record *r)
 	unsigned cpu = r->cpu;
 	if (r->op == REC_SWITCH)
 		return os_switch(k, cpu, r->pid, (r->flags & SWITCH_UNTRACED) != 0);
+	if (r->op == REC_PREEMPTED) {
+		os_vcpu_preempted(k, cpu);   /* whatever the CPU runs or owes */
+		return 0;
+	}
 	if (os_check_not_pending_switch(k, cpu))
 		return -1;
 	switch (r->op) {

@@ -319,6 +319,11 @@ class TraceWriter:
             self.need_switch[cpu] = True
         self.cpu_line(cpu, text)
 
+    def preempted(self, cpu):
+        """The host descheduled vCPU CPU until its next record (a KVM guest)."""
+        self._cpu(cpu)
+        self.cpu_line(cpu, "preempted")
+
     def exit(self, cpu):
         pid = self._user(cpu, "exit")
         self._release_vfork(pid)

@@ -42,6 +42,7 @@ the counts it reports are documented in docs/import.md; in short:
   mapping (infer_vmas); both are declared when the address space appears.
 """
 
+import bisect
 import os
 
 from . import RuleError, sanitize_comm
@@ -363,6 +364,40 @@ def switch_points(events):
     return points
 
 
+PREEMPT_WINDOW = 1000000   # ns: a flush IPI is handled well within a millisecond
+
+
+def preempt_points(events):
+    """Where a KVM guest's vCPU was, as far as the kernel's flushes are
+    concerned, preempted by the host. kvm_flush_tlb_multi skips a vCPU
+    whose steal-time record says KVM_VCPU_PREEMPTED: no IPI, no handler
+    (the CPU stays in mm_cpumask), and the host flushes it when it runs
+    again. The guest cannot trace that, but it shows: after a "remote IPI
+    send", a CPU that records nothing at all for PREEMPT_WINDOW took no
+    IPI from it, whether it was preempted or the flush did not want it
+    (should_flush_tlb); mmusim, told it is preempted from the send to its
+    next record, interrupts it in neither case. A CPU the flush did
+    interrupt would have recorded its handler within tens of
+    microseconds. Returns {id(send event): [CPU, ...]}."""
+    times = {}
+    for ev in events:
+        times.setdefault(ev.cpu, []).append(ev.ts)
+    points = {}
+    for ev in events:
+        if ev.kind != "tlb_flush" or ev.f["reason"] != 4 or ev.irq:
+            continue
+        quiet = []
+        for cpu, ts in times.items():
+            if cpu == ev.cpu:
+                continue
+            i = bisect.bisect_right(ts, ev.ts)
+            if i == len(ts) or ts[i] > ev.ts + PREEMPT_WINDOW:
+                quiet.append(cpu)
+        if quiet:
+            points[id(ev)] = sorted(quiet)
+    return points
+
+
 TRIM_WINDOW = 1000000      # ns: a flush IPI is handled well within a millisecond
 TRIM_PERIOD = 1000000000   # ns: should_trim_cpumask trims at most once a second
 
@@ -466,10 +501,11 @@ class Importer:
         self.pending = {}             # trace pid -> (name, args) of a syscall in progress
         self.started = set()          # CPUs whose first task is known
         self.done_execs = set()       # exec events already made at their exec_mmap
+        self.vcpus_out = set()        # CPUs marked preempted (KVM PV), not yet running again
         self.guessed = {}             # cpu -> task switched in at a wakeup (untraced idle exit)
         self.n = dict.fromkeys(("sched_switch", "switch", "noop", "inferred", "implied", "repairs", "fork",
                                 "clone", "exec", "exec_preempted", "exit", "reused", "faults", "kernel_faults", "syscalls",
-                                "vmas_elf", "vmas_inferred", "cpumasks", "dropped", "ignored"), 0)
+                                "vmas_elf", "vmas_inferred", "cpumasks", "preempted", "dropped", "ignored"), 0)
 
     # -- identities ------------------------------------------------------
     def _alloc_pid(self, tpid):
@@ -898,8 +934,33 @@ class Importer:
             return ["munmap 0x%x 0x%x" % (hi, lo - hi)]
         return []
 
+    def _vcpus_at(self, ev):
+        """KVM PV (preempt_points): before a remote IPI send, mark the CPUs
+        that took no IPI from it preempted and let the others run again;
+        any event of a CPU shows it runs."""
+        if ev.kind == "tlb_flush" and ev.f["reason"] == 4 and not ev.irq:
+            quiet = self.look.preempt_points.get(id(ev), ())
+            for cpu in range(self.w.cpus):
+                if cpu == ev.cpu:
+                    continue
+                if cpu in quiet and cpu not in self.vcpus_out:
+                    self.w.preempted(cpu)   # before the flush this send belongs to
+                    self.vcpus_out.add(cpu)
+                    self.n["preempted"] += 1
+                elif cpu not in quiet and cpu in self.vcpus_out:
+                    self._vcpu_runs(cpu)
+        if ev.cpu in self.vcpus_out:
+            self._vcpu_runs(ev.cpu)
+
+    def _vcpu_runs(self, cpu):
+        self.vcpus_out.discard(cpu)
+        if not self.w.need_switch[cpu]:
+            self.w.tick(cpu, 0)   # any record of the CPU: its vCPU runs again
+
     def on_event(self, ev):
         self.w.at(None if self.args.no_time else ev.ts - self.t0)
+        if self.look.pv:
+            self._vcpus_at(ev)
         handler = self.HANDLERS.get(ev.kind)
         if handler:
             handler(self, ev)

@@ -6,7 +6,8 @@ before use, unique PIDs, no task on two CPUs at once, kernel threads doing
 only k*/tick/switch, the switch after exit/vfork, vfork parents not being
 scheduled, page-aligned user-half mmap addresses, and the extensions
 (docs/trace-format.md): @TIME prefixes, thread/vma/present/cpumask/next_trim declarations,
-madvise, mremap, the file flag, exec's STACK and preempted, and switch's untraced. check()
+madvise, mremap, preempted, the file flag, exec's STACK and preempted, and
+switch's untraced. check()
 returns a list of "LINE: message" strings (empty when the trace is good) and
 a summary dict.
 """
@@ -24,7 +25,7 @@ ARGC = {"switch": (1, 1), "r": (1, 2), "w": (1, 2), "x": (1, 2), "kr": (1, 2),
         "kw": (1, 2), "kx": (1, 2), "syscall": (0, 0), "tick": (1, 1),
         "mmap": (3, 8), "munmap": (2, 2), "mprotect": (3, 3), "fork": (1, 1),
         "vfork": (1, 1), "clone": (1, 1), "exec": (1, 4), "exit": (0, 0),
-        "madvise": (3, 3), "mremap": (4, 4)}
+        "madvise": (3, 3), "mremap": (4, 4), "preempted": (0, 0)}
 
 
 def _num(text):
@@ -193,6 +194,8 @@ def _cpu_record(st, fields):
     if not lo <= len(args) <= hi:
         raise ValueError("%s takes %d..%d arguments" % (op, lo, hi))
     st.counts[op] = st.counts.get(op, 0) + 1
+    if op == "preempted":
+        return   # any time, whatever the CPU runs or owes
     if st.need_switch[cpu] and op != "switch":
         raise ValueError("%s after exit/vfork: a switch must come first" % op)
     if op == "switch":

@@ -97,6 +97,30 @@ OLD_CPUMASK = """\
 """
 
 
+# KVM PV: CPU 1 runs a thread of the same process and records nothing for
+# milliseconds (the host preempted it) while CPU 0 munmaps twice; then an
+# IPI of CPU 0's third munmap is handled on CPU 1 (it runs again).
+PV_PREEMPTED = """\
+# tracer: nop
+#
+# entries-in-buffer/entries-written: 12/12   #P:2
+  threads_munmap-4687    (   4686) [001] .....  4820.500000: page_fault_user: address=0x7f0000002000 ip=0x7f0000002000 error_code=0x6
+  threads_munmap-4686    (   4686) [000] .....  4820.500100: sys_munmap(addr: 0x7f0000010000, len: 0x1000)
+  threads_munmap-4686    (   4686) [000] ...1.  4820.500110: tlb_flush: pages:1 reason:remote IPI send (4)
+  threads_munmap-4686    (   4686) [000] d..2.  4820.500111: tlb_flush: pages:1 reason:local MM shootdown (3)
+  threads_munmap-4686    (   4686) [000] .....  4820.500120: sys_munmap -> 0x0
+  threads_munmap-4686    (   4686) [000] .....  4820.500200: sys_munmap(addr: 0x7f0000011000, len: 0x1000)
+  threads_munmap-4686    (   4686) [000] ...1.  4820.500210: tlb_flush: pages:1 reason:remote IPI send (4)
+  threads_munmap-4686    (   4686) [000] d..2.  4820.500211: tlb_flush: pages:1 reason:local MM shootdown (3)
+  threads_munmap-4686    (   4686) [000] .....  4820.500220: sys_munmap -> 0x0
+  threads_munmap-4686    (   4686) [000] .....  4820.507000: sys_munmap(addr: 0x7f0000012000, len: 0x1000)
+  threads_munmap-4686    (   4686) [000] ...1.  4820.507010: tlb_flush: pages:1 reason:remote IPI send (4)
+  threads_munmap-4687    (   4686) [001] d.h1.  4820.507040: tlb_flush: pages:1 reason:remote shootdown (1)
+  threads_munmap-4686    (   4686) [000] d..2.  4820.507041: tlb_flush: pages:1 reason:local MM shootdown (3)
+  threads_munmap-4686    (   4686) [000] .....  4820.507050: sys_munmap -> 0x0
+"""
+
+
 def convert(text, *options):
     with tempfile.TemporaryDirectory() as tmp:
         src = os.path.join(tmp, "in.txt")
@@ -286,6 +310,22 @@ class TestImportSchedFormats(unittest.TestCase):
         out, n = self.good(text)
         self.assertEqual(n["kernel_faults"], 1)
         self.assertRegex(out, r"\n@9000 1 kw 0x7f0000001a10\n")
+
+    def test_kvm_pv_marks_preempted_vcpus(self):
+        out, n = self.good(PV_PREEMPTED, "--kvm-pv=yes")
+        lines = [x for x in out.splitlines() if x.startswith("@")]
+        cpu1 = [x for x in lines if x.split()[1] == "1"]
+        # preempted before the first send's munmap (110 us after the first
+        # event), once; running again before the third send, which it took
+        self.assertIn("@110000 1 preempted", cpu1)
+        self.assertEqual(sum(" preempted" in x for x in lines), 1)
+        self.assertIn("@7010000 1 tick 0", cpu1)
+        self.assertLess(lines.index("@110000 1 preempted"),
+                        lines.index("@110000 0 munmap 0x7f0000010000 0x1000"))
+        self.assertEqual(n["preempted"], 1)
+        out, n = self.good(PV_PREEMPTED, "--kvm-pv=no")
+        self.assertNotIn("preempted", out.replace("exec_preempted", ""))
+        self.assertEqual(n["preempted"], 0)
 
 
 class TestImportSchedBadInput(unittest.TestCase):

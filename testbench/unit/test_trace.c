@@ -340,6 +340,7 @@ static void record_errors_exact(void)
 		{ "0 exec a 0x1000 1 preempted x", "t:3:29: error: unexpected field 'x': 'exec' takes COMM [STACK [ARGPAGES]] [preempted]" },
 		{ "0 exec a preempted 1", "t:3:10: error: expected STACK as a decimal or 0x hexadecimal number, got 'preempted'" },
 		{ "0 switch 1 lazily", "t:3:12: error: unexpected field 'lazily': 'switch' takes PID [untraced]" },
+		{ "0 preempted 1", "t:3:13: error: unexpected field '1': 'preempted' takes no arguments" },
 		{ "proc 1 a$b", "t:3:9: error: character '$' not allowed in a name (A-Z a-z 0-9 _ . / : -)" },
 		{ "proc 1 abcdefghijklmnop", "t:3:8: error: name 'abcdefghijklmnop' is longer than 15 characters" },
 		{ "proc 0 a", "t:3:6: error: PID 0 out of range (1..4194304)" },
