@@ -59,21 +59,28 @@ static int do_wp_page(kernel *k, kcpu *c, mm_struct *mm, const vm_area *v, uint6
  *   (do_read_fault -> do_fault_around); a write to a private mapping
  *   gets its own copy (do_cow_fault), to a shared one the page itself
  *   (do_shared_fault);
- * - shared anonymous (shmem): the shared page. */
+ * - shared anonymous (shmem, shmem_anon_vm_ops): do_fault as for a file
+ *   -- a read first maps the object's pages around it (do_read_fault ->
+ *   do_fault_around -> filemap_map_pages), then, if the page itself is
+ *   not in the object yet, shmem_fault allocates it; a write maps the
+ *   object's page (do_shared_fault).  Every mapping of the object, a
+ *   forked child's too, maps the same frames.  A huge (hugetlb) VMA has
+ *   no map_pages: no fault-around. */
 static int do_pte_missing(kernel *k, mm_struct *mm, vm_area *v, uint64_t va,
                           enum access_kind kind)
 {
 	bool write = kind == ACC_WRITE, shared = (v->flags & MAPF_SHARED) != 0;
+	bool around = (v->flags & MAPF_FILE) ||
+	              (shared && !(v->flags & (MAPF_HUGE | MAPF_GIANT)));
 	enum page_kind page;
+	if (!write && around) {
+		if (fault_around(k, mm, v, va) < 0)
+			return -1;
+		unsigned level;
+		if (pt_find_leaf(k, mm, va, &level))
+			return 0;
+	}
 	if (v->flags & MAPF_FILE) {
-		if (!write) {
-			int n = fault_around(k, mm, v, va);
-			if (n < 0)
-				return -1;
-			unsigned level;
-			if (pt_find_leaf(k, mm, va, &level))
-				return 0;
-		}
 		page = write && !shared ? PAGE_ANON : PAGE_FILE;
 	} else if (shared) {
 		page = PAGE_SHARED_ANON;

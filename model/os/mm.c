@@ -104,6 +104,7 @@ void mm_unlink_free(kernel *k, mm_struct *mm)
 		k->all_mm = mm->all_next;
 	if (mm->all_next)
 		mm->all_next->all_prev = mm->all_prev;
+	vma_drop_all(k, mm);
 	free(mm->vma);
 	free(mm);
 }
@@ -311,7 +312,7 @@ static void zap_table(kernel *k, mm_struct *mm, uint64_t pa, uint64_t ent, unsig
  * VMA needs any more; one gathered flush.  0, or -1 (memory). */
 static int unmap_range(kernel *k, kcpu *c, mm_struct *mm, uint64_t s, uint64_t e)
 {
-	vma_remove_range(mm, s, e);
+	vma_remove_range(k, mm, s, e);
 	struct mmu_gather g;
 	tlb_gather_mmu(&g, false);
 	struct range_visit v = { zap_leaf, zap_table, &g };
@@ -330,7 +331,7 @@ static void exit_mmap(kernel *k, kcpu *c, mm_struct *mm)
 	mm->users_gone = true;
 	if (mm->nvma == 0)
 		return;
-	mm->nvma = 0;
+	vma_drop_all(k, mm);
 	struct mmu_gather g;
 	tlb_gather_mmu(&g, true);
 	struct range_visit v = { zap_leaf, zap_table, &g };
@@ -415,19 +416,75 @@ static uint64_t new_leaf(uint64_t pfn, const vm_area *v, unsigned level, enum pa
 	return 0;
 }
 
+/* Whether a huge page of `level` can be mapped at base in v: aligned,
+ * inside the VMA, the VMA's flags allowing it, and nothing mapped there
+ * yet (leaf_level_for's rule for one level). */
+static bool huge_fits(kernel *k, mm_struct *mm, const vm_area *v, uint64_t base, unsigned level)
+{
+	uint32_t flags = level == 3 ? MAPF_GIANT : MAPF_HUGE | MAPF_GIANT;
+	if (!(v->flags & flags) || (base & (span_of(level) - 1)) || base < v->start ||
+	    base + span_of(level) > v->end)
+		return false;
+	int err = 0;
+	uint64_t pa = pt_entry_pa(k, mm, base, level, false, &err);
+	return pa == 0 || phys_read64(&k->pm, pa) == 0;
+}
+
+/* The object's page that a fault of shared anonymous memory maps at va
+ * (shmem_fault -> shmem_get_folio_gfp: the page in the object's page
+ * cache, or a new one added to it), with the level to map it at.  An
+ * existing huge page is mapped whole where it fits at its own alignment
+ * (as in the mapping that first faulted it, or a fork's copy of it);
+ * where it does not (a misaligned mremap, a split VMA's edge) the
+ * object's page is split first, as split_leaf splits a mapping.  A new
+ * page is as large as leaf_level_for allows and the object has nothing
+ * else in its span. */
+static shmem_page *shmem_fault_page(kernel *k, mm_struct *mm, const vm_area *v, uint64_t va)
+{
+	shmem_obj *o = v->shm;
+	uint64_t index = v->pgoff + ((va - v->start) >> 12);
+	shmem_page *p = shmem_find(o, index);
+	if (p) {
+		while (p->level > 1 && !huge_fits(k, mm, v, va - ((index - p->index) << 12), p->level))
+			p = shmem_split(k, o, p, index);
+		return p;
+	}
+	unsigned level = leaf_level_for(k, mm, v, va);
+	uint64_t base_index = index;
+	for (; level > 1; level--) {
+		uint64_t base = va & ~(span_of(level) - 1);
+		base_index = v->pgoff + ((base - v->start) >> 12);
+		if (shmem_range_empty(o, base_index, base_index + (span_of(level) >> 12)))
+			break;
+	}
+	return shmem_add(k, o, level > 1 ? base_index : index, level);
+}
+
 int map_new_page(kernel *k, mm_struct *mm, vm_area *v, uint64_t va, enum page_kind kind,
                  bool write, unsigned *level_out)
 {
-	unsigned level = kind == PAGE_ZERO ? 1 : leaf_level_for(k, mm, v, va);
+	shmem_page *page = NULL;
+	unsigned level;
+	if (kind == PAGE_SHARED_ANON && v->shm) {
+		if (!(page = shmem_fault_page(k, mm, v, va)))
+			return -1;
+		level = page->level;
+	} else {
+		level = kind == PAGE_ZERO ? 1 : leaf_level_for(k, mm, v, va);
+	}
 	int err = 0;
 	uint64_t pa = pt_entry_pa(k, mm, va, level, true, &err);
 	uint64_t pfn;
 	if (!pa)
 		return -1;
-	if (kind == PAGE_ZERO)
+	if (page) {
+		pfn = page->pfn;
+		get_frame(k, pfn << 12);   /* the mapping's reference; the object keeps its own */
+	} else if (kind == PAGE_ZERO) {
 		pfn = k->zero_pfn;
-	else if (phys_alloc(&k->pm, 9 * (level - 1), &pfn))
+	} else if (phys_alloc(&k->pm, 9 * (level - 1), &pfn)) {
 		return -1;
+	}
 	pt_write(k, mm, pa, new_leaf(pfn, v, level, kind, write), level);
 	if (kind == PAGE_ANON)
 		v->anon_vma = true;   /* anon_vma_prepare */
@@ -436,12 +493,15 @@ int map_new_page(kernel *k, mm_struct *mm, vm_area *v, uint64_t va, enum page_ki
 	return 0;
 }
 
-/* do_fault_around (mm/memory.c, v6.18): a read fault on a file VMA maps
- * the not-present pages of a fault_around_bytes (64 KiB) window: from the
- * window's aligned start, or the VMA's or the page table's start if
- * later, 16 pages on, clipped to the VMA and the page table.
- * filemap_map_pages maps the pages that are in the page cache: the model
- * takes them all to be. */
+/* do_fault_around (mm/memory.c, v6.18): a read fault on a VMA whose
+ * vm_ops have map_pages -- a file's, or shared anonymous memory's
+ * (shmem_anon_vm_ops: filemap_map_pages) -- maps the not-present pages
+ * of a fault_around_bytes (64 KiB) window: from the window's aligned
+ * start, or the VMA's or the page table's start if later, 16 pages on,
+ * clipped to the VMA and the page table.  filemap_map_pages maps the
+ * pages that are in the page cache: for a file the model takes them all
+ * to be; for shmem they are the object's 4 KiB pages (a page no mapping
+ * has faulted yet is not there, and shmem_fault then allocates it). */
 int fault_around(kernel *k, mm_struct *mm, vm_area *v, uint64_t va)
 {
 	const uint64_t window = 16 * PAGE_SIZE;
@@ -464,6 +524,16 @@ int fault_around(kernel *k, mm_struct *mm, vm_area *v, uint64_t va)
 			return err ? -1 : mapped;   /* a huge leaf above: nothing to map */
 		if (phys_read64(&k->pm, pa) != 0)
 			continue;
+		if (v->shm) {
+			const shmem_page *p = shmem_find(v->shm, v->pgoff + ((a - v->start) >> 12));
+			if (!p || p->level != 1)
+				continue;
+			pfn = p->pfn;
+			get_frame(k, pfn << 12);
+			pt_write(k, mm, pa, new_leaf(pfn, v, 1, PAGE_SHARED_ANON, false), 1);
+			mapped++;
+			continue;
+		}
 		if (phys_alloc(&k->pm, 0, &pfn))
 			return -1;
 		pt_write(k, mm, pa, new_leaf(pfn, v, 1, PAGE_FILE, false), 1);
@@ -473,6 +543,13 @@ int fault_around(kernel *k, mm_struct *mm, vm_area *v, uint64_t va)
 }
 
 /* ---- the mm system calls ---- */
+
+/* shmem_zero_setup: a shared anonymous mapping gets a shmem object of
+ * its own, mapped from offset 0. */
+static shmem_obj *new_shmem(uint32_t flags)
+{
+	return (flags & (MAPF_SHARED | MAPF_FILE)) == MAPF_SHARED ? shmem_new() : NULL;
+}
 
 static int check_range(kernel *k, uint64_t addr, uint64_t end, unsigned field)
 {
@@ -519,7 +596,7 @@ int os_mmap(kernel *k, unsigned cpu, uint64_t addr, uint64_t len, uint32_t prot,
 	c->clock += k->cfg->v[K_COST_MM_OP];
 	if (unmap_range(k, c, mm, addr, end))   /* MAP_FIXED replaces */
 		return -1;
-	vm_area v = { addr, end, prot, flags & ~MAPF_POPULATE, false };
+	vm_area v = { addr, end, prot, flags & ~MAPF_POPULATE, false, 0, new_shmem(flags) };
 	vma_insert(mm, v);
 	if (!(flags & MAPF_POPULATE) || prot == 0)
 		return 0;
@@ -778,6 +855,7 @@ int os_mremap(kernel *k, unsigned cpu, uint64_t old, uint64_t old_len, uint64_t 
 			if (vma_overlaps(mm, old + old_len, old + new_len))
 				return os_fail(k, 5, "mremap grows 0x%llx over another mapping",
 				               (unsigned long long)old);
+			tmpl.pgoff += (old + old_len - tmpl.start) >> 12;
 			tmpl.start = old + old_len;
 			tmpl.end = old + new_len;
 			vma_insert(mm, tmpl);
@@ -797,8 +875,10 @@ int os_mremap(kernel *k, unsigned cpu, uint64_t old, uint64_t old_len, uint64_t 
 	size_t n = 0;
 	for (size_t i = vma_lower(mm, old); i < mm->nvma && mm->vma[i].start < old + moved; i++) {
 		vm_area v = mm->vma[i];
-		if (v.start < old)
+		if (v.start < old) {
+			v.pgoff += (old - v.start) >> 12;   /* copy_vma's pgoff */
 			v.start = old;
+		}
 		if (v.end > old + moved)
 			v.end = old + moved;
 		v.start += new_addr - old;
@@ -813,6 +893,7 @@ int os_mremap(kernel *k, unsigned cpu, uint64_t old, uint64_t old_len, uint64_t 
 		vma_insert(mm, copy[i]);
 	free(copy);
 	if (new_len > moved) {
+		tmpl.pgoff += (old + moved - tmpl.start) >> 12;
 		tmpl.start = new_addr + moved;
 		tmpl.end = new_addr + new_len;
 		vma_insert(mm, tmpl);
@@ -837,7 +918,7 @@ int setup_arg_pages(kernel *k, kcpu *c, mm_struct *mm, uint64_t stack, unsigned 
 		               (unsigned long long)stack, k->levels);
 	if (vma_overlaps(mm, stack - len - expand, stack))
 		return os_fail(k, 3, "STACK 0x%llx: the stack overlaps a mapping", (unsigned long long)stack);
-	vm_area tmp = { top_max - len, top_max, PROT_R_ | PROT_W_, 0, false };
+	vm_area tmp = { top_max - len, top_max, PROT_R_ | PROT_W_, 0, false, 0, NULL };
 	vma_insert(mm, tmp);
 	vm_area *v = find_vma_mut(mm, top_max - len);
 	for (uint64_t va = top_max - len; va < top_max; va += PAGE_SIZE)
@@ -849,8 +930,8 @@ int setup_arg_pages(kernel *k, kcpu *c, mm_struct *mm, uint64_t stack, unsigned 
 			return os_fail(k, 3, "STACK 0x%llx overlaps the arguments' pages", (unsigned long long)stack);
 		if (move_pages(k, c, mm, top_max - len, len, stack - len))
 			return -1;
-		vma_remove_range(mm, top_max - len, top_max);
-		vm_area moved = { stack - len, stack, PROT_R_ | PROT_W_, 0, true };
+		vma_remove_range(k, mm, top_max - len, top_max);
+		vm_area moved = { stack - len, stack, PROT_R_ | PROT_W_, 0, true, 0, NULL };
 		vma_insert(mm, moved);
 		struct mmu_gather g;
 		tlb_gather_mmu(&g, false);
@@ -859,8 +940,8 @@ int setup_arg_pages(kernel *k, kcpu *c, mm_struct *mm, uint64_t stack, unsigned 
 			return os_fail(k, 0, "out of simulated physical memory (mem.size)");
 		tlb_finish_mmu(k, c, mm, &g);
 	}
-	vma_remove_range(mm, stack - len, stack);
-	vm_area stack_vma = { stack - len - expand, stack, PROT_R_ | PROT_W_, 0, true };
+	vma_remove_range(k, mm, stack - len, stack);
+	vm_area stack_vma = { stack - len - expand, stack, PROT_R_ | PROT_W_, 0, true, 0, NULL };
 	vma_insert(mm, stack_vma);
 	return 0;
 }
@@ -911,6 +992,8 @@ int dup_mmap(kernel *k, kcpu *c, mm_struct *old, mm_struct *mm)
 	if (old->nvma)
 		memcpy(mm->vma, old->vma, old->nvma * sizeof *old->vma);
 	mm->nvma = old->nvma;
+	for (size_t i = 0; i < mm->nvma; i++)
+		shmem_get(mm->vma[i].shm);   /* the child's VMA shares the file */
 	struct copy cp = { old, mm, NULL, 0, 0 };
 	struct range_visit v = { copy_leaf, NULL, &cp };
 	for (size_t i = 0; i < old->nvma; i++) {
@@ -955,7 +1038,7 @@ int os_declare_vma(kernel *k, uint32_t pid, uint64_t addr, uint64_t len, uint32_
 	if (vma_overlaps(t->mm, addr, end))
 		return os_fail(k, 3, "vma 0x%llx-0x%llx overlaps a mapping PID %u already has",
 		               (unsigned long long)addr, (unsigned long long)end, pid);
-	vm_area v = { addr, end, prot, flags, false };
+	vm_area v = { addr, end, prot, flags, false, 0, new_shmem(flags) };
 	vma_insert(t->mm, v);
 	return 0;
 }
@@ -1010,9 +1093,24 @@ int os_declare_present(kernel *k, uint32_t pid, uint64_t addr, uint64_t len, uns
 		int err = 0;
 		uint64_t pa = pt_entry_pa(k, mm, va, 1, true, &err);
 		uint64_t pfn;
-		if (!pa || phys_alloc(&k->pm, 0, &pfn))
+		if (!pa)
 			return os_fail(k, 0, "out of simulated physical memory (mem.size)");
 		uint64_t e;
+		if (kind == PRESENT_ANON && v->shm) {
+			/* shared anonymous memory: the object's page at this offset */
+			uint64_t index = v->pgoff + ((va - v->start) >> 12);
+			shmem_page *p = shmem_find(v->shm, index);
+			while (p && p->level > 1)
+				p = shmem_split(k, v->shm, p, index);
+			if (!p && !(p = shmem_add(k, v->shm, index, 1)))
+				return os_fail(k, 0, "out of simulated physical memory (mem.size)");
+			get_frame(k, p->pfn << 12);
+			e = new_leaf(p->pfn, v, 1, PAGE_SHARED_ANON, (v->prot & PROT_W_) != 0);
+			pt_write(k, mm, pa, e, 1);
+			continue;
+		}
+		if (phys_alloc(&k->pm, 0, &pfn))
+			return os_fail(k, 0, "out of simulated physical memory (mem.size)");
 		if (kind == PRESENT_FILE) {
 			e = new_leaf(pfn, v, 1, PAGE_FILE, false);
 		} else if (kind == PRESENT_COW) {

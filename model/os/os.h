@@ -35,11 +35,32 @@
  * page keeps its frame, and pte_present() is true for it. */
 #define PTE_PROTNONE PTE_G
 
+/* A shmem object: the unlinked shmem inode that shmem_zero_setup
+ * (mm/shmem.c, v6.18) gives a MAP_SHARED|MAP_ANONYMOUS mapping.  Its
+ * pages, by page offset, are shared by every VMA that maps it: a forked
+ * child's VMA takes a reference on the file, not the page tables, and
+ * its faults find the parent's frames (shmem_fault, filemap_map_pages).
+ * The object holds one reference on each frame (the page cache's); each
+ * PTE mapping a frame holds another. */
+typedef struct shmem_page {
+	uint64_t index;           /* page offset of its first 4 KiB */
+	uint64_t pfn;
+	unsigned level;           /* 1: 4 KiB, 2: 2 MiB, 3: 1 GiB */
+} shmem_page;
+
+typedef struct shmem_obj {
+	unsigned refs;            /* the VMAs mapping it (vma->vm_file) */
+	shmem_page *page;         /* sorted by index, not overlapping */
+	size_t npage, cappage;
+} shmem_obj;
+
 typedef struct vm_area {
 	uint64_t start, end;      /* [start, end), page-aligned */
 	uint32_t prot;            /* PROT_R_ | PROT_W_ | PROT_X_ */
 	uint32_t flags;           /* MAPF_* */
 	bool anon_vma;            /* holds anonymous pages (vma->anon_vma): fork copies its tables */
+	uint64_t pgoff;           /* vm_pgoff: the page offset of start in shm */
+	shmem_obj *shm;           /* shared anonymous memory: its object, else NULL */
 } vm_area;
 
 typedef struct mm_struct {
@@ -306,9 +327,12 @@ const vm_area *find_vma(const mm_struct *mm, uint64_t va);
 size_t vma_lower(const mm_struct *mm, uint64_t va);
 bool vma_overlaps(const mm_struct *mm, uint64_t s, uint64_t e);
 void vma_reserve(mm_struct *mm, size_t n);
+/* vma_split_at and vma_insert take a reference on the VMA's shmem
+ * object, vma_remove_range and vma_drop_all drop theirs. */
 void vma_split_at(mm_struct *mm, uint64_t va);
-void vma_remove_range(mm_struct *mm, uint64_t s, uint64_t e);
+void vma_remove_range(kernel *k, mm_struct *mm, uint64_t s, uint64_t e);
 void vma_insert(mm_struct *mm, vm_area v);
+void vma_drop_all(kernel *k, mm_struct *mm);
 uint64_t make_leaf(uint64_t pfn, uint32_t prot, unsigned level, bool writable, bool dirty);
 vm_area *find_vma_mut(mm_struct *mm, uint64_t va);
 /* The kinds of page a fault or a declaration installs. */
@@ -321,6 +345,20 @@ int map_new_page(kernel *k, mm_struct *mm, vm_area *v, uint64_t va, enum page_ki
  * maps (do_fault_around); returns how many, or -1 (memory). */
 int fault_around(kernel *k, mm_struct *mm, vm_area *v, uint64_t va);
 void put_frame(kernel *k, uint64_t pte, unsigned level);
+/* os/shmem.c: shmem objects (a new one has no reference yet) */
+shmem_obj *shmem_new(void);
+void shmem_get(shmem_obj *o);
+void shmem_put(kernel *k, shmem_obj *o);
+/* The page holding offset index, or NULL. */
+shmem_page *shmem_find(shmem_obj *o, uint64_t index);
+/* Whether no page of o lies in offsets [lo, hi). */
+bool shmem_range_empty(const shmem_obj *o, uint64_t lo, uint64_t hi);
+/* A new page of `level` at offset index (where o has none), holding
+ * o's reference; NULL when memory is exhausted. */
+shmem_page *shmem_add(kernel *k, shmem_obj *o, uint64_t index, unsigned level);
+/* Splits a huge page of o into 512 pages a level down (as split_leaf
+ * does to a mapping); returns the one holding index. */
+shmem_page *shmem_split(kernel *k, shmem_obj *o, shmem_page *p, uint64_t index);
 /* os/fault.c: 1 fixed (retry), 0 SIGSEGV, -1 internal error */
 int handle_mm_fault(kernel *k, kcpu *c, uint64_t va, enum access_kind kind);
 /* os/pgtable.c */

@@ -48,7 +48,9 @@ bool vma_overlaps(const mm_struct *mm, uint64_t s, uint64_t e)
 }
 
 /* split_vma: the VMA containing va (if any) is cut so that va is a
- * boundary; both halves keep its rights, flags and anon_vma. */
+ * boundary; both halves keep its rights, flags and anon_vma, and the
+ * upper one maps its object from its own page offset (vm_pgoff; the new
+ * VMA takes a reference on the file, get_file in __split_vma). */
 void vma_split_at(mm_struct *mm, uint64_t va)
 {
 	size_t i = vma_lower(mm, va);
@@ -59,15 +61,17 @@ void vma_split_at(mm_struct *mm, uint64_t va)
 	mm->nvma++;
 	mm->vma[i].end = va;
 	mm->vma[i + 1].start = va;
+	mm->vma[i + 1].pgoff += (va - mm->vma[i].start) >> 12;
+	shmem_get(mm->vma[i + 1].shm);
 }
 
-void vma_remove_range(mm_struct *mm, uint64_t s, uint64_t e)
+void vma_remove_range(kernel *k, mm_struct *mm, uint64_t s, uint64_t e)
 {
 	vma_split_at(mm, s);
 	vma_split_at(mm, e);
 	size_t i = vma_lower(mm, s), j = i;
 	while (j < mm->nvma && mm->vma[j].end <= e)
-		j++;
+		shmem_put(k, mm->vma[j++].shm);   /* remove_vma -> fput */
 	if (j == i)
 		return;
 	memmove(&mm->vma[i], &mm->vma[j], (mm->nvma - j) * sizeof *mm->vma);
@@ -82,4 +86,13 @@ void vma_insert(mm_struct *mm, vm_area v)
 	memmove(&mm->vma[i + 1], &mm->vma[i], (mm->nvma - i) * sizeof *mm->vma);
 	mm->vma[i] = v;
 	mm->nvma++;
+	shmem_get(v.shm);
+}
+
+/* Every VMA goes (exit_mmap's remove_vma, or teardown). */
+void vma_drop_all(kernel *k, mm_struct *mm)
+{
+	for (size_t i = 0; i < mm->nvma; i++)
+		shmem_put(k, mm->vma[i].shm);
+	mm->nvma = 0;
 }
