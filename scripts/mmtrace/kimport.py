@@ -712,6 +712,10 @@ class Importer:
         f = ev.f
         if f["pp"] != 0 and not self.w.need_switch[ev.cpu]:
             self.running(ev.cpu, f["pp"])
+        elif f["pp"] == 0 and self.w.current[ev.cpu] != 0 and not self.w.need_switch[ev.cpu]:
+            # out of idle, so the CPU was idle: its switch into idle was
+            # not traced (seen on a 6.18 KVM guest)
+            self._switch(ev.cpu, 0, "implied")
         self.started.add(ev.cpu)
         nxt = self.task(f["np"], f["nc"])
         self._switch(ev.cpu, nxt.opid if nxt else 0, "switch")

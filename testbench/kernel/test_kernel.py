@@ -2,8 +2,8 @@
 
   test_kernel.py capture NAME   validate traces/captures/NAME.txt.gz
   test_kernel.py departs        kernel=6.13 must fail where 6.18 passes
-  test_kernel.py live WORKDIR   capture two workloads here and validate them
-                                (SKIP unless root with a free tracefs)
+  test_kernel.py live WORKDIR   capture two workloads here and validate them,
+                                up to 3 times (SKIP unless root with a free tracefs)
 
 MMUSIM names the binary (ctest sets it).
 """
@@ -108,20 +108,49 @@ def live_reason():
     return why
 
 
+LIVE_WORKLOADS = ("threads-munmap", "shell-loop")
+LIVE_ATTEMPTS = 3
+
+
+def live_attempt(workdir, out):
+    """Capture the live workloads into OUT and validate each; True when all pass."""
+    cmd = [sys.executable, os.path.join(SCRIPTS, "capture-suite"), out, "--workloads", workdir]
+    for name in LIVE_WORKLOADS:
+        cmd += ["--only", name]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    print(proc.stdout + proc.stderr, end="")
+    if proc.returncode != 0:
+        fail("capture-suite exit %d" % proc.returncode)
+    ok = True
+    for name in LIVE_WORKLOADS:
+        rc, report, err = validate(os.path.join(out, name + ".txt.gz"))
+        if report is None:
+            fail("%s: validate-kernel printed no report (exit %d): %s" % (name, rc, err))
+        show(report)
+        bad = [r["name"] for r in report["rows"] if r["checked"] and not r["ok"]]
+        print("%s: %s" % (name, "ok" if rc == 0 and not bad else "outside tolerance: %s" % bad))
+        ok &= rc == 0 and not bad
+    return ok
+
+
 def live(workdir):
+    """A live capture is at the mercy of the host (a preempted vCPU, the
+    microseconds between an IPI and a switch) and of whatever else the
+    machine runs, so each attempt captures both workloads afresh: one of
+    LIVE_ATTEMPTS must validate in full. A model that departs from the
+    kernel fails every attempt (as kernel=6.13 fails on the threads-munmap
+    capture)."""
     why = live_reason()
     if why is not None:
         print("SKIP: live kernel capture: %s" % why)
         return
-    with tempfile.TemporaryDirectory() as out:
-        proc = subprocess.run([sys.executable, os.path.join(SCRIPTS, "capture-suite"), out,
-                               "--workloads", workdir, "--only", "threads-munmap",
-                               "--only", "shell-loop"], capture_output=True, text=True, timeout=600)
-        print(proc.stdout + proc.stderr, end="")
-        if proc.returncode != 0:
-            fail("capture-suite exit %d" % proc.returncode)
-        for name in ("threads-munmap", "shell-loop"):
-            check_passes(os.path.join(out, name + ".txt.gz"))
+    for attempt in range(1, LIVE_ATTEMPTS + 1):
+        print("== attempt %d of %d" % (attempt, LIVE_ATTEMPTS))
+        with tempfile.TemporaryDirectory() as out:
+            if live_attempt(workdir, out):
+                print("ok: live captures validate (attempt %d)" % attempt)
+                return
+    fail("no live capture validated in %d attempts" % LIVE_ATTEMPTS)
 
 
 def main(argv):
