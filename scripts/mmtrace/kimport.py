@@ -364,6 +364,14 @@ def switch_points(events):
     return points
 
 
+def _shmem_like(path, shared):
+    """Whether a /proc/PID/maps line with an inode is mmusim's anonymous
+    memory rather than a file: /dev/zero, private (anonymous,
+    vma_set_anonymous) or shared (shmem_zero_setup); and shared SysV shm
+    or memfd mappings, shmem without write-notify. A private mapping of a
+    memfd is a private file mapping like any other."""
+    return path.startswith("/dev/zero") or (shared and path.startswith(("/SYSV", "/memfd:")))
+
 PREEMPT_WINDOW = 1000000   # ns: a flush IPI is handled well within a millisecond
 
 
@@ -601,7 +609,7 @@ class Importer:
             flags = []
             if perms[3] == "s":
                 flags.append("shared")
-            if inode != 0:
+            if inode != 0 and not _shmem_like(path or "", perms[3] == "s"):
                 flags.append("file")
             self.w.vma(opid, start, end - start, prot_text(prot), flags)
             epoch.vmas.insert(start, end, prot, flags)

@@ -327,6 +327,27 @@ class TestImportSchedFormats(unittest.TestCase):
         self.assertNotIn("preempted", out.replace("exec_preempted", ""))
         self.assertEqual(n["preempted"], 0)
 
+    def test_snapshot_shmem_mappings_are_not_files(self):
+        # /proc/PID/maps shows an inode for /dev/zero and memfd mappings:
+        # shared ones (and any of /dev/zero) are shmem, anonymous memory to
+        # mmusim; a private memfd mapping is a private file mapping
+        snap = ("mmusim-snapshot 1\ncpus 2\nclock mono 4802114000000\n"
+                "task 3514 3514 user bash\n"
+                "vma 3514 7f0000000000 7f0000001000 rw-s 00000000 00:01 7 /dev/zero (deleted)\n"
+                "vma 3514 7f0000010000 7f0000011000 rw-s 00000000 00:01 8 /memfd:buf (deleted)\n"
+                "vma 3514 7f0000020000 7f0000021000 r-xp 00000000 00:01 8 /memfd:buf (deleted)\n"
+                "vma 3514 7f0000030000 7f0000031000 rw-s 00000000 08:01 9 /tmp/data\n")
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "s.snapshot")
+            with open(path, "w") as f:
+                f.write(snap)
+            out, _ = self.good(EXEC_PREEMPTED, "--snapshot", path)
+        vmas = [x for x in out.splitlines() if x.startswith("vma 3514 0x7f00000") and "0000 0x1000" in x]
+        self.assertEqual(vmas, ["vma 3514 0x7f0000000000 0x1000 rw- shared",
+                                "vma 3514 0x7f0000010000 0x1000 rw- shared",
+                                "vma 3514 0x7f0000020000 0x1000 r-x file",
+                                "vma 3514 0x7f0000030000 0x1000 rw- shared file"])
+
 
 class TestImportSchedBadInput(unittest.TestCase):
     def bad(self, text, line, words):
