@@ -9,11 +9,14 @@
  * can delay.
  *
  * Unmapping and changes of rights gather what they cleared the way
- * Linux's mmu_gather does (include/asm-generic/tlb.h, v6.18) and flush
- * once at the end, as x86's tlb_flush (arch/x86/include/asm/tlb.h) does:
- * one flush_tlb_mm_range over the gathered range, all VMAs of the call
- * merged (CONFIG_MMU_GATHER_MERGE_VMAS), with freed_tables when a page
- * table went.
+ * Linux's mmu_gather does (include/asm-generic/tlb.h, mm/mmu_gather.c,
+ * v6.18) and flush at the end, as x86's tlb_flush (arch/x86/include/asm/
+ * tlb.h) does: one flush_tlb_mm_range over the gathered range, all VMAs
+ * of the call merged (CONFIG_MMU_GATHER_MERGE_VMAS), with freed_tables
+ * when a page table went.  A zap flushes earlier, and the flush resets
+ * the range, where Linux's zap_pte_range does: after a dirty shmem or
+ * file page (its rmap removal is delayed until the flush) and when the
+ * gather's page batches are full.
  */
 #include "os/os.h"
 #include "base/trace.h"
@@ -213,9 +216,32 @@ static int walk_user_range(kernel *k, mm_struct *mm, uint64_t s, uint64_t e,
 	return walk_range(k, mm, mm->pgd, k->levels, 0, s, e, v);
 }
 
-/* ---- mmu_gather (include/asm-generic/tlb.h) ---- */
+/* ---- mmu_gather (include/asm-generic/tlb.h, mm/mmu_gather.c) ---- */
+
+/* A VMA as unmap_vmas zaps it: its part of the range, and whether its
+ * pages are page-cache pages.  Every page of a shared mapping (shmem or
+ * a file) is; a private mapping's pages are anonymous (folio_test_anon)
+ * but for the file pages it maps read-only (PTE_FILEPAGE). */
+struct zap_vma {
+	uint64_t start, end;
+	bool shared;
+};
+
+/* The batches that hold the zapped pages until the flush frees them
+ * (mm/mmu_gather.c, v6.18): the on-stack local batch of
+ * MMU_GATHER_BUNDLE (8) entries, then pages of MAX_GATHER_BATCH
+ * ((4096 - 16) / 8 = 510) entries, at most MAX_GATHER_BATCH_COUNT
+ * (10000 / 510 = 19) of them.  __tlb_remove_folio_pages_size adds a
+ * small page's entry and moves to the next batch once the active one
+ * holds max - 1: after 7 entries, then every 509. */
+#define GATHER_LOCAL_ENTRIES 7u
+#define GATHER_BATCH_ENTRIES 509u
+#define GATHER_BATCH_COUNT 19u
 
 struct mmu_gather {
+	kernel *k;
+	kcpu *c;
+	mm_struct *mm;            /* tlb->mm */
 	uint64_t start, end;      /* __tlb_adjust_range; start > end: empty */
 	/* cleared_ptes, _pmds, _puds, _p4ds: [1] .. [4], by the level of
 	 * the entry that was cleared */
@@ -223,13 +249,43 @@ struct mmu_gather {
 	bool freed_tables;
 	bool fullmm;              /* tlb_gather_mmu_fullmm: exit_mmap */
 	uint64_t pages;           /* 4 KiB pages whose entries were written, for the cost */
+	uint64_t charged;         /* of those, the pages already charged (cost.pte) */
+	/* the zap (zap_pte_range, mm/memory.c) */
+	uint64_t entries;         /* page entries in the batches, freed by the next tlb_flush_mmu */
+	unsigned batch_count;     /* batch pages allocated; kept until tlb_finish_mmu */
+	bool delayed_rmap;        /* tlb_delay_rmap: an rmap removal waits for the flush */
+	bool force_flush;         /* zap_pte_range's force_flush, for the table being zapped */
+	const struct zap_vma *force_vma;   /* the VMA whose zap_pte_range set it */
+	const struct zap_vma *vmas;        /* the VMAs being zapped, in address order */
+	size_t nvmas, cur;
+	/* free_pgtables: the tables freed, gathered apart while the walk
+	 * frees them, and added to the gather when the zap is over, as
+	 * free_pgtables runs after unmap_vmas */
+	struct {
+		uint64_t start, end;
+		bool cleared[6];
+		bool any;
+	} tables;
 };
 
-static void tlb_gather_mmu(struct mmu_gather *g, bool fullmm)
+/* __tlb_reset_range */
+static void tlb_reset_range(struct mmu_gather *g)
+{
+	g->start = UINT64_MAX;
+	g->end = 0;
+	memset(g->cleared, 0, sizeof g->cleared);
+	g->freed_tables = false;
+}
+
+static void tlb_gather_mmu(struct mmu_gather *g, kernel *k, kcpu *c, mm_struct *mm, bool fullmm)
 {
 	memset(g, 0, sizeof *g);
-	g->start = UINT64_MAX;
+	g->k = k;
+	g->c = c;
+	g->mm = mm;
 	g->fullmm = fullmm;
+	tlb_reset_range(g);
+	g->tables.start = UINT64_MAX;
 }
 
 static void tlb_adjust_range(struct mmu_gather *g, uint64_t addr, uint64_t size)
@@ -251,13 +307,30 @@ static void tlb_flush_leaf(struct mmu_gather *g, uint64_t lo, uint64_t hi, unsig
 /* pte_free_tlb / pmd_free_tlb / pud_free_tlb / p4d_free_tlb: the table
  * below the entry at `level` (whose span starts at base) was freed: the
  * range widens to one page at that base, and the entry's level counts
- * as cleared (tlb_flush_pmd_range for a PTE table, and so on). */
+ * as cleared (tlb_flush_pmd_range for a PTE table, and so on).  Held in
+ * g->tables until tlb_free_pgtables_done. */
 static void tlb_free_table(struct mmu_gather *g, uint64_t base, unsigned level)
 {
-	tlb_adjust_range(g, base, PAGE_SIZE);
+	if (base < g->tables.start)
+		g->tables.start = base;
+	if (base + PAGE_SIZE > g->tables.end)
+		g->tables.end = base + PAGE_SIZE;
 	if (level <= 4)
-		g->cleared[level] = true;
+		g->tables.cleared[level] = true;
+	g->tables.any = true;
+}
+
+/* free_pgtables is over: its pte_free_tlb and the like join the gather. */
+static void tlb_free_pgtables_done(struct mmu_gather *g)
+{
+	if (!g->tables.any)
+		return;
+	tlb_adjust_range(g, g->tables.start, g->tables.end - g->tables.start);
+	for (unsigned level = 1; level <= 4; level++)
+		g->cleared[level] |= g->tables.cleared[level];
 	g->freed_tables = true;
+	memset(&g->tables, 0, sizeof g->tables);
+	g->tables.start = UINT64_MAX;
 }
 
 /* tlb_get_unmap_shift */
@@ -269,9 +342,15 @@ static unsigned tlb_get_unmap_shift(const struct mmu_gather *g)
 	return 12;
 }
 
-/* tlb_finish_mmu -> tlb_flush_mmu_tlbonly -> tlb_flush (x86): nothing
- * unless something was cleared or a table freed. */
-static void tlb_finish_mmu(kernel *k, kcpu *c, mm_struct *mm, struct mmu_gather *g)
+/* tlb_flush_mmu_tlbonly: nothing unless something was cleared or a
+ * table freed; else x86's tlb_flush (arch/x86/include/asm/tlb.h), one
+ * flush_tlb_mm_range over the gathered range (all of it for fullmm)
+ * with freed_tables, and __tlb_reset_range.  A range reset by an
+ * earlier flush and then given only a freed table is one page at the
+ * table's base with the table's stride (PMD_SHIFT for a PTE table):
+ * flush_tlb_func counts (end - start) >> stride_shift = 0 pages for it,
+ * though its loop flushes that one address. */
+static void tlb_flush_mmu_tlbonly(struct mmu_gather *g)
 {
 	bool cleared = false;
 	for (unsigned level = 1; level <= 4; level++)
@@ -281,19 +360,167 @@ static void tlb_finish_mmu(kernel *k, kcpu *c, mm_struct *mm, struct mmu_gather 
 	uint64_t start = g->start, end = g->end;
 	if (g->fullmm)
 		start = 0, end = TLB_FLUSH_ALL;
-	flush_tlb_mm_range(k, c, mm, start, end, tlb_get_unmap_shift(g), g->freed_tables);
+	flush_tlb_mm_range(g->k, g->c, g->mm, start, end, tlb_get_unmap_shift(g), g->freed_tables);
+	tlb_reset_range(g);
+}
+
+/* tlb_flush_mmu: the flush, then tlb_flush_mmu_free frees the batched
+ * pages (the batch pages stay allocated for reuse). */
+static void tlb_flush_mmu(struct mmu_gather *g)
+{
+	tlb_flush_mmu_tlbonly(g);
+	g->entries = 0;
+}
+
+/* tlb_finish_mmu: the last flush.  (Its mm_tlb_flush_nested case, another
+ * gather of the mm under way at once, cannot happen here: each record
+ * runs whole.) */
+static void tlb_finish_mmu(struct mmu_gather *g)
+{
+	tlb_flush_mmu(g);
+}
+
+/* cost.pte for the pages zapped since the last charge (before a flush
+ * in the middle of a zap, so that it happens when Linux's would). */
+static void tlb_charge(struct mmu_gather *g)
+{
+	g->c->clock += (uint64_t)g->k->cfg->v[K_COST_PTE] * (g->pages - g->charged);
+	g->charged = g->pages;
+}
+
+/* What the call charges at its end: the rest, at least one PTE's worth. */
+static void tlb_charge_rest(struct mmu_gather *g)
+{
+	if (g->pages == 0)
+		g->c->clock += g->k->cfg->v[K_COST_PTE];
+	else
+		tlb_charge(g);
+}
+
+/* __tlb_remove_folio_pages_size for one page entry: true when the batch
+ * is full and the caller must flush.  Moving on from a batch fails when
+ * a delayed rmap is pending and the active batch is not the local one
+ * (tlb_next_batch: "Limit batching if we have delayed rmaps pending"),
+ * or when MAX_GATHER_BATCH_COUNT batches are in use (the GFP_NOWAIT
+ * allocation of a new batch page is taken to succeed). */
+static bool tlb_batch_add(struct mmu_gather *g)
+{
+	uint64_t n = ++g->entries;
+	if (n < GATHER_LOCAL_ENTRIES || (n - GATHER_LOCAL_ENTRIES) % GATHER_BATCH_ENTRIES)
+		return false;
+	uint64_t active = (n - GATHER_LOCAL_ENTRIES) / GATHER_BATCH_ENTRIES;   /* 0: local */
+	if (g->delayed_rmap && active > 0)
+		return true;
+	if (active + 1 > g->batch_count) {
+		if (g->batch_count == GATHER_BATCH_COUNT)
+			return true;
+		g->batch_count++;
+	}
+	return false;
 }
 
 /* ---- unmapping (unmap_vmas + free_pgtables) ---- */
 
+/* The VMAs of [s, e), clipped to it (*out: malloc'd, or NULL). */
+static size_t zap_vmas_of(const mm_struct *mm, uint64_t s, uint64_t e, struct zap_vma **out)
+{
+	size_t i = vma_lower(mm, s), n = 0;
+	*out = NULL;
+	if (i >= mm->nvma || mm->vma[i].start >= e)
+		return 0;
+	struct zap_vma *zv = malloc((mm->nvma - i) * sizeof *zv);
+	if (!zv)
+		abort();
+	for (; i < mm->nvma && mm->vma[i].start < e; i++) {
+		const vm_area *v = &mm->vma[i];
+		zv[n].start = v->start > s ? v->start : s;
+		zv[n].end = v->end < e ? v->end : e;
+		zv[n].shared = (v->flags & MAPF_SHARED) != 0;
+		n++;
+	}
+	*out = zv;
+	return n;
+}
+
+static void zap_set_vmas(struct mmu_gather *g, const struct zap_vma *zv, size_t n)
+{
+	g->vmas = zv;
+	g->nvmas = n;
+	g->cur = 0;
+}
+
+/* The zapped VMA holding va (leaves come in address order). */
+static const struct zap_vma *zap_vma_at(struct mmu_gather *g, uint64_t va)
+{
+	while (g->cur < g->nvmas && g->vmas[g->cur].end <= va)
+		g->cur++;
+	return g->cur < g->nvmas && g->vmas[g->cur].start <= va ? &g->vmas[g->cur] : NULL;
+}
+
+/* The end of a zap_pte_range (mm/memory.c, v6.18) that set force_flush:
+ * "Do the actual TLB flush before dropping ptl": tlb_flush_mmu_tlbonly
+ * (which resets the range) and tlb_flush_rmaps under the PTE lock, then
+ * tlb_flush_mmu frees the batched pages. */
+static void zap_pte_range_flush(struct mmu_gather *g)
+{
+	tlb_charge(g);
+	tlb_flush_mmu_tlbonly(g);
+	g->delayed_rmap = false;   /* tlb_flush_rmaps */
+	tlb_flush_mmu(g);
+	g->force_flush = false;
+	g->force_vma = NULL;
+}
+
+/* zap_present_ptes / zap_present_folio_ptes for one present (or
+ * PROT_NONE) leaf; zap_huge_pmd or __unmap_hugepage_range for a huge one.
+ * The entry goes and joins the gathered range (tlb_remove_tlb_entry).
+ * A page with a struct page (not the zero page: vm_normal_page) goes
+ * into the batch.  A dirty PTE of a page that is not anonymous (shmem
+ * or a file's page cache) gets its rmap removal delayed until the TLB is
+ * flushed (tlb_delay_rmap; Linus's "mm: delay page_remove_rmap() until
+ * after the TLB has been flushed", v6.2): force_flush, so this
+ * zap_pte_range flushes before it drops the PTE lock, whatever else is
+ * left to unmap.  Huge leaves never delay.  A full batch flushes too: a
+ * PTE (force_break, zap_pte_range then goes on after the flush) or a
+ * huge leaf (tlb_remove_page_size -> tlb_flush_mmu). */
 static void zap_leaf(kernel *k, mm_struct *mm, uint64_t pa, uint64_t ent, unsigned level,
                      uint64_t lo, uint64_t hi, void *ctx)
 {
 	struct mmu_gather *g = ctx;
+	const struct zap_vma *v = zap_vma_at(g, lo);
+	if (g->force_flush && v != g->force_vma)
+		zap_pte_range_flush(g);   /* that VMA's zap_pte_range of this table ended */
 	pt_write(k, mm, pa, 0, level);
 	put_frame(k, ent, level);
 	tlb_flush_leaf(g, lo, hi, level);   /* pte_present(): PROT_NONE too */
 	g->pages += (hi - lo) >> 12;
+	if (ent & PTE_SPECIAL)
+		return;
+	if (level == 1 && (ent & PTE_D) && ((ent & PTE_FILEPAGE) || (v && v->shared))) {
+		g->delayed_rmap = true;
+		g->force_flush = true;
+		g->force_vma = v;
+	}
+	if (tlb_batch_add(g)) {
+		if (level == 1) {
+			g->force_vma = v;
+			zap_pte_range_flush(g);
+		} else {
+			tlb_charge(g);
+			tlb_flush_mmu(g);
+		}
+	}
+}
+
+/* After each lower table of the zap walk: the end of zap_pte_range for
+ * a PTE table. */
+static void zap_table_end(kernel *k, mm_struct *mm, uint64_t pa, uint64_t ent, unsigned level,
+                          uint64_t lo, uint64_t hi, void *ctx)
+{
+	struct mmu_gather *g = ctx;
+	(void)k, (void)mm, (void)pa, (void)ent, (void)lo, (void)hi;
+	if (level == 2 && g->force_flush)
+		zap_pte_range_flush(g);
 }
 
 /* free_pgtables: a table whose span no VMA covers any more goes. */
@@ -301,6 +528,7 @@ static void zap_table(kernel *k, mm_struct *mm, uint64_t pa, uint64_t ent, unsig
                       uint64_t lo, uint64_t hi, void *ctx)
 {
 	struct mmu_gather *g = ctx;
+	zap_table_end(k, mm, pa, ent, level, lo, hi, ctx);
 	if (vma_overlaps(mm, lo, hi))
 		return;
 	pt_write(k, mm, pa, 0, level);
@@ -308,36 +536,51 @@ static void zap_table(kernel *k, mm_struct *mm, uint64_t pa, uint64_t ent, unsig
 	tlb_free_table(g, lo, level);
 }
 
-/* do_vmi_munmap: the VMAs of [s, e) go, their pages, and the tables no
- * VMA needs any more; one gathered flush.  0, or -1 (memory). */
+/* do_vmi_munmap -> vms_clear_ptes: the VMAs of [s, e) go; in one
+ * gather, unmap_vmas zaps their pages VMA by VMA (a zap_pte_range that
+ * met a dirty shared page flushes at its end), free_pgtables frees the
+ * tables no VMA needs any more, and tlb_finish_mmu flushes what is left.
+ * 0, or -1 (memory). */
 static int unmap_range(kernel *k, kcpu *c, mm_struct *mm, uint64_t s, uint64_t e)
 {
+	struct zap_vma *zv;
+	size_t n = zap_vmas_of(mm, s, e, &zv);
 	vma_remove_range(k, mm, s, e);
 	struct mmu_gather g;
-	tlb_gather_mmu(&g, false);
+	tlb_gather_mmu(&g, k, c, mm, false);
+	zap_set_vmas(&g, zv, n);
 	struct range_visit v = { zap_leaf, zap_table, &g };
-	if (walk_user_range(k, mm, s, e, &v))
+	int err = walk_user_range(k, mm, s, e, &v);
+	free(zv);
+	if (err)
 		return os_fail(k, 0, "out of simulated physical memory (mem.size)");
-	c->clock += (uint64_t)k->cfg->v[K_COST_PTE] * (g.pages ? g.pages : 1);
-	tlb_finish_mmu(k, c, mm, &g);
+	tlb_free_pgtables_done(&g);
+	tlb_charge_rest(&g);
+	tlb_finish_mmu(&g);
 	return 0;
 }
 
 /* exit_mmap: no VMAs, no flush; otherwise everything goes in one
  * fullmm gather, flushed if a page was mapped or a table freed (with
- * freed tables this reaches lazy CPUs too, which switch to init_mm). */
+ * freed tables this reaches lazy CPUs too, which switch to init_mm).  A
+ * dirty shared page flushes the whole mm in the middle, as in munmap. */
 static void exit_mmap(kernel *k, kcpu *c, mm_struct *mm)
 {
 	mm->users_gone = true;
 	if (mm->nvma == 0)
 		return;
+	struct zap_vma *zv;
+	size_t n = zap_vmas_of(mm, 0, user_va_limit(k->levels), &zv);
 	vma_drop_all(k, mm);
 	struct mmu_gather g;
-	tlb_gather_mmu(&g, true);
+	tlb_gather_mmu(&g, k, c, mm, true);
+	zap_set_vmas(&g, zv, n);
 	struct range_visit v = { zap_leaf, zap_table, &g };
 	walk_user_range(k, mm, 0, user_va_limit(k->levels), &v);
-	c->clock += (uint64_t)k->cfg->v[K_COST_PTE] * (g.pages ? g.pages : 1);
-	tlb_finish_mmu(k, c, mm, &g);
+	free(zv);
+	tlb_free_pgtables_done(&g);
+	tlb_charge_rest(&g);
+	tlb_finish_mmu(&g);
 }
 
 void mmput(kernel *k, kcpu *c, mm_struct *mm)
@@ -698,7 +941,7 @@ int os_mprotect(kernel *k, unsigned cpu, uint64_t addr, uint64_t len, uint32_t p
 	vma_split_at(mm, addr);
 	vma_split_at(mm, end);
 	struct mmu_gather g;
-	tlb_gather_mmu(&g, false);
+	tlb_gather_mmu(&g, k, c, mm, false);
 	struct range_visit visit = { change_leaf, NULL, &g };
 	for (size_t i = vma_lower(mm, addr); i < mm->nvma && mm->vma[i].start < end; i++) {
 		vm_area *v = &mm->vma[i];
@@ -709,17 +952,14 @@ int os_mprotect(kernel *k, unsigned cpu, uint64_t addr, uint64_t len, uint32_t p
 			return os_fail(k, 0, "out of simulated physical memory (mem.size)");
 	}
 	c->clock += (uint64_t)k->cfg->v[K_COST_PTE] * g.pages;
-	tlb_finish_mmu(k, c, mm, &g);
+	tlb_finish_mmu(&g);
 	return 0;
 }
 
-/* MADV_DONTNEED (zap_page_range_single_batched): the pages go, the VMA
+/* MADV_DONTNEED (zap_page_range_single_batched -> unmap_single_vma) is
+ * zap_leaf and zap_table_end VMA by VMA: the pages go as in munmap (a
+ * dirty shared page flushes at the end of its zap_pte_range), the VMA
  * and the page tables stay. */
-static void dontneed_leaf(kernel *k, mm_struct *mm, uint64_t pa, uint64_t ent, unsigned level,
-                          uint64_t lo, uint64_t hi, void *ctx)
-{
-	zap_leaf(k, mm, pa, ent, level, lo, hi, ctx);
-}
 
 /* MADV_FREE (madvise_free_pte_range, mm/madvise.c v6.18): a present
  * anonymous page stays mapped; if its PTE is young or dirty it is made
@@ -751,19 +991,24 @@ int os_madvise(kernel *k, unsigned cpu, uint64_t addr, uint64_t len, unsigned ad
 		return -1;
 	c->clock += k->cfg->v[K_COST_MM_OP];
 	struct mmu_gather g;
-	tlb_gather_mmu(&g, false);
-	struct range_visit visit = { advice == MADV_FREE_ ? free_leaf : dontneed_leaf, NULL, &g };
+	tlb_gather_mmu(&g, k, c, mm, false);
+	struct range_visit visit = advice == MADV_FREE_ ? (struct range_visit){ free_leaf, NULL, &g }
+	                                                : (struct range_visit){ zap_leaf, zap_table_end, &g };
 	for (size_t i = vma_lower(mm, addr); i < mm->nvma && mm->vma[i].start < end; i++) {
 		const vm_area *v = &mm->vma[i];
 		/* MADV_FREE works on private anonymous memory only */
 		if (advice == MADV_FREE_ && (v->flags & (MAPF_FILE | MAPF_SHARED)))
 			continue;
 		uint64_t s = v->start > addr ? v->start : addr, e = v->end < end ? v->end : end;
-		if (walk_user_range(k, mm, s, e, &visit))
+		struct zap_vma zv = { s, e, (v->flags & MAPF_SHARED) != 0 };
+		zap_set_vmas(&g, &zv, 1);
+		int err = walk_user_range(k, mm, s, e, &visit);
+		zap_set_vmas(&g, NULL, 0);
+		if (err)
 			return os_fail(k, 0, "out of simulated physical memory (mem.size)");
 	}
-	c->clock += (uint64_t)k->cfg->v[K_COST_PTE] * (g.pages ? g.pages : 1);
-	tlb_finish_mmu(k, c, mm, &g);
+	tlb_charge_rest(&g);
+	tlb_finish_mmu(&g);
 	return 0;
 }
 
@@ -934,11 +1179,12 @@ int setup_arg_pages(kernel *k, kcpu *c, mm_struct *mm, uint64_t stack, unsigned 
 		vm_area moved = { stack - len, stack, PROT_R_ | PROT_W_, 0, true, 0, NULL };
 		vma_insert(mm, moved);
 		struct mmu_gather g;
-		tlb_gather_mmu(&g, false);
+		tlb_gather_mmu(&g, k, c, mm, false);
 		struct range_visit free_only = { zap_leaf, zap_table, &g };
 		if (walk_user_range(k, mm, top_max - len, top_max, &free_only))
 			return os_fail(k, 0, "out of simulated physical memory (mem.size)");
-		tlb_finish_mmu(k, c, mm, &g);
+		tlb_free_pgtables_done(&g);
+		tlb_finish_mmu(&g);
 	}
 	vma_remove_range(k, mm, stack - len, stack);
 	vm_area stack_vma = { stack - len - expand, stack, PROT_R_ | PROT_W_, 0, true, 0, NULL };
