@@ -1062,8 +1062,14 @@ static int move_pages(kernel *k, kcpu *c, mm_struct *mm, uint64_t old, uint64_t 
 	struct move m = { mm, new - old, UINT64_MAX, 0, c, 0 };
 	struct range_visit v = { move_leaf, NULL, &m };
 	for (uint64_t a = old; a < old + len;) {
-		uint64_t next = (a & ~(span_of(2) - 1)) + span_of(2);
-		uint64_t e = next < old + len ? next : old + len;
+		/* get_extent (mm/mremap.c): up to the next PMD boundary of the
+		 * old address or of the new one, whichever comes first */
+		uint64_t pmd = span_of(2), na = a + (new - old);
+		uint64_t e = a + (pmd - (a & (pmd - 1)));
+		if (a + (pmd - (na & (pmd - 1))) < e)
+			e = a + (pmd - (na & (pmd - 1)));
+		if (e > old + len)
+			e = old + len;
 		m.extent_lo = UINT64_MAX, m.extent_hi = 0;
 		if (walk_user_range(k, mm, a, e, &v) || m.err)
 			return os_fail(k, 0, "out of simulated physical memory (mem.size)");
