@@ -406,17 +406,25 @@ static const struct op_syntax *find_op(const trace_reader *r, unsigned i)
 	return NULL;
 }
 
-static int parse_cpu_record(trace_reader *r, trace_record *rec, char *err, size_t errlen)
+/* Field i as a CPU of the trace (0..cpus-1). */
+static int cpu_field(trace_reader *r, unsigned i, uint32_t *out, char *err, size_t errlen)
 {
 	uint64_t cpu;
-	if (number(r, 0, "CPU", &cpu, err, errlen))
+	if (number(r, i, "CPU", &cpu, err, errlen))
 		return -1;
 	if (cpu >= r->cpus)
-		return FAIL(r->fcol[0], "CPU %llu out of range (the trace has %u CPUs: 0..%u)",
+		return FAIL(r->fcol[i], "CPU %llu out of range (the trace has %u CPUs: 0..%u)",
 		            (unsigned long long)cpu, r->cpus, r->cpus - 1);
-	rec->cpu = (uint32_t)cpu;
+	*out = (uint32_t)cpu;
+	return 0;
+}
+
+static int parse_cpu_record(trace_reader *r, trace_record *rec, char *err, size_t errlen)
+{
+	if (cpu_field(r, 0, &rec->cpu, err, errlen))
+		return -1;
 	if (r->nfields < 2)
-		return FAIL(r->fcol[0] + r->flen[0], "missing operation after CPU %llu", (unsigned long long)cpu);
+		return FAIL(r->fcol[0] + r->flen[0], "missing operation after CPU %u", rec->cpu);
 	const struct op_syntax *op = find_op(r, 1);
 	if (!op)
 		return FAIL(r->fcol[1], "unknown operation '%.*s'", (int)r->flen[1], r->field[1]);
@@ -552,16 +560,8 @@ static int parse_declaration(trace_reader *r, trace_record *rec, char *err, size
 			return -1;
 		return word_field(r, 4, "present KIND", names, values, 3, &rec->flags, err, errlen);
 	}
-	case REC_CPUMASK: {
-		uint64_t cpu;
-		if (number(r, 2, "CPU", &cpu, err, errlen))
-			return -1;
-		if (cpu >= r->cpus)
-			return FAIL(r->fcol[2], "CPU %llu out of range (the trace has %u CPUs: 0..%u)",
-			            (unsigned long long)cpu, r->cpus, r->cpus - 1);
-		rec->cpu = (uint32_t)cpu;
-		return 0;
-	}
+	case REC_CPUMASK:
+		return cpu_field(r, 2, &rec->cpu, err, errlen);
 	case REC_NEXT_TRIM:
 		return number(r, 2, "NS", &rec->time_ns, err, errlen);
 	default:

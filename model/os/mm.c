@@ -1295,10 +1295,6 @@ int os_declare_vma(kernel *k, uint32_t pid, uint64_t addr, uint64_t len, uint32_
 	return 0;
 }
 
-/* present: pages that were mapped when the trace began, without faults,
- * costs or statistics.  anon: this mm's own anonymous page (writable if
- * the VMA is); cow: an anonymous page shared with an address space the
- * trace does not show (a write copies it); file: a page-cache page. */
 /* Since v6.14 switch_mm_irqs_off leaves a CPU in prev's mm_cpumask; it
  * leaves only when a flush IPI finds it running another mm
  * (flush_tlb_func: TLB_REMOTE_WRONG_CPU) or the once-a-second trim does.
@@ -1324,6 +1320,10 @@ int os_declare_next_trim(kernel *k, uint32_t pid, uint64_t ns)
 	return 0;
 }
 
+/* present: pages that were mapped when the trace began, without faults,
+ * costs or statistics.  anon: this mm's own anonymous page (writable if
+ * the VMA is); cow: an anonymous page shared with an address space the
+ * trace does not show (a write copies it); file: a page-cache page. */
 int os_declare_present(kernel *k, uint32_t pid, uint64_t addr, uint64_t len, unsigned kind)
 {
 	task *t = declared_user_task(k, pid);

@@ -48,6 +48,7 @@ message) on a malformed line.
 import dataclasses
 import gzip
 import io
+import json
 import os
 import re
 import time
@@ -104,6 +105,21 @@ def base_name(out):
     if out.endswith(".txt"):
         out = out[:-4]
     return out
+
+
+def kvm_pv_choice(choice, trace):
+    """--kvm-pv CHOICE (auto, yes, no) for the capture TRACE: auto reads
+    kvm_pv_tlb_flush from its BASE.meta.json (scripts/capture), false when
+    there is none (or TRACE is '-')."""
+    if choice != "auto":
+        return choice == "yes"
+    if trace == "-":
+        return False
+    try:
+        with open(base_name(trace) + ".meta.json") as f:
+            return bool(json.load(f).get("kvm_pv_tlb_flush"))
+    except (OSError, ValueError):
+        return False
 
 
 def online_cpus(sysfs="/sys/devices/system/cpu/online"):

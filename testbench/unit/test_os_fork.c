@@ -6,35 +6,9 @@
  * is for VM_SHARED only); the walker sets A again at the child's first
  * access. */
 #include "check.h"
-#include "sim/engine.h"
-
-#include <stdlib.h>
+#include "run_trace.h"
 
 static sim s;
-
-static void open_trace(const char *text)
-{
-	config cfg;
-	char err[200];
-	if (config_preset(&cfg, "skylake", err, sizeof err) ||
-	    sim_open_mem(&s, &cfg, "t", text, strlen(text))) {
-		fprintf(stderr, "cannot open: %s %s\n", err, s.err);
-		exit(2);
-	}
-}
-
-static void run_to(uint64_t records)
-{
-	while (!records || s.st.records < records) {
-		int rc = sim_step(&s);
-		if (rc < 0) {
-			fprintf(stderr, "%s\n", s.err);
-			exit(2);
-		}
-		if (rc == 0)
-			break;
-	}
-}
 
 /* PID's leaf entry for va (0: none). */
 static uint64_t pte(uint32_t pid, uint64_t va)
@@ -55,19 +29,19 @@ static const char trace[] =
 
 static void child_entry_is_old_and_write_protected(void)
 {
-	open_trace(trace);
-	run_to(4);
+	open_trace(&s, trace);
+	run_to(&s, 4);
 	uint64_t before = pte(1, 0x10000000);
 	CHECK((before & (PTE_P | PTE_RW | PTE_A | PTE_D | PTE_EXCL)) ==
 	      (PTE_P | PTE_RW | PTE_A | PTE_D | PTE_EXCL));
-	run_to(5);
+	run_to(&s, 5);
 	uint64_t parent = pte(1, 0x10000000), child = pte(2, 0x10000000);
 	CHECK_EQ(parent & (PTE_RW | PTE_EXCL), 0);      /* COW in both, shared frame */
 	CHECK(parent & PTE_A);                          /* the parent's stays young */
 	CHECK_EQ(child & (PTE_RW | PTE_EXCL | PTE_A), 0);
 	CHECK(child & PTE_D);                           /* private: still dirty */
 	CHECK_EQ(child & PTE_ADDR, parent & PTE_ADDR);
-	run_to(0);
+	run_to(&s, 0);
 	CHECK(pte(2, 0x10000000) & PTE_A);              /* the walker marked it accessed */
 	CHECK_EQ(s.st.cpu[0].faults_cow + s.st.cpu[0].faults_demand, 0);
 	sim_close(&s);

@@ -4,36 +4,9 @@
  * parent's frames (fork copies no page tables for it: vma_needs_copy) --
  * and the object's frames go with its last mapping. */
 #include "check.h"
-#include "sim/engine.h"
-
-#include <stdlib.h>
+#include "run_trace.h"
 
 static sim s;
-
-static void open_trace(const char *text)
-{
-	config cfg;
-	char err[200];
-	if (config_preset(&cfg, "skylake", err, sizeof err) ||
-	    sim_open_mem(&s, &cfg, "t", text, strlen(text))) {
-		fprintf(stderr, "cannot open: %s %s\n", err, s.err);
-		exit(2);
-	}
-}
-
-/* Runs records until `records` have been read (0: to the end). */
-static void run_to(uint64_t records)
-{
-	while (!records || s.st.records < records) {
-		int rc = sim_step(&s);
-		if (rc < 0) {
-			fprintf(stderr, "%s\n", s.err);
-			exit(2);
-		}
-		if (rc == 0)
-			break;
-	}
-}
 
 /* The frame PID's page tables map va to, or 0. */
 static uint64_t frame(uint32_t pid, uint64_t va)
@@ -67,10 +40,10 @@ static const char fork_trace[] =
 
 static void fork_child_maps_the_parents_frames(void)
 {
-	open_trace(fork_trace);
-	run_to(2);
+	open_trace(&s, fork_trace);
+	run_to(&s, 2);
 	uint64_t before = s.k.pm.frames_in_use;
-	run_to(14);
+	run_to(&s, 14);
 	uint64_t p0 = frame(1, 0x10000000), p1 = frame(1, 0x10001000);
 	uint64_t p3 = frame(1, 0x10003000), q0 = frame(1, 0x10100000);
 	CHECK(p0 && p1 && p3 && q0);
@@ -83,9 +56,9 @@ static void fork_child_maps_the_parents_frames(void)
 	/* the object's reference and one per mapping */
 	CHECK_EQ(phys_refcount(&s.k.pm, p0), 3);
 	CHECK_EQ(s.st.cpu[0].faults_demand, 3 + 3 + 1);
-	run_to(16);
+	run_to(&s, 16);
 	CHECK_EQ(phys_refcount(&s.k.pm, p0), 2);   /* the object and the child */
-	run_to(0);
+	run_to(&s, 0);
 	/* the objects and their frames are gone; the child's pgd remains */
 	CHECK_EQ(s.k.pm.frames_in_use, before + 1);
 	sim_close(&s);
@@ -102,13 +75,13 @@ static const char dontneed_trace[] =
 
 static void dontneed_keeps_the_objects_pages(void)
 {
-	open_trace(dontneed_trace);
-	run_to(5);
+	open_trace(&s, dontneed_trace);
+	run_to(&s, 5);
 	uint64_t p0 = frame(1, 0x10000000), p2 = frame(1, 0x10002000);
-	run_to(6);
+	run_to(&s, 6);
 	CHECK_EQ(frame(1, 0x10000000), 0);
 	CHECK_EQ(phys_refcount(&s.k.pm, p0), 1);
-	run_to(0);
+	run_to(&s, 0);
 	CHECK_EQ(frame(1, 0x10000000), p0);
 	CHECK_EQ(frame(1, 0x10002000), p2);
 	CHECK_EQ(s.st.cpu[0].faults_demand, 3);
@@ -136,12 +109,12 @@ static const char huge_trace[] =
 
 static void huge_pages_are_shared_whole_or_split(void)
 {
-	open_trace(huge_trace);
-	run_to(8);
+	open_trace(&s, huge_trace);
+	run_to(&s, 8);
 	CHECK_EQ(leaf_level(1, 0x40000000), 2);
 	CHECK_EQ(leaf_level(2, 0x40000000), 2);
 	CHECK_EQ(frame(2, 0x40000000), frame(1, 0x40000000));
-	run_to(0);
+	run_to(&s, 0);
 	CHECK_EQ(leaf_level(2, 0x50002000), 1);
 	CHECK_EQ(frame(2, 0x50002000), frame(1, 0x40200000) + 1);
 	CHECK_EQ(leaf_level(1, 0x40200000), 2);   /* the parent's mapping stays whole */
