@@ -239,6 +239,15 @@ static inline void os_before_record(kernel *k, kcpu *c, uint64_t start, bool tim
 	if (c->outstanding | (c->ack_at != 0))
 		os_wait_acks(k, c);
 }
+/* Speed device (the engine's record start): false when os_before_record
+ * would do nothing, whatever the record's start: no IPI in flight (an
+ * unacknowledged one is in an inbox, so c->outstanding needs no test),
+ * none acknowledged to wait for, the vCPU running.  Every access makes
+ * this test; the scenario and determinism tests hold it to the rule. */
+static inline bool os_before_record_needed(const kernel *k, const kcpu *c)
+{
+	return (k->next_arrival != UINT64_MAX) | (c->ack_at != 0) | c->vcpu_preempted;
+}
 /* untraced: the trace's source did not trace this switch; the tracepoint
  * events it causes are counted apart (tlb_flush_untraced). */
 int os_switch(kernel *k, unsigned cpu, uint32_t pid, bool untraced);

@@ -128,9 +128,11 @@ static inline void start_record(kernel *k, kcpu *c, uint64_t *last_start, bool t
 	uint64_t start = c->clock > *last_start ? c->clock : *last_start;
 	if (start < at_least)
 		start = at_least;
-	os_before_record(k, c, start, timed);
-	if (c->clock > start)
-		start = c->clock;
+	if (os_before_record_needed(k, c)) {
+		os_before_record(k, c, start, timed);
+		if (c->clock > start)
+			start = c->clock;   /* it waited for acknowledgements */
+	}
 	c->clock = start;
 	*last_start = start;
 }
