@@ -189,10 +189,6 @@ static __attribute__((noinline)) uint64_t translate_slow(kernel *k, kcpu *c, uin
 		if (k->obs.translation)
 			k->obs.translation(k->obs.ctx, c->id, va, kind, user, &r);
 		bool hit = r.level != XL_WALK;
-		if (r.fault == XF_PF) {
-			cs->faults_pf++;
-			cs->faults_pf_kernel += !user;
-		}
 		if (r.fault == XF_NONE) {
 			if (hit)
 				cs->tlb_hits++;
@@ -204,6 +200,8 @@ static __attribute__((noinline)) uint64_t translate_slow(kernel *k, kcpu *c, uin
 			c->clock = r.end;
 		int fixed = 0;
 		if (r.fault == XF_PF) {
+			cs->faults_pf++;
+			cs->faults_pf_kernel += !user;
 			if (user)
 				kernel_entry(k, c);   /* the exception enters the kernel */
 			fixed = handle_mm_fault(k, c, va, kind);
