@@ -140,6 +140,8 @@ static const char *type_hint(enum cfg_type t)
 
 static int set_kv(config *c, const char *key, const char *val, char *err, size_t errlen)
 {
+	if (!strcmp(key, "hz"))
+		key = "kernel.hz";   /* hz is another name of kernel.hz */
 	for (int k = 0; k < K_COUNT; k++) {
 		if (strcmp(keys[k].name, key))
 			continue;
@@ -311,6 +313,19 @@ int config_validate(const config *c, char *err, size_t errlen)
 	if (c->v[K_KERNEL_HZ] < 1 || c->v[K_KERNEL_HZ] > 10000) {
 		snprintf(err, errlen, "bad value for configuration key 'kernel.hz': %" PRIu64 " (1..10000)",
 		         c->v[K_KERNEL_HZ]);
+		return -1;
+	}
+	if (c->v[K_INVLPGB] && c->v[K_KERNEL] < KERNEL_6_18) {
+		snprintf(err, errlen, "invlpgb=on needs kernel=6.18 (global ASIDs and broadcast flushes came in Linux 6.15)");
+		return -1;
+	}
+	if (c->v[K_INVLPGB_COUNT_MAX] < 1 || c->v[K_INVLPGB_COUNT_MAX] > 65536) {
+		snprintf(err, errlen, "bad value for configuration key 'invlpgb.count_max': %" PRIu64
+		         " (1..65536: ECX[15:0] counts the pages after the first)", c->v[K_INVLPGB_COUNT_MAX]);
+		return -1;
+	}
+	if (c->v[K_PTI] && !c->v[K_PTI_BUILT_IN]) {
+		snprintf(err, errlen, "pti=on needs kernel.pti_built_in=on");
 		return -1;
 	}
 	uint64_t m = c->v[K_MEM_SIZE];

@@ -195,6 +195,11 @@ void stats_print_json(const sim_stats *s, const config *cfg, const char *mode, F
 	        ", \"pv_skipped\": %" PRIu64 ", \"pages\": %" PRIu64 ", \"cycles\": %" PRIu64 "},\n",
 	        s->shootdowns_initiated, s->shootdown_ipis, s->lazy_skipped, s->pv_skipped, s->shootdown_pages,
 	        s->shootdown_cycles);
+	fprintf(f, "  \"broadcast\": {\"invlpgb\": %" PRIu64 ", \"tlbsync\": %" PRIu64 ", \"pages\": %" PRIu64
+	        ", \"cycles\": %" PRIu64 "},\n", t.invlpgb, t.tlbsync, t.invlpgb_pages, t.broadcast_cycles);
+	fprintf(f, "  \"global_asids\": {\"allocated\": %" PRIu64 ", \"freed\": %" PRIu64 ", \"resets\": %" PRIu64
+	        ", \"transitions\": %" PRIu64 "},\n", s->global_asids_allocated, s->global_asids_freed,
+	        s->global_asids_resets, s->global_asids_transitions);
 	fprintf(f, "  \"faults\": {\"demand\": %" PRIu64 ", \"cow\": %" PRIu64 ", \"segv\": %" PRIu64
 	        ", \"gp\": %" PRIu64 ", \"wp_shared\": %" PRIu64 ", \"spurious\": %" PRIu64
 	        ", \"total\": %" PRIu64 ", \"kernel\": %" PRIu64 "},\n", t.faults_demand, t.faults_cow,
@@ -263,6 +268,11 @@ void stats_print_summary(const sim_stats *s, FILE *f)
 	fprintf(f, "  shootdowns    %12" PRIu64 "   %" PRIu64 " IPIs, %" PRIu64 " lazy CPUs skipped, %" PRIu64
 	        " pages, %" PRIu64 " cycles waiting\n", s->shootdowns_initiated, s->shootdown_ipis,
 	        s->lazy_skipped, s->shootdown_pages, s->shootdown_cycles);
+	if (t.invlpgb || s->global_asids_allocated)
+		fprintf(f, "  broadcasts    %12" PRIu64 "   INVLPGB, %" PRIu64 " TLBSYNC, %" PRIu64 " pages, %" PRIu64
+		        " cycles; %" PRIu64 " global ASIDs (%" PRIu64 " freed, %" PRIu64 " resets)\n", t.invlpgb,
+		        t.tlbsync, t.invlpgb_pages, t.broadcast_cycles, s->global_asids_allocated,
+		        s->global_asids_freed, s->global_asids_resets);
 	fprintf(f, "  faults        %12" PRIu64 " demand, %" PRIu64 " COW, %" PRIu64 " SIGSEGV\n",
 	        t.faults_demand, t.faults_cow, t.faults_segv);
 	fprintf(f, "  mm            %12" PRIu64 " created, %" PRIu64 " freed (%" PRIu64 " deferred by lazy CPUs)\n",

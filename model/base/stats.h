@@ -38,6 +38,9 @@ typedef struct cpu_stats {
 	uint64_t walks, walk_cycles, walk_mem_refs, pwc_hits;
 	uint64_t cr3_writes, cr3_noflush;
 	uint64_t invlpg, invpcid[4], full_flushes;
+	uint64_t invlpgb, tlbsync;   /* broadcasts issued by this CPU, and its TLBSYNCs */
+	uint64_t invlpgb_pages;      /* pages its ranged INVLPGBs named */
+	uint64_t broadcast_cycles;   /* its cycles in INVLPGB and TLBSYNC */
 	uint64_t switches, to_kthread, lazy_kept;
 	uint64_t kernel_entries;
 	uint64_t ipis_received;
@@ -69,6 +72,11 @@ typedef struct sim_stats {
 	uint64_t flush_in_ipi_full[FLUSH_REASONS], flush_in_ipi_none[FLUSH_REASONS];
 	uint64_t flush_in_ipi_range[FLUSH_REASONS];
 	uint64_t switches_untraced;
+	/* global ASIDs (Linux 6.15+ with INVLPGB): handed out, freed at
+	 * __mmdrop, resets of the pool when allocation wrapped, and switches of
+	 * a CPU running an mm from its dynamic ASID to the mm's global one */
+	uint64_t global_asids_allocated, global_asids_freed, global_asids_resets;
+	uint64_t global_asids_transitions;
 	uint64_t mm_created, mm_freed, mm_free_deferred;
 	uint64_t records;
 	bool complete;

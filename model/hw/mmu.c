@@ -37,6 +37,11 @@ int mmu_init(mmu *m, unsigned id, const config *cfg, machine_shared *sh,
 	m->cost_cr4 = (unsigned)cfg->v[K_COST_CR4];
 	m->cost_invlpg = (unsigned)cfg->v[K_COST_INVLPG];
 	m->cost_invpcid = (unsigned)cfg->v[K_COST_INVPCID];
+	m->cost_invlpgb = (unsigned)cfg->v[K_COST_INVLPGB];
+	m->cost_invlpgb_latency = (unsigned)cfg->v[K_COST_INVLPGB_LATENCY];
+	m->cost_invlpgb_per_cpu = (unsigned)cfg->v[K_COST_INVLPGB_PER_CPU];
+	m->cost_invlpgb_per_page = (unsigned)cfg->v[K_COST_INVLPGB_PER_PAGE];
+	m->cost_tlbsync = (unsigned)cfg->v[K_COST_TLBSYNC];
 	const uint64_t s4k = 1ull << 12, s2m = 1ull << 21, s1g = 1ull << 30;
 	if (init_tlb(&m->l1d[0], "l1d.4k", cfg, K_L1D4K_ENTRIES, K_L1D4K_WAYS, s4k, err, errlen) ||
 	    init_tlb(&m->l1d[1], "l1d.2m", cfg, K_L1D2M_ENTRIES, K_L1D2M_WAYS, s2m, err, errlen) ||
@@ -200,6 +205,69 @@ unsigned mmu_invpcid(mmu *m, unsigned type, uint16_t pcid, uint64_t va)
 	}
 	m->st->invpcid[type & 3]++;
 	return m->cost_invpcid;
+}
+
+/* One CPU's share of an INVLPGB (AMD APM Vol.3 INVLPGB): for each
+ * address, the TLB entries holding it in the PCID (or every PCID),
+ * globals only with include_global; the PSC entries the address would use
+ * (never global) unless final_only.  Without an address, every entry. */
+static void invlpgb_local(mmu *m, const invlpgb_args *a)
+{
+	m->l1_gen++;
+	if (!a->va_valid) {
+		for (int i = 0; i < N_TLBS; i++)
+			if (tlb_present(tlb_at(m, i)))
+				tlb_invlpgb_all(tlb_at(m, i), a->pcid_valid, a->pcid, a->include_global);
+		if (!a->final_only)
+			for (int i = 0; i < PSC_COUNT; i++)
+				if (tlb_present(&m->psc[i]))
+					tlb_invlpgb_all(&m->psc[i], a->pcid_valid, a->pcid, false);
+		return;
+	}
+	uint64_t step = a->stride_2m ? 1ull << 21 : 1ull << 12;
+	for (uint64_t n = 0; n <= a->count; n++) {
+		uint64_t va = a->va + n * step;
+		for (int i = 0; i < N_TLBS; i++)
+			if (tlb_present(tlb_at(m, i)))
+				tlb_invlpgb_page(tlb_at(m, i), va, a->pcid_valid, a->pcid, a->include_global);
+		if (!a->final_only)
+			for (int i = 0; i < PSC_COUNT; i++)
+				if (tlb_present(&m->psc[i]))
+					tlb_invlpgb_page(&m->psc[i], va, a->pcid_valid, a->pcid, false);
+	}
+}
+
+unsigned mmu_invlpgb(mmu *m, const invlpgb_args *a, uint64_t now)
+{
+	bool matches = !a->asid_valid || a->asid == 0;
+	unsigned n = m->sh->cpus ? m->sh->ncpus : 1;
+	if (matches) {
+		if (!m->sh->cpus || m->sh->skip_broadcast)
+			invlpgb_local(m, a);
+		else
+			for (unsigned i = 0; i < n; i++)
+				invlpgb_local(m->sh->cpus[i], a);
+	}
+	uint64_t pages = a->va_valid ? (uint64_t)a->count + 1 : 0;
+	uint64_t done = now + m->cost_invlpgb + m->cost_invlpgb_latency +
+	                (uint64_t)m->cost_invlpgb_per_cpu * n + (uint64_t)m->cost_invlpgb_per_page * pages;
+	if (done > m->invlpgb_done)
+		m->invlpgb_done = done;
+	m->st->invlpgb++;
+	m->st->invlpgb_pages += pages;
+	m->st->broadcast_cycles += m->cost_invlpgb;
+	return m->cost_invlpgb;
+}
+
+unsigned mmu_tlbsync(mmu *m, uint64_t now)
+{
+	uint64_t end = now + m->cost_tlbsync;
+	if (m->invlpgb_done > end)
+		end = m->invlpgb_done;
+	m->invlpgb_done = 0;
+	m->st->tlbsync++;
+	m->st->broadcast_cycles += end - now;
+	return (unsigned)(end - now);
 }
 
 /* A #PF invalidates the TLB entries for the faulting page (current PCID

@@ -57,6 +57,11 @@ typedef struct machine_shared {
 	/* bumped on every page-table write by the kernel and every CR3 write:
 	 * a TLB entry verified at the current epoch needs no new check */
 	uint64_t check_epoch;
+	/* every CPU's MMU, for the broadcasts (INVLPGB); set by the machine's
+	 * builder, NULL in a one-MMU test */
+	struct mmu **cpus;
+	unsigned ncpus;
+	bool skip_broadcast;      /* test.skip_broadcast: INVLPGB reaches its issuer only */
 } machine_shared;
 
 /* Psc array index by level: psc[level - 2] for levels 2..5. */
@@ -103,7 +108,28 @@ typedef struct mmu {
 	/* timing, from the configuration */
 	unsigned lat_l1tlb, lat_stlb, lat_pwc, cost_ad, cost_cr3, cost_cr4;
 	unsigned cost_invlpg, cost_invpcid;
+	unsigned cost_invlpgb, cost_invlpgb_latency, cost_invlpgb_per_cpu, cost_invlpgb_per_page;
+	unsigned cost_tlbsync;
+	/* when the INVLPGBs this CPU issued have all completed everywhere
+	 * (0: none outstanding); TLBSYNC waits for it */
+	uint64_t invlpgb_done;
 } mmu;
+
+/* INVLPGB's operands (AMD APM Vol.3, "INVLPGB: Broadcast Invalidation of
+ * TLB Entries"): rAX holds the address and the valid bits, EDX the PCID
+ * and the ASID, ECX the count and the stride. */
+typedef struct invlpgb_args {
+	uint64_t va;              /* rAX[63:12] (4 KiB aligned; 2 MiB with stride_2m) */
+	bool va_valid;            /* rAX[0]: else every address */
+	bool pcid_valid;          /* rAX[1]: else every PCID */
+	bool asid_valid;          /* rAX[2]: else every ASID */
+	bool include_global;      /* rAX[3]: global entries too */
+	bool final_only;          /* rAX[4]: only final translations, not the PSCs */
+	uint16_t pcid;            /* EDX[27:16] */
+	uint16_t asid;            /* EDX[15:0]: the SVM guest ASID, 0 is the host */
+	uint16_t count;           /* ECX[15:0]: pages after the first (va_valid only) */
+	bool stride_2m;           /* ECX[31]: pages 2 MiB apart, else 4 KiB */
+} invlpgb_args;
 
 /* Builds the MMU of CPU id from the configuration.  0 or -1 with message. */
 int mmu_init(mmu *m, unsigned id, const config *cfg, machine_shared *sh,
@@ -120,6 +146,21 @@ unsigned mmu_write_cr3(mmu *m, uint64_t value);       /* bit 63 = NOFLUSH */
 unsigned mmu_write_cr4(mmu *m, uint64_t value);
 unsigned mmu_invlpg(mmu *m, uint64_t va);
 unsigned mmu_invpcid(mmu *m, unsigned type, uint16_t pcid, uint64_t va);
+/* INVLPGB issued by this CPU at cycle `now`: invalidates the matching
+ * TLB entries (any page size holding an address of the range) and, unless
+ * final_only, the paging-structure-cache entries those addresses use, on
+ * every CPU of the machine (sh->cpus), the issuer included.  The model
+ * applies it everywhere at once, one legal order of the asynchronous
+ * broadcast; its timing is that it completes cost.invlpgb.latency +
+ * per_cpu * CPUs + per_page * pages after issue, which only TLBSYNC
+ * waits for.  Every TLB entry the model makes is the host's (ASID 0), so
+ * asid_valid with a guest ASID matches nothing.  Returns the issuer's
+ * cost (cost.invlpgb). */
+unsigned mmu_invlpgb(mmu *m, const invlpgb_args *a, uint64_t now);
+/* TLBSYNC at `now`: waits until every INVLPGB this CPU issued has
+ * completed on every CPU; returns the cycles it takes (cost.tlbsync plus
+ * the wait). */
+unsigned mmu_tlbsync(mmu *m, uint64_t now);
 /* Not an instruction of this CPU: the hypervisor's flush of the vCPU's
  * TLB when it enters it again (KVM's kvm_vcpu_flush_tlb_guest): every
  * entry, globals too, and the paging-structure caches. */

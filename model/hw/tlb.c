@@ -432,6 +432,72 @@ void tlb_flush_nonglobal(tlb *t)
 	notify(t, &op);
 }
 
+void tlb_invlpgb_page(tlb *t, uint64_t va, bool pcid_valid, uint16_t pcid, bool globals)
+{
+	if (pcid_valid) {
+		/* one PCID: INVLPG when globals go too, else INVPCID type 0 */
+		if (globals)
+			tlb_invlpg(t, va, pcid);
+		else
+			tlb_invpcid_addr(t, va, pcid);
+		return;
+	}
+	if (!t->sets)
+		return;
+	/* every PCID: the shadow is told one INVPCID 0 per PCID that lost an
+	 * entry, and (globals) one INVLPG, whose PCID no longer holds the page */
+	uint64_t seen[4096 / 64] = { 0 };
+	bool any = false;
+	for (uint64_t left = t->shifts; left; left &= left - 1) {
+		unsigned shift = (unsigned)__builtin_ctzll(left);
+		uint64_t vpn = va >> shift;
+		unsigned set = tlb_set_of(t, vpn);
+		tlb_entry *e = &t->entries[(size_t)set * t->ways];
+		for (unsigned w = 0; w < t->ways; w++, e++) {
+			if (!e->valid || e->vpn != vpn || e->shift != shift || (e->global && !globals))
+				continue;
+			if (!e->global) {
+				seen[(e->pcid & 0xfff) / 64] |= 1ull << (e->pcid % 64);
+				any = true;
+			}
+			kill(t, set, w);
+		}
+	}
+	if (!t->hook)
+		return;
+	for (unsigned p = 0; any && p < 4096; p++)
+		if (seen[p / 64] >> (p % 64) & 1) {
+			tlb_op op = { .kind = TLB_OP_INVPCID_ADDR, .va = va, .pcid = (uint16_t)p };
+			notify(t, &op);
+		}
+	if (globals) {
+		tlb_op op = { .kind = TLB_OP_INVLPG, .va = va, .pcid = 0 };
+		notify(t, &op);
+	}
+}
+
+void tlb_invlpgb_all(tlb *t, bool pcid_valid, uint16_t pcid, bool globals)
+{
+	if (!pcid_valid) {
+		if (globals)
+			tlb_flush_all(t);
+		else
+			tlb_flush_nonglobal(t);
+		return;
+	}
+	tlb_flush_pcid(t, pcid);
+	if (!globals)
+		return;
+	/* and every global entry: the shadow sees an INVLPG of its page */
+	FOR_EACH_VALID(t, set, way, e)
+		if (e->global) {
+			uint64_t page = e->vpn << e->shift;
+			kill(t, set, way);
+			tlb_op op = { .kind = TLB_OP_INVLPG, .va = page, .pcid = pcid };
+			notify(t, &op);
+		}
+}
+
 unsigned tlb_count_valid(const tlb *t)
 {
 	unsigned n = 0;

@@ -153,6 +153,14 @@ void tlb_invlpg(tlb *t, uint64_t va, uint16_t pcid);
 void tlb_invpcid_addr(tlb *t, uint64_t va, uint16_t pcid);
 void tlb_flush_all(tlb *t);
 void tlb_flush_nonglobal(tlb *t);
+/* INVLPGB's effect on one array (AMD APM Vol.3, INVLPGB): the page of va
+ * (every page size the array holds), in pcid or, without pcid_valid, in
+ * every PCID; global entries only with globals.  A shadow sees the same
+ * change as the existing operations above (INVLPG, INVPCID 0). */
+void tlb_invlpgb_page(tlb *t, uint64_t va, bool pcid_valid, uint16_t pcid, bool globals);
+/* The same without an address: every page (FLUSH_PCID, FLUSH_ALL,
+ * FLUSH_NONGLOBAL, or a flush of one PCID plus every global entry). */
+void tlb_invlpgb_all(tlb *t, bool pcid_valid, uint16_t pcid, bool globals);
 
 /* Replacement state helpers, exposed for unit tests and the co-simulation. */
 void tlb_touch(tlb *t, unsigned set, unsigned way);

@@ -117,6 +117,14 @@ int os_init(kernel *k, const config *cfg, unsigned ncpus, sim_stats *st)
 		if (boot_cpu(k, i, err, sizeof err))
 			return os_fail(k, -1, "%s", err);
 	}
+	/* the machine's MMUs, for the broadcasts of INVLPGB */
+	k->sh.cpus = calloc(ncpus, sizeof *k->sh.cpus);
+	if (!k->sh.cpus)
+		abort();
+	for (unsigned i = 0; i < ncpus; i++)
+		k->sh.cpus[i] = &k->cpu[i].hw;
+	k->sh.ncpus = ncpus;
+	k->sh.skip_broadcast = cfg->v[K_TEST_SKIP_BROADCAST] != 0;
 	return 0;
 }
 
@@ -141,6 +149,7 @@ void os_free(kernel *k)
 	free(k->pid_used);
 	free(k->cpu);
 	cache_free(&k->sh.llc);
+	free(k->sh.cpus);
 	phys_free(&k->pm);
 }
 
