@@ -25,7 +25,7 @@ struct preset { const char *name; const char *const *sets; };
 static const char *const skylake_sets[] = { NULL };
 /* AMD Zen 2, approximated with this model's split L1 arrays: the 64-entry
  * fully associative L1 DTLB becomes 64 fully associative entries per page
- * size; L2 TLB 2048 entries 16-way (reference-semantics 1: "L2 TLB 2048";
+ * size; L2 TLB 2048 entries 16-way (docs/semantics.md 1.6: "L2 TLB 2048 entries";
  * AMD Software Optimization Guide for Family 17h Model 30h). */
 static const char *const zen2_sets[] = {
 	"tlb.l1d.4k.entries=64", "tlb.l1d.4k.ways=64",

@@ -20,14 +20,14 @@ enum { KERNEL_6_13 = 613, KERNEL_6_14 = 614, KERNEL_6_18 = 618 };
 
 /* X(id, name, type, default, unit, meaning, source) */
 #define CONFIG_KEYS(X) \
-X(PCID, "pcid", CFG_BOOL, "on", "", "CR4.PCIDE and Linux's use of dynamic ASIDs", "contract 3; Linux arch/x86/mm/tlb.c") \
+X(PCID, "pcid", CFG_BOOL, "on", "", "CR4.PCIDE and Linux's use of dynamic ASIDs", "Linux arch/x86/mm/tlb.c") \
 X(ASIDS, "asids", CFG_UINT, "6", "", "dynamic ASIDs per CPU (TLB_NR_DYN_ASIDS)", "Linux arch/x86/include/asm/tlbflush.h: TLB_NR_DYN_ASIDS = 6") \
-X(PGE, "pge", CFG_BOOL, "on", "", "CR4.PGE: kernel mappings are global", "contract 3; SDM Vol.3A 4.10.2.4") \
+X(PGE, "pge", CFG_BOOL, "on", "", "CR4.PGE: kernel mappings are global", "SDM Vol.3A 4.10.2.4") \
 X(PTI, "pti", CFG_BOOL, "off", "", "page-table isolation: user/kernel PCID pairs, CR3 writes on kernel entry/exit", "Linux Documentation/arch/x86/pti.rst") \
 X(LAZY_TLB, "lazy_tlb", CFG_BOOL, "on", "", "kernel threads borrow active_mm; off: they switch to init_mm", "Linux Documentation/mm/active_mm.rst") \
 X(PAGING_LEVELS, "paging_levels", CFG_UINT, "4", "", "4 or 5 (CR4.LA57)", "SDM Vol.3A 4.5") \
 X(FLUSH_CEILING, "flush_ceiling", CFG_UINT, "33", "pages", "pages above which a range flush becomes a full flush", "Linux arch/x86/mm/tlb.c: tlb_single_page_flush_ceiling = 33") \
-X(REPLACEMENT, "tlb.replacement", CFG_REPL, "lru", "", "lru or plru, for every TLB and PSC", "contract 3") \
+X(REPLACEMENT, "tlb.replacement", CFG_REPL, "lru", "", "lru or plru, for every TLB and PSC", "the mmtrace 1 interface, docs/trace-format.md") \
 X(L1D4K_ENTRIES, "tlb.l1d.4k.entries", CFG_UINT, "64", "entries", "L1 DTLB, 4 KiB pages (0: absent)", "Intel Optimization Reference Manual, Skylake client: DTLB 4K 64 entries 4-way") \
 X(L1D4K_WAYS, "tlb.l1d.4k.ways", CFG_UINT, "4", "ways", "L1 DTLB 4 KiB associativity", "Intel Optimization Reference Manual, Skylake client") \
 X(L1D2M_ENTRIES, "tlb.l1d.2m.entries", CFG_UINT, "32", "entries", "L1 DTLB, 2 MiB pages (0: absent)", "Intel Optimization Reference Manual, Skylake client: DTLB 2M 32 entries 4-way") \
@@ -47,9 +47,9 @@ X(PWC_PDPT_ENTRIES, "pwc.pdpt.entries", CFG_UINT, "4", "entries", "PDPTE cache, 
 X(PWC_PD_ENTRIES, "pwc.pd.entries", CFG_UINT, "32", "entries", "PDE cache", "van Schaik et al. 2017 (Intel: 32-entry PDE cache)") \
 X(PWC_PD_WAYS, "pwc.pd.ways", CFG_UINT, "4", "ways", "PDE cache associativity", "assumption: 4-way like the L1 DTLB; no public measurement") \
 X(WALKERS, "walkers", CFG_UINT, "2", "walks", "page walks in flight per CPU", "Intel Optimization Reference Manual: Skylake has two page walkers") \
-X(MEM_SIZE, "mem.size", CFG_BYTES, "16g", "bytes", "simulated physical memory", "contract 3") \
+X(MEM_SIZE, "mem.size", CFG_BYTES, "16g", "bytes", "simulated physical memory", "the mmtrace 1 interface, docs/trace-format.md") \
 X(LAT_L1TLB, "lat.l1tlb", CFG_UINT, "0", "cycles", "L1 TLB hit: hidden behind the VIPT L1D access", "Intel Optimization Reference Manual: DTLB lookup in parallel with the L1D tag check") \
-X(LAT_STLB, "lat.stlb", CFG_UINT, "9", "cycles", "extra cycles of an STLB hit", "7-cpu.com Intel Skylake: STLB hit 9 cycles; reference-semantics 9-12") \
+X(LAT_STLB, "lat.stlb", CFG_UINT, "9", "cycles", "extra cycles of an STLB hit", "7-cpu.com Intel Skylake: STLB hit 9 cycles; docs/semantics.md 1.6: 9-12") \
 X(LAT_PWC, "lat.pwc", CFG_UINT, "1", "cycles", "PSC probe at the start of a walk", "assumption: small CAM probed in one cycle") \
 X(LAT_L1D, "cache.l1d.latency", CFG_UINT, "4", "cycles", "L1D hit (PTE or data)", "7-cpu.com Intel Skylake: L1 4 cycles") \
 X(L1D_SIZE, "cache.l1d.size", CFG_BYTES, "32k", "bytes", "L1D per CPU (0: absent)", "Intel Optimization Reference Manual, Skylake: 32 KiB 8-way") \

@@ -21,7 +21,7 @@
 #define PAGE_SIZE 4096ull
 /* Linux's default CONFIG_PHYSICAL_START: the kernel image at 16 MiB. */
 #define PHYS_KERNEL_BASE 0x1000000ull
-/* kernel image (64 MiB, contract) and a margin: frames below are not handed out */
+/* kernel image (64 MiB, docs/trace-format.md) and a margin: frames below are not handed out */
 #define PHYS_RESERVED (PHYS_KERNEL_BASE + (64ull << 20))
 
 typedef struct frame_stack {

@@ -1,5 +1,5 @@
 /* base/stats.c - counters, the latency histogram, the JSON writer and the
- * human summary.  JSON paths follow contract section 4. */
+ * human summary.  JSON paths follow docs/trace-format.md, "Statistics". */
 #include "base/stats.h"
 
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* base/stats.h - statistics (contract section 4) and the JSON writer.
+/* base/stats.h - statistics (docs/trace-format.md, "Statistics") and the JSON writer.
  *
  * Hardware and kernel layers count into per-CPU structs; machine-wide
  * paths of the JSON are sums over CPUs plus the machine-wide counters

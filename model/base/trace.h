@@ -1,4 +1,4 @@
-/* base/trace.h - streaming reader of mmtrace v1 (contract section 1).
+/* base/trace.h - streaming reader of mmtrace v1 (docs/trace-format.md).
  *
  * The reader checks everything that can be checked from the text alone:
  * lexical rules, the header, record syntax, number ranges (CPU < cpus,
@@ -76,7 +76,7 @@ typedef struct trace_record {
 	uint32_t col[8];
 } trace_record;
 
-/* Ranges the reader decides where the contract leaves them open:
+/* Ranges the reader decides where the format leaves them open:
  * - SIZE of an access is 1..4096: an access is at most one page crossing
  *   (two translations), as one x86 instruction's operand is.
  * - tick CYCLES is any 64-bit value; tick saturates its CPU's clock at

@@ -1,4 +1,4 @@
-/* cli/main.c - the mmusim command line (contract section 2).
+/* cli/main.c - the mmusim command line (docs/trace-format.md, "The command line").
  *
  * Only this file decides exit statuses: 0 success, 64 usage or
  * configuration, 65 bad trace, 66 unreadable input, 1 checker violation

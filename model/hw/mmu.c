@@ -175,7 +175,7 @@ unsigned mmu_invlpg(mmu *m, uint64_t va)
 	return m->cost_invlpg;
 }
 
-/* INVPCID types 0-3 (SDM Vol.2 INVPCID; PSC per reference-semantics). */
+/* INVPCID types 0-3 (SDM Vol.2 INVPCID; PSC per docs/semantics.md 1.5). */
 unsigned mmu_invpcid(mmu *m, unsigned type, uint16_t pcid, uint64_t va)
 {
 	m->l1_gen++;
@@ -447,7 +447,7 @@ void mmu_translate(mmu *m, uint64_t va, enum access_kind kind, bool user,
 				r->level = XL_STLB;
 				e_in = &m->stlb;
 				copy_in = l1_for(m, exec, e->shift);
-				if (copy_in) {  /* an STLB hit fills the L1 (contract 1) */
+				if (copy_in) {  /* an STLB hit fills the L1 (docs/trace-format.md, "What uses the TLBs") */
 					copy = tlb_fill(copy_in, e);
 					m->l1_gen++;
 				}

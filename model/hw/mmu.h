@@ -6,7 +6,7 @@
  * and asks it to translate the trace's accesses.  Each operation returns
  * the cycles it costs and counts itself into the CPU's statistics.
  *
- * Invalidation follows reference-semantics.md section 1 exactly (the model
+ * Invalidation follows docs/semantics.md section 1.5 exactly (the model
  * never invalidates more than the table requires).
  */
 #ifndef MMUSIM_HW_MMU_H

@@ -52,7 +52,7 @@ static inline uint64_t user_va_limit(unsigned levels)
 	return levels == 5 ? (1ull << 56) : (1ull << 47);
 }
 
-/* Direct map and kernel image (contract 1, "Simulated machine"). */
+/* Direct map and kernel image (docs/trace-format.md, "Accesses"). */
 #define KERNEL_DIRECT_MAP 0xffff888000000000ull
 #define KERNEL_IMAGE      0xffffffff81000000ull
 #define KERNEL_IMAGE_SIZE (64ull << 20)

@@ -8,7 +8,7 @@
  * The rules below are the specification that rtl/tlb_array.sv reproduces
  * bit for bit (the co-simulation compares them every cycle):
  *
- *  Set index     set = vpn mod sets, vpn = VA >> page_shift (contract 3).
+ *  Set index     set = vpn mod sets, vpn = VA >> page_shift (docs/trace-format.md, "Configuration keys").
  *  Lookup        an entry hits if valid, same page shift, same vpn, and
  *                (entry.pcid == pcid or (entry.global and pge)).  SDM 4.10.2.4.
  *                At most one entry hits (invariant kept by fill).  A hit

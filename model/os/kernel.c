@@ -20,7 +20,7 @@ int os_fail(kernel *k, int field, const char *fmt, ...)
 
 /* The kernel half of swapper_pg_dir: the direct map in 1 GiB pages over
  * all of physical memory (NX) and the kernel image in 2 MiB pages, global
- * unless PTI is on or PGE off (contract 1, "Simulated machine"). */
+ * unless PTI is on or PGE off (docs/semantics.md 2.1). */
 static int map_kernel_half(kernel *k)
 {
 	mm_struct *mm = &k->init_mm;
@@ -183,7 +183,7 @@ int os_check_user_op(kernel *k, unsigned cpu)
 }
 
 /* One translation with the fault/retry loop.  Counts it by its final
- * attempt (contract 1, "What uses the TLBs").  Returns when its data
+ * attempt (docs/trace-format.md, "What uses the TLBs").  Returns when its data
  * access completes, or 0 with k->err set on an internal error. */
 static __attribute__((noinline)) uint64_t translate_slow(kernel *k, kcpu *c, uint64_t va,
                                                          enum access_kind kind, bool user,

@@ -219,7 +219,7 @@ uint64_t os_ns_to_cycles(const kernel *k, uint64_t ns);
  * a record with @TIME starts at `start`, the engine delivers those due by
  * then (the records of a real trace between the send and the arrival ran
  * before the flush); before a record without one, all of them (file order
- * is the order of effects, contract 1).  A CPU that sent some waits for
+ * is the order of effects, docs/trace-format.md, "The ordering rule").  A CPU that sent some waits for
  * their acknowledgements before its next record (os_wait_acks delivers
  * them first if need be); at the end of the trace os_settle delivers the
  * rest. */

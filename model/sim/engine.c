@@ -118,7 +118,7 @@ static int dispatch(sim *s, const trace_record *r)
 	}
 }
 
-/* Ordering (contract 1): a record starts no earlier than the previous
+/* Ordering (docs/trace-format.md, "The ordering rule"): a record starts no earlier than the previous
  * record of the file started (*last_start), nor before its CPU finished;
  * the flush IPIs due by then are handled first, and a CPU waiting for
  * acknowledgements gets them (os_before_record). */

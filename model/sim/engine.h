@@ -1,5 +1,5 @@
 /* sim/engine.h - the simulation engine: reads records, applies the
- * contract's ordering rule to per-CPU clocks, dispatches to the kernel
+ * ordering rule of docs/trace-format.md to per-CPU clocks, dispatches to the kernel
  * layer and owns the statistics.  Observers (os_observer) see every event
  * with its cycle; the SystemC layer drives the engine through sim_step.
  */
@@ -13,7 +13,7 @@
 #include "base/trace.h"
 #include "os/os.h"
 
-/* Exit statuses (contract 2). */
+/* Exit statuses (docs/trace-format.md, "The command line"). */
 enum {
 	EXIT_OK = 0, EXIT_CHECK = 1, EXIT_USAGE = 64, EXIT_DATAERR = 65,
 	EXIT_NOINPUT = 66, EXIT_SOFTWARE = 70

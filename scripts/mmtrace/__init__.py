@@ -1,6 +1,6 @@
 """Shared helpers for the mmusim trace scripts (Python 3 standard library only).
 
-mmtrace v1 is defined in the contract (docs: design/contract.md, section 1).
+mmtrace v1 is defined in docs/trace-format.md.
 This package holds what more than one script needs: reading and writing files
 where '-' means stdin/stdout, the COMM rule, error reporting in the
 `FILE:LINE: error: MESSAGE` form, and TraceWriter, which writes records and
@@ -94,7 +94,7 @@ class TraceWriter:
     State kept per CPU: the running task and whether the next record must be a
     switch (after exit, vfork or a preempted exec). Per task: kind ('proc' or 'kthread'),
     whether it is alive, the CPU it runs on, and whether it is blocked in
-    vfork. The checks are the contract's: declare before use, unique PIDs, a
+    vfork. The checks are docs/trace-format.md's: declare before use, unique PIDs, a
     task on one CPU at a time, kernel threads only do k*, tick and switch,
     and after exit/vfork/exec preempted the next record on that CPU is a switch.
     """

@@ -1,6 +1,6 @@
 /* Unit tests of the MMU of one CPU (hw/mmu.c, hw/walker.c): the walk,
  * the PSCs, A/D updates, faults, and one test per row of the invalidation
- * table of reference-semantics.md section 1, asserting exactly which TLB
+ * table of docs/semantics.md section 1.5, asserting exactly which TLB
  * and PSC entries survive. */
 #include "check.h"
 #include "hw/mmu.h"

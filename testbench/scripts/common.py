@@ -8,7 +8,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 SCRIPTS = os.path.join(REPO, "scripts")
-REAL_TRACES = os.path.join(os.path.dirname(REPO), "shared", "data", "traces-real")
+REAL_TRACES = os.path.join(REPO, "traces", "real")
 MMUSIM = os.environ.get("MMUSIM") or os.path.join(REPO, "build", "mmusim")  # env: another build
 FAKE_MMUSIM = os.path.join(HERE, "fake_mmusim.py")
 
@@ -28,10 +28,6 @@ def run(name, *args, stdin=None):
 
 def real_trace(name):
     return os.path.join(REAL_TRACES, name)
-
-
-def have_real_traces():
-    return os.path.isdir(REAL_TRACES)
 
 
 def summary(stderr):

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Stand-in for build/mmusim in the script tests: same command line, writes a
-statistics JSON in the contract's schema whose numbers depend on the trace's
+statistics JSON in the schema of docs/trace-format.md whose numbers depend on the trace's
 record count and the --set options, exits 65 on a trace containing 'BAD'."""
 
 import argparse

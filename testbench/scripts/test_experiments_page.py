@@ -39,6 +39,11 @@ class TestExperimentsPage(unittest.TestCase):
             self.assertEqual(int(seven["flushes.full"]), int(seven["switches.total"]))
             self.assertEqual(int(five["flushes.full"]), 5)
             self.assertFalse(any(os.path.isabs(r[0]) for r in rows))
+            # the real scheduler traces come from traces/real in the repository,
+            # so a fresh clone has their rows too
+            with open(os.path.join(out, "data", "lazy_tlb.csv"), newline="") as f:
+                real = {r["trace"] for r in csv.DictReader(f) if r["trace"].startswith("real-")}
+            self.assertEqual(len(real), 3, real)
 
 
 if __name__ == "__main__":

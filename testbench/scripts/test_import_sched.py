@@ -4,7 +4,7 @@ import os
 import tempfile
 import unittest
 
-from common import have_real_traces, real_trace, records, run, summary
+from common import real_trace, records, run, summary
 from mmtrace_check import check
 
 FTRACE_HEADER = """\
@@ -370,7 +370,6 @@ class TestImportSchedBadInput(unittest.TestCase):
         self.bad("# nothing here\n", 1, "no scheduler events")
 
 
-@unittest.skipUnless(have_real_traces(), "no ../shared/data/traces-real next to the repository")
 class TestImportSchedRealTraces(unittest.TestCase):
     def convert_real(self, name):
         with tempfile.TemporaryDirectory() as tmp:
