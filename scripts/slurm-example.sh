@@ -1,4 +1,6 @@
 #!/bin/bash
+# usage: sbatch --array=1-N scripts/slurm-example.sh JOBS_FILE
+#
 # Run one line of a job file written by `scripts/experiment --jobs-file` as
 # one task of a Slurm array. Usage:
 #   scripts/experiment --trace a.trace --config base: --config nopcid:pcid=off \
@@ -13,6 +15,8 @@
 #SBATCH --time=01:00:00
 #SBATCH --output=slurm-%A_%a.out
 set -euo pipefail
+# (sbatch runs a copy of this file, away from scripts/lib: the help is inline)
+case "${1:-}" in -h|--help) sed -n '2,/^[^#]/{/^#SBATCH/d;/^#/{s/^# \{0,1\}//;p}}' "$0"; exit 0 ;; esac
 
 jobs_file=${1:-jobs.txt}
 if [ -z "${SLURM_ARRAY_TASK_ID:-}" ]; then
