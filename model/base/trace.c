@@ -91,6 +91,14 @@ trace_reader *trace_open(const char *path, char *err, size_t errlen)
 	return r;
 }
 
+trace_reader *trace_open_stream(FILE *f, const char *name)
+{
+	trace_reader *r = alloc_reader(name);
+	r->f = f;
+	r->own = true;
+	return r;
+}
+
 trace_reader *trace_open_mem(const char *name, const char *buf, size_t len)
 {
 	trace_reader *r = alloc_reader(name);

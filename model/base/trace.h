@@ -111,6 +111,9 @@ typedef struct trace_reader trace_reader;
 /* Opens path ("-" = stdin).  On failure returns NULL and writes a message
  * (without "error:" prefix decoration) to err; *exit_code is 66. */
 trace_reader *trace_open(const char *path, char *err, size_t errlen);
+/* Same over a stream the caller opened (libmmusim's record streams);
+ * the reader closes it.  name is used in messages. */
+trace_reader *trace_open_stream(FILE *f, const char *name);
 /* Same over an in-memory buffer (fuzzing, tests); name is used in messages. */
 trace_reader *trace_open_mem(const char *name, const char *buf, size_t len);
 void trace_close(trace_reader *r);

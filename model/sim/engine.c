@@ -31,6 +31,13 @@ int sim_open(sim *s, const config *cfg, const char *trace_path)
 	return boot(s, cfg);
 }
 
+int sim_open_reader(sim *s, const config *cfg, trace_reader *reader)
+{
+	memset(s, 0, sizeof *s);
+	s->reader = reader;
+	return boot(s, cfg);
+}
+
 int sim_open_mem(sim *s, const config *cfg, const char *name, const char *buf, size_t len)
 {
 	memset(s, 0, sizeof *s);

@@ -41,6 +41,8 @@ typedef struct sim {
  * s->err ("FILE:LINE:COL: error: ..." for trace errors). */
 int sim_open(sim *s, const config *cfg, const char *trace_path);
 int sim_open_mem(sim *s, const config *cfg, const char *name, const char *buf, size_t len);
+/* The same over a reader the caller opened (the sim closes it). */
+int sim_open_reader(sim *s, const config *cfg, trace_reader *reader);
 void sim_set_observer(sim *s, const os_observer *obs);
 /* One record: 1 done, 0 end of trace, -1 error (s->exit_code, s->err). */
 int sim_step(sim *s);
