@@ -23,9 +23,10 @@
 
 extern const char mmusim_build_version[];   /* generated: cmake/version.cmake */
 
-_Static_assert(MMUSIM_OK == EXIT_OK && MMUSIM_CHECK == EXIT_CHECK && MMUSIM_USAGE == EXIT_USAGE &&
-               MMUSIM_DATAERR == EXIT_DATAERR && MMUSIM_NOINPUT == EXIT_NOINPUT &&
-               MMUSIM_SOFTWARE == EXIT_SOFTWARE, "the library's statuses are the command's");
+_Static_assert((int)MMUSIM_OK == (int)EXIT_OK && (int)MMUSIM_CHECK == (int)EXIT_CHECK &&
+               (int)MMUSIM_USAGE == (int)EXIT_USAGE && (int)MMUSIM_DATAERR == (int)EXIT_DATAERR &&
+               (int)MMUSIM_NOINPUT == (int)EXIT_NOINPUT && (int)MMUSIM_SOFTWARE == (int)EXIT_SOFTWARE,
+               "the library's statuses are the command's");
 
 struct mmusim {
 	config cfg;
