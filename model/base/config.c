@@ -324,6 +324,12 @@ int config_validate(const config *c, char *err, size_t errlen)
 		         " (1..65536: ECX[15:0] counts the pages after the first)", c->v[K_INVLPGB_COUNT_MAX]);
 		return -1;
 	}
+	uint64_t top = c->v[K_PTI_BUILT_IN] ? 2046 : 4094;
+	if (c->v[K_TEST_MAX_ASID] && (c->v[K_TEST_MAX_ASID] > top || c->v[K_TEST_MAX_ASID] < c->v[K_ASIDS] + 2)) {
+		snprintf(err, errlen, "bad value for configuration key 'test.max_asid': %" PRIu64 " (asids + 2..%" PRIu64 ")",
+		         c->v[K_TEST_MAX_ASID], top);
+		return -1;
+	}
 	if (c->v[K_PTI] && !c->v[K_PTI_BUILT_IN]) {
 		snprintf(err, errlen, "pti=on needs kernel.pti_built_in=on");
 		return -1;

@@ -93,6 +93,7 @@ X(KERNEL_HZ, "kernel.hz", CFG_UINT, "250", "Hz", "CONFIG_HZ: jiffies per second 
 X(CLOCK_MHZ, "clock.mhz", CFG_UINT, "4000", "MHz", "core clock: converts @TIME stamps (ns) and kernel timers to cycles", "7-cpu.com Skylake figures (mem.latency) are measured at 4 GHz") \
 X(TEST_SKIP_SHOOTDOWN, "test.skip_shootdowns", CFG_BOOL, "off", "", "TEST ONLY: never send flush IPIs (breaks correctness on purpose)", "hidden; used to prove the stale-hit checker works") \
 X(TEST_SKIP_BROADCAST, "test.skip_broadcast", CFG_BOOL, "off", "", "TEST ONLY: an INVLPGB invalidates on its issuing CPU alone (breaks correctness on purpose)", "hidden; proves the checker sees a missing broadcast") \
+X(TEST_MAX_ASID, "test.max_asid", CFG_UINT, "0", "", "TEST ONLY: MAX_ASID_AVAILABLE, the end of the global ASID space (0: Linux's 2046 or 4094)", "hidden; makes pool exhaustion and the wrap-around reset testable with a few processes") \
 X(TEST_SLOW_PATHS, "test.slow_paths", CFG_BOOL, "off", "", "TEST ONLY: every translation takes the full path (no L1 memo)", "hidden; the fast paths must give identical statistics") \
 X(TEST_TRACE_FLUSHES, "test.trace_flushes", CFG_BOOL, "off", "", "DEBUG: print every tlb:tlb_flush event (time in ns, CPU, reason, pages) to stderr", "hidden; lines up the model's flushes with a capture's")
 

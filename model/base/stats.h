@@ -73,8 +73,8 @@ typedef struct sim_stats {
 	uint64_t flush_in_ipi_range[FLUSH_REASONS];
 	uint64_t switches_untraced;
 	/* global ASIDs (Linux 6.15+ with INVLPGB): handed out, freed at
-	 * __mmdrop, resets of the pool when allocation wrapped, and switches of
-	 * a CPU running an mm from its dynamic ASID to the mm's global one */
+	 * __mmdrop, resets of the pool when allocation wrapped, and mms whose
+	 * transition to their global ASID ended (finish_asid_transition) */
 	uint64_t global_asids_allocated, global_asids_freed, global_asids_resets;
 	uint64_t global_asids_transitions;
 	uint64_t mm_created, mm_freed, mm_free_deferred;

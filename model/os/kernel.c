@@ -50,7 +50,7 @@ static int boot_cpu(kernel *k, unsigned id, char *err, size_t errlen)
 		return -1;
 	cpu_tlbstate *ts = &c->tlbstate;
 	ts->ctxs = calloc(k->asids, sizeof *ts->ctxs);
-	ts->user_pcid_flush_mask = calloc((k->asids + 63) / 64, sizeof *ts->user_pcid_flush_mask);
+	ts->user_pcid_flush_mask = calloc(4096 / 64, sizeof *ts->user_pcid_flush_mask);   /* global ASIDs too */
 	if (!ts->ctxs || !ts->user_pcid_flush_mask)
 		abort();
 	/* as after boot: init_mm in ASID slot 0, next_asid 1; not counted */
@@ -94,6 +94,17 @@ int os_init(kernel *k, const config *cfg, unsigned ncpus, sim_stats *st)
 	k->skip_shootdowns = cfg->v[K_TEST_SKIP_SHOOTDOWN] != 0;
 	k->asids = k->pcid ? (unsigned)cfg->v[K_ASIDS] : 1;
 	k->flush_ceiling = (unsigned)cfg->v[K_FLUSH_CEILING];
+	/* Linux clears nothing for INVLPGB without PCID, but choose_new_asid
+	 * consults global ASIDs only with X86_FEATURE_PCID: the model uses
+	 * broadcasts only with PCIDs (docs/model.md). */
+	k->invlpgb = cfg->v[K_INVLPGB] && k->pcid;
+	k->invlpgb_count_max = (unsigned)cfg->v[K_INVLPGB_COUNT_MAX];
+	/* MAX_ASID_AVAILABLE = 2^(12 - PTI's bit) - 2; the search starts at
+	 * the edge, so the first allocation resets the space (allocate_global_asid) */
+	k->max_asid = cfg->v[K_TEST_MAX_ASID] ? (uint16_t)cfg->v[K_TEST_MAX_ASID]
+	              : cfg->v[K_PTI_BUILT_IN] ? 2046 : 4094;
+	k->last_global_asid = k->max_asid;
+	k->global_asid_available = (int)k->max_asid - (int)k->asids - 1;
 	if (phys_init(&k->pm, cfg->v[K_MEM_SIZE]))
 		return os_fail(k, -1, "bad mem.size");
 	k->sh.pm = &k->pm;

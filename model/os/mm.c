@@ -87,6 +87,7 @@ void mmdrop(kernel *k, mm_struct *mm, bool lazy_ref)
 {
 	if (mm->is_init || --mm->mm_count > 0)
 		return;
+	mm_free_global_asid(k, mm);   /* destroy_context */
 	phys_release(&k->pm, mm->pgd, 0);
 	if (mm->user_pgd)
 		phys_release(&k->pm, mm->user_pgd, 0);

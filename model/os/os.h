@@ -71,6 +71,8 @@ typedef struct mm_struct {
 	uint64_t user_pgd;        /* PTI: pfn of the user copy (0 without PTI) */
 	uint64_t cpumask[OS_MAX_CPUS / 64];
 	int64_t next_trim_cpumask;   /* jiffies (mm->context.next_trim_cpumask, v6.14+) */
+	uint16_t global_asid;     /* mm->context.global_asid (v6.15+ INVLPGB), 0: none */
+	bool asid_transition;     /* mm->context.asid_transition: some CPU may still run it on a dynamic ASID */
 	vm_area *vma;
 	size_t nvma, capvma;
 	bool is_init;
@@ -179,6 +181,14 @@ typedef struct kernel {
 	unsigned asids, flush_ceiling;
 	unsigned version;         /* kernel=: KERNEL_6_13, _6_14 or _6_18 */
 	uint64_t cycles_per_jiffy, hz;
+	/* broadcast TLB flushes (invlpgb=on): the global ASID space of
+	 * arch/x86/mm/tlb.c v6.18 (global_asid_used, global_asid_freed,
+	 * last_global_asid, global_asid_available, MAX_ASID_AVAILABLE) */
+	bool invlpgb;
+	unsigned invlpgb_count_max;
+	uint16_t max_asid, last_global_asid;
+	int global_asid_available;
+	uint64_t global_asid_used[4096 / 64], global_asid_freed[4096 / 64];
 	uint64_t zero_pfn;        /* the shared zero page (ZERO_PAGE(0)) */
 	uint64_t next_arrival;    /* the earliest pending IPI's arrival, UINT64_MAX if none */
 	uint64_t ipi_seq;
@@ -308,6 +318,9 @@ void flush_tlb_mm_range(kernel *k, kcpu *c, mm_struct *mm, uint64_t start, uint6
                         unsigned stride_shift, bool freed_tables);
 /* asm/tlbflush.h: flush_tlb_mm passes freed_tables; flush_tlb_range too
  * since v6.15 (CVE-2025-22045); flush_tlb_page never. */
+/* mmu_context.h destroy_context -> mm_free_global_asid (v6.15+): at
+ * __mmdrop the mm's global ASID goes to global_asid_freed. */
+void mm_free_global_asid(kernel *k, mm_struct *mm);
 void flush_tlb_mm(kernel *k, kcpu *c, mm_struct *mm);
 void flush_tlb_range(kernel *k, kcpu *c, mm_struct *mm, uint64_t start, uint64_t end);
 void flush_tlb_page(kernel *k, kcpu *c, mm_struct *mm, uint64_t addr, unsigned level);

@@ -66,6 +66,24 @@ void kernel_exit(kernel *k, kcpu *c)
 	os_write_cr3(k, c, cr3 | (k->pcid && !flush ? CR3_NOFLUSH : 0));
 }
 
+/* asm/tlbflush.h (v6.15+): an mm's global ASID, 0 without one or
+ * without INVLPGB; ASIDs from TLB_NR_DYN_ASIDS up are global. */
+static uint16_t mm_global_asid(const kernel *k, const mm_struct *mm)
+{
+	return k->invlpgb && mm ? mm->global_asid : 0;
+}
+static bool is_global_asid(const kernel *k, uint16_t asid) { return asid >= k->asids; }
+static bool mm_in_asid_transition(const kernel *k, const mm_struct *mm)
+{
+	return k->invlpgb && mm && mm->asid_transition;
+}
+/* mm_needs_global_asid: the mm has a global ASID this CPU is not on yet. */
+static bool mm_needs_global_asid(const kernel *k, const mm_struct *mm, uint16_t asid)
+{
+	uint16_t global_asid = mm_global_asid(k, mm);
+	return global_asid && asid != global_asid;
+}
+
 /* choose_new_asid: reuse the slot that already holds this mm's ctx_id
  * (flushing only if its generation is stale), else take next_asid
  * round-robin over the dynamic ASIDs, which always needs a flush. */
@@ -76,6 +94,13 @@ static void choose_new_asid(kernel *k, kcpu *c, mm_struct *next, uint64_t next_t
 	if (!k->pcid) {
 		*new_asid = 0;
 		*need_flush = true;
+		return;
+	}
+	/* v6.15+: "Global ASIDs are always up to date" (INVLPGB keeps them) */
+	uint16_t global_asid = mm_global_asid(k, next);
+	if (global_asid) {
+		*new_asid = global_asid;
+		*need_flush = false;
 		return;
 	}
 	for (uint16_t asid = 0; asid < k->asids; asid++) {
@@ -151,6 +176,14 @@ void switch_mm_irqs_off(kernel *k, kcpu *c, mm_struct *next)
 	bool need_flush;
 	ts->is_lazy = false;
 	if (prev == next) {
+		/* v6.15+: the mm is moving to a global ASID; reload with it */
+		if (mm_needs_global_asid(k, next, ts->loaded_mm_asid)) {
+			choose_new_asid(k, c, next, next->tlb_gen, &new_asid, &need_flush);
+			goto reload_tlb;
+		}
+		/* "Broadcast TLB invalidation keeps this ASID up to date" */
+		if (is_global_asid(k, ts->loaded_mm_asid))
+			return;
 		/* Same mm: nothing, unless we were lazy and missed a flush. */
 		if (!was_lazy)
 			return;
@@ -167,6 +200,7 @@ void switch_mm_irqs_off(kernel *k, kcpu *c, mm_struct *next)
 			cpumask_set(next, c->id);
 		choose_new_asid(k, c, next, next->tlb_gen, &new_asid, &need_flush);
 	}
+reload_tlb:
 	if (need_flush) {
 		ts->ctxs[new_asid].ctx_id = next->ctx_id;
 		ts->ctxs[new_asid].tlb_gen = next->tlb_gen;
@@ -221,13 +255,22 @@ static void flush_tlb_func(kernel *k, kcpu *c, const flush_info *f)
 	}
 	if (loaded_mm == &k->init_mm)
 		return;
+	uint16_t asid = ts->loaded_mm_asid;
+	/* v6.15+: "Reload the ASID if transitioning into or out of a global
+	 * ASID"; "Broadcast ASIDs are always kept up to date with INVLPGB"
+	 * (neither traced but by the switch's own tracepoint) */
+	if (mm_needs_global_asid(k, loaded_mm, asid)) {
+		switch_mm_irqs_off(k, c, loaded_mm);
+		asid = ts->loaded_mm_asid;
+	}
+	if (is_global_asid(k, asid))
+		return;
 	if (ts->is_lazy) {
 		/* Page tables were freed under a lazy CPU: leave the mm now
 		 * (traced by switch_mm_irqs_off as a task switch). */
 		switch_mm_irqs_off(k, c, &k->init_mm);
 		return;
 	}
-	uint16_t asid = ts->loaded_mm_asid;
 	uint64_t local_gen = ts->ctxs[asid].tlb_gen;
 	if (f->new_tlb_gen <= local_gen)
 		return;   /* already up to date with this request: not traced */
@@ -439,6 +482,9 @@ static bool should_trim_cpumask(kernel *k, kcpu *c, mm_struct *mm)
 static void native_flush_tlb_multi(kernel *k, kcpu *c, const flush_info *f)
 {
 	mm_struct *mm = f->mm;
+	/* v6.15+: an mm in ASID transition interrupts every CPU of the mask,
+	 * as freed page tables do (on_each_cpu_mask) */
+	bool every = f->freed_tables || mm_in_asid_transition(k, mm);
 	trace_tlb_flush(k, c, FLUSH_REMOTE_SEND_IPI,
 	                f->end == TLB_FLUSH_ALL ? TLB_FLUSH_ALL : (f->end - f->start) >> 12);
 	k->st->shootdowns_initiated++;
@@ -455,7 +501,7 @@ static void native_flush_tlb_multi(kernel *k, kcpu *c, const flush_info *f)
 			k->st->pv_skipped++;
 			continue;
 		}
-		if (!f->freed_tables && !should_flush_tlb(k, r, f)) {
+		if (!every && !should_flush_tlb(k, r, f)) {
 			if (r->tlbstate.is_lazy)
 				k->st->lazy_skipped++;
 			continue;
@@ -469,14 +515,177 @@ static void native_flush_tlb_multi(kernel *k, kcpu *c, const flush_info *f)
 		send_flush_ipi(k, c, r, f, t_send);
 		c->clock += k->cfg->v[K_IPI_SEND];
 	}
-	if (cpumask_test(mm, c->id) && (f->freed_tables || should_flush_tlb(k, c, f)))
+	if (cpumask_test(mm, c->id) && (every || should_flush_tlb(k, c, f)))
 		flush_tlb_func(k, c, f);
 }
 
+/* ---- global ASIDs and broadcast flushes (v6.15+, INVLPGB) ---- */
+
+static bool asid_bit(const uint64_t *map, unsigned a) { return map[a / 64] >> (a % 64) & 1; }
+
+/* INVLPGB and TLBSYNC on CPU c, with their cycles. */
+static void invlpgb(kcpu *c, const invlpgb_args *a)
+{
+	c->clock += mmu_invlpgb(&c->hw, a, c->clock);
+}
+static void tlbsync(kcpu *c)
+{
+	c->clock += mmu_tlbsync(&c->hw, c->clock);
+}
+
+/* reset_global_asid_space: one broadcast of every non-global entry
+ * (invlpgb_flush_all_nonglobals: nothing valid, then TLBSYNC) makes the
+ * freed global ASIDs safe to hand out again; the search restarts at
+ * TLB_NR_DYN_ASIDS. */
+static void reset_global_asid_space(kernel *k, kcpu *c)
+{
+	invlpgb_args all = { 0 };
+	invlpgb(c, &all);
+	tlbsync(c);
+	for (unsigned i = 0; i < 4096 / 64; i++) {
+		k->global_asid_used[i] &= ~k->global_asid_freed[i];
+		k->global_asid_freed[i] = 0;
+	}
+	k->last_global_asid = (uint16_t)k->asids;
+	k->st->global_asids_resets++;
+}
+
+/* allocate_global_asid: next fit from the last one handed out; at the
+ * edge of the space, the reset first.  0: none (Linux warns; so does the
+ * search running off the end, which the model also treats as none). */
+static uint16_t allocate_global_asid(kernel *k, kcpu *c)
+{
+	if (k->last_global_asid >= k->max_asid - 1)
+		reset_global_asid_space(k, c);
+	unsigned asid = k->last_global_asid;
+	while (asid < k->max_asid && asid_bit(k->global_asid_used, asid))
+		asid++;                          /* find_next_zero_bit */
+	if (asid >= k->max_asid)
+		return 0;
+	k->global_asid_used[asid / 64] |= 1ull << (asid % 64);
+	k->last_global_asid = (uint16_t)asid;
+	k->global_asid_available--;
+	return (uint16_t)asid;
+}
+
+/* use_global_asid: unless the mm has one or none is left;
+ * mm_assign_global_asid starts its transition. */
+static void use_global_asid(kernel *k, kcpu *c, mm_struct *mm)
+{
+	if (mm->global_asid || !k->global_asid_available)
+		return;
+	uint16_t asid = allocate_global_asid(k, c);
+	if (!asid)
+		return;
+	mm->global_asid = asid;
+	mm->asid_transition = true;
+	k->st->global_asids_allocated++;
+}
+
+void mm_free_global_asid(kernel *k, mm_struct *mm)
+{
+	if (!mm_global_asid(k, mm))
+		return;
+	/* "The global ASID can be re-used only after flush at wrap-around." */
+	k->global_asid_freed[mm->global_asid / 64] |= 1ull << (mm->global_asid % 64);
+	mm->global_asid = 0;
+	k->global_asid_available++;
+	k->st->global_asids_freed++;
+}
+
+/* mm_active_cpus_exceeds: more than `threshold` CPUs have the mm loaded
+ * and are not lazy (the mask's weight first, the cheap test). */
+static bool mm_active_cpus_exceeds(const kernel *k, const mm_struct *mm, unsigned threshold)
+{
+	unsigned weight = 0, count = 0;
+	for (unsigned i = 0; i < OS_MAX_CPUS / 64; i++)
+		weight += (unsigned)__builtin_popcountll(mm->cpumask[i]);
+	if (weight <= threshold)
+		return false;
+	for (unsigned i = 0; i < k->ncpus; i++)
+		if (cpumask_test(mm, i) && k->cpu[i].tlbstate.loaded_mm == mm &&
+		    !k->cpu[i].tlbstate.is_lazy && ++count > threshold)
+			return true;
+	return false;
+}
+
+/* consider_global_asid: after an IPI flush, about one in 32 ("Check
+ * every once in a while": the flushing task's PID against jiffies, both
+ * mod 32), an mm active on 4 or more CPUs gets a global ASID. */
+static void consider_global_asid(kernel *k, kcpu *c, mm_struct *mm)
+{
+	if (!k->invlpgb)
+		return;
+	if ((c->curr->pid & 0x1f) != ((uint64_t)os_jiffies(k, c) & 0x1f))
+		return;
+	if (mm_active_cpus_exceeds(k, mm, 3))
+		use_global_asid(k, c, mm);
+}
+
+/* finish_asid_transition: while a CPU still runs the mm on a dynamic
+ * ASID, the flush goes to the whole mask by IPI too (the IPI moves the
+ * stragglers over, flush_tlb_func); once none does, the transition ends. */
+static void finish_asid_transition(kernel *k, kcpu *c, const flush_info *f)
+{
+	mm_struct *mm = f->mm;
+	if (!mm_in_asid_transition(k, mm))
+		return;
+	for (unsigned i = 0; i < k->ncpus; i++) {
+		if (!cpumask_test(mm, i) || k->cpu[i].tlbstate.loaded_mm != mm)
+			continue;
+		if (k->cpu[i].tlbstate.loaded_mm_asid != mm->global_asid) {
+			native_flush_tlb_multi(k, c, f);
+			return;
+		}
+	}
+	mm->asid_transition = false;
+	k->st->global_asids_transitions++;
+}
+
+/* broadcast_tlb_flush: INVLPGB for the mm's kernel PCID (and its PTI
+ * user PCID): the whole PCID for a full flush, else the range in chunks
+ * of at most invlpgb_count_max strides (a stride above 2 MiB, one
+ * address per INVLPGB); then the transition's IPIs if any, then one
+ * TLBSYNC.  No tracepoint. */
+static void broadcast_tlb_flush(kernel *k, kcpu *c, const flush_info *f)
+{
+	uint16_t asid = mm_global_asid(k, f->mm);
+	bool pmd = f->stride_shift == 21;
+	if (f->end == TLB_FLUSH_ALL) {
+		invlpgb_args a = { .pcid_valid = true, .pcid = kern_pcid(k, asid) };
+		invlpgb(c, &a);
+		if (k->pti) {
+			a.pcid = user_pcid(k, asid);
+			invlpgb(c, &a);
+		}
+	} else {
+		uint64_t addr = f->start;
+		do {
+			uint64_t nr = 1;
+			if (f->stride_shift <= 21) {
+				nr = (f->end - addr) >> f->stride_shift;
+				nr = nr < 1 ? 1 : nr > k->invlpgb_count_max ? k->invlpgb_count_max : nr;
+			}
+			invlpgb_args a = { .va = addr, .va_valid = true, .pcid_valid = true,
+			                   .pcid = kern_pcid(k, asid), .count = (uint16_t)(nr - 1),
+			                   .stride_2m = pmd };
+			invlpgb(c, &a);
+			if (k->pti) {
+				a.pcid = user_pcid(k, asid);
+				invlpgb(c, &a);
+			}
+			addr += nr << f->stride_shift;
+		} while (addr < f->end);
+	}
+	finish_asid_transition(k, c, f);
+	tlbsync(c);
+}
+
 /* flush_tlb_mm_range (v6.18): bump tlb_gen; more strides than the
- * ceiling is a full flush (init_flush_tlb_info); another CPU in the mask
- * takes native_flush_tlb_multi, else the local CPU flushes if it has
- * the mm loaded. */
+ * ceiling is a full flush (init_flush_tlb_info); an mm with a global ASID
+ * is flushed by broadcast; another CPU in the mask takes
+ * native_flush_tlb_multi (then consider_global_asid), else the local CPU
+ * flushes if it has the mm loaded. */
 void flush_tlb_mm_range(kernel *k, kcpu *c, mm_struct *mm, uint64_t start, uint64_t end,
                         unsigned stride_shift, bool freed_tables)
 {
@@ -485,6 +694,10 @@ void flush_tlb_mm_range(kernel *k, kcpu *c, mm_struct *mm, uint64_t start, uint6
 		end = TLB_FLUSH_ALL;
 	}
 	flush_info f = { mm, start, end, stride_shift, ++mm->tlb_gen, freed_tables, false, c->id };
+	if (mm_global_asid(k, mm)) {
+		broadcast_tlb_flush(k, c, &f);
+		return;
+	}
 	bool others = false;
 	for (unsigned i = 0; i < k->ncpus && !others; i++)
 		others = i != c->id && cpumask_test(mm, i);
@@ -492,6 +705,7 @@ void flush_tlb_mm_range(kernel *k, kcpu *c, mm_struct *mm, uint64_t start, uint6
 		if (k->version >= KERNEL_6_14)
 			f.trim_cpumask = should_trim_cpumask(k, c, mm);
 		native_flush_tlb_multi(k, c, &f);
+		consider_global_asid(k, c, mm);
 	} else if (mm == c->tlbstate.loaded_mm) {
 		flush_tlb_func(k, c, &f);
 	}
