@@ -13,6 +13,7 @@
  * the column of the offending field.
  */
 #include "base/trace.h"
+#include "base/mmtb.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -38,6 +39,15 @@ struct trace_reader {
 	uint64_t line;
 	unsigned cpus;
 	char name[256];
+	/* the binary form (base/mmtb.h): records read, bytes dropped from the
+	 * buffer's front (for the byte offsets of its errors), the file's own
+	 * name */
+	bool bin;
+	uint64_t bin_records, dropped;
+	char file[256];
+	/* the text of the last record trace_next returned (trace_last_line) */
+	const char *last_line;
+	size_t last_len;
 	/* the current line's fields */
 	const char *field[MAX_FIELDS];
 	uint32_t flen[MAX_FIELDS], fcol[MAX_FIELDS];
@@ -71,6 +81,7 @@ static trace_reader *alloc_reader(const char *name)
 	if (!r->buf)
 		abort();
 	snprintf(r->name, sizeof r->name, "%s", name);
+	snprintf(r->file, sizeof r->file, "%s", name);
 	r->wide_need = WIDE_NEED;
 	return r;
 }
@@ -140,6 +151,7 @@ static size_t refill(trace_reader *r)
 		return 0;
 	if (r->pos > 0) {
 		memmove(r->buf, r->buf + r->pos, r->end - r->pos);
+		r->dropped += r->pos;
 		r->end -= r->pos;
 		r->pos = 0;
 	}
@@ -163,8 +175,8 @@ static int take_line(trace_reader *r, const char *start, size_t avail, const cha
 		n--;
 	if (n > TRACE_MAX_LINE)
 		return FAIL(TRACE_MAX_LINE + 1, "line longer than %u characters", TRACE_MAX_LINE);
-	*line = start;
-	*len = n;
+	*line = r->last_line = start;
+	*len = r->last_len = n;
 	return 1;
 }
 
@@ -615,8 +627,14 @@ static int next_fields(trace_reader *r, char *err, size_t errlen)
 	return got;
 }
 
+static int bin_header(trace_reader *r, unsigned *cpus, char *err, size_t errlen);
+static size_t bin_avail(trace_reader *r, size_t need, const unsigned char **p);
+
 int trace_read_header(trace_reader *r, unsigned *cpus, char *err, size_t errlen)
 {
+	const unsigned char *head;
+	if (bin_avail(r, MMTB_MAGIC_LEN, &head) >= MMTB_MAGIC_LEN && !memcmp(head, MMTB_MAGIC, MMTB_MAGIC_LEN))
+		return bin_header(r, cpus, err, errlen);
 	int got = next_fields(r, err, errlen);
 	if (got < 0)
 		return -1;
@@ -869,8 +887,13 @@ void trace_access_record(const trace_access *a, trace_record *rec)
 		rec->col[i] = a->col_end;
 }
 
+static unsigned bin_next_accesses(trace_reader *r, trace_access *a, unsigned max);
+static int bin_next(trace_reader *r, trace_record *rec, char *err, size_t errlen);
+
 unsigned trace_next_accesses(trace_reader *r, trace_access *a, unsigned max)
 {
+	if (r->bin)
+		return bin_next_accesses(r, a, max);
 	if (!r->mem && r->end - r->pos < TRACE_MAX_LINE)
 		refill(r);   /* moves at most a line's worth of unread text */
 	const char *base = r->mem ? r->mem : r->buf;
@@ -894,14 +917,21 @@ unsigned trace_next_accesses(trace_reader *r, trace_access *a, unsigned max)
 	return n;
 }
 
+static int parse_fields(trace_reader *r, trace_record *rec, char *err, size_t errlen);
+
 int trace_next(trace_reader *r, trace_record *rec, char *err, size_t errlen)
 {
 	const char *line;
 	size_t len;
 	int got;
 	trace_access a;
+	if (r->bin)
+		return bin_next(r, rec, err, errlen);
 	if (trace_next_accesses(r, &a, 1)) {
 		trace_access_record(&a, rec);
+		/* the lane took the line that ends before the read position */
+		r->last_line = (r->mem ? r->mem : r->buf) + r->pos - a.col_end;
+		r->last_len = a.col_end - 1u;
 		return 1;
 	}
 	/* the byte-wise fast path, in place: it also finds the line's end */
@@ -910,6 +940,8 @@ int trace_next(trace_reader *r, trace_record *rec, char *err, size_t errlen)
 		long n = fast_access(r, s, limit, rec);
 		if (n >= 0) {
 			rec->line = ++r->line;
+			r->last_line = s;
+			r->last_len = (size_t)n;
 			r->pos += (size_t)n + (s + n < limit);
 			return 1;
 		}
@@ -926,6 +958,12 @@ int trace_next(trace_reader *r, trace_record *rec, char *err, size_t errlen)
 	}
 	if (got <= 0)
 		return got;
+	return parse_fields(r, rec, err, errlen);
+}
+
+/* The record of the line split into r->field[] (at least one field). */
+static int parse_fields(trace_reader *r, trace_record *rec, char *err, size_t errlen)
+{
 	rec->op = REC_NONE;
 	rec->prot = rec->flags = 0;
 	rec->line = r->line;
@@ -948,4 +986,174 @@ int trace_next(trace_reader *r, trace_record *rec, char *err, size_t errlen)
 void trace_bytewise_only(trace_reader *r)
 {
 	r->wide_need = UINT32_MAX;
+}
+
+bool trace_is_binary(const trace_reader *r) { return r->bin; }
+
+const char *trace_last_line(const trace_reader *r, size_t *len)
+{
+	*len = r->last_len;
+	return r->last_line;
+}
+
+/* ---- the binary form (base/mmtb.h) ---- */
+
+/* The bytes at the read position, at least need of them unless the input
+ * ends first: their count. */
+static size_t bin_avail(trace_reader *r, size_t need, const unsigned char **p)
+{
+	if (r->mem) {
+		*p = (const unsigned char *)r->mem + r->pos;
+		return r->mem_len - r->pos;
+	}
+	while (r->end - r->pos < need && refill(r))
+		;
+	*p = (const unsigned char *)r->buf + r->pos;
+	return r->end - r->pos;
+}
+
+/* A damaged .mmtb: "FILE: error: byte N: MESSAGE", N the offset of the
+ * record at fault (it has no lines to point at). */
+__attribute__((format(printf, 4, 5)))
+static int bin_fail(const trace_reader *r, char *err, size_t errlen, const char *fmt, ...)
+{
+	int n = snprintf(err, errlen, "%s: error: byte %llu: ", r->file,
+	                 (unsigned long long)(r->dropped + r->pos));
+	if (n < 0 || (size_t)n >= errlen)
+		return -1;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int bin_header(trace_reader *r, unsigned *cpus, char *err, size_t errlen)
+{
+	const unsigned char *p;
+	if (bin_avail(r, 16, &p) < 16)
+		return bin_fail(r, err, errlen, "the .mmtb header is cut short");
+	unsigned version = mmtb_le16(p + 8), c = mmtb_le16(p + 10), nl = mmtb_le16(p + 12);
+	if (version != MMTB_VERSION)
+		return bin_fail(r, err, errlen, "unsupported .mmtb version %u (this reader knows %u)", version,
+		                MMTB_VERSION);
+	if (c < 1 || c > TRACE_MAX_CPUS)
+		return bin_fail(r, err, errlen, "cpus %u out of range (1..%u)", c, TRACE_MAX_CPUS);
+	if (nl > 255 || mmtb_le16(p + 14))
+		return bin_fail(r, err, errlen, "a damaged .mmtb header");
+	size_t len = (16 + nl + 7) & ~(size_t)7;
+	if (bin_avail(r, len, &p) < len)
+		return bin_fail(r, err, errlen, "the .mmtb header is cut short");
+	for (size_t i = 16; i < len; i++)
+		if (i < 16 + nl ? p[i] < 0x20 || p[i] >= 0x7f : p[i] != 0)
+			return bin_fail(r, err, errlen, "a damaged .mmtb header");
+	if (nl)
+		snprintf(r->name, sizeof r->name, "%.*s", (int)nl, (const char *)p + 16);
+	r->pos += len;
+	r->bin = true;
+	r->cpus = c;
+	*cpus = c;
+	return 0;
+}
+
+static inline unsigned digits(unsigned v)
+{
+	return v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : 4;
+}
+
+/* Access records in a row, decoded where they lie; stops before anything
+ * else, a damaged access record included (bin_next reports it). */
+static unsigned bin_next_accesses(trace_reader *r, trace_access *a, unsigned max)
+{
+	const unsigned char *p;
+	size_t avail = bin_avail(r, (size_t)max * 16, &p);
+	uint64_t line = r->line;
+	unsigned n = 0;
+	for (; n < max && avail >= 16; n++, p += 16, avail -= 16) {
+		unsigned kind = p[0] - 1u, cpu = p[1], alen = p[2] & ~MMTB_HAS_SIZE, size = mmtb_le16(p + 4);
+		bool has_size = p[2] & MMTB_HAS_SIZE;
+		if (kind >= 6 || cpu >= r->cpus || alen - 1u >= MMTB_MAX_ADDR_LEN || p[3] || size - 1u >= 4096 ||
+		    (!has_size && size != 1))
+			break;
+		trace_access *x = &a[n];
+		x->addr = mmtb_le64(p + 8);
+		x->size = size;
+		x->cpu = (uint16_t)cpu;
+		x->op = (uint8_t)(REC_R + kind);
+		x->line = line += mmtb_le16(p + 6) + 1u;
+		/* the columns of the canonical line "CPU OP ADDR[ SIZE]" */
+		unsigned col_addr = 2 + digits(cpu) + 1 + (kind >= 3) + 1;
+		x->col_op = (uint8_t)(2 + digits(cpu));
+		x->col_addr = (uint8_t)col_addr;
+		x->col_size = (uint8_t)(col_addr + alen + has_size);
+		x->col_end = (uint8_t)(x->col_size + (has_size ? digits(size) : 0));
+	}
+	r->pos += (size_t)n * 16;
+	r->line = line;
+	r->bin_records += n;
+	return n;
+}
+
+static int bin_next(trace_reader *r, trace_record *rec, char *err, size_t errlen)
+{
+	for (;;) {
+		trace_access a;
+		if (bin_next_accesses(r, &a, 1)) {
+			trace_access_record(&a, rec);
+			r->last_line = NULL;
+			return 1;
+		}
+		const unsigned char *p;
+		size_t avail = bin_avail(r, 16, &p);
+		if (avail == 0)
+			return bin_fail(r, err, errlen, "the .mmtb ends without its end record (cut short?)");
+		unsigned kind = p[0];
+		if (kind - 1u < 6)
+			return bin_fail(r, err, errlen, avail < 16 ? "an access record cut short"
+			                                            : "a damaged access record");
+		if (avail < 8)
+			return bin_fail(r, err, errlen, "a record cut short");
+		if (kind == MMTB_BLANK) {
+			if (p[1] | p[2] | p[3])
+				return bin_fail(r, err, errlen, "a damaged blank record");
+			r->line += mmtb_le32(p + 4);
+			r->pos += 8;
+			continue;
+		}
+		if (kind == MMTB_END) {
+			if (avail < 16)
+				return bin_fail(r, err, errlen, "the end record is cut short");
+			for (unsigned i = 1; i < 8; i++)
+				if (p[i])
+					return bin_fail(r, err, errlen, "a damaged end record");
+			uint64_t count = mmtb_le64(p + 8);
+			if (count != r->bin_records)
+				return bin_fail(r, err, errlen, "the end record counts %llu records, the file holds %llu",
+				                (unsigned long long)count, (unsigned long long)r->bin_records);
+			r->pos += 16;
+			if (bin_avail(r, 1, &p))
+				return bin_fail(r, err, errlen, "data after the end record");
+			return 0;
+		}
+		if (kind != MMTB_TEXT)
+			return bin_fail(r, err, errlen, "unknown record kind 0x%02x", kind);
+		size_t len = mmtb_le16(p + 4), need = 8 + ((len + 7) & ~(size_t)7);
+		if (p[1] | p[2] | p[3] || len < 1 || len > TRACE_MAX_LINE)
+			return bin_fail(r, err, errlen, "a damaged text record");
+		if (bin_avail(r, need, &p) < need)
+			return bin_fail(r, err, errlen, "a text record cut short");
+		for (size_t i = 8 + len; i < need; i++)
+			if (p[i])
+				return bin_fail(r, err, errlen, "a damaged text record");
+		r->line += mmtb_le16(p + 6) + 1u;
+		r->pos += need;
+		r->bin_records++;
+		const char *text = (const char *)p + 8;
+		r->last_line = text;
+		r->last_len = len;
+		if (split(r, text, len, err, errlen))
+			return -1;
+		if (r->nfields)
+			return parse_fields(r, rec, err, errlen);
+	}
 }

@@ -135,7 +135,16 @@ unsigned trace_next_accesses(trace_reader *r, trace_access *a, unsigned max);
 /* The trace_record of an access read by trace_next_accesses. */
 void trace_access_record(const trace_access *a, trace_record *rec);
 
-/* The name used in messages (path or "<stdin>"). */
+/* Whether the input is the binary form (base/mmtb.h; told by its magic
+ * number when the header is read). */
+bool trace_is_binary(const trace_reader *r);
+
+/* The text of the line of the record trace_next last returned (valid
+ * until the next call), or NULL for an access record of a binary trace. */
+const char *trace_last_line(const trace_reader *r, size_t *len);
+
+/* The name used in messages (path or "<stdin>"; for a binary trace the
+ * original's name that it carries). */
 const char *trace_name(const trace_reader *r);
 
 /* Formats "FILE:LINE:COL: error: MESSAGE" for a record's field (used by the

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base/config.h"
+#include "base/mmtb.h"
 #include "base/stats.h"
 #include "sim/engine.h"
 #include "sim/modes.h"
@@ -26,6 +27,7 @@ static const char usage[] =
 	"  --vcd-to CYCLE              last cycle written to the VCD (default: the end)\n"
 	"  --quiet                     no human summary on standard output\n"
 	"  --parse-only                read and validate the trace, simulate nothing (benchmark baseline)\n"
+	"  --pack OUT.mmtb             write the trace in the binary form (docs/trace-format.md), simulate nothing\n"
 	"  --list-config               every key with its default, unit, meaning and source\n"
 	"  --version, --help\n"
 	"exit status: 0 ok, 1 checker violation or co-simulation mismatch, 64 usage/configuration,\n"
@@ -47,7 +49,7 @@ static int usage_error(const char *fmt, const char *arg)
 }
 
 struct options {
-	const char *mode, *preset, *config_file, *stats_json, *trace;
+	const char *mode, *preset, *config_file, *stats_json, *trace, *pack;
 	const char *sets[256];
 	int nsets;
 	bool quiet, parse_only;
@@ -80,6 +82,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 			slot = &o->preset;
 		} else if (!strcmp(a, "--config")) {
 			slot = &o->config_file;
+		} else if (!strcmp(a, "--pack")) {
+			slot = &o->pack;
 		} else if (!strcmp(a, "--stats-json")) {
 			slot = &o->stats_json;
 		} else if (!strcmp(a, "--vcd")) {
@@ -179,6 +183,12 @@ int main(int argc, char **argv)
 		return rc;
 	if (o.parse_only)
 		return parse_only(o.trace);
+	if (o.pack) {
+		char err[640];
+		if ((rc = mmtb_pack(o.pack, o.trace, err, sizeof err)))
+			fprintf(stderr, "%s\n", err);
+		return rc;
+	}
 	static sim s;
 	rc = sim_open(&s, &cfg, o.trace);
 	if (rc) {

@@ -65,7 +65,11 @@ def open_input(path):
 
 
 def open_output(path):
-    """Buffered text stream for PATH ('-' = stdout)."""
+    """Buffered text stream for PATH ('-' = stdout); a PATH ending in
+    .mmtb gets the binary form of what is written (mmtb.MmtbSink)."""
+    if path.endswith(".mmtb"):
+        from mmtrace.mmtb import MmtbSink
+        return MmtbSink(open(path, "wb", buffering=1 << 20))
     if path == "-":
         return io.TextIOWrapper(sys.stdout.buffer, encoding="ascii", newline="\n",
                                 write_through=False)

@@ -10,7 +10,10 @@ A case file starts with comments:
                                    (messages then name '<stdin>')
 The special case 'enormous-line' writes a trace with a 1 MiB line;
 'missing-file' names a trace that does not exist (exit 66).
-Every case also checks that no statistics file was created.
+Every case also checks that no statistics file was created, and that a
+bad trace is refused alike in its binary form: `mmusim --pack` refuses it
+with the same message and status, or the packed .mmtb (read the same way,
+file or standard input) gives the same message and status.
 """
 import os
 import shlex
@@ -39,6 +42,29 @@ def header(path):
             elif key == "via":
                 want["stdin"] = value == "stdin"
     return want
+
+
+def binary_form(mmusim, case_path, want, tmp, code, err):
+    """The case packed: the same refusal at pack time or at run time."""
+    packed = os.path.join(tmp, "case.mmtb")
+    src = "-" if want["stdin"] else case_path
+    with open(case_path if want["stdin"] else os.devnull, "rb") as stdin:
+        pack = subprocess.run([mmusim, "--pack", packed, src], stdin=stdin, capture_output=True,
+                              timeout=60)
+    if pack.returncode != 0:
+        got = (pack.returncode, pack.stderr.decode("utf-8", "replace"))
+        where = "--pack"
+    else:
+        cmd = [mmusim, "--quiet", "--stats-json", os.path.join(tmp, "stats.json")] + want["args"]
+        with open(packed if want["stdin"] else os.devnull, "rb") as stdin:
+            run = subprocess.run(cmd + ["-" if want["stdin"] else packed], stdin=stdin,
+                                 capture_output=True, timeout=60)
+        got = (run.returncode, run.stderr.decode("utf-8", "replace"))
+        where = "the packed trace"
+        os.unlink(packed)
+    if got != (code, err):
+        return [f"{where}: exit {got[0]}, stderr {got[1].strip()[:300]!r}"]
+    return []
 
 
 def main():
@@ -78,6 +104,8 @@ def main():
             problems.append("a statistics file was written")
         if "AddressSanitizer" in err or "runtime error" in err:
             problems.append("sanitizer report")
+        if want["exit"] == 65:
+            problems += binary_form(mmusim, case_path, want, tmp, proc.returncode, err)
         print(f"{os.path.basename(case)}: stderr: {err.strip()[:300]}")
         for p in problems:
             print(f"FAIL: {p}")

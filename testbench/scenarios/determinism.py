@@ -1,14 +1,24 @@
 #!/usr/bin/env python3
-"""Runs mmusim twice on each trace (and once through standard input) and
-checks that the statistics JSON files are byte-identical."""
+"""Runs mmusim twice on each trace (and once through standard input), and
+on its binary form (mmusim --pack) from a file and through standard input,
+and checks that the statistics JSON files are byte-identical."""
 import os
 import subprocess
 import sys
 import tempfile
 
 
-def run(mmusim, trace, out, stdin=False):
-    cmd = [mmusim, "--quiet", "--stats-json", out, "-" if stdin else trace]
+def trace_sets(path):
+    """The '# set: KEY=VALUE' lines of a scenario (run_scenario.py's)."""
+    with open(path, "rb") as f:
+        return [s for line in f.read().decode("ascii", "replace").splitlines()
+                if line.startswith("# set:") for s in ("--set", line[6:].strip())]
+
+
+def run(mmusim, trace, out, stdin=False, sets=()):
+    if os.path.exists(out):
+        os.unlink(out)
+    cmd = [mmusim, "--quiet", "--stats-json", out, *sets, "-" if stdin else trace]
     with open(trace, "rb") as f:
         proc = subprocess.run(cmd, stdin=f if stdin else subprocess.DEVNULL, capture_output=True)
     return proc.returncode
@@ -21,11 +31,16 @@ def main():
     failures = 0
     with tempfile.TemporaryDirectory() as tmp:
         for trace in traces:
-            outs = [os.path.join(tmp, f"{i}.json") for i in range(3)]
-            codes = [run(mmusim, trace, outs[0]), run(mmusim, trace, outs[1]),
-                     run(mmusim, trace, outs[2], stdin=True)]
+            outs = [os.path.join(tmp, f"{i}.json") for i in range(5)]
+            packed = os.path.join(tmp, "packed.mmtb")
+            subprocess.run([mmusim, "--pack", packed, trace], check=True)
+            sets = trace_sets(trace)
+            codes = [run(mmusim, trace, outs[0], sets=sets), run(mmusim, trace, outs[1], sets=sets),
+                     run(mmusim, trace, outs[2], stdin=True, sets=sets),
+                     run(mmusim, packed, outs[3], sets=sets),
+                     run(mmusim, packed, outs[4], stdin=True, sets=sets)]
             blobs = [open(o, "rb").read() if os.path.exists(o) else b"" for o in outs]
-            same = codes[0] == codes[1] == codes[2] and blobs[0] and blobs[0] == blobs[1] == blobs[2]
+            same = len(set(codes)) == 1 and blobs[0] and len(set(blobs)) == 1
             print(f"{'ok  ' if same else 'FAIL'} {os.path.basename(trace)}")
             failures += not same
     print(f"{len(traces) - failures} passed, {failures} failed")

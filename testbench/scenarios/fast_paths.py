@@ -2,8 +2,10 @@
 """The fast paths change nothing: every trace given, and generated
 workloads that stress them (4 KiB and 2 MiB pages, page visits of several
 accesses, shootdowns, mprotect, fork/COW, exec, exit, kernel threads,
-PTI, PLRU), give the same statistics with them as with
-test.slow_paths=on, where every translation takes the full path."""
+PTI, PLRU), give the same statistics and exit status with them as with
+test.slow_paths=on, where every translation takes the full path; and the
+same in the binary form: packed by `mmusim --pack` and, for the generated
+ones, written as .mmtb by gen-workload itself."""
 import json
 import os
 import subprocess
@@ -24,8 +26,17 @@ GENERATED = [
 ]
 
 
-def stats(mmusim, trace, sets, out):
-    cmd = [mmusim, "--quiet", "--stats-json", out]
+def trace_sets(path):
+    """The '# set: KEY=VALUE' lines of a scenario (run_scenario.py's)."""
+    with open(path, "rb") as f:
+        return [line[6:].strip() for line in f.read().decode("ascii", "replace").splitlines()
+                if line.startswith("# set:")]
+
+
+def stats(mmusim, trace, sets, out, args=()):
+    if os.path.exists(out):
+        os.unlink(out)   # a run that writes none must not find the last one's
+    cmd = [mmusim, "--quiet", "--stats-json", out, *args]
     for s in sets:
         cmd += ["--set", s]
     rc = subprocess.run(cmd + [trace], capture_output=True).returncode
@@ -37,15 +48,26 @@ def stats(mmusim, trace, sets, out):
     return rc, data
 
 
-def compare(mmusim, trace, sets, tmp, name):
+def compare(mmusim, trace, sets, tmp, name, binaries=()):
+    """The trace as it is against its variants: the slow paths, the trace
+    packed by mmusim --pack, and BINARIES (other .mmtb forms of it)."""
     a = stats(mmusim, trace, sets, os.path.join(tmp, "fast.json"))
-    b = stats(mmusim, trace, sets + ["test.slow_paths=on"], os.path.join(tmp, "slow.json"))
-    same = a == b and a[1] is not None
+    packed = os.path.join(tmp, "packed.mmtb")
+    subprocess.run([mmusim, "--pack", packed, trace], check=True)
+    variants = [("slow paths", trace, sets + ["test.slow_paths=on"])]
+    variants += [(f"binary ({os.path.basename(t)})", t, sets) for t in (packed, *binaries)]
+    same = a[1] is not None
+    for what, t, vsets in variants:
+        b = stats(mmusim, t, vsets, os.path.join(tmp, "variant.json"))
+        if a == b:
+            continue
+        same = False
+        print(f"     {what}: exit {b[0]} (not {a[0]})" if a[0] != b[0] else f"     {what}:")
+        if a[1] and b[1]:
+            for key in a[1]:
+                if a[1][key] != b[1].get(key):
+                    print(f"     differs: {key}")
     print(f"{'ok  ' if same else 'FAIL'} {name} {' '.join(sets)}")
-    if not same and a[1] and b[1]:
-        for key in a[1]:
-            if a[1][key] != b[1].get(key):
-                print(f"     differs: {key}")
     return same
 
 
@@ -57,12 +79,14 @@ def main():
     gen = os.path.join(ROOT, "scripts", "gen-workload")
     with tempfile.TemporaryDirectory() as tmp:
         for trace in traces:
-            failures += not compare(mmusim, trace, [], tmp, os.path.basename(trace))
+            failures += not compare(mmusim, trace, trace_sets(trace), tmp, os.path.basename(trace))
         for i, (scenario, params, sets) in enumerate(GENERATED):
             trace = os.path.join(tmp, f"gen{i}.trace")
-            subprocess.run([sys.executable, gen, scenario, "--seed", str(i + 3), *params, "-o", trace],
-                           check=True)
-            failures += not compare(mmusim, trace, sets, tmp, f"{scenario} {' '.join(params)}")
+            binary = os.path.join(tmp, f"gen{i}.mmtb")
+            for out in (trace, binary):
+                subprocess.run([sys.executable, gen, scenario, "--seed", str(i + 3), *params, "-o", out],
+                               check=True)
+            failures += not compare(mmusim, trace, sets, tmp, f"{scenario} {' '.join(params)}", [binary])
     total = len(traces) + len(GENERATED)
     print(f"{total - failures} passed, {failures} failed")
     return 1 if failures else 0

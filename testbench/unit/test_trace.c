@@ -5,6 +5,7 @@
 #define _DEFAULT_SOURCE
 #include "check.h"
 #include "base/trace.h"
+#include "base/mmtb.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -658,6 +659,143 @@ static void pipe_reads_like_memory(void)
 	free(text);
 }
 
+/* A .mmtb built with the writer: bytes in a malloc'd buffer. */
+struct bin { char *buf; size_t len; FILE *f; mmtb_writer w; };
+
+static void bin_start(struct bin *b, unsigned cpus, const char *name)
+{
+	b->f = open_memstream(&b->buf, &b->len);
+	mmtb_begin(&b->w, b->f, cpus, name);
+}
+
+/* Reads the whole binary trace; returns the last result, the records in
+ * recs[] (up to 8), their count in *n. */
+static int bin_read(struct bin *b, trace_record *recs, unsigned *n)
+{
+	fclose(b->f);
+	trace_reader *r = trace_open_mem("t.mmtb", b->buf, b->len);
+	unsigned cpus;
+	int rc = trace_read_header(r, &cpus, err, sizeof err);
+	*n = 0;
+	trace_record rec;
+	while (rc == 0 && (rc = trace_next(r, &rec, err, sizeof err)) > 0) {
+		if (*n < 8)
+			recs[*n] = rec;
+		(*n)++;
+		rc = 0;
+	}
+	CHECK(trace_is_binary(r) || rc < 0);
+	trace_close(r);
+	free(b->buf);
+	return rc;
+}
+
+static void binary_form_reads_back(void)
+{
+	struct bin b;
+	trace_record recs[8];
+	unsigned n;
+	bin_start(&b, 2, "orig.trace");
+	mmtb_access(&b.w, 3, REC_W, 1, 0x1000, 8, 6, true);        /* "1 w 0x1000 8" */
+	mmtb_text(&b.w, 4, "proc 5 x # declared", 19);
+	mmtb_access(&b.w, 70000, REC_KX, 0, 123, 1, 3, false);     /* "0 kx 123", a blank record first */
+	mmtb_end(&b.w);
+	CHECK_EQ(bin_read(&b, recs, &n), 0);
+	CHECK_EQ(n, 3);
+	CHECK_EQ(recs[0].op, REC_W);
+	CHECK_EQ(recs[0].cpu, 1);
+	CHECK_EQ(recs[0].addr, 0x1000);
+	CHECK_EQ(recs[0].size, 8);
+	CHECK_EQ(recs[0].line, 3);
+	CHECK_EQ(recs[0].col[1], 3);
+	CHECK_EQ(recs[0].col[2], 5);
+	CHECK_EQ(recs[0].col[3], 12);
+	CHECK_EQ(recs[0].col[4], 13);
+	CHECK_EQ(recs[1].op, REC_PROC);
+	CHECK_EQ(recs[1].pid, 5);
+	CHECK_EQ(recs[1].line, 4);
+	CHECK_EQ(recs[2].op, REC_KX);
+	CHECK_EQ(recs[2].addr, 123);
+	CHECK_EQ(recs[2].size, 1);
+	CHECK_EQ(recs[2].line, 70000);
+	CHECK_EQ(recs[2].col[2], 6);
+	CHECK_EQ(recs[2].col[3], 9);
+	/* a text record's error names the original's line and column */
+	bin_start(&b, 2, "orig.trace");
+	mmtb_text(&b.w, 9, "0 r 0xzz", 8);
+	mmtb_end(&b.w);
+	CHECK_EQ(bin_read(&b, recs, &n), -1);
+	CHECK_STR(err, "orig.trace:9:7: error: bad hexadecimal ADDR '0xzz'");
+	/* no name: messages name the .mmtb itself */
+	bin_start(&b, 1, "");
+	mmtb_text(&b.w, 3, "0 q", 3);
+	mmtb_end(&b.w);
+	CHECK_EQ(bin_read(&b, recs, &n), -1);
+	CHECK_STR(err, "t.mmtb:3:3: error: unknown operation 'q'");
+}
+
+static void damaged_binary_form_is_refused(void)
+{
+	struct bin b;
+	trace_record recs[8];
+	unsigned n;
+	/* cut short: no end record (header 24 bytes, one access record) */
+	bin_start(&b, 1, "o");
+	mmtb_access(&b.w, 3, REC_R, 0, 1, 1, 1, false);
+	CHECK_EQ(bin_read(&b, recs, &n), -1);
+	CHECK_EQ(n, 1);
+	CHECK_STR(err, "t.mmtb: error: byte 40: the .mmtb ends without its end record (cut short?)");
+	/* the end record's count */
+	bin_start(&b, 1, "o");
+	mmtb_access(&b.w, 3, REC_R, 0, 1, 1, 1, false);
+	b.w.records = 5;
+	mmtb_end(&b.w);
+	CHECK_EQ(bin_read(&b, recs, &n), -1);
+	CHECK_STR(err, "t.mmtb: error: byte 40: the end record counts 5 records, the file holds 1");
+	/* bytes after the end */
+	bin_start(&b, 1, "o");
+	mmtb_end(&b.w);
+	fputc(0, b.f);
+	CHECK_EQ(bin_read(&b, recs, &n), -1);
+	CHECK_STR(err, "t.mmtb: error: byte 40: data after the end record");
+	/* an access on a CPU the trace does not have */
+	bin_start(&b, 2, "o");
+	mmtb_access(&b.w, 3, REC_R, 2, 1, 1, 1, false);
+	mmtb_end(&b.w);
+	CHECK_EQ(bin_read(&b, recs, &n), -1);
+	CHECK_STR(err, "t.mmtb: error: byte 24: a damaged access record");
+	/* SIZE 0 */
+	bin_start(&b, 2, "o");
+	mmtb_access(&b.w, 3, REC_R, 0, 1, 0, 1, true);
+	mmtb_end(&b.w);
+	CHECK_EQ(bin_read(&b, recs, &n), -1);
+	CHECK_STR(err, "t.mmtb: error: byte 24: a damaged access record");
+	/* an unknown kind of record */
+	bin_start(&b, 1, "o");
+	fputc(0x42, b.f);
+	for (int i = 0; i < 15; i++)
+		fputc(0, b.f);
+	CHECK_EQ(bin_read(&b, recs, &n), -1);
+	CHECK_STR(err, "t.mmtb: error: byte 24: unknown record kind 0x42");
+	/* another version */
+	bin_start(&b, 1, "o");
+	mmtb_end(&b.w);
+	fflush(b.f);
+	b.buf[8] = 2;
+	CHECK_EQ(bin_read(&b, recs, &n), -1);
+	CHECK_STR(err, "t.mmtb: error: byte 0: unsupported .mmtb version 2 (this reader knows 1)");
+	/* the header alone, cut short */
+	bin_start(&b, 1, "o");
+	fclose(b.f);
+	b.len = 12;
+	trace_reader *r = trace_open_mem("t.mmtb", b.buf, b.len);
+	unsigned cpus;
+	CHECK_EQ(trace_read_header(r, &cpus, err, sizeof err), -1);
+	CHECK_STR(err, "t.mmtb: error: byte 0: the .mmtb header is cut short");
+	trace_close(r);
+	free(b.buf);
+}
+
 int main(void)
 {
 	RUN(accesses_parse_fields_and_columns);
@@ -676,5 +814,7 @@ int main(void)
 	RUN(long_lines);
 	RUN(names_and_messages);
 	RUN(pipe_reads_like_memory);
+	RUN(binary_form_reads_back);
+	RUN(damaged_binary_form_is_refused);
 	return check_report();
 }
