@@ -48,6 +48,14 @@ def stats(mmusim, trace, sets, out, args=()):
     return rc, data
 
 
+def records_of(mmtb):
+    """A .mmtb's bytes after its header (which holds the original's name)."""
+    with open(mmtb, "rb") as f:
+        data = f.read()
+    name_len = int.from_bytes(data[12:14], "little")
+    return data[(16 + name_len + 7) // 8 * 8:]
+
+
 def compare(mmusim, trace, sets, tmp, name, binaries=()):
     """The trace as it is against its variants: the slow paths, the trace
     packed by mmusim --pack, and BINARIES (other .mmtb forms of it)."""
@@ -57,6 +65,10 @@ def compare(mmusim, trace, sets, tmp, name, binaries=()):
     variants = [("slow paths", trace, sets + ["test.slow_paths=on"])]
     variants += [(f"binary ({os.path.basename(t)})", t, sets) for t in (packed, *binaries)]
     same = a[1] is not None
+    for t in binaries:
+        if records_of(t) != records_of(packed):
+            print(f"     {os.path.basename(t)}: not the records mmusim --pack writes")
+            same = False
     for what, t, vsets in variants:
         b = stats(mmusim, t, vsets, os.path.join(tmp, "variant.json"))
         if a == b:
