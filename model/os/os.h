@@ -324,6 +324,11 @@ void mm_free_global_asid(kernel *k, mm_struct *mm);
 void flush_tlb_mm(kernel *k, kcpu *c, mm_struct *mm);
 void flush_tlb_range(kernel *k, kcpu *c, mm_struct *mm, uint64_t start, uint64_t end);
 void flush_tlb_page(kernel *k, kcpu *c, mm_struct *mm, uint64_t addr, unsigned level);
+/* flush_tlb_func: what CPU c does for request f, on the initiator or in
+ * an IPI handler (its generation rules are tested in testbench/unit). */
+void flush_tlb_func(kernel *k, kcpu *c, const flush_info *f);
+/* should_flush_tlb: whether a flush without freed_tables interrupts CPU r. */
+bool should_flush_tlb(const kernel *k, const kcpu *r, const flush_info *f);
 /* The tlb:tlb_flush tracepoint: a reason and its pages field
  * (TLB_FLUSH_ALL for -1). */
 void trace_tlb_flush(kernel *k, kcpu *c, enum flush_reason reason, uint64_t pages);

@@ -242,7 +242,7 @@ static void flush_tlb_local(kernel *k, kcpu *c)
 }
 
 /* flush_tlb_func (v6.18), on the initiator (local) or an IPI target. */
-static void flush_tlb_func(kernel *k, kcpu *c, const flush_info *f)
+void flush_tlb_func(kernel *k, kcpu *c, const flush_info *f)
 {
 	cpu_tlbstate *ts = &c->tlbstate;
 	mm_struct *loaded_mm = ts->loaded_mm;
@@ -454,7 +454,7 @@ void os_vcpu_resume(kernel *k, kcpu *c)
  * at the next context switch"), and either the target mm is loaded or
  * this flush trims the mask.  v6.13 asked only whether it was lazy
  * (tlb_is_not_lazy), its masks holding only CPUs with the mm loaded. */
-static bool should_flush_tlb(const kernel *k, const kcpu *r, const flush_info *f)
+bool should_flush_tlb(const kernel *k, const kcpu *r, const flush_info *f)
 {
 	if (r->tlbstate.is_lazy)
 		return false;

@@ -9,21 +9,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Opens TEXT on the skylake preset (exit 2 if it cannot). */
-static void open_trace(sim *s, const char *text)
+/* Opens TEXT on the skylake preset plus one KEY=VALUE (or NULL); exit 2
+ * if it cannot. */
+static inline void open_trace_with(sim *s, const char *text, const char *set)
 {
 	config cfg;
 	char err[200] = "";
 	if (config_preset(&cfg, "skylake", err, sizeof err) ||
+	    (set && config_set(&cfg, set, err, sizeof err)) ||
 	    sim_open_mem(s, &cfg, "t", text, strlen(text))) {
 		fprintf(stderr, "cannot open: %s %s\n", err, s->err);
 		exit(2);
 	}
 }
 
+static inline void open_trace(sim *s, const char *text) { open_trace_with(s, text, NULL); }
+
 /* Runs records until `records` have been read (0: to the end); exit 2
  * on an error. */
-static void run_to(sim *s, uint64_t records)
+static inline void run_to(sim *s, uint64_t records)
 {
 	while (!records || s->st.records < records) {
 		int rc = sim_step(s);
