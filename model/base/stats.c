@@ -20,6 +20,22 @@ void stats_free(sim_stats *s)
 {
 	free(s->cpu);
 	s->cpu = NULL;
+	free(s->reports);
+	s->reports = NULL;
+	s->nreports = s->capreports = 0;
+}
+
+mm_report *stats_add_report(sim_stats *s)
+{
+	if (s->nreports == s->capreports) {
+		s->capreports = s->capreports ? 2 * s->capreports : 16;
+		s->reports = realloc(s->reports, s->capreports * sizeof *s->reports);
+		if (!s->reports)
+			abort();
+	}
+	mm_report *r = &s->reports[s->nreports++];
+	memset(r, 0, sizeof *r);
+	return r;
 }
 
 void hist_add(latency_hist *h, uint64_t v)
@@ -136,6 +152,48 @@ static void cpu_json(FILE *f, unsigned id, const cpu_stats *c)
 	        c->faults_segv);
 }
 
+static const char *const report_at[] = { "exit", "exec", "end" };
+
+/* The per-process reports and the machine-wide sums over the mms in use
+ * at the end (docs/model.md, "Accounting"). */
+static void processes_json(FILE *f, const sim_stats *s)
+{
+	fprintf(f, "  \"processes\": [");
+	mm_report sum = { 0 };
+	uint64_t live = 0, gone = 0;
+	for (size_t i = 0; i < s->nreports; i++) {
+		const mm_report *r = &s->reports[i];
+		fprintf(f, "%s\n    {\"pid\": %u, \"comm\": \"%s\", \"mm\": %" PRIu64 ", \"at\": \"%s\", "
+		        "\"vm_peak_kb\": %" PRIu64 ", \"vm_size_kb\": %" PRIu64 ", \"vm_hwm_kb\": %" PRIu64
+		        ", \"vm_rss_kb\": %" PRIu64 ", \"rss_anon_kb\": %" PRIu64 ", \"rss_file_kb\": %" PRIu64
+		        ", \"rss_shmem_kb\": %" PRIu64 ", \"vm_data_kb\": %" PRIu64 ", \"vm_stk_kb\": %" PRIu64
+		        ", \"vm_exe_kb\": %" PRIu64 ", \"vm_lib_kb\": %" PRIu64 ", \"vm_pte_kb\": %" PRIu64
+		        ", \"hugetlb_kb\": %" PRIu64 ", \"map_count\": %" PRIu64 ", \"start_code\": %" PRIu64
+		        ", \"end_code\": %" PRIu64 ", \"start_data\": %" PRIu64 ", \"end_data\": %" PRIu64
+		        ", \"start_brk\": %" PRIu64 ", \"brk\": %" PRIu64 ", \"start_stack\": %" PRIu64
+		        ", \"mmap_base\": %" PRIu64 "}",
+		        i ? "," : "", r->pid, r->comm, r->mm_id, report_at[r->at], r->vm_peak, r->vm_size,
+		        r->vm_hwm, r->vm_rss, r->rss_anon, r->rss_file, r->rss_shmem, r->vm_data, r->vm_stk,
+		        r->vm_exe, r->vm_lib, r->vm_pte, r->hugetlb, r->map_count, r->start_code, r->end_code,
+		        r->start_data, r->end_data, r->start_brk, r->brk, r->start_stack, r->mmap_base);
+		if (r->at != MMR_END) {
+			gone++;
+			continue;
+		}
+		live++;
+		sum.vm_size += r->vm_size, sum.vm_rss += r->vm_rss, sum.rss_anon += r->rss_anon;
+		sum.rss_file += r->rss_file, sum.rss_shmem += r->rss_shmem, sum.vm_pte += r->vm_pte;
+		sum.hugetlb += r->hugetlb, sum.map_count += r->map_count;
+	}
+	fprintf(f, "%s],\n", s->nreports ? "\n  " : "");
+	fprintf(f, "  \"address_space\": {\"live\": %" PRIu64 ", \"released\": %" PRIu64
+	        ", \"vm_size_kb\": %" PRIu64 ", \"vm_rss_kb\": %" PRIu64 ", \"rss_anon_kb\": %" PRIu64
+	        ", \"rss_file_kb\": %" PRIu64 ", \"rss_shmem_kb\": %" PRIu64 ", \"vm_pte_kb\": %" PRIu64
+	        ", \"hugetlb_kb\": %" PRIu64 ", \"map_count\": %" PRIu64 ", \"page_cache_kb\": %" PRIu64 "},\n",
+	        live, gone, sum.vm_size, sum.vm_rss, sum.rss_anon, sum.rss_file, sum.rss_shmem, sum.vm_pte,
+	        sum.hugetlb, sum.map_count, s->page_cache_pages * 4);
+}
+
 void stats_print_json(const sim_stats *s, const config *cfg, const char *mode, FILE *f)
 {
 	cpu_stats t;
@@ -210,6 +268,7 @@ void stats_print_json(const sim_stats *s, const config *cfg, const char *mode, F
 	fprintf(f, "  \"kernel_entries\": %" PRIu64 ",\n", t.kernel_entries);
 	fprintf(f, "  \"mm\": {\"created\": %" PRIu64 ", \"freed\": %" PRIu64 ", \"free_deferred\": %" PRIu64 "},\n",
 	        s->mm_created, s->mm_freed, s->mm_free_deferred);
+	processes_json(f, s);
 	fprintf(f, "  \"check\": {\"stale_hits\": %" PRIu64 "},\n", t.stale_hits);
 	fprintf(f, "  \"cpus\": [\n");
 	for (unsigned c = 0; c < s->ncpus; c++) {
@@ -278,4 +337,18 @@ void stats_print_summary(const sim_stats *s, FILE *f)
 	fprintf(f, "  mm            %12" PRIu64 " created, %" PRIu64 " freed (%" PRIu64 " deferred by lazy CPUs)\n",
 	        s->mm_created, s->mm_freed, s->mm_free_deferred);
 	fprintf(f, "  checker       %12" PRIu64 " stale TLB hits\n", t.stale_hits);
+	if (!s->summary_mm)
+		return;
+	/* --summary mm: as ps -o pid,comm,vsz,rss and top's SHR (RssFile +
+	 * RssShmem) show it, with the rest of /proc/PID/status */
+	fprintf(f, "  address spaces (KiB; AT: exit, exec = released then, end = in use at the end)\n");
+	fprintf(f, "  %7s %-15s %5s %-4s %9s %9s %9s %9s %9s %6s %6s %5s\n", "PID", "COMM", "MM", "AT",
+	        "VSZ", "RSS", "ANON", "SHR", "HWM", "PTE", "STK", "MAPS");
+	for (size_t i = 0; i < s->nreports; i++) {
+		const mm_report *r = &s->reports[i];
+		fprintf(f, "  %7u %-15s %5" PRIu64 " %-4s %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64
+		        " %9" PRIu64 " %6" PRIu64 " %6" PRIu64 " %5" PRIu64 "\n", r->pid, r->comm, r->mm_id,
+		        report_at[r->at], r->vm_size, r->vm_rss, r->rss_anon, r->rss_file + r->rss_shmem,
+		        r->vm_hwm, r->vm_pte, r->vm_stk, r->map_count);
+	}
 }

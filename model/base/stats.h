@@ -52,6 +52,21 @@ typedef struct cpu_stats {
 	uint64_t faults_pf_kernel;   /* those taken by kernel-mode accesses (k*) */
 } cpu_stats;
 
+/* What /proc/PID/status shows of an mm (fs/proc/task_mmu.c task_mem,
+ * v6.18), taken when its last user releases it (exit, or the exec that
+ * replaced it) or at the end of the trace. Sizes in KiB. */
+enum { MMR_EXIT, MMR_EXEC, MMR_END };
+typedef struct mm_report {
+	uint32_t pid;
+	char comm[16];
+	uint64_t mm_id;           /* the mm's ctx_id */
+	unsigned at;              /* MMR_* */
+	uint64_t vm_peak, vm_size, vm_hwm, vm_rss, rss_anon, rss_file, rss_shmem;
+	uint64_t vm_data, vm_stk, vm_exe, vm_lib, vm_pte, hugetlb;
+	uint64_t map_count;
+	uint64_t start_code, end_code, start_data, end_data, start_brk, brk, start_stack, mmap_base;
+} mm_report;
+
 typedef struct sim_stats {
 	unsigned ncpus;
 	cpu_stats *cpu;
@@ -80,10 +95,17 @@ typedef struct sim_stats {
 	uint64_t mm_created, mm_freed, mm_free_deferred;
 	uint64_t records;
 	bool complete;
+	/* per-process reports, in the order they were taken; the end-of-trace
+	 * ones by mm id */
+	mm_report *reports;
+	size_t nreports, capreports;
+	uint64_t page_cache_pages;   /* named files' page-cache pages at the end */
+	bool summary_mm;             /* --summary mm: the human summary's table */
 } sim_stats;
 
 int stats_init(sim_stats *s, unsigned ncpus);
 void stats_free(sim_stats *s);
+mm_report *stats_add_report(sim_stats *s);
 void hist_add(latency_hist *h, uint64_t v);
 /* Smallest v with at least q (0..1] of the samples <= v. */
 uint64_t hist_quantile(const latency_hist *h, double q);

@@ -61,8 +61,9 @@ static const char *const op_names[REC_OP_COUNT] = {
 	[REC_TICK] = "tick", [REC_MMAP] = "mmap", [REC_MUNMAP] = "munmap",
 	[REC_MPROTECT] = "mprotect", [REC_FORK] = "fork", [REC_VFORK] = "vfork",
 	[REC_CLONE] = "clone", [REC_EXEC] = "exec", [REC_EXIT] = "exit",
-	[REC_MADVISE] = "madvise", [REC_MREMAP] = "mremap", [REC_PREEMPTED] = "preempted", [REC_THREAD] = "thread",
+	[REC_MADVISE] = "madvise", [REC_MREMAP] = "mremap", [REC_PREEMPTED] = "preempted", [REC_BRK] = "brk", [REC_THREAD] = "thread",
 	[REC_VMA] = "vma", [REC_PRESENT] = "present", [REC_CPUMASK] = "cpumask", [REC_NEXT_TRIM] = "next_trim",
+	[REC_LAYOUT] = "layout",
 };
 
 const char *rec_op_name(enum rec_op op)
@@ -372,25 +373,79 @@ static int word_field(trace_reader *r, unsigned i, const char *what, const char 
 	return FAIL(r->fcol[i], "unknown %s '%.*s' (%s)", what, (int)r->flen[i], r->field[i], list);
 }
 
-static int mmap_flags(trace_reader *r, unsigned from, uint32_t *flags, char *err, size_t errlen)
+/* Whether field i begins with prefix (and has more after it). */
+static bool field_has_prefix(const trace_reader *r, unsigned i, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	return r->flen[i] > n && memcmp(r->field[i], prefix, n) == 0;
+}
+
+/* The FLAGs of mmap and vma.  file=NAME (a named file, which implies
+ * file) and offset=OFF (its byte offset, page-aligned; only with
+ * file=NAME) fill rec->file and rec->file_off. */
+static int mmap_flags(trace_reader *r, unsigned from, trace_record *rec, char *err, size_t errlen)
 {
 	static const struct { const char *name; uint32_t bit; } known[] = {
 		{ "shared", MAPF_SHARED }, { "huge", MAPF_HUGE }, { "giant", MAPF_GIANT },
-		{ "populate", MAPF_POPULATE }, { "file", MAPF_FILE },
+		{ "populate", MAPF_POPULATE }, { "file", MAPF_FILE }, { "stack", MAPF_STACK },
 	};
+	uint32_t *flags = &rec->flags;
+	bool named = false, offset = false;
+	unsigned off_field = 0;
 	*flags = 0;
+	rec->file[0] = 0;
+	rec->file_off = 0;
 	for (unsigned i = from; i < r->nfields; i++) {
 		uint32_t bit = 0;
+		if (field_has_prefix(r, i, "file=")) {
+			if (named || (*flags & MAPF_FILE))
+				return FAIL(r->fcol[i], "mmap FLAG 'file' given twice");
+			uint32_t n = r->flen[i] - 5;
+			const char *name = r->field[i] + 5;
+			if (n > TRACE_FILE_MAX)
+				return FAIL(r->fcol[i] + 5, "file name longer than %u characters", TRACE_FILE_MAX);
+			for (uint32_t k = 0; k < n; k++)
+				if ((unsigned char)name[k] <= ' ' || (unsigned char)name[k] >= 127)
+					return FAIL(r->fcol[i] + 5 + k, "character 0x%02x not allowed in a file name "
+					            "(printable ASCII, no space)", (unsigned char)name[k]);
+			memcpy(rec->file, name, n);
+			rec->file[n] = 0;
+			named = true;
+			*flags |= MAPF_FILE;
+			continue;
+		}
+		if (field_has_prefix(r, i, "offset=")) {
+			if (offset)
+				return FAIL(r->fcol[i], "mmap FLAG 'offset' given twice");
+			const char *p = r->field[i] + 7;
+			uint32_t n = r->flen[i] - 7;
+			/* a number field of its own, for number()'s checks and columns */
+			const char *sf = r->field[i];
+			uint32_t sl = r->flen[i], sc = r->fcol[i];
+			r->field[i] = p, r->flen[i] = n, r->fcol[i] = sc + 7;
+			int bad = number(r, i, "OFFSET", &rec->file_off, err, errlen);
+			r->field[i] = sf, r->flen[i] = sl, r->fcol[i] = sc;
+			if (bad)
+				return -1;
+			if (rec->file_off & 0xfff)
+				return FAIL(r->fcol[i] + 7, "OFFSET 0x%llx is not page-aligned",
+				            (unsigned long long)rec->file_off);
+			offset = true;
+			off_field = i;
+			continue;
+		}
 		for (unsigned k = 0; k < sizeof known / sizeof known[0]; k++)
 			if (field_is(r, i, known[k].name))
 				bit = known[k].bit;
 		if (!bit)
-			return FAIL(r->fcol[i], "unknown mmap FLAG '%.*s' (shared, huge, giant, populate or file)",
-			            (int)r->flen[i], r->field[i]);
-		if (*flags & bit)
+			return FAIL(r->fcol[i], "unknown mmap FLAG '%.*s' (shared, huge, giant, populate, file, "
+			            "file=NAME, offset=OFF or stack)", (int)r->flen[i], r->field[i]);
+		if ((*flags & bit) || (bit == MAPF_FILE && named))
 			return FAIL(r->fcol[i], "mmap FLAG '%.*s' given twice", (int)r->flen[i], r->field[i]);
 		*flags |= bit;
 	}
+	if (offset && !named)
+		return FAIL(r->fcol[off_field], "offset=OFF needs file=NAME");
 	return 0;
 }
 
@@ -407,7 +462,7 @@ static const struct op_syntax cpu_ops[] = {
 	{ "kw", REC_KW, 1, 2, "ADDR [SIZE]" }, { "kx", REC_KX, 1, 2, "ADDR [SIZE]" },
 	{ "switch", REC_SWITCH, 1, 2, "PID [untraced]" }, { "syscall", REC_SYSCALL, 0, 0, "" },
 	{ "tick", REC_TICK, 1, 1, "CYCLES" },
-	{ "mmap", REC_MMAP, 3, 3 + 5, "ADDR LEN PROT [FLAG...]" },
+	{ "mmap", REC_MMAP, 3, 3 + 7, "ADDR LEN PROT [FLAG...]" },
 	{ "munmap", REC_MUNMAP, 2, 2, "ADDR LEN" }, { "mprotect", REC_MPROTECT, 3, 3, "ADDR LEN PROT" },
 	{ "fork", REC_FORK, 1, 1, "CHILD" }, { "vfork", REC_VFORK, 1, 1, "CHILD" },
 	{ "clone", REC_CLONE, 1, 1, "CHILD" }, { "exec", REC_EXEC, 1, 4, "COMM [STACK [ARGPAGES]] [preempted]" },
@@ -415,6 +470,7 @@ static const struct op_syntax cpu_ops[] = {
 	{ "madvise", REC_MADVISE, 3, 3, "ADDR LEN ADVICE" },
 	{ "mremap", REC_MREMAP, 4, 4, "OLD OLDLEN NEW NEWLEN" },
 	{ "preempted", REC_PREEMPTED, 0, 0, "" },
+	{ "brk", REC_BRK, 1, 1, "ADDR" },
 };
 
 static const struct op_syntax *find_op(const trace_reader *r, unsigned i)
@@ -510,7 +566,9 @@ static int parse_cpu_record(trace_reader *r, trace_record *rec, char *err, size_
 	case REC_MMAP:
 		if (range_fields(r, rec, err, errlen) || prot_field(r, 4, &rec->prot, err, errlen))
 			return -1;
-		return mmap_flags(r, 5, &rec->flags, err, errlen);
+		return mmap_flags(r, 5, rec, err, errlen);
+	case REC_BRK:
+		return number(r, 2, "ADDR", &rec->addr, err, errlen);
 	case REC_MUNMAP:
 		return range_fields(r, rec, err, errlen);
 	case REC_MPROTECT:
@@ -536,9 +594,11 @@ static int parse_cpu_record(trace_reader *r, trace_record *rec, char *err, size_
 static const struct op_syntax declarations[] = {
 	{ "proc", REC_PROC, 2, 2, "PID COMM" }, { "kthread", REC_KTHREAD, 2, 2, "PID COMM" },
 	{ "thread", REC_THREAD, 3, 3, "PID TGID COMM" },
-	{ "vma", REC_VMA, 4, 4 + 5, "PID ADDR LEN PROT [FLAG...]" },
+	{ "vma", REC_VMA, 4, 4 + 7, "PID ADDR LEN PROT [FLAG...]" },
 	{ "present", REC_PRESENT, 4, 4, "PID ADDR LEN KIND" },
 	{ "cpumask", REC_CPUMASK, 2, 2, "PID CPU" }, { "next_trim", REC_NEXT_TRIM, 2, 2, "PID NS" },
+	{ "layout", REC_LAYOUT, 1 + LAYOUT_MIN, 1 + LAYOUT_MAX,
+	  "PID START_CODE END_CODE START_DATA END_DATA START_BRK BRK START_STACK [MMAP_BASE]" },
 };
 
 /* A declaration: fields[0] is the keyword, fields[1] the PID. */
@@ -552,7 +612,7 @@ static int parse_declaration(trace_reader *r, trace_record *rec, char *err, size
 		if (field_is(r, 0, "mmtrace") || field_is(r, 0, "cpus"))
 			return FAIL(r->fcol[0], "'%.*s' may only appear in the header", (int)r->flen[0], r->field[0]);
 		return FAIL(r->fcol[0], "unknown record '%.*s' (expected a CPU number, @TIME, proc, kthread, "
-		            "thread, vma, present, cpumask or next_trim)", (int)r->flen[0], r->field[0]);
+		            "thread, vma, present, cpumask, next_trim or layout)", (int)r->flen[0], r->field[0]);
 	}
 	unsigned nargs = r->nfields - 1;
 	if (nargs < d->min)
@@ -572,7 +632,24 @@ static int parse_declaration(trace_reader *r, trace_record *rec, char *err, size
 	case REC_VMA:
 		if (range_fields(r, rec, err, errlen) || prot_field(r, 4, &rec->prot, err, errlen))
 			return -1;
-		return mmap_flags(r, 5, &rec->flags, err, errlen);
+		return mmap_flags(r, 5, rec, err, errlen);
+	case REC_LAYOUT: {
+		static const char *const names[LAYOUT_MAX] = {
+			"START_CODE", "END_CODE", "START_DATA", "END_DATA", "START_BRK", "BRK",
+			"START_STACK", "MMAP_BASE",
+		};
+		rec->nlayout = nargs - 1;
+		for (unsigned i = 0; i < rec->nlayout; i++)
+			if (number(r, 2 + i, names[i], &rec->layout[i], err, errlen))
+				return -1;
+		if (rec->layout[1] < rec->layout[0])
+			return FAIL(r->fcol[3], "END_CODE is below START_CODE");
+		if (rec->layout[3] < rec->layout[2])
+			return FAIL(r->fcol[5], "END_DATA is below START_DATA");
+		if (rec->layout[5] < rec->layout[4])
+			return FAIL(r->fcol[7], "BRK is below START_BRK");
+		return 0;
+	}
 	case REC_PRESENT: {
 		static const char *const names[] = { "anon", "cow", "file" };
 		static const uint32_t values[] = { PRESENT_ANON, PRESENT_COW, PRESENT_FILE };

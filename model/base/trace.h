@@ -33,8 +33,8 @@ enum rec_op {
 	REC_MMAP, REC_MUNMAP, REC_MPROTECT,
 	REC_FORK, REC_VFORK, REC_CLONE, REC_EXEC, REC_EXIT,
 	/* extensions of mmtrace 1 (docs/trace-format.md) */
-	REC_MADVISE, REC_MREMAP, REC_PREEMPTED,  /* CPU records */
-	REC_THREAD, REC_VMA, REC_PRESENT, REC_CPUMASK, REC_NEXT_TRIM,  /* declarations */
+	REC_MADVISE, REC_MREMAP, REC_PREEMPTED, REC_BRK,  /* CPU records */
+	REC_THREAD, REC_VMA, REC_PRESENT, REC_CPUMASK, REC_NEXT_TRIM, REC_LAYOUT,  /* declarations */
 	REC_OP_COUNT
 };
 
@@ -47,7 +47,12 @@ static inline bool rec_is_declaration(enum rec_op op)
 /* PROT bits of mmap/mprotect */
 enum { PROT_R_ = 1, PROT_W_ = 2, PROT_X_ = 4 };
 /* mmap FLAG bits */
-enum { MAPF_SHARED = 1, MAPF_HUGE = 2, MAPF_GIANT = 4, MAPF_POPULATE = 8, MAPF_FILE = 16 };
+enum { MAPF_SHARED = 1, MAPF_HUGE = 2, MAPF_GIANT = 4, MAPF_POPULATE = 8, MAPF_FILE = 16,
+       MAPF_STACK = 32 /* VM_GROWSDOWN: a stack (VmStk) */ };
+/* file=NAME: at most this many characters */
+#define TRACE_FILE_MAX 255
+/* layout PID START_CODE END_CODE START_DATA END_DATA START_BRK BRK START_STACK [MMAP_BASE] */
+enum { LAYOUT_MIN = 7, LAYOUT_MAX = 8 };
 /* switch: the source kernel did not trace this switch (trace_record.flags) */
 enum { SWITCH_UNTRACED = 1 };
 enum { EXEC_PREEMPTED = 1 };   /* exec ... preempted: see os_exec */
@@ -69,6 +74,12 @@ typedef struct trace_record {
 	bool timed;          /* the line began with @TIME */
 	uint64_t time_ns;    /* TIME (and next_trim NS): nanoseconds from the trace's time origin */
 	char comm[TRACE_COMM_MAX + 1];  /* proc/kthread/exec */
+	/* mmap/vma with file=NAME: the name ("" for an unnamed file, or
+	 * none) and offset=OFF, the byte offset of ADDR in the file */
+	char file[TRACE_FILE_MAX + 1];
+	uint64_t file_off;
+	uint64_t layout[LAYOUT_MAX];    /* layout: its values in order */
+	unsigned nlayout;
 	uint64_t line;       /* 1-based line number */
 	/* 1-based columns: col[0] the record's first field (CPU or keyword;
 	 * after an @TIME prefix, the field after it), col[1] the operation

@@ -26,6 +26,7 @@ static const char usage[] =
 	"  --vcd-from CYCLE            first cycle written to the VCD (default 0)\n"
 	"  --vcd-to CYCLE              last cycle written to the VCD (default: the end)\n"
 	"  --quiet                     no human summary on standard output\n"
+	"  --summary mm                the human summary adds a ps-like table of the address spaces\n"
 	"  --parse-only                read and validate the trace, simulate nothing (benchmark baseline)\n"
 	"  --pack OUT.mmtb             write the trace in the binary form (docs/trace-format.md), simulate nothing\n"
 	"  --list-config               every key with its default, unit, meaning and source\n"
@@ -52,7 +53,7 @@ struct options {
 	const char *mode, *preset, *config_file, *stats_json, *trace, *pack;
 	const char *sets[256];
 	int nsets;
-	bool quiet, parse_only;
+	bool quiet, parse_only, summary_mm;
 	mode_options mo;
 };
 
@@ -75,6 +76,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 			continue;
 		} else if (!strcmp(a, "--parse-only")) {
 			o->parse_only = true;
+			continue;
+		} else if (!strcmp(a, "--summary")) {
+			if (i + 1 >= argc)
+				return usage_error("%s needs a value", a);
+			if (strcmp(argv[++i], "mm"))
+				return usage_error("unknown summary '%s' (mm)", argv[i]);
+			o->summary_mm = true;
 			continue;
 		} else if (!strcmp(a, "--mode")) {
 			slot = &o->mode;
@@ -214,6 +222,7 @@ int main(int argc, char **argv)
 		sim_close(&s);
 		return EXIT_NOINPUT;
 	}
+	s.st.summary_mm = o.summary_mm;
 	if (!o.quiet)
 		stats_print_summary(&s.st, stdout);
 	cpu_stats total;

@@ -46,8 +46,16 @@ static int do_wp_page(kernel *k, kcpu *c, mm_struct *mm, const vm_area *v, uint6
 	put_frame(k, ent, level);
 	c->clock += k->cfg->v[K_COST_COPY_PAGE] * (span >> 12);
 	uint64_t keep = ent & ~(PTE_ADDR | PTE_SPECIAL | PTE_FILEPAGE);
-	pt_write(k, mm, pa, keep | (copy << 12) | PTE_RW | PTE_D | PTE_A | PTE_EXCL, level);
-	find_vma_mut(mm, va)->anon_vma = true;
+	uint64_t leaf = keep | (copy << 12) | PTE_RW | PTE_D | PTE_A | PTE_EXCL;
+	pt_write(k, mm, pa, leaf, level);
+	/* wp_page_copy: a file page's counter goes down and the anonymous
+	 * one up (dec_mm_counter(mm_counter_file), inc_mm_counter(MM_ANONPAGES));
+	 * from the zero page only the latter; a shared anonymous page was
+	 * anonymous already */
+	uint32_t vflags = v->flags;
+	add_mm_counter(mm, mm_counter_of(vflags, ent), -(int64_t)(span >> 12));
+	add_mm_counter(mm, mm_counter_of(vflags, leaf), (int64_t)(span >> 12));
+	anon_vma_prepare(k, find_vma_mut(mm, va));
 	flush_tlb_page(k, c, mm, va, level);
 	return 1;
 }

@@ -91,6 +91,7 @@ int os_init(kernel *k, const config *cfg, unsigned ncpus, sim_stats *st)
 	 * arch/x86/kernel/head_64.S): a frame of the reserved image area */
 	k->zero_pfn = (PHYS_KERNEL_BASE + (48ull << 20)) >> 12;
 	k->next_arrival = UINT64_MAX;
+	k->next_anon_vma = k->next_file_id = 1;
 	k->skip_shootdowns = cfg->v[K_TEST_SKIP_SHOOTDOWN] != 0;
 	k->asids = k->pcid ? (unsigned)cfg->v[K_ASIDS] : 1;
 	k->flush_ceiling = (unsigned)cfg->v[K_FLUSH_CEILING];
@@ -156,6 +157,11 @@ void os_free(kernel *k)
 	}
 	while (k->all_mm)
 		mm_unlink_free(k, k->all_mm);
+	for (size_t i = 0; i < k->nfiles; i++) {
+		shmem_put(k, k->files[i].pages);
+		free(k->files[i].name);
+	}
+	free(k->files);
 	free(k->tasks);
 	free(k->pid_used);
 	free(k->cpu);

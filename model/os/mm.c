@@ -33,6 +33,68 @@ static bool is_leaf(uint64_t e, unsigned level)
 	return level == 1 || (level <= 3 && (e & PTE_PS));
 }
 
+/* ---- accounting (docs/model.md, "Accounting") ---- */
+
+static uint64_t pages_of_level(unsigned level) { return 1ull << (9 * (level - 1)); }
+
+/* mm_counter / mm_counter_file (include/linux/mm.h): the zero page is
+ * not counted (vm_normal_page: special); a page of a huge or giant VMA
+ * is hugetlb's (hugetlb_count_add, HugetlbPages, not RSS); a page-cache
+ * page is MM_FILEPAGES; other pages of a shared mapping are shmem's
+ * (MM_SHMEMPAGES); the rest is anonymous. */
+int mm_counter_of(uint32_t vma_flags, uint64_t pte)
+{
+	if (pte & PTE_SPECIAL)
+		return -1;
+	if (vma_flags & (MAPF_HUGE | MAPF_GIANT))
+		return MM_HUGETLB;
+	if (pte & PTE_FILEPAGE)
+		return MM_FILEPAGES;
+	return (vma_flags & MAPF_SHARED) ? MM_SHMEMPAGES : MM_ANONPAGES;
+}
+
+/* add_mm_counter (include/linux/mm.h), and hugetlb_count_add */
+void add_mm_counter(mm_struct *mm, int member, int64_t pages)
+{
+	if (member == MM_HUGETLB)
+		mm->hugetlb_usage += pages;
+	else if (member >= 0)
+		mm->rss_stat[member] += pages;
+}
+
+/* A leaf of `level` mapping `pte` in a VMA with vma_flags came (sign 1)
+ * or went (-1). */
+static void account_leaf(mm_struct *mm, uint32_t vma_flags, uint64_t pte, unsigned level, int sign)
+{
+	add_mm_counter(mm, mm_counter_of(vma_flags, pte), sign * (int64_t)pages_of_level(level));
+}
+
+static uint64_t get_mm_rss(const mm_struct *mm)
+{
+	return (uint64_t)(mm->rss_stat[MM_FILEPAGES] + mm->rss_stat[MM_ANONPAGES] +
+	                  mm->rss_stat[MM_SHMEMPAGES]);
+}
+
+/* update_hiwater_rss (include/linux/mm.h): before RSS is lowered. */
+static void update_hiwater_rss(mm_struct *mm)
+{
+	uint64_t rss = get_mm_rss(mm);
+	if (mm->hiwater_rss < rss)
+		mm->hiwater_rss = rss;
+}
+
+/* mm_inc_nr_ptes / mm_inc_nr_pmds / mm_inc_nr_puds (include/linux/mm.h)
+ * and their mm_dec_ twins: each page-table page below the PGD counts
+ * PTRS_PER_xxx * 8 bytes in pgtables_bytes, but a P4D table (5-level
+ * paging) is not counted, and neither is the PGD (pgd_alloc).  `level`
+ * is the table's: 1 a PTE table, 2 a PMD table, 3 a PUD table. */
+void mm_account_table(kernel *k, mm_struct *mm, unsigned level, int sign)
+{
+	(void)k;
+	if (mm && !mm->is_init && level >= 1 && level <= 3)
+		mm->pgtables_bytes += sign * 512 * 8;
+}
+
 /* ---- mm lifetime ---- */
 
 /* mm_alloc + init_new_context.  c is the CPU doing it (NULL for the
@@ -137,16 +199,19 @@ static void get_frame(kernel *k, uint64_t pte)
 	phys_set_refcount(&k->pm, pfn, (uint16_t)(phys_refcount(&k->pm, pfn) + 1));
 }
 
-static void free_table_tree(kernel *k, uint64_t table_pfn, unsigned level)
+/* free_pte_range / free_pmd_range / free_pud_range: the table and the
+ * tables below it go (mm_dec_nr_ptes and the like). */
+static void free_table_tree(kernel *k, mm_struct *mm, uint64_t table_pfn, unsigned level)
 {
 	if (level > 1)
 		for (unsigned i = 0; i < 512; i++) {
 			uint64_t e = phys_read64(&k->pm, (table_pfn << 12) + 8ull * i);
 			if ((e & PTE_P) && !(e & PTE_PS))
-				free_table_tree(k, (e & PTE_ADDR) >> 12, level - 1);
+				free_table_tree(k, mm, (e & PTE_ADDR) >> 12, level - 1);
 		}
 	phys_clear_frame(&k->pm, table_pfn);
 	phys_release(&k->pm, table_pfn, 0);
+	mm_account_table(k, mm, level, -1);
 }
 
 /* split_huge_pmd/pud: a huge leaf becomes a table of 512 smaller leaves
@@ -157,6 +222,7 @@ static bool split_leaf(kernel *k, mm_struct *mm, uint64_t pa, unsigned level)
 	uint64_t table = pt_alloc_table(k);
 	if (!table)
 		return false;
+	mm_account_table(k, mm, level - 1, 1);
 	uint64_t base = (e & PTE_ADDR) >> 12, step = 1ull << (9 * (level - 2));
 	uint16_t refs = phys_refcount(&k->pm, base);
 	uint64_t flags = e & ~PTE_ADDR & ~(level == 2 ? PTE_PS : 0);
@@ -226,6 +292,7 @@ static int walk_user_range(kernel *k, mm_struct *mm, uint64_t s, uint64_t e,
 struct zap_vma {
 	uint64_t start, end;
 	bool shared;
+	uint32_t flags;           /* the VMA's MAPF_*, for its counters */
 };
 
 /* The batches that hold the zapped pages until the flush frees them
@@ -437,6 +504,7 @@ static size_t zap_vmas_of(const mm_struct *mm, uint64_t s, uint64_t e, struct za
 		zv[n].start = v->start > s ? v->start : s;
 		zv[n].end = v->end < e ? v->end : e;
 		zv[n].shared = (v->flags & MAPF_SHARED) != 0;
+		zv[n].flags = v->flags;
 		n++;
 	}
 	*out = zv;
@@ -493,6 +561,7 @@ static void zap_leaf(kernel *k, mm_struct *mm, uint64_t pa, uint64_t ent, unsign
 		zap_pte_range_flush(g);   /* that VMA's zap_pte_range of this table ended */
 	pt_write(k, mm, pa, 0, level);
 	put_frame(k, ent, level);
+	account_leaf(mm, v ? v->flags : 0, ent, level, -1);   /* zap_present_folio_ptes: rss[mm_counter(folio)]-- */
 	tlb_flush_leaf(g, lo, hi, level);   /* pte_present(): PROT_NONE too */
 	g->pages += (hi - lo) >> 12;
 	if (ent & PTE_SPECIAL)
@@ -533,7 +602,7 @@ static void zap_table(kernel *k, mm_struct *mm, uint64_t pa, uint64_t ent, unsig
 	if (vma_overlaps(mm, lo, hi))
 		return;
 	pt_write(k, mm, pa, 0, level);
-	free_table_tree(k, (ent & PTE_ADDR) >> 12, level - 1);
+	free_table_tree(k, mm, (ent & PTE_ADDR) >> 12, level - 1);
 	tlb_free_table(g, lo, level);
 }
 
@@ -546,6 +615,8 @@ static int unmap_range(kernel *k, kcpu *c, mm_struct *mm, uint64_t s, uint64_t e
 {
 	struct zap_vma *zv;
 	size_t n = zap_vmas_of(mm, s, e, &zv);
+	if (n)
+		update_hiwater_rss(mm);   /* vms_clear_ptes */
 	vma_remove_range(k, mm, s, e);
 	struct mmu_gather g;
 	tlb_gather_mmu(&g, k, c, mm, false);
@@ -674,6 +745,16 @@ static bool huge_fits(kernel *k, mm_struct *mm, const vm_area *v, uint64_t base,
 	return pa == 0 || phys_read64(&k->pm, pa) == 0;
 }
 
+/* The page-cache page of a named file that v maps at va: the file's
+ * page at that offset, read in (a new frame) if no process has used it
+ * yet.  The model takes every page of a file to be readable. */
+static shmem_page *named_file_page(kernel *k, const vm_area *v, uint64_t va)
+{
+	uint64_t index = v->pgoff + ((va - v->start) >> 12);
+	shmem_page *p = shmem_find(v->shm, index);
+	return p ? p : shmem_add(k, v->shm, index, 1);
+}
+
 /* The object's page that a fault of shared anonymous memory maps at va
  * (shmem_fault -> shmem_get_folio_gfp: the page in the object's page
  * cache, or a new one added to it), with the level to map it at.  An
@@ -709,10 +790,15 @@ int map_new_page(kernel *k, mm_struct *mm, vm_area *v, uint64_t va, enum page_ki
 {
 	shmem_page *page = NULL;
 	unsigned level;
-	if (kind == PAGE_SHARED_ANON && v->shm) {
+	if (kind == PAGE_SHARED_ANON && v->shm && !(v->flags & MAPF_FILE)) {
 		if (!(page = shmem_fault_page(k, mm, v, va)))
 			return -1;
 		level = page->level;
+	} else if (kind == PAGE_FILE && v->shm) {
+		/* a named file: its page-cache page (filemap_fault), 4 KiB */
+		if (!(page = named_file_page(k, v, va)))
+			return -1;
+		level = 1;
 	} else {
 		level = kind == PAGE_ZERO ? 1 : leaf_level_for(k, mm, v, va);
 	}
@@ -729,9 +815,13 @@ int map_new_page(kernel *k, mm_struct *mm, vm_area *v, uint64_t va, enum page_ki
 	} else if (phys_alloc(&k->pm, 9 * (level - 1), &pfn)) {
 		return -1;
 	}
-	pt_write(k, mm, pa, new_leaf(pfn, v, level, kind, write), level);
+	uint64_t leaf = new_leaf(pfn, v, level, kind, write);
+	pt_write(k, mm, pa, leaf, level);
+	/* do_anonymous_page, do_cow_fault, finish_fault -> set_pte_range:
+	 * add_mm_counter by mm_counter(folio); the zero page counts nothing */
+	account_leaf(mm, v->flags, leaf, level, 1);
 	if (kind == PAGE_ANON)
-		v->anon_vma = true;   /* anon_vma_prepare */
+		anon_vma_prepare(k, v);
 	if (level_out)
 		*level_out = level;
 	return 0;
@@ -768,19 +858,28 @@ int fault_around(kernel *k, mm_struct *mm, vm_area *v, uint64_t va)
 			return err ? -1 : mapped;   /* a huge leaf above: nothing to map */
 		if (phys_read64(&k->pm, pa) != 0)
 			continue;
-		if (v->shm) {
+		uint64_t leaf;
+		if (v->shm && !(v->flags & MAPF_FILE)) {
 			const shmem_page *p = shmem_find(v->shm, v->pgoff + ((a - v->start) >> 12));
 			if (!p || p->level != 1)
 				continue;
 			pfn = p->pfn;
 			get_frame(k, pfn << 12);
-			pt_write(k, mm, pa, new_leaf(pfn, v, 1, PAGE_SHARED_ANON, false), 1);
-			mapped++;
-			continue;
+			leaf = new_leaf(pfn, v, 1, PAGE_SHARED_ANON, false);
+		} else if (v->shm) {
+			const shmem_page *p = named_file_page(k, v, a);
+			if (!p)
+				return -1;
+			pfn = p->pfn;
+			get_frame(k, pfn << 12);
+			leaf = new_leaf(pfn, v, 1, PAGE_FILE, false);
+		} else {
+			if (phys_alloc(&k->pm, 0, &pfn))
+				return -1;
+			leaf = new_leaf(pfn, v, 1, PAGE_FILE, false);
 		}
-		if (phys_alloc(&k->pm, 0, &pfn))
-			return -1;
-		pt_write(k, mm, pa, new_leaf(pfn, v, 1, PAGE_FILE, false), 1);
+		pt_write(k, mm, pa, leaf, 1);
+		account_leaf(mm, v->flags, leaf, 1, 1);   /* filemap_map_pages: add_mm_counter */
 		mapped++;
 	}
 	return mapped;
@@ -788,11 +887,48 @@ int fault_around(kernel *k, mm_struct *mm, vm_area *v, uint64_t va)
 
 /* ---- the mm system calls ---- */
 
-/* shmem_zero_setup: a shared anonymous mapping gets a shmem object of
- * its own, mapped from offset 0. */
-static shmem_obj *new_shmem(uint32_t flags)
+/* A new VMA as mmap makes it (__mmap_region): private anonymous memory
+ * has vm_pgoff = addr >> PAGE_SHIFT; a shared anonymous mapping gets a
+ * shmem object of its own, mapped from offset 0 (shmem_zero_setup); a
+ * named file maps its page cache from OFF; an unnamed file is a file
+ * of its own. */
+static vm_area new_vma(kernel *k, uint64_t addr, uint64_t end, uint32_t prot, uint32_t flags,
+                       const char *file, uint64_t off)
 {
-	return (flags & (MAPF_SHARED | MAPF_FILE)) == MAPF_SHARED ? shmem_new() : NULL;
+	vm_area v = { addr, end, prot, flags & ~MAPF_POPULATE, 0, addr >> 12, NULL, 0 };
+	if (flags & MAPF_FILE) {
+		v.pgoff = off >> 12;
+		if (file && file[0])
+			v.shm = os_named_file(k, file);
+		else
+			v.file_id = k->next_file_id++;
+	} else if (flags & MAPF_SHARED) {
+		v.pgoff = 0;
+		v.shm = shmem_new();
+	}
+	return v;
+}
+
+shmem_obj *os_named_file(kernel *k, const char *name)
+{
+	for (size_t i = 0; i < k->nfiles; i++)
+		if (!strcmp(k->files[i].name, name))
+			return k->files[i].pages;
+	if (k->nfiles == k->capfiles) {
+		k->capfiles = k->capfiles ? 2 * k->capfiles : 8;
+		k->files = realloc(k->files, k->capfiles * sizeof *k->files);
+		if (!k->files)
+			abort();
+	}
+	struct named_file *f = &k->files[k->nfiles++];
+	size_t len = strlen(name) + 1;
+	f->name = malloc(len);
+	if (!f->name)
+		abort();
+	memcpy(f->name, name, len);
+	f->pages = shmem_new();
+	shmem_get(f->pages);   /* the inode's: the page cache stays */
+	return f->pages;
 }
 
 static int check_range(kernel *k, uint64_t addr, uint64_t end, unsigned field)
@@ -830,7 +966,8 @@ static int populate(kernel *k, kcpu *c, mm_struct *mm, uint64_t addr, uint64_t e
 	return 0;
 }
 
-int os_mmap(kernel *k, unsigned cpu, uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags)
+int os_mmap(kernel *k, unsigned cpu, uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags,
+            const char *file, uint64_t file_off)
 {
 	kcpu *c = &k->cpu[cpu];
 	mm_struct *mm = c->curr->mm;
@@ -840,8 +977,8 @@ int os_mmap(kernel *k, unsigned cpu, uint64_t addr, uint64_t len, uint32_t prot,
 	c->clock += k->cfg->v[K_COST_MM_OP];
 	if (unmap_range(k, c, mm, addr, end))   /* MAP_FIXED replaces */
 		return -1;
-	vm_area v = { addr, end, prot, flags & ~MAPF_POPULATE, false, 0, new_shmem(flags) };
-	vma_insert(mm, v);
+	vma_insert(mm, new_vma(k, addr, end, prot, flags, file, file_off));
+	vma_merge_at(k, mm, vma_lower(mm, addr));   /* vma_merge_new_range */
 	if (!(flags & MAPF_POPULATE) || prot == 0)
 		return 0;
 	return populate(k, c, mm, addr, end);
@@ -939,6 +1076,13 @@ int os_mprotect(kernel *k, unsigned cpu, uint64_t addr, uint64_t len, uint32_t p
 	if (check_range(k, addr, end, 2))
 		return -1;
 	c->clock += k->cfg->v[K_COST_MM_OP];
+	/* the model splits at both ends whatever the rights; Linux splits
+	 * only a VMA whose rights change (mprotect_fixup: newflags ==
+	 * oldflags returns at once), so a split of a VMA that keeps them is
+	 * undone below */
+	const vm_area *at = find_vma(mm, addr), *last = end > addr ? find_vma(mm, end - 1) : NULL;
+	bool split_lo = at && at->start < addr && at->prot == prot;
+	bool split_hi = last && last->end > end && last->prot == prot;
 	vma_split_at(mm, addr);
 	vma_split_at(mm, end);
 	struct mmu_gather g;
@@ -948,12 +1092,17 @@ int os_mprotect(kernel *k, unsigned cpu, uint64_t addr, uint64_t len, uint32_t p
 		vm_area *v = &mm->vma[i];
 		if (v->prot == prot)
 			continue;
+		/* mprotect_fixup: vm_stat_account(oldflags, -n), (newflags, n) */
+		vm_stat_account(mm, v, -(int64_t)((v->end - v->start) >> 12));
 		v->prot = prot;
+		vm_stat_account(mm, v, (int64_t)((v->end - v->start) >> 12));
+		v->flags |= MAPF_CHANGED_;
 		if (walk_user_range(k, mm, v->start, v->end, &visit))
 			return os_fail(k, 0, "out of simulated physical memory (mem.size)");
 	}
 	c->clock += (uint64_t)k->cfg->v[K_COST_PTE] * g.pages;
 	tlb_finish_mmu(&g);
+	vma_merge_changed(k, mm, addr, end, split_lo, split_hi);
 	return 0;
 }
 
@@ -1001,7 +1150,9 @@ int os_madvise(kernel *k, unsigned cpu, uint64_t addr, uint64_t len, unsigned ad
 		if (advice == MADV_FREE_ && (v->flags & (MAPF_FILE | MAPF_SHARED)))
 			continue;
 		uint64_t s = v->start > addr ? v->start : addr, e = v->end < end ? v->end : end;
-		struct zap_vma zv = { s, e, (v->flags & MAPF_SHARED) != 0 };
+		struct zap_vma zv = { s, e, (v->flags & MAPF_SHARED) != 0, v->flags };
+		/* zap_page_range_single_batched, madvise_free_single_vma */
+		update_hiwater_rss(mm);
 		zap_set_vmas(&g, &zv, 1);
 		int err = walk_user_range(k, mm, s, e, &visit);
 		zap_set_vmas(&g, NULL, 0);
@@ -1110,7 +1261,8 @@ int os_mremap(kernel *k, unsigned cpu, uint64_t old, uint64_t old_len, uint64_t 
 			tmpl.pgoff += (old + old_len - tmpl.start) >> 12;
 			tmpl.start = old + old_len;
 			tmpl.end = old + new_len;
-			vma_insert(mm, tmpl);
+			vma_insert(mm, tmpl);   /* vma_expand: one VMA, when it can be */
+			vma_merge_at(k, mm, vma_lower(mm, tmpl.start));
 		}
 		return 0;
 	}
@@ -1141,16 +1293,26 @@ int os_mremap(kernel *k, unsigned cpu, uint64_t old, uint64_t old_len, uint64_t 
 		free(copy);
 		return -1;
 	}
-	for (size_t i = 0; i < n; i++)
+	/* copy_vma: each moved VMA merges with its new neighbours where it
+	 * can (vma_merge_new_range); move_vma accounts it (vm_stat_account) */
+	for (size_t i = 0; i < n; i++) {
 		vma_insert(mm, copy[i]);
+		vma_merge_at(k, mm, vma_lower(mm, copy[i].start));
+	}
 	free(copy);
 	if (new_len > moved) {
 		tmpl.pgoff += (old + moved - tmpl.start) >> 12;
 		tmpl.start = new_addr + moved;
 		tmpl.end = new_addr + new_len;
 		vma_insert(mm, tmpl);
+		vma_merge_at(k, mm, vma_lower(mm, tmpl.start));
 	}
-	return unmap_range(k, c, mm, old, old + old_len);
+	/* move_vma: "Restore hiwater_vm: we don't want to count the
+	 * temporary double mapping" */
+	uint64_t hiwater_vm = mm->hiwater_vm;
+	int rc = unmap_range(k, c, mm, old, old + old_len);
+	mm->hiwater_vm = hiwater_vm;
+	return rc;
 }
 
 /* ---- exec's stack ---- */
@@ -1170,12 +1332,15 @@ int setup_arg_pages(kernel *k, kcpu *c, mm_struct *mm, uint64_t stack, unsigned 
 		               (unsigned long long)stack, k->levels);
 	if (vma_overlaps(mm, stack - len - expand, stack))
 		return os_fail(k, 3, "STACK 0x%llx: the stack overlaps a mapping", (unsigned long long)stack);
-	vm_area tmp = { top_max - len, top_max, PROT_R_ | PROT_W_, 0, false, 0, NULL };
+	/* the stack VMA: VM_GROWSDOWN (VM_STACK), counted in stack_vm */
+	vm_area tmp = { top_max - len, top_max, PROT_R_ | PROT_W_, MAPF_STACK, 0, (top_max - len) >> 12,
+	                NULL, 0 };
 	vma_insert(mm, tmp);
 	vm_area *v = find_vma_mut(mm, top_max - len);
 	for (uint64_t va = top_max - len; va < top_max; va += PAGE_SIZE)
 		if (map_new_page(k, mm, v, va, PAGE_ANON, true, NULL))
 			return os_fail(k, 0, "out of simulated physical memory (mem.size)");
+	uint64_t anon = v->anon_vma;
 	c->clock += (uint64_t)k->cfg->v[K_COST_PTE] * argpages;
 	if (stack != top_max) {
 		if (stack > top_max - len)
@@ -1183,7 +1348,8 @@ int setup_arg_pages(kernel *k, kcpu *c, mm_struct *mm, uint64_t stack, unsigned 
 		if (move_pages(k, c, mm, top_max - len, len, stack - len))
 			return -1;
 		vma_remove_range(k, mm, top_max - len, top_max);
-		vm_area moved = { stack - len, stack, PROT_R_ | PROT_W_, 0, true, 0, NULL };
+		vm_area moved = { stack - len, stack, PROT_R_ | PROT_W_, MAPF_STACK, anon, (stack - len) >> 12,
+		                  NULL, 0 };
 		vma_insert(mm, moved);
 		struct mmu_gather g;
 		tlb_gather_mmu(&g, k, c, mm, false);
@@ -1194,8 +1360,11 @@ int setup_arg_pages(kernel *k, kcpu *c, mm_struct *mm, uint64_t stack, unsigned 
 		tlb_finish_mmu(&g);
 	}
 	vma_remove_range(k, mm, stack - len, stack);
-	vm_area stack_vma = { stack - len - expand, stack, PROT_R_ | PROT_W_, 0, true, 0, NULL };
+	vm_area stack_vma = { stack - len - expand, stack, PROT_R_ | PROT_W_, MAPF_STACK, anon,
+	                      (stack - len - expand) >> 12, NULL, 0 };
 	vma_insert(mm, stack_vma);
+	/* mm->start_stack = bprm->p: here the lowest argument page */
+	mm->start_stack = stack - len;
 	return 0;
 }
 
@@ -1233,6 +1402,7 @@ static void copy_leaf(kernel *k, mm_struct *old, uint64_t pa, uint64_t ent, unsi
 	}
 	pt_write(k, cp->mm, cpa, child, level);
 	get_frame(k, ent);
+	account_leaf(cp->mm, cp->v->flags, child, level, 1);   /* copy_present_ptes: rss[mm_counter(folio)]++ */
 	cp->copied++;
 }
 
@@ -1247,6 +1417,16 @@ int dup_mmap(kernel *k, kcpu *c, mm_struct *old, mm_struct *mm)
 	mm->nvma = old->nvma;
 	for (size_t i = 0; i < mm->nvma; i++)
 		shmem_get(mm->vma[i].shm);   /* the child's VMA shares the file */
+	/* dup_mm copies the struct (layout fields, brk); dup_mmap the VMA
+	 * counters; the RSS counters grow as the tables are copied */
+	mm->total_vm = old->total_vm;
+	mm->data_vm = old->data_vm;
+	mm->exec_vm = old->exec_vm;
+	mm->stack_vm = old->stack_vm;
+	mm->start_code = old->start_code, mm->end_code = old->end_code;
+	mm->start_data = old->start_data, mm->end_data = old->end_data;
+	mm->start_brk = old->start_brk, mm->brk = old->brk, mm->brk_known = old->brk_known;
+	mm->start_stack = old->start_stack, mm->mmap_base = old->mmap_base;
 	struct copy cp = { old, mm, NULL, 0, 0 };
 	struct range_visit v = { copy_leaf, NULL, &cp };
 	for (size_t i = 0; i < old->nvma; i++) {
@@ -1258,6 +1438,9 @@ int dup_mmap(kernel *k, kcpu *c, mm_struct *old, mm_struct *mm)
 	}
 	c->clock += 2 * cp.copied * k->cfg->v[K_COST_PTE];
 	flush_tlb_mm(k, c, old);
+	/* dup_mm: "mm->hiwater_rss = get_mm_rss(mm); mm->hiwater_vm = mm->total_vm" */
+	mm->hiwater_rss = get_mm_rss(mm);
+	mm->hiwater_vm = mm->total_vm;
 	return 0;
 }
 
@@ -1278,7 +1461,7 @@ static task *declared_user_task(kernel *k, uint32_t pid)
 }
 
 int os_declare_vma(kernel *k, uint32_t pid, uint64_t addr, uint64_t len, uint32_t prot,
-                   uint32_t flags)
+                   uint32_t flags, const char *file, uint64_t file_off)
 {
 	task *t = declared_user_task(k, pid);
 	if (!t)
@@ -1291,8 +1474,8 @@ int os_declare_vma(kernel *k, uint32_t pid, uint64_t addr, uint64_t len, uint32_
 	if (vma_overlaps(t->mm, addr, end))
 		return os_fail(k, 3, "vma 0x%llx-0x%llx overlaps a mapping PID %u already has",
 		               (unsigned long long)addr, (unsigned long long)end, pid);
-	vm_area v = { addr, end, prot, flags, false, 0, new_shmem(flags) };
-	vma_insert(t->mm, v);
+	/* as /proc/PID/maps lists it: no merge with a declared neighbour */
+	vma_insert(t->mm, new_vma(k, addr, end, prot, flags, file, file_off));
 	return 0;
 }
 
@@ -1349,7 +1532,18 @@ int os_declare_present(kernel *k, uint32_t pid, uint64_t addr, uint64_t len, uns
 		if (!pa)
 			return os_fail(k, 0, "out of simulated physical memory (mem.size)");
 		uint64_t e;
-		if (kind == PRESENT_ANON && v->shm) {
+		if (kind == PRESENT_FILE && v->shm && (v->flags & MAPF_FILE)) {
+			/* a named file: its page-cache page at this offset */
+			shmem_page *p = named_file_page(k, v, va);
+			if (!p)
+				return os_fail(k, 0, "out of simulated physical memory (mem.size)");
+			get_frame(k, p->pfn << 12);
+			e = new_leaf(p->pfn, v, 1, PAGE_FILE, false);
+			pt_write(k, mm, pa, e, 1);
+			account_leaf(mm, v->flags, e, 1, 1);
+			continue;
+		}
+		if (kind == PRESENT_ANON && v->shm && !(v->flags & MAPF_FILE)) {
 			/* shared anonymous memory: the object's page at this offset */
 			uint64_t index = v->pgoff + ((va - v->start) >> 12);
 			shmem_page *p = shmem_find(v->shm, index);
@@ -1360,6 +1554,7 @@ int os_declare_present(kernel *k, uint32_t pid, uint64_t addr, uint64_t len, uns
 			get_frame(k, p->pfn << 12);
 			e = new_leaf(p->pfn, v, 1, PAGE_SHARED_ANON, (v->prot & PROT_W_) != 0);
 			pt_write(k, mm, pa, e, 1);
+			account_leaf(mm, v->flags, e, 1, 1);
 			continue;
 		}
 		if (phys_alloc(&k->pm, 0, &pfn))
@@ -1369,13 +1564,142 @@ int os_declare_present(kernel *k, uint32_t pid, uint64_t addr, uint64_t len, uns
 		} else if (kind == PRESENT_COW) {
 			e = new_leaf(pfn, v, 1, PAGE_ANON, false) & ~(PTE_RW | PTE_EXCL);
 			phys_set_refcount(&k->pm, pfn, 2);   /* the sharer the trace does not show */
-			v->anon_vma = true;
+			anon_vma_prepare(k, v);
 		} else {
 			bool shared = (v->flags & MAPF_SHARED) != 0;
 			e = new_leaf(pfn, v, 1, shared ? PAGE_SHARED_ANON : PAGE_ANON, (v->prot & PROT_W_) != 0);
-			v->anon_vma |= !shared;
+			if (!shared)
+				anon_vma_prepare(k, v);
 		}
 		pt_write(k, mm, pa, e, 1);
+		account_leaf(mm, v->flags, e, 1, 1);
 	}
 	return 0;
+}
+
+/* ---- brk, the layout and the reports ---- */
+
+static uint64_t page_align(uint64_t a)
+{
+	return (a + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+}
+
+/* SYSCALL_DEFINE1(brk) (mm/mmap.c, v6.18) as it succeeded: the heap
+ * ends at brk now.  A shrink unmaps [PAGE_ALIGN(brk), PAGE_ALIGN(old
+ * brk)) as munmap does (do_vmi_align_munmap); a growth maps the pages
+ * above the old end (do_brk_flags): the heap VMA below grows when it
+ * ends there and can merge (vma_expand), else a new VMA; total_vm and
+ * data_vm grow by the pages.  Without a layout, the mm's first brk
+ * only tells where the heap starts (start_brk = brk), as glibc's
+ * brk(0) does. */
+int os_brk(kernel *k, unsigned cpu, uint64_t brk)
+{
+	kcpu *c = &k->cpu[cpu];
+	mm_struct *mm = c->curr->mm;
+	if (brk > user_va_limit(k->levels) - PAGE_SIZE)
+		return os_fail(k, 2, "brk 0x%llx is outside the user half of %u-level paging",
+		               (unsigned long long)brk, k->levels);
+	c->clock += k->cfg->v[K_COST_MM_OP];
+	if (!mm->brk_known) {
+		mm->start_brk = mm->brk = brk;
+		mm->brk_known = true;
+		return 0;
+	}
+	if (brk < mm->start_brk)
+		return os_fail(k, 2, "brk 0x%llx is below the heap's start 0x%llx (start_brk)",
+		               (unsigned long long)brk, (unsigned long long)mm->start_brk);
+	uint64_t newbrk = page_align(brk), oldbrk = page_align(mm->brk);
+	if (newbrk == oldbrk) {
+		mm->brk = brk;
+		return 0;
+	}
+	if (brk <= mm->brk) {
+		mm->brk = brk;
+		return unmap_range(k, c, mm, newbrk, oldbrk);
+	}
+	if (vma_overlaps(mm, oldbrk, newbrk))
+		return os_fail(k, 2, "brk 0x%llx grows the heap over a mapping", (unsigned long long)brk);
+	vm_area heap = { oldbrk, newbrk, PROT_R_ | PROT_W_, 0, 0, oldbrk >> 12, NULL, 0 };
+	vma_insert(mm, heap);
+	vma_expand_prev(k, mm, vma_lower(mm, oldbrk), mm->start_brk);
+	mm->brk = brk;
+	return 0;
+}
+
+int os_declare_layout(kernel *k, uint32_t pid, const uint64_t *v, unsigned n)
+{
+	task *t = declared_user_task(k, pid);
+	if (!t)
+		return -1;
+	mm_struct *mm = t->mm;
+	mm->start_code = v[0], mm->end_code = v[1];
+	mm->start_data = v[2], mm->end_data = v[3];
+	mm->start_brk = v[4], mm->brk = v[5];
+	mm->start_stack = v[6];
+	mm->mmap_base = n > 7 ? v[7] : 0;
+	mm->brk_known = true;
+	return 0;
+}
+
+void os_report_mm(kernel *k, const mm_struct *mm, unsigned at)
+{
+	mm_report *r = stats_add_report(k->st);
+	r->pid = mm->owner_pid;
+	memcpy(r->comm, mm->owner_comm, sizeof r->comm);
+	r->mm_id = mm->ctx_id;
+	r->at = at;
+	uint64_t anon = (uint64_t)mm->rss_stat[MM_ANONPAGES], file = (uint64_t)mm->rss_stat[MM_FILEPAGES];
+	uint64_t shmem = (uint64_t)mm->rss_stat[MM_SHMEMPAGES], rss = anon + file + shmem;
+	/* task_mem (fs/proc/task_mmu.c): pages in KiB; VmExe is the code's
+	 * span up to exec_vm, VmLib the rest of exec_vm */
+	r->vm_size = mm->total_vm * 4;
+	r->vm_peak = (mm->hiwater_vm > mm->total_vm ? mm->hiwater_vm : mm->total_vm) * 4;
+	r->vm_rss = rss * 4;
+	r->vm_hwm = (mm->hiwater_rss > rss ? mm->hiwater_rss : rss) * 4;
+	r->rss_anon = anon * 4, r->rss_file = file * 4, r->rss_shmem = shmem * 4;
+	r->vm_data = mm->data_vm * 4;
+	r->vm_stk = mm->stack_vm * 4;
+	uint64_t text = page_align(mm->end_code) - (mm->start_code & ~(PAGE_SIZE - 1));
+	if (text > mm->exec_vm << 12)
+		text = mm->exec_vm << 12;
+	r->vm_exe = text >> 10;
+	r->vm_lib = ((mm->exec_vm << 12) - text) >> 10;
+	r->vm_pte = (uint64_t)mm->pgtables_bytes >> 10;
+	r->hugetlb = (uint64_t)mm->hugetlb_usage * 4;
+	r->map_count = mm->nvma;
+	r->start_code = mm->start_code, r->end_code = mm->end_code;
+	r->start_data = mm->start_data, r->end_data = mm->end_data;
+	r->start_brk = mm->start_brk, r->brk = mm->brk;
+	r->start_stack = mm->start_stack, r->mmap_base = mm->mmap_base;
+}
+
+static int by_ctx_id(const void *a, const void *b)
+{
+	uint64_t x = (*(mm_struct *const *)a)->ctx_id, y = (*(mm_struct *const *)b)->ctx_id;
+	return x < y ? -1 : x > y;
+}
+
+void os_report_live(kernel *k)
+{
+	size_t n = 0;
+	for (mm_struct *mm = k->all_mm; mm; mm = mm->all_next)
+		n += !mm->users_gone && !mm->is_init;
+	mm_struct **live = malloc((n ? n : 1) * sizeof *live);
+	if (!live)
+		abort();
+	n = 0;
+	for (mm_struct *mm = k->all_mm; mm; mm = mm->all_next)
+		if (!mm->users_gone && !mm->is_init)
+			live[n++] = mm;
+	qsort(live, n, sizeof *live, by_ctx_id);
+	for (size_t i = 0; i < n; i++)
+		os_report_mm(k, live[i], MMR_END);
+	free(live);
+	uint64_t pages = 0;
+	for (size_t i = 0; i < k->nfiles; i++) {
+		const shmem_obj *o = k->files[i].pages;
+		for (size_t j = 0; j < o->npage; j++)
+			pages += pages_of_level(o->page[j].level);
+	}
+	k->st->page_cache_pages = pages;
 }

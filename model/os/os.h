@@ -58,10 +58,27 @@ typedef struct vm_area {
 	uint64_t start, end;      /* [start, end), page-aligned */
 	uint32_t prot;            /* PROT_R_ | PROT_W_ | PROT_X_ */
 	uint32_t flags;           /* MAPF_* */
-	bool anon_vma;            /* holds anonymous pages (vma->anon_vma): fork copies its tables */
-	uint64_t pgoff;           /* vm_pgoff: the page offset of start in shm */
-	shmem_obj *shm;           /* shared anonymous memory: its object, else NULL */
+	/* vma->anon_vma: 0 while the VMA holds no anonymous page, else the
+	 * identity of its anon_vma (fork copies the tables of a VMA that has
+	 * one; two VMAs with different ones never merge) */
+	uint64_t anon_vma;
+	/* vm_pgoff: the page offset of start in its file or shm; for
+	 * private anonymous memory start >> 12 at mmap (as __mmap_region
+	 * sets it), kept when mremap moves it */
+	uint64_t pgoff;
+	/* shared anonymous memory or a named file (MAPF_FILE): the object
+	 * holding its pages (vma->vm_file's page cache), else NULL */
+	shmem_obj *shm;
+	/* vma->vm_file of an unnamed file mapping: a file of its own, by a
+	 * number (0: none) */
+	uint64_t file_id;
 } vm_area;
+
+/* The counters of mm->rss_stat (include/linux/mm_types_task.h,
+ * NR_MM_COUNTERS), by their Linux names and order. */
+enum { MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES, NR_MM_COUNTERS };
+/* mm_counter_of: a page hugetlb counts (mm->hugetlb_usage), not RSS */
+#define MM_HUGETLB NR_MM_COUNTERS
 
 typedef struct mm_struct {
 	uint64_t ctx_id;          /* unique, never reused (mm->context.ctx_id) */
@@ -77,6 +94,21 @@ typedef struct mm_struct {
 	size_t nvma, capvma;
 	bool is_init;
 	bool users_gone;          /* exit_mmap done */
+	/* What mm_struct accounts (include/linux/mm_types.h, v6.18), kept
+	 * where Linux keeps it (docs/model.md, "Accounting"): pages mapped by
+	 * kind, VMA pages by class (vm_stat_account), the page-table pages,
+	 * the high-water marks and the layout.  Bookkeeping only: nothing
+	 * here changes a cost or a flush. */
+	int64_t rss_stat[NR_MM_COUNTERS];   /* pages (add_mm_counter) */
+	int64_t hugetlb_usage;    /* pages of huge/giant VMAs (hugetlb_count_add) */
+	int64_t pgtables_bytes;   /* mm_inc_nr_ptes/pmds/puds */
+	uint64_t total_vm, data_vm, exec_vm, stack_vm;   /* pages */
+	uint64_t hiwater_rss, hiwater_vm;    /* pages */
+	uint64_t start_code, end_code, start_data, end_data;
+	uint64_t start_brk, brk, start_stack, mmap_base;
+	bool brk_known;           /* start_brk is set (layout, or the first brk) */
+	uint32_t owner_pid;       /* the process it was made for (report's PID) */
+	char owner_comm[16];
 	struct mm_struct *all_prev, *all_next;   /* every live mm, for teardown */
 } mm_struct;
 
@@ -190,6 +222,14 @@ typedef struct kernel {
 	int global_asid_available;
 	uint64_t global_asid_used[4096 / 64], global_asid_freed[4096 / 64];
 	uint64_t zero_pfn;        /* the shared zero page (ZERO_PAGE(0)) */
+	uint64_t next_anon_vma, next_file_id;   /* identities (vm_area.anon_vma, .file_id) */
+	/* named files (mmap ... file=NAME): each one's page cache, kept
+	 * while the machine runs (the page cache outlives its mappings) */
+	struct named_file {
+		char *name;
+		shmem_obj *pages;
+	} *files;
+	size_t nfiles, capfiles;
 	uint64_t next_arrival;    /* the earliest pending IPI's arrival, UINT64_MAX if none */
 	uint64_t ipi_seq;
 	bool untraced;            /* inside a switch the source did not trace */
@@ -213,7 +253,7 @@ int os_declare(kernel *k, uint32_t pid, const char *comm, bool kthread);
  * trace.  No cost, no statistics. */
 int os_declare_thread(kernel *k, uint32_t pid, uint32_t tgid, const char *comm);
 int os_declare_vma(kernel *k, uint32_t pid, uint64_t addr, uint64_t len, uint32_t prot,
-                   uint32_t flags);
+                   uint32_t flags, const char *file, uint64_t file_off);
 int os_declare_present(kernel *k, uint32_t pid, uint64_t addr, uint64_t len, unsigned kind);
 /* cpumask PID CPU: CPU is in the mm_cpumask of PID's address space (left
  * there before the trace began, though the CPU runs something else). */
@@ -287,7 +327,10 @@ static inline int os_access(kernel *k, unsigned cpu, uint64_t va, uint64_t size,
 	return os_access_general(k, cpu, va, size, kind, user);
 }
 int os_syscall(kernel *k, unsigned cpu);
-int os_mmap(kernel *k, unsigned cpu, uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags);
+/* file: a named file's name (mmap ... file=NAME), "" or NULL for none;
+ * file_off: the byte offset of addr in it (offset=OFF). */
+int os_mmap(kernel *k, unsigned cpu, uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags,
+            const char *file, uint64_t file_off);
 int os_munmap(kernel *k, unsigned cpu, uint64_t addr, uint64_t len);
 int os_mprotect(kernel *k, unsigned cpu, uint64_t addr, uint64_t len, uint32_t prot);
 int os_madvise(kernel *k, unsigned cpu, uint64_t addr, uint64_t len, unsigned advice);
@@ -302,6 +345,18 @@ int os_clone(kernel *k, unsigned cpu, uint32_t child);
 int os_exec(kernel *k, unsigned cpu, const char *comm, uint64_t stack, unsigned argpages,
             bool preempted);
 int os_exit(kernel *k, unsigned cpu);
+/* brk ADDR: the heap ends at ADDR now (SYSCALL_DEFINE1(brk), mm/mmap.c). */
+int os_brk(kernel *k, unsigned cpu, uint64_t addr);
+/* layout PID ...: the layout fields of PID's mm (what exec's ELF loader
+ * set: start_code ... start_stack, mmap_base). */
+int os_declare_layout(kernel *k, uint32_t pid, const uint64_t *v, unsigned n);
+/* The per-process report of mm (sim_stats.reports), taken as it is now. */
+void os_report_mm(kernel *k, const mm_struct *mm, unsigned at);
+/* At the end of the trace: a report of every mm still in use, and the
+ * machine-wide sums. */
+void os_report_live(kernel *k);
+/* The named file NAME's page cache, made on first use. */
+shmem_obj *os_named_file(kernel *k, const char *name);
 
 /* Checks common to records: the CPU may run this record (a switch is
  * due after exit/vfork; user ops need a user task). */
@@ -360,6 +415,29 @@ void vma_split_at(mm_struct *mm, uint64_t va);
 void vma_remove_range(kernel *k, mm_struct *mm, uint64_t s, uint64_t e);
 void vma_insert(mm_struct *mm, vm_area v);
 void vma_drop_all(kernel *k, mm_struct *mm);
+/* vm_stat_account (mm/vma.c? mm/mmap.c, v6.18) for npages of a VMA with
+ * v's rights and flags, added or (npages < 0) taken away. */
+void vm_stat_account(mm_struct *mm, const vm_area *v, int64_t npages);
+/* vma_merge_new_range / vma_merge_existing_range (mm/vma.c): VMA i
+ * merges with its neighbours where is_mergeable_vma and
+ * is_mergeable_anon_vma allow; returns the index of the VMA holding
+ * VMA i's start afterwards. */
+size_t vma_merge_at(kernel *k, mm_struct *mm, size_t i);
+/* mprotect's merges (vma.c); MAPF_CHANGED_ marks, during mprotect, a
+ * VMA whose rights it changed. */
+#define MAPF_CHANGED_ (1u << 31)
+void vma_merge_changed(kernel *k, mm_struct *mm, uint64_t lo, uint64_t hi, bool split_lo,
+                       bool split_hi);
+void vma_expand_prev(kernel *k, mm_struct *mm, size_t i, uint64_t min);
+/* anon_vma_prepare: v gets an anon_vma if it has none. */
+void anon_vma_prepare(kernel *k, vm_area *v);
+/* Which rss_stat counter a leaf of v counts in (mm_counter), or -1:
+ * the zero page (not counted), a hugetlb page (hugetlb_usage). */
+int mm_counter_of(uint32_t vma_flags, uint64_t pte);
+void add_mm_counter(mm_struct *mm, int member, int64_t pages);
+/* mm_inc_nr_ptes/pmds/puds, mm_dec_...: the table below an entry of
+ * `level` came or went (a P4D table is not counted, as in Linux). */
+void mm_account_table(kernel *k, mm_struct *mm, unsigned level, int sign);
 uint64_t make_leaf(uint64_t pfn, uint32_t prot, unsigned level, bool writable, bool dirty);
 vm_area *find_vma_mut(mm_struct *mm, uint64_t va);
 /* The kinds of page a fault or a declaration installs. */

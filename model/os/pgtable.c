@@ -45,6 +45,7 @@ uint64_t pt_entry_pa(kernel *k, mm_struct *mm, uint64_t va, unsigned level, bool
 			}
 			e = (pfn << 12) | PAGE_TABLE;
 			pt_write(k, mm, pa, e, l);
+			mm_account_table(k, mm, l - 1, 1);   /* __pte_alloc -> mm_inc_nr_ptes, ... */
 		} else if (l <= 3 && (e & PTE_PS)) {
 			return 0;
 		}

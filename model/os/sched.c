@@ -7,6 +7,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The process an mm's reports name: the task it was made for. */
+static void mm_set_owner(mm_struct *mm, const task *t)
+{
+	mm->owner_pid = t->pid;
+	memcpy(mm->owner_comm, t->comm, sizeof mm->owner_comm);
+}
+
+/* mmput that will tear the mm down: its report first (what /proc
+ * showed last, before exit_mmap). */
+static void mmput_reported(kernel *k, kcpu *c, mm_struct *mm, unsigned at)
+{
+	if (!mm->is_init && mm->mm_users == 1)
+		os_report_mm(k, mm, at);
+	mmput(k, c, mm);
+}
+
 static task *find_task(kernel *k, kcpu *c, uint32_t pid)
 {
 	return pid == 0 ? &c->idle : k->tasks[pid];
@@ -41,6 +57,7 @@ int os_declare(kernel *k, uint32_t pid, const char *comm, bool kthread)
 		t->mm = t->active_mm = mm_alloc(k, NULL);
 		if (!t->mm)
 			return os_fail(k, 0, "out of simulated physical memory (mem.size)");
+		mm_set_owner(t->mm, t);
 	}
 	return 0;
 }
@@ -163,6 +180,7 @@ int os_fork(kernel *k, unsigned cpu, uint32_t child, bool vfork)
 	if (!mm)
 		return os_fail(k, 0, "out of simulated physical memory (mem.size)");
 	t->mm = t->active_mm = mm;
+	mm_set_owner(mm, t);
 	return dup_mmap(k, c, parent->mm, mm);
 }
 
@@ -220,6 +238,7 @@ int os_exec(kernel *k, unsigned cpu, const char *comm, uint64_t stack, unsigned 
 	c->clock += k->cfg->v[K_COST_MM_OP];
 	snprintf(t->comm, sizeof t->comm, "%s", comm);
 	t->mm = t->active_mm = mm;
+	mm_set_owner(mm, t);
 	switch_mm_irqs_off(k, c, mm);
 	release_vfork_parent(t);
 	t->exec_old = old;
@@ -236,7 +255,7 @@ static int exec_finish(kernel *k, kcpu *c, task *t)
 {
 	mm_struct *old = t->exec_old;
 	t->exec_old = NULL;
-	mmput(k, c, old);
+	mmput_reported(k, c, old, MMR_EXEC);
 	return t->exec_stack ? setup_arg_pages(k, c, t->mm, t->exec_stack, t->exec_argpages) : 0;
 }
 
@@ -254,7 +273,7 @@ int os_exit(kernel *k, unsigned cpu)
 	t->active_mm = mm;
 	enter_lazy_tlb(k, c);
 	release_vfork_parent(t);
-	mmput(k, c, mm);
+	mmput_reported(k, c, mm, MMR_EXIT);
 	t->state = TS_DEAD;
 	c->must_switch = true;
 	return 0;

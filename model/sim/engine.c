@@ -109,7 +109,9 @@ static int dispatch(sim *s, const trace_record *r)
 		return os_syscall(k, cpu);
 	os_enter_kernel(k, cpu);
 	switch (r->op) {
-	case REC_MMAP:     return os_mmap(k, cpu, r->addr, r->size, r->prot, r->flags);
+	case REC_MMAP:     return os_mmap(k, cpu, r->addr, r->size, r->prot, r->flags, r->file,
+	                              r->file_off);
+	case REC_BRK:      return os_brk(k, cpu, r->addr);
 	case REC_MUNMAP:   return os_munmap(k, cpu, r->addr, r->size);
 	case REC_MPROTECT: return os_mprotect(k, cpu, r->addr, r->size, r->prot);
 	case REC_MADVISE:  return os_madvise(k, cpu, r->addr, r->size, r->flags);
@@ -160,7 +162,9 @@ static int declare(sim *s, const trace_record *r)
 	case REC_PROC:    return os_declare(k, r->pid, r->comm, false);
 	case REC_KTHREAD: return os_declare(k, r->pid, r->comm, true);
 	case REC_THREAD:  return os_declare_thread(k, r->pid, r->tgid, r->comm);
-	case REC_VMA:     return os_declare_vma(k, r->pid, r->addr, r->size, r->prot, r->flags);
+	case REC_VMA:     return os_declare_vma(k, r->pid, r->addr, r->size, r->prot, r->flags, r->file,
+	                                        r->file_off);
+	case REC_LAYOUT:  return os_declare_layout(k, r->pid, r->layout, r->nlayout);
 	case REC_PRESENT: return os_declare_present(k, r->pid, r->addr, r->size, r->flags);
 	case REC_CPUMASK: return os_declare_cpumask(k, r->pid, r->cpu);
 	case REC_NEXT_TRIM: return os_declare_next_trim(k, r->pid, r->time_ns);
@@ -259,6 +263,10 @@ void sim_finish(sim *s)
 {
 	for (unsigned i = 0; i < s->ncpus; i++)
 		s->st.cpu[i].cycles = s->k.cpu[i].clock;
+	if (s->kernel_up && !s->reported) {
+		os_report_live(&s->k);   /* the mms still in use, as /proc shows them now */
+		s->reported = true;
+	}
 	s->st.complete = true;
 }
 

@@ -26,6 +26,7 @@ typedef struct sim {
 	kernel k;
 	sim_stats st;
 	bool kernel_up;
+	bool reported;            /* sim_finish took the end-of-trace reports */
 	uint64_t last_start;      /* start cycle of the previous record */
 	trace_record rec;         /* the record being processed */
 	/* Access lines read ahead in a batch (trace_next_accesses): reading

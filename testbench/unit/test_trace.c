@@ -358,7 +358,19 @@ static void record_errors_exact(void)
 		  "x or -)" },
 		{ "0 mmap 0x1000 1 rw- huge huge", "t:3:26: error: mmap FLAG 'huge' given twice" },
 		{ "0 mmap 0x1000 1 rw- hugetlb", "t:3:21: error: unknown mmap FLAG 'hugetlb' (shared, huge, "
-		  "giant, populate or file)" },
+		  "giant, populate, file, file=NAME, offset=OFF or stack)" },
+		{ "0 mmap 0x1000 1 r-- file=a file", "t:3:28: error: mmap FLAG 'file' given twice" },
+		{ "0 mmap 0x1000 1 r-- file=a file=b", "t:3:28: error: mmap FLAG 'file' given twice" },
+		{ "0 mmap 0x1000 1 r-- offset=0x1000", "t:3:21: error: offset=OFF needs file=NAME" },
+		{ "0 mmap 0x1000 1 r-- file=a offset=0x10", "t:3:35: error: OFFSET 0x10 is not page-aligned" },
+		{ "0 mmap 0x1000 1 r-- file=a offset=zz", "t:3:35: error: expected OFFSET as a decimal or 0x "
+		  "hexadecimal number, got 'zz'" },
+		{ "0 brk", "t:3:6: error: missing argument: 'brk' takes ADDR" },
+		{ "0 brk 0x1000 1", "t:3:14: error: unexpected field '1': 'brk' takes ADDR" },
+		{ "layout 1 0 0 0 0 0 0", "t:3:21: error: missing argument: 'layout' takes PID START_CODE "
+		  "END_CODE START_DATA END_DATA START_BRK BRK START_STACK [MMAP_BASE]" },
+		{ "layout 1 0x2000 0x1000 0 0 0 0 0", "t:3:17: error: END_CODE is below START_CODE" },
+		{ "layout 1 0 0 0 0 0x5000 0x4000 0", "t:3:25: error: BRK is below START_BRK" },
 		{ "0 mmap 0x1000 1 rw- file file", "t:3:26: error: mmap FLAG 'file' given twice" },
 		{ "0 mmap 0x1001 1 rw-", "t:3:8: error: ADDR 0x1001 is not page-aligned" },
 		{ "0 mmap 0x1000 1", "t:3:16: error: missing argument: 'mmap' takes ADDR LEN PROT [FLAG...]" },
@@ -366,13 +378,13 @@ static void record_errors_exact(void)
 		{ "0 mprotect 0xfffffffffffff000 0x2000 r--", "t:3:31: error: ADDR + LEN goes beyond the 64-bit "
 		  "address space" },
 		{ "foo 1", "t:3:1: error: unknown record 'foo' (expected a CPU number, @TIME, proc, kthread, "
-		  "thread, vma, present, cpumask or next_trim)" },
+		  "thread, vma, present, cpumask, next_trim or layout)" },
 		{ "thread 2 1", "t:3:11: error: missing argument: 'thread' takes PID TGID COMM" },
 		{ "thread 2 0 a", "t:3:10: error: PID 0 out of range (1..4194304)" },
 		{ "vma 1 0x1000 0x1000", "t:3:20: error: missing argument: 'vma' takes PID ADDR LEN PROT [FLAG...]" },
 		{ "vma 1 0x1001 1 r--", "t:3:7: error: ADDR 0x1001 is not page-aligned" },
 		{ "vma 1 0x1000 1 r-- bogus", "t:3:20: error: unknown mmap FLAG 'bogus' (shared, huge, giant, "
-		  "populate or file)" },
+		  "populate, file, file=NAME, offset=OFF or stack)" },
 		{ "present 1 0x1000 1 dirty", "t:3:20: error: unknown present KIND 'dirty' (anon, cow or file)" },
 		{ "present 1 0x1000 0 anon", "t:3:18: error: LEN must be at least 1" },
 		{ "cpumask 1", "t:3:10: error: missing argument: 'cpumask' takes PID CPU" },
