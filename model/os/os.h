@@ -153,6 +153,12 @@ typedef struct flush_info {
 	bool freed_tables;
 	bool trim_cpumask;        /* v6.14+: this flush also trims mm_cpumask */
 	unsigned initiating_cpu;
+	/* the mm had a global ASID when the flush began.  Linux's initiator
+	 * waits for its IPIs inside flush_tlb_multi, before
+	 * consider_global_asid may hand one out; the model's IPIs are handled
+	 * later, at arrival, so a handler of a flush begun without one does
+	 * what Linux's did: no move to the global ASID. */
+	bool had_global_asid;
 } flush_info;
 
 /* A flush IPI on its way: handled when the target's time reaches

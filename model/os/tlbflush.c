@@ -259,7 +259,7 @@ void flush_tlb_func(kernel *k, kcpu *c, const flush_info *f)
 	/* v6.15+: "Reload the ASID if transitioning into or out of a global
 	 * ASID"; "Broadcast ASIDs are always kept up to date with INVLPGB"
 	 * (neither traced but by the switch's own tracepoint) */
-	if (mm_needs_global_asid(k, loaded_mm, asid)) {
+	if (f->had_global_asid && mm_needs_global_asid(k, loaded_mm, asid)) {
 		switch_mm_irqs_off(k, c, loaded_mm);
 		asid = ts->loaded_mm_asid;
 	}
@@ -693,8 +693,9 @@ void flush_tlb_mm_range(kernel *k, kcpu *c, mm_struct *mm, uint64_t start, uint6
 		start = 0;
 		end = TLB_FLUSH_ALL;
 	}
-	flush_info f = { mm, start, end, stride_shift, ++mm->tlb_gen, freed_tables, false, c->id };
-	if (mm_global_asid(k, mm)) {
+	flush_info f = { mm, start, end, stride_shift, ++mm->tlb_gen, freed_tables, false, c->id,
+	                 mm_global_asid(k, mm) != 0 };
+	if (f.had_global_asid) {
 		broadcast_tlb_flush(k, c, &f);
 		return;
 	}
