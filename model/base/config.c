@@ -1,4 +1,5 @@
 /* base/config.c - the key table, presets, parsing and checks. */
+#define _POSIX_C_SOURCE 200809L   /* fileno, fstat */
 #include "config.h"
 
 #include <ctype.h>
@@ -6,6 +7,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 struct key_info {
 	const char *name;
@@ -204,9 +206,13 @@ static char *trim(char *s)
 int config_load(config *c, const char *path, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "r");
-	if (!f) {
-		snprintf(err, errlen, "%s: cannot read configuration file: %s", path, strerror(errno));
-		return -1;
+	struct stat st;
+	int e = !f ? errno : fstat(fileno(f), &st) ? errno : S_ISDIR(st.st_mode) ? EISDIR : 0;
+	if (e) {
+		snprintf(err, errlen, "%s: cannot read configuration file: %s", path, strerror(e));
+		if (f)
+			fclose(f);
+		return -2;
 	}
 	char line[1024];
 	unsigned lineno = 0;
@@ -233,6 +239,12 @@ int config_load(config *c, const char *path, char *err, size_t errlen)
 			break;
 		}
 	}
+	if (rc == 0 && ferror(f)) {
+		/* a read error is not the end of the file */
+		snprintf(err, errlen, "%s:%u: cannot read configuration file: %s", path, lineno + 1,
+		         strerror(errno ? errno : EIO));
+		rc = -2;
+	}
 	fclose(f);
 	return rc;
 }
@@ -258,8 +270,10 @@ static int check_cache(const config *c, enum cfg_key sk, enum cfg_key wk, char *
 	if (size == 0)
 		return 0;
 	uint64_t lines = size / 64;
-	bool tags_fit = ways && lines % ways == 0 && (c->v[K_MEM_SIZE] >> 6) / (lines / ways) < UINT32_MAX;
-	if (size % 64 || ways == 0 || ways > 64 || lines % ways || size > (1ull << 32) || !tags_fit) {
+	/* in this order: a size below one line has no sets to divide by */
+	bool ok = size % 64 == 0 && ways != 0 && ways <= 64 && lines % ways == 0 && lines / ways != 0 &&
+	          size <= (1ull << 32) && (c->v[K_MEM_SIZE] >> 6) / (lines / ways) < UINT32_MAX;
+	if (!ok) {
 		snprintf(err, errlen, "impossible geometry: %s=%" PRIu64 " with %s=%" PRIu64
 		          " (size a multiple of 64-byte lines times ways; ways 1..64; at most 4 GiB;"
 		         " at least mem.size / 2^38 bytes per way)",
@@ -269,8 +283,44 @@ static int check_cache(const config *c, enum cfg_key sk, enum cfg_key wk, char *
 	return 0;
 }
 
+/* Keys with a plain range, checked before the cross-key rules.  Every
+ * latency and cost is at most 10^9 cycles (a quarter of a second at
+ * 4 GHz, far beyond any measured figure): with that bound no sum of one
+ * record's costs can wrap the 64-bit clock (os.h: OS_CLOCK_LIMIT). */
+#define MAX_CYCLES 1000000000ull
+static const struct { enum cfg_key k; uint64_t lo, hi; const char *why; } ranges[] = {
+	{ K_FLUSH_CEILING, 0, 1u << 20, "pages, at most 1048576" },
+	{ K_LAT_L1TLB, 0, MAX_CYCLES, "cycles" }, { K_LAT_STLB, 0, MAX_CYCLES, "cycles" },
+	{ K_LAT_PWC, 0, MAX_CYCLES, "cycles" }, { K_LAT_L1D, 0, MAX_CYCLES, "cycles" },
+	{ K_LAT_L2, 0, MAX_CYCLES, "cycles" }, { K_LAT_LLC, 0, MAX_CYCLES, "cycles" },
+	{ K_LAT_DRAM, 0, MAX_CYCLES, "cycles" }, { K_COST_AD_WRITE, 0, MAX_CYCLES, "cycles" },
+	{ K_COST_CR3, 0, MAX_CYCLES, "cycles" }, { K_COST_INVLPG, 0, MAX_CYCLES, "cycles" },
+	{ K_COST_INVPCID, 0, MAX_CYCLES, "cycles" }, { K_COST_CR4, 0, MAX_CYCLES, "cycles" },
+	{ K_COST_ENTRY, 0, MAX_CYCLES, "cycles" }, { K_COST_EXIT, 0, MAX_CYCLES, "cycles" },
+	{ K_COST_FAULT, 0, MAX_CYCLES, "cycles" }, { K_COST_COPY_PAGE, 0, MAX_CYCLES, "cycles" },
+	{ K_COST_SWITCH, 0, MAX_CYCLES, "cycles" }, { K_COST_PTE, 0, MAX_CYCLES, "cycles" },
+	{ K_COST_SYSCALL_BODY, 0, MAX_CYCLES, "cycles" }, { K_COST_MM_OP, 0, MAX_CYCLES, "cycles" },
+	{ K_IPI_LATENCY, 0, MAX_CYCLES, "cycles" }, { K_IPI_SEND, 0, MAX_CYCLES, "cycles" },
+	{ K_IPI_HANDLER, 0, MAX_CYCLES, "cycles" }, { K_IPI_ACK, 0, MAX_CYCLES, "cycles" },
+	{ K_COST_INVLPGB, 0, MAX_CYCLES, "cycles" }, { K_COST_INVLPGB_LATENCY, 0, MAX_CYCLES, "cycles" },
+	{ K_COST_INVLPGB_PER_CPU, 0, MAX_CYCLES, "cycles" }, { K_COST_INVLPGB_PER_PAGE, 0, MAX_CYCLES, "cycles" },
+	{ K_COST_TLBSYNC, 0, MAX_CYCLES, "cycles" },
+	{ K_ASIDS, 1, 2047, "PCIDs are 12 bits and PTI uses bit 11" },
+	{ K_WALKERS, 1, 64, "walks" },
+	{ K_CLOCK_MHZ, 1, 100000, "MHz" },
+	{ K_KERNEL_HZ, 1, 10000, "Hz" },
+};
+
 int config_validate(const config *c, char *err, size_t errlen)
 {
+	for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
+		uint64_t v = c->v[ranges[i].k];
+		if (v < ranges[i].lo || v > ranges[i].hi) {
+			snprintf(err, errlen, "bad value for configuration key '%s': %" PRIu64 " (%" PRIu64 "..%" PRIu64
+			         ", %s)", keys[ranges[i].k].name, v, ranges[i].lo, ranges[i].hi, ranges[i].why);
+			return -1;
+		}
+	}
 	static const enum cfg_key geo[][2] = {
 		{ K_L1D4K_ENTRIES, K_L1D4K_WAYS }, { K_L1D2M_ENTRIES, K_L1D2M_WAYS },
 		{ K_L1D1G_ENTRIES, K_L1D1G_WAYS }, { K_L1I4K_ENTRIES, K_L1I4K_WAYS },
@@ -291,28 +341,9 @@ int config_validate(const config *c, char *err, size_t errlen)
 	    check_cache(c, K_L2_SIZE, K_L2_WAYS, err, errlen) ||
 	    check_cache(c, K_LLC_SIZE, K_LLC_WAYS, err, errlen))
 		return -1;
-	if (c->v[K_ASIDS] < 1 || c->v[K_ASIDS] > 2047) {
-		snprintf(err, errlen, "bad value for configuration key 'asids': %" PRIu64 " (1..2047: PCIDs are 12 bits and PTI uses bit 11)",
-		         c->v[K_ASIDS]);
-		return -1;
-	}
 	if (c->v[K_PAGING_LEVELS] != 4 && c->v[K_PAGING_LEVELS] != 5) {
 		snprintf(err, errlen, "bad value for configuration key 'paging_levels': %" PRIu64 " (4 or 5)",
 		         c->v[K_PAGING_LEVELS]);
-		return -1;
-	}
-	if (c->v[K_WALKERS] < 1 || c->v[K_WALKERS] > 64) {
-		snprintf(err, errlen, "bad value for configuration key 'walkers': %" PRIu64 " (1..64)", c->v[K_WALKERS]);
-		return -1;
-	}
-	if (c->v[K_CLOCK_MHZ] < 1 || c->v[K_CLOCK_MHZ] > 100000) {
-		snprintf(err, errlen, "bad value for configuration key 'clock.mhz': %" PRIu64 " (1..100000)",
-		         c->v[K_CLOCK_MHZ]);
-		return -1;
-	}
-	if (c->v[K_KERNEL_HZ] < 1 || c->v[K_KERNEL_HZ] > 10000) {
-		snprintf(err, errlen, "bad value for configuration key 'kernel.hz': %" PRIu64 " (1..10000)",
-		         c->v[K_KERNEL_HZ]);
 		return -1;
 	}
 	if (c->v[K_INVLPGB] && c->v[K_KERNEL] < KERNEL_6_18) {

@@ -112,7 +112,8 @@ typedef struct config {
 int config_preset(config *c, const char *preset, char *err, size_t errlen);
 /* One KEY=VALUE. */
 int config_set(config *c, const char *assignment, char *err, size_t errlen);
-/* A file of KEY=VALUE lines with '#' comments. */
+/* A file of KEY=VALUE lines with '#' comments: 0, -1 a bad line, -2 the
+ * file cannot be opened or read (a directory, an I/O error). */
 int config_load(config *c, const char *path, char *err, size_t errlen);
 /* Cross-key checks (geometry, ranges). */
 int config_validate(const config *c, char *err, size_t errlen);

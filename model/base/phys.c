@@ -1,5 +1,6 @@
 /* base/phys.c - sparse physical memory and deterministic frame allocator. */
 #include "phys.h"
+#include "base/output.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,7 @@ static void *xcalloc(size_t n, size_t sz)
 {
 	void *p = calloc(n ? n : 1, sz);
 	if (!p)
-		abort();
+		output_out_of_memory();
 	return p;
 }
 
@@ -105,7 +106,7 @@ static void push(frame_stack *s, uint64_t pfn)
 		s->cap = s->cap ? 2 * s->cap : 256;
 		s->pfn = realloc(s->pfn, s->cap * sizeof *s->pfn);
 		if (!s->pfn)
-			abort();
+			output_out_of_memory();
 	}
 	s->pfn[s->n++] = pfn;
 }

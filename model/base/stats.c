@@ -1,6 +1,7 @@
 /* base/stats.c - counters, the latency histogram, the JSON writer and the
  * human summary.  JSON paths follow docs/trace-format.md, "Statistics". */
 #include "base/stats.h"
+#include "base/output.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -13,7 +14,9 @@ int stats_init(sim_stats *s, unsigned ncpus)
 	memset(s, 0, sizeof *s);
 	s->ncpus = ncpus;
 	s->cpu = calloc(ncpus, sizeof *s->cpu);
-	return s->cpu ? 0 : -1;
+	if (!s->cpu)
+		output_out_of_memory();
+	return 0;
 }
 
 void stats_free(sim_stats *s)
@@ -277,32 +280,6 @@ void stats_print_json(const sim_stats *s, const config *cfg, const char *mode, F
 		fprintf(f, "%s\n", c + 1 < s->ncpus ? "," : "");
 	}
 	fprintf(f, "  ]\n}\n");
-}
-
-int stats_write_json(const sim_stats *s, const config *cfg, const char *mode,
-                     const char *path, char *err, size_t errlen)
-{
-	size_t n = strlen(path);
-	char *tmp = malloc(n + 32);
-	if (!tmp)
-		abort();
-	snprintf(tmp, n + 32, "%s.tmp.%ld", path, (long)getpid());
-	FILE *f = fopen(tmp, "w");
-	if (!f) {
-		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-		free(tmp);
-		return -1;
-	}
-	stats_print_json(s, cfg, mode, f);
-	bool bad = ferror(f) != 0;
-	if (fclose(f) != 0 || bad || rename(tmp, path) != 0) {
-		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-		remove(tmp);
-		free(tmp);
-		return -1;
-	}
-	free(tmp);
-	return 0;
 }
 
 void stats_print_summary(const sim_stats *s, FILE *f)

@@ -113,10 +113,7 @@ uint64_t hist_quantile(const latency_hist *h, double q);
 /* Machine-wide sums over CPUs. */
 void stats_total(const sim_stats *s, cpu_stats *total);
 
-/* JSON to path atomically (temp file in the same folder, then rename).
- * Returns 0 or -1 with a message. */
-int stats_write_json(const sim_stats *s, const config *cfg, const char *mode,
-                     const char *path, char *err, size_t errlen);
+/* The JSON document (the CLI writes it through base/output.h). */
 void stats_print_json(const sim_stats *s, const config *cfg, const char *mode, FILE *out);
 /* Human summary. */
 void stats_print_summary(const sim_stats *s, FILE *out);

@@ -12,13 +12,17 @@
  * records) takes the general tokenizer.  Every error names the line and
  * the column of the offending field.
  */
+#define _POSIX_C_SOURCE 200809L   /* fileno, fstat */
 #include "base/trace.h"
 #include "base/mmtb.h"
+#include "base/output.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
@@ -36,6 +40,7 @@ struct trace_reader {
 	unsigned wide_need;       /* WIDE_NEED, or more than any input: tests */
 	size_t pos, end;
 	bool eof;
+	int io_errno;             /* a read failed: the trace cannot be read to its end */
 	uint64_t line;
 	unsigned cpus;
 	char name[256];
@@ -72,15 +77,16 @@ const char *rec_op_name(enum rec_op op)
 }
 
 const char *trace_name(const trace_reader *r) { return r->name; }
+int trace_io_error(const trace_reader *r) { return r->io_errno; }
 
 static trace_reader *alloc_reader(const char *name)
 {
 	trace_reader *r = calloc(1, sizeof *r);
 	if (!r)
-		abort();
+		output_out_of_memory();
 	r->buf = malloc(BLOCK + TRACE_MAX_LINE + 2);
 	if (!r->buf)
-		abort();
+		output_out_of_memory();
 	snprintf(r->name, sizeof r->name, "%s", name);
 	snprintf(r->file, sizeof r->file, "%s", name);
 	r->wide_need = WIDE_NEED;
@@ -89,16 +95,25 @@ static trace_reader *alloc_reader(const char *name)
 
 trace_reader *trace_open(const char *path, char *err, size_t errlen)
 {
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	if (!f) {
-		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+	bool is_stdin = strcmp(path, "-") == 0;
+	FILE *f = is_stdin ? stdin : fopen(path, "rb");
+	int e = f ? 0 : errno;
+	struct stat st;
+	if (f && fstat(fileno(f), &st) != 0)
+		e = errno;        /* a closed standard input: EBADF */
+	else if (f && S_ISDIR(st.st_mode))
+		e = EISDIR;       /* fopen opens a directory; only reading it fails */
+	if (e) {
+		snprintf(err, errlen, "cannot read %s: %s", is_stdin ? "standard input" : path, strerror(e));
+		if (f && !is_stdin)
+			fclose(f);
 		return NULL;
 	}
 	trace_reader *r = alloc_reader(strcmp(path, "-") == 0 ? "<stdin>" : path);
 	r->f = f;
 	r->own = f != stdin;
-	/* blocks are read straight into buf: stdio's own buffer would be a
-	 * second copy */
+	/* blocks are read straight into buf (refill): stdio's own buffer
+	 * would be a second copy */
 	setvbuf(f, NULL, _IONBF, 0);
 	return r;
 }
@@ -157,9 +172,21 @@ static size_t refill(trace_reader *r)
 		r->pos = 0;
 	}
 	size_t room = BLOCK + TRACE_MAX_LINE + 1 - r->end;
-	size_t n = fread(r->buf + r->end, 1, room, r->f);
-	if (n == 0)
-		r->eof = true;
+	/* read(2) itself, as fread would, until the block is full or the
+	 * end; a read error is not the end of the trace (the whole lines
+	 * before it still count, next_line reports it) */
+	size_t n = 0;
+	while (n < room) {
+		ssize_t got = read(fileno(r->f), r->buf + r->end + n, room - n);
+		if (got > 0) {
+			n += (size_t)got;
+		} else if (got == 0 || errno != EINTR) {
+			r->eof = true;
+			if (got < 0)
+				r->io_errno = errno;
+			break;
+		}
+	}
 	r->end += n;
 	return n;
 }
@@ -195,6 +222,11 @@ static int next_line(trace_reader *r, const char **line, size_t *len, char *err,
 		const char *start = r->buf + r->pos;
 		size_t avail = r->end - r->pos;
 		const char *nl = memchr(start, '\n', avail);
+		if (!nl && r->io_errno) {
+			trace_format_error(r, r->line + 1, 1, err, errlen, "read error: %s",
+			                   strerror(r->io_errno));
+			return -1;
+		}
 		if (nl || (r->eof && avail))
 			return take_line(r, start, avail, nl, line, len, err, errlen);
 		if (r->eof)

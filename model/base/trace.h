@@ -90,8 +90,9 @@ typedef struct trace_record {
 /* Ranges the reader decides where the format leaves them open:
  * - SIZE of an access is 1..4096: an access is at most one page crossing
  *   (two translations), as one x86 instruction's operand is.
- * - tick CYCLES is any 64-bit value; tick saturates its CPU's clock at
- *   2^64 - 1 instead of wrapping (as @TIME's conversion to cycles does).
+ * - tick CYCLES is any 64-bit value; a tick that takes its CPU's clock
+ *   past the simulated time limit (2^62 cycles, os.h) is the engine's
+ *   error.
  * - mmap/munmap/mprotect: ADDR page-aligned, LEN >= 1, and ADDR + LEN
  *   rounded up to pages must not wrap around 2^64 (canonical form and the
  *   user half are the engine's checks).
@@ -154,6 +155,9 @@ bool trace_is_binary(const trace_reader *r);
  * until the next call), or NULL for an access record of a binary trace. */
 const char *trace_last_line(const trace_reader *r, size_t *len);
 
+/* errno of a failed read (0: none): a -1 from the reader is then an
+ * unreadable trace (exit 66), not a bad one. */
+int trace_io_error(const trace_reader *r);
 /* The name used in messages (path or "<stdin>"; for a binary trace the
  * original's name that it carries). */
 const char *trace_name(const trace_reader *r);

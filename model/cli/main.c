@@ -4,13 +4,18 @@
  * configuration, 65 bad trace, 66 unreadable input, 1 checker violation
  * or co-simulation mismatch, 70 internal error.
  */
+#define _POSIX_C_SOURCE 200809L   /* fcntl, open */
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/config.h"
 #include "base/mmtb.h"
+#include "base/output.h"
 #include "base/stats.h"
 #include "sim/engine.h"
 #include "sim/modes.h"
@@ -21,7 +26,7 @@ static const char usage[] =
 	"  --preset NAME               machine defaults: skylake (default), zen2\n"
 	"  --set KEY=VALUE             override one configuration key (repeatable)\n"
 	"  --config FILE               KEY=VALUE lines, '#' comments; applied before --set\n"
-	"  --stats-json FILE           write statistics as JSON (atomically: temp + rename)\n"
+	"  --stats-json FILE           write statistics as JSON (atomically: temp + rename; - for stdout)\n"
 	"  --vcd FILE                  waveform (systemc and cosim modes)\n"
 	"  --vcd-from CYCLE            first cycle written to the VCD (default 0)\n"
 	"  --vcd-to CYCLE              last cycle written to the VCD (default: the end)\n"
@@ -32,14 +37,9 @@ static const char usage[] =
 	"  --list-config               every key with its default, unit, meaning and source\n"
 	"  --version, --help\n"
 	"exit status: 0 ok, 1 checker violation or co-simulation mismatch, 64 usage/configuration,\n"
-	"65 bad trace, 66 unreadable input, 70 internal error\n";
+	"65 bad trace, 66 unreadable input or unwritable output, 70 internal error, 130 interrupted\n";
 
-static volatile sig_atomic_t interrupted;
-static void on_signal(int sig)
-{
-	(void)sig;
-	interrupted = 1;
-}
+static volatile sig_atomic_t interrupted;   /* set by base/output.c's handlers */
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -64,13 +64,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 		const char **slot = NULL;
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			fputs(usage, stdout);
-			exit(0);
+			return -1;
 		} else if (!strcmp(a, "--version")) {
 			printf("mmusim %s\n", MMUSIM_VERSION);
-			exit(0);
+			return -1;
 		} else if (!strcmp(a, "--list-config")) {
 			config_list(stdout);
-			exit(0);
+			return -1;
 		} else if (!strcmp(a, "--quiet")) {
 			o->quiet = true;
 			continue;
@@ -135,10 +135,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 static int build_config(const struct options *o, config *cfg)
 {
 	char err[512];
-	if (config_preset(cfg, o->preset ? o->preset : "skylake", err, sizeof err) ||
-	    (o->config_file && config_load(cfg, o->config_file, err, sizeof err))) {
+	int rc = config_preset(cfg, o->preset ? o->preset : "skylake", err, sizeof err);
+	if (rc == 0 && o->config_file)
+		rc = config_load(cfg, o->config_file, err, sizeof err);
+	if (rc) {
 		fprintf(stderr, "mmusim: error: %s\n", err);
-		return EXIT_USAGE;
+		return rc == -2 ? EXIT_NOINPUT : EXIT_USAGE;   /* -2: the file cannot be read */
 	}
 	for (int i = 0; i < o->nsets; i++)
 		if (config_set(cfg, o->sets[i], err, sizeof err)) {
@@ -151,6 +153,8 @@ static int build_config(const struct options *o, config *cfg)
 	}
 	return 0;
 }
+
+static int stdout_done(void);
 
 static int parse_only(const char *path)
 {
@@ -166,21 +170,60 @@ static int parse_only(const char *path)
 	unsigned long long n = 0;
 	while (rc == 0 && (rc = trace_next(r, &rec, err, sizeof err)) > 0)
 		n++, rc = 0;
+	int io = trace_io_error(r);
 	trace_close(r);
 	if (rc < 0) {
 		fprintf(stderr, "%s\n", err);
-		return EXIT_DATAERR;
+		return io ? EXIT_NOINPUT : EXIT_DATAERR;
 	}
 	printf("mmusim: %llu records parsed\n", n);
+	return stdout_done();
+}
+
+/* A closed standard descriptor is taken by /dev/null opened read-only,
+ * so that no file the run opens becomes "standard input" or "standard
+ * output" by accident: reading a closed stdin is refused (stdin_closed),
+ * writing a closed stdout fails and is reported. */
+static bool stdin_closed;
+static void hold_standard_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
+			if (fd == 0)
+				stdin_closed = true;
+			if (open("/dev/null", O_RDONLY) != fd)
+				_exit(EXIT_SOFTWARE);
+		}
+}
+
+/* After output to stdout that ends the program (--help, --list-config). */
+static int stdout_done(void)
+{
+	char err[256];
+	if (output_check_stdout(err, sizeof err)) {
+		fprintf(stderr, "mmusim: error: %s\n", err);
+		return EXIT_NOINPUT;
+	}
 	return 0;
+}
+
+static output *stats_out, *vcd_out;
+
+static int fail_run(int rc)
+{
+	output_abandon(stats_out);
+	output_abandon(vcd_out);
+	stats_out = vcd_out = NULL;
+	return rc;
 }
 
 int main(int argc, char **argv)
 {
+	hold_standard_fds();
 	struct options o = { 0 };
 	int rc = parse_args(argc, argv, &o);
 	if (rc)
-		return rc;
+		return rc < 0 ? stdout_done() : rc;
 	enum sim_mode mode = MODE_FAST;
 	if (o.mode && sim_mode_parse(o.mode, &mode))
 		return usage_error("unknown mode '%s' (fast, systemc or cosim)", o.mode);
@@ -189,8 +232,25 @@ int main(int argc, char **argv)
 	config cfg;
 	if ((rc = build_config(&o, &cfg)))
 		return rc;
+	if (!strcmp(o.trace, "-") && stdin_closed) {
+		fprintf(stderr, "mmusim: error: cannot read standard input: %s\n", strerror(EBADF));
+		return EXIT_NOINPUT;
+	}
+	/* the outputs are checked and their temp files made before the run */
+	output_signals(&interrupted);
+	char err[640];
+	const char *inputs[] = { o.trace, o.config_file, NULL };
+	if ((o.stats_json && !(stats_out = output_open(o.stats_json, inputs, err, sizeof err))) ||
+	    (o.mo.vcd_path && !(vcd_out = output_open(o.mo.vcd_path, inputs, err, sizeof err)))) {
+		fprintf(stderr, "mmusim: error: %s\n", err);
+		return fail_run(EXIT_NOINPUT);
+	}
+	if (vcd_out)
+		o.mo.vcd_file = output_stream(vcd_out);
+	if (stats_out && output_stream(stats_out) == stdout)
+		o.quiet = true;   /* standard output holds the JSON alone */
 	if (o.parse_only)
-		return parse_only(o.trace);
+		return fail_run(parse_only(o.trace));
 	if (o.pack) {
 		char err[640];
 		if ((rc = mmtb_pack(o.pack, o.trace, err, sizeof err)))
@@ -200,31 +260,46 @@ int main(int argc, char **argv)
 	static sim s;
 	rc = sim_open(&s, &cfg, o.trace);
 	if (rc) {
-		fprintf(stderr, rc == EXIT_NOINPUT ? "mmusim: error: %s\n" : "%s\n", s.err);
+		fprintf(stderr, rc == EXIT_NOINPUT && !s.reader ? "mmusim: error: %s\n" : "%s\n", s.err);
 		sim_close(&s);
-		return rc;
+		return fail_run(rc);
 	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
 	o.mo.interrupted = &interrupted;
 	rc = sim_run_mode(&s, mode, &o.mo);
 	if (rc != 0 && rc != EXIT_CHECK) {
 		fprintf(stderr, "%s\n", s.err);
 		sim_close(&s);
-		return rc;
+		return fail_run(rc);
 	}
 	sim_finish(&s);
 	if (interrupted || rc == EXIT_CHECK)   /* interrupted, or stopped by a co-simulation mismatch */
 		s.st.complete = false;
-	char err[512];
-	if (o.stats_json && stats_write_json(&s.st, &cfg, sim_mode_name(mode), o.stats_json, err, sizeof err)) {
+	if (vcd_out && output_commit(vcd_out, err, sizeof err)) {
+		vcd_out = NULL;
 		fprintf(stderr, "mmusim: error: %s\n", err);
 		sim_close(&s);
-		return EXIT_NOINPUT;
+		return fail_run(EXIT_NOINPUT);
 	}
 	s.st.summary_mm = o.summary_mm;
-	if (!o.quiet)
+	vcd_out = NULL;
+	if (stats_out) {
+		stats_print_json(&s.st, &cfg, sim_mode_name(mode), output_stream(stats_out));
+		int bad = output_commit(stats_out, err, sizeof err);
+		stats_out = NULL;
+		if (bad) {
+			fprintf(stderr, "mmusim: error: %s\n", err);
+			sim_close(&s);
+			return EXIT_NOINPUT;
+		}
+	}
+	if (!o.quiet) {
 		stats_print_summary(&s.st, stdout);
+		if (output_check_stdout(err, sizeof err)) {
+			fprintf(stderr, "mmusim: error: %s\n", err);
+			sim_close(&s);
+			return EXIT_NOINPUT;
+		}
+	}
 	cpu_stats total;
 	stats_total(&s.st, &total);
 	if (rc == EXIT_CHECK)

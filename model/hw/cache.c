@@ -10,6 +10,7 @@
  * every code against a list model.
  */
 #include "cache.h"
+#include "base/output.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -187,7 +188,7 @@ int cache_init(cache_level *c, uint64_t size, unsigned ways, unsigned latency, u
 	    __builtin_cpu_supports("avx2")) {
 		c->tag = aligned_alloc(64, ((size_t)c->sets * 32 + 63) & ~(size_t)63);
 		if (!c->tag)
-			abort();
+			output_out_of_memory();
 		memset(c->tag, 0, (size_t)c->sets * 32);
 		c->probe = probe_h16;
 		return 0;
@@ -195,7 +196,7 @@ int cache_init(cache_level *c, uint64_t size, unsigned ways, unsigned latency, u
 #endif
 	c->tag = aligned_alloc(64, (ntag * sizeof *c->tag + 63) & ~(size_t)63);
 	if (!c->tag)
-		abort();
+		output_out_of_memory();
 	memset(c->tag, 0, ntag * sizeof *c->tag);
 	c->probe = probe_list;
 #ifdef __SSE2__

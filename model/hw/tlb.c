@@ -1,5 +1,6 @@
 /* hw/tlb.c - set-associative PCID/G-tagged array; rules in tlb.h. */
 #include "tlb.h"
+#include "base/output.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +47,7 @@ int tlb_init(tlb *t, const char *name, unsigned entries, unsigned ways,
 	t->key = aligned_alloc(16, keys * sizeof *t->key);
 	t->owner = aligned_alloc(16, keys * sizeof *t->owner);
 	if (!t->entries || !t->repl || !t->key || !t->owner)
-		abort();
+		output_out_of_memory();
 	memset(t->key, 0, keys * sizeof *t->key);      /* 0: no entry */
 	memset(t->owner, 0, keys * sizeof *t->owner);
 	if (policy == TLB_LRU)

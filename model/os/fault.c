@@ -44,7 +44,7 @@ static int do_wp_page(kernel *k, kcpu *c, mm_struct *mm, const vm_area *v, uint6
 	if (phys_alloc(&k->pm, 9 * (level - 1), &copy))
 		return -1;
 	put_frame(k, ent, level);
-	c->clock += k->cfg->v[K_COST_COPY_PAGE] * (span >> 12);
+	c->clock += os_cycles_times(span >> 12, k->cfg->v[K_COST_COPY_PAGE]);
 	uint64_t keep = ent & ~(PTE_ADDR | PTE_SPECIAL | PTE_FILEPAGE);
 	uint64_t leaf = keep | (copy << 12) | PTE_RW | PTE_D | PTE_A | PTE_EXCL;
 	pt_write(k, mm, pa, leaf, level);

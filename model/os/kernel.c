@@ -1,6 +1,7 @@
 /* os/kernel.c - boot, accesses (with the fault/retry loop), syscalls and
  * the user/kernel mode changes that PTI turns into CR3 writes. */
 #include "os/os.h"
+#include "base/output.h"
 #include "base/trace.h"
 
 #include <stdarg.h>
@@ -52,7 +53,7 @@ static int boot_cpu(kernel *k, unsigned id, char *err, size_t errlen)
 	ts->ctxs = calloc(k->asids, sizeof *ts->ctxs);
 	ts->user_pcid_flush_mask = calloc(4096 / 64, sizeof *ts->user_pcid_flush_mask);   /* global ASIDs too */
 	if (!ts->ctxs || !ts->user_pcid_flush_mask)
-		abort();
+		output_out_of_memory();
 	/* as after boot: init_mm in ASID slot 0, next_asid 1; not counted */
 	ts->loaded_mm = &k->init_mm;
 	ts->loaded_mm_asid = 0;
@@ -116,7 +117,7 @@ int os_init(kernel *k, const config *cfg, unsigned ncpus, sim_stats *st)
 	k->pid_used = calloc((size_t)TRACE_MAX_PID / 8 + 1, 1);
 	k->cpu = calloc(ncpus, sizeof *k->cpu);
 	if (!k->tasks || !k->pid_used || !k->cpu)
-		abort();
+		output_out_of_memory();
 	k->init_mm.is_init = true;
 	k->init_mm.ctx_id = 1;
 	k->init_mm.mm_users = k->init_mm.mm_count = 1;

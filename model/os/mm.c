@@ -19,6 +19,7 @@
  * gather's page batches are full.
  */
 #include "os/os.h"
+#include "base/output.h"
 #include "base/trace.h"
 
 #include <stdlib.h>
@@ -103,7 +104,7 @@ mm_struct *mm_alloc(kernel *k, kcpu *c)
 {
 	mm_struct *mm = calloc(1, sizeof *mm);
 	if (!mm)
-		abort();
+		output_out_of_memory();
 	mm->ctx_id = k->next_ctx_id++;
 	mm->mm_users = 1;
 	mm->mm_count = 1;
@@ -452,7 +453,7 @@ static void tlb_finish_mmu(struct mmu_gather *g)
  * in the middle of a zap, so that it happens when Linux's would). */
 static void tlb_charge(struct mmu_gather *g)
 {
-	g->c->clock += (uint64_t)g->k->cfg->v[K_COST_PTE] * (g->pages - g->charged);
+	g->c->clock += os_cycles_times(g->pages - g->charged, g->k->cfg->v[K_COST_PTE]);
 	g->charged = g->pages;
 }
 
@@ -498,7 +499,7 @@ static size_t zap_vmas_of(const mm_struct *mm, uint64_t s, uint64_t e, struct za
 		return 0;
 	struct zap_vma *zv = malloc((mm->nvma - i) * sizeof *zv);
 	if (!zv)
-		abort();
+		output_out_of_memory();
 	for (; i < mm->nvma && mm->vma[i].start < e; i++) {
 		const vm_area *v = &mm->vma[i];
 		zv[n].start = v->start > s ? v->start : s;
@@ -1100,7 +1101,7 @@ int os_mprotect(kernel *k, unsigned cpu, uint64_t addr, uint64_t len, uint32_t p
 		if (walk_user_range(k, mm, v->start, v->end, &visit))
 			return os_fail(k, 0, "out of simulated physical memory (mem.size)");
 	}
-	c->clock += (uint64_t)k->cfg->v[K_COST_PTE] * g.pages;
+	c->clock += os_cycles_times(g.pages, k->cfg->v[K_COST_PTE]);
 	tlb_finish_mmu(&g);
 	vma_merge_changed(k, mm, addr, end, split_lo, split_hi);
 	return 0;
@@ -1275,7 +1276,7 @@ int os_mremap(kernel *k, unsigned cpu, uint64_t old, uint64_t old_len, uint64_t 
 	size_t n0 = mm->nvma;
 	vm_area *copy = malloc((n0 ? n0 : 1) * sizeof *copy);
 	if (!copy)
-		abort();
+		output_out_of_memory();
 	size_t n = 0;
 	for (size_t i = vma_lower(mm, old); i < mm->nvma && mm->vma[i].start < old + moved; i++) {
 		vm_area v = mm->vma[i];
@@ -1341,7 +1342,7 @@ int setup_arg_pages(kernel *k, kcpu *c, mm_struct *mm, uint64_t stack, unsigned 
 		if (map_new_page(k, mm, v, va, PAGE_ANON, true, NULL))
 			return os_fail(k, 0, "out of simulated physical memory (mem.size)");
 	uint64_t anon = v->anon_vma;
-	c->clock += (uint64_t)k->cfg->v[K_COST_PTE] * argpages;
+	c->clock += os_cycles_times(argpages, k->cfg->v[K_COST_PTE]);
 	if (stack != top_max) {
 		if (stack > top_max - len)
 			return os_fail(k, 3, "STACK 0x%llx overlaps the arguments' pages", (unsigned long long)stack);
@@ -1436,7 +1437,7 @@ int dup_mmap(kernel *k, kcpu *c, mm_struct *old, mm_struct *mm)
 		if (walk_user_range(k, old, cp.v->start, cp.v->end, &v) || cp.err)
 			return os_fail(k, 0, "out of simulated physical memory (mem.size)");
 	}
-	c->clock += 2 * cp.copied * k->cfg->v[K_COST_PTE];
+	c->clock += os_cycles_times(2 * cp.copied, k->cfg->v[K_COST_PTE]);
 	flush_tlb_mm(k, c, old);
 	/* dup_mm: "mm->hiwater_rss = get_mm_rss(mm); mm->hiwater_vm = mm->total_vm" */
 	mm->hiwater_rss = get_mm_rss(mm);

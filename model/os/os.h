@@ -268,6 +268,17 @@ int os_declare_cpumask(kernel *k, uint32_t pid, unsigned cpu);
  * after NS (mm->context.next_trim_cpumask); by default a declared
  * process's trim is long due. */
 int os_declare_next_trim(kernel *k, uint32_t pid, uint64_t ns);
+/* Simulated time stays below 2^62 cycles (36 years at 4 GHz): a record
+ * that would start at or pass it is an error (the engine's check), so
+ * the 64-bit clocks never wrap.  The bound holds because no record can
+ * add more than 2^62: every latency and cost is at most 10^9 cycles
+ * (config_validate) and costs per page are capped (os_cycles_times). */
+#define OS_CLOCK_LIMIT (1ull << 62)
+static inline uint64_t os_cycles_times(uint64_t n, uint64_t cost)
+{
+	const uint64_t cap = 1ull << 58;   /* even a few such terms in one record stay far below 2^62 */
+	return cost && n > cap / cost ? cap : n * cost;
+}
 /* A record's start on a CPU's clock: @TIME in ns as cycles (saturating). */
 uint64_t os_ns_to_cycles(const kernel *k, uint64_t ns);
 

@@ -2,6 +2,7 @@
  * context_switch), fork/vfork/clone (kernel/fork.c), exec (fs/exec.c
  * exec_mmap) and exit (kernel/exit.c exit_mm). */
 #include "os/os.h"
+#include "base/output.h"
 #include "base/trace.h"
 
 #include <stdlib.h>
@@ -32,7 +33,7 @@ static task *new_task(kernel *k, uint32_t pid, const char *comm, enum task_kind 
 {
 	task *t = calloc(1, sizeof *t);
 	if (!t)
-		abort();
+		output_out_of_memory();
 	t->pid = pid;
 	snprintf(t->comm, sizeof t->comm, "%s", comm);
 	t->kind = kind;

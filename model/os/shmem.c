@@ -6,6 +6,7 @@
  * freed with the object, when the last VMA mapping it goes (the file's
  * last reference: shmem_evict_inode). */
 #include "os/os.h"
+#include "base/output.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,7 @@ shmem_obj *shmem_new(void)
 {
 	shmem_obj *o = calloc(1, sizeof *o);
 	if (!o)
-		abort();
+		output_out_of_memory();
 	return o;
 }
 
@@ -73,7 +74,7 @@ static void open_gap(shmem_obj *o, size_t i, size_t n)
 		o->cappage = 2 * (o->npage + n);
 		o->page = realloc(o->page, o->cappage * sizeof *o->page);
 		if (!o->page)
-			abort();
+			output_out_of_memory();
 	}
 	memmove(&o->page[i + n], &o->page[i], (o->npage - i) * sizeof *o->page);
 	o->npage += n;

@@ -9,6 +9,7 @@
  * being interrupted for every change.
  */
 #include "os/os.h"
+#include "base/output.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -349,7 +350,7 @@ static void send_flush_ipi(kernel *k, kcpu *from, kcpu *r, const flush_info *f, 
 		r->capinbox = r->capinbox ? 2 * r->capinbox : 4;
 		r->inbox = realloc(r->inbox, r->capinbox * sizeof *r->inbox);
 		if (!r->inbox)
-			abort();
+			output_out_of_memory();
 	}
 	pending_ipi *p = &r->inbox[r->ninbox++];
 	p->arrival = sent + k->cfg->v[K_IPI_LATENCY];

@@ -7,6 +7,7 @@
  * virtual high-water mark (update_hiwater_vm). */
 #include "os/os.h"
 #include "base/trace.h"
+#include "base/output.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,7 @@ void vma_reserve(mm_struct *mm, size_t n)
 	mm->capvma = n < 8 ? 8 : 2 * n;
 	mm->vma = realloc(mm->vma, mm->capvma * sizeof *mm->vma);
 	if (!mm->vma)
-		abort();
+		output_out_of_memory();
 }
 
 /* Index of the first VMA ending after va. */

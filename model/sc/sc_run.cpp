@@ -33,14 +33,8 @@ extern "C" int mmusim_sc_run(sim *s, enum sim_mode mode, const mode_options *mo)
 		std::snprintf(s->err, sizeof s->err, "mmusim: error: --vcd-to is before --vcd-from");
 		return s->exit_code = EXIT_USAGE;
 	}
-	FILE *vcd = nullptr;
-	if (mo->vcd_path) {
-		vcd = std::fopen(mo->vcd_path, "w");
-		if (!vcd) {
-			std::snprintf(s->err, sizeof s->err, "mmusim: error: cannot write %s: %s",
-			              mo->vcd_path, std::strerror(errno));
-			return s->exit_code = EXIT_NOINPUT;
-		}
+	FILE *vcd = mo->vcd_file;   /* checked and opened before the run (base/output.h) */
+	if (vcd) {
 		static char buf[1 << 16];
 		std::setvbuf(vcd, buf, _IOFBF, sizeof buf);
 	}
@@ -59,10 +53,6 @@ extern "C" int mmusim_sc_run(sim *s, enum sim_mode mode, const mode_options *mo)
 	} catch (const std::exception &e) {
 		std::snprintf(s->err, sizeof s->err, "mmusim: internal error: SystemC: %s", e.what());
 		rc = s->exit_code = EXIT_SOFTWARE;
-	}
-	if (vcd && std::fclose(vcd) != 0 && rc == 0) {
-		std::snprintf(s->err, sizeof s->err, "mmusim: error: cannot write %s", mo->vcd_path);
-		rc = s->exit_code = EXIT_NOINPUT;
 	}
 	return rc;
 }

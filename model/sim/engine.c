@@ -9,7 +9,7 @@ static int boot(sim *s, const config *cfg)
 	s->cfg = *cfg;
 	unsigned cpus;
 	if (trace_read_header(s->reader, &cpus, s->err, sizeof s->err))
-		return s->exit_code = EXIT_DATAERR;
+		return s->exit_code = trace_io_error(s->reader) ? EXIT_NOINPUT : EXIT_DATAERR;
 	s->ncpus = cpus;
 	if (stats_init(&s->st, cpus))
 		return s->exit_code = EXIT_SOFTWARE;
@@ -94,9 +94,12 @@ static int dispatch(sim *s, const trace_record *r)
 	case REC_KR: case REC_KW: case REC_KX:
 		return os_access(k, cpu, r->addr, r->size, kind_of(r->op), false);
 	case REC_TICK: {
-		/* the clock saturates at 2^64 - 1 rather than wrap (base/trace.h) */
+		/* simulated time stays below OS_CLOCK_LIMIT (os.h) */
 		kcpu *c = &k->cpu[cpu];
-		c->clock = r->size > UINT64_MAX - c->clock ? UINT64_MAX : c->clock + r->size;
+		if (r->size > OS_CLOCK_LIMIT - 1 - c->clock)
+			return os_fail(k, 2, "tick %llu takes CPU %u's clock past the simulated time limit of 2^62 cycles",
+			               (unsigned long long)r->size, cpu);
+		c->clock += r->size;
 		return 0;
 	}
 	default:
@@ -146,6 +149,14 @@ static inline void start_record(kernel *k, kcpu *c, uint64_t *last_start, bool t
 	*last_start = start;
 }
 
+/* The record about to run starts at or past the time limit (os.h). */
+static int clock_overflow(sim *s, unsigned cpu)
+{
+	os_fail(&s->k, 0, "CPU %u's clock has reached the simulated time limit of 2^62 cycles"
+	        " (%llu cycles at this record)", cpu, (unsigned long long)s->k.cpu[cpu].clock);
+	return fail_record(s);
+}
+
 /* A record with @TIME starts no earlier than that time either
  * (docs/trace-format.md): the ordering rule still holds, so the SystemC
  * replay sees records start in file order. */
@@ -189,8 +200,13 @@ static inline int run_access(sim *s, const trace_access *a, uint64_t *last_start
 	kcpu *c = &s->k.cpu[a->cpu];
 	start_record(&s->k, c, last_start, false, 0);
 	enum rec_op op = (enum rec_op)a->op;
-	if (!c->must_switch && !os_access(&s->k, a->cpu, a->addr, a->size, kind_of(op), op <= REC_X))
+	if (!c->must_switch && c->clock < OS_CLOCK_LIMIT &&
+	    !os_access(&s->k, a->cpu, a->addr, a->size, kind_of(op), op <= REC_X))
 		return 0;
+	if (c->clock >= OS_CLOCK_LIMIT && !c->must_switch) {
+		trace_access_record(a, &s->rec);
+		return clock_overflow(s, a->cpu);
+	}
 	fail_access(s, a);
 	return -1;
 }
@@ -210,11 +226,17 @@ int sim_step(sim *s)
 	trace_record *r = &s->rec;
 	int got = trace_next(s->reader, r, s->err, sizeof s->err);
 	if (got < 0) {
-		s->exit_code = EXIT_DATAERR;
+		s->exit_code = trace_io_error(s->reader) ? EXIT_NOINPUT : EXIT_DATAERR;
 		return -1;
 	}
 	if (got == 0) {
 		os_settle(&s->k);   /* the IPIs still on their way */
+		for (unsigned i = 0; i < s->ncpus; i++)
+			if (s->k.cpu[i].clock >= OS_CLOCK_LIMIT) {
+				snprintf(s->err, sizeof s->err, "%s: error: CPU %u's clock has passed the simulated"
+				         " time limit of 2^62 cycles by the end of the trace", trace_name(s->reader), i);
+				return s->exit_code = EXIT_DATAERR, -1;
+			}
 		return 0;
 	}
 	s->st.records++;
@@ -224,6 +246,8 @@ int sim_step(sim *s)
 		start_timed_record(s, &s->k.cpu[r->cpu], r->time_ns);
 	else
 		start_record(&s->k, &s->k.cpu[r->cpu], &s->last_start, false, 0);
+	if (s->k.cpu[r->cpu].clock >= OS_CLOCK_LIMIT)
+		return clock_overflow(s, r->cpu);
 	return dispatch(s, r) ? fail_record(s) : 1;
 }
 

@@ -8,6 +8,7 @@
 
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "sim/engine.h"
 
 #ifdef __cplusplus
@@ -17,7 +18,8 @@ extern "C" {
 enum sim_mode { MODE_FAST, MODE_SYSTEMC, MODE_COSIM };
 
 typedef struct mode_options {
-	const char *vcd_path;
+	const char *vcd_path;           /* for messages */
+	FILE *vcd_file;                 /* opened (and committed) by the caller: base/output.h */
 	uint64_t vcd_from, vcd_to;      /* vcd_to 0: to the end */
 	volatile sig_atomic_t *interrupted;
 } mode_options;

@@ -1,0 +1,305 @@
+#!/usr/bin/env python3
+"""Fault injection: mmusim under read errors, short reads, full disks,
+closed descriptors, signals and memory limits.  Each case checks that
+nothing is lost (a run either completes or says why, with the contract's
+exit status), nothing half-written (no statistics file, or a whole one)
+and nothing overwritten (no file other than the named output changes;
+no temp file is left behind).
+
+usage: run_faults.py MMUSIM SHIM CASE   (SHIM: the LD_PRELOAD library)
+"""
+import json
+import os
+import resource
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TRACE = os.path.join(HERE, "..", "..", "traces", "mixed-4cpu.trace")
+MMUSIM = SHIM = TMP = None
+problems = []
+
+
+def check(cond, what):
+    if not cond:
+        problems.append(what)
+    return cond
+
+
+def run(args, env=None, stdin=None, stdout=subprocess.PIPE, preexec=None, timeout=120):
+    e = dict(os.environ)
+    e.update(env or {})
+    return subprocess.run([MMUSIM] + args, env=e, stdin=stdin if stdin is not None else subprocess.DEVNULL,
+                          stdout=stdout, stderr=subprocess.PIPE, preexec_fn=preexec, timeout=timeout)
+
+
+def shim(**kv):
+    env = {"LD_PRELOAD": SHIM}
+    env.update({"MMUSIM_FAULT_" + k.upper(): str(v) for k, v in kv.items()})
+    return env
+
+
+def leftovers(d=None):
+    return [n for n in os.listdir(d or TMP) if n.startswith(".mmusim-")]
+
+
+def reference():
+    out = os.path.join(TMP, "ref.json")
+    p = run(["--quiet", "--stats-json", out, TRACE])
+    assert p.returncode == 0, p.stderr
+    with open(out, "rb") as f:
+        return f.read()
+
+
+def err(p):
+    return p.stderr.decode("utf-8", "replace")
+
+
+# -- reading ---------------------------------------------------------------
+
+def case_eio_mid_trace():
+    """A read error half-way is an unreadable input (66), not the end."""
+    out = os.path.join(TMP, "s.json")
+    for via_stdin in (False, True):
+        args = ["--quiet", "--stats-json", out, "-" if via_stdin else TRACE]
+        with open(TRACE, "rb") as f:
+            p = run(args, env=shim(eio_after=1000000), stdin=f if via_stdin else None)
+        name = "<stdin>" if via_stdin else TRACE
+        check(p.returncode == 66, f"EIO (stdin={via_stdin}): exit {p.returncode}, expected 66: {err(p)}")
+        check(err(p).startswith(name + ":") and "error: read error: Input/output error" in err(p),
+              f"EIO: expected '{name}:LINE:COL: error: read error: ...', got {err(p)!r}")
+        check(not os.path.exists(out), "EIO: a statistics file was written")
+    check(not leftovers(), "EIO: temp file left")
+
+
+def case_eio_at_start():
+    p = run(["--quiet", TRACE], env=shim(eio_after=0))
+    check(p.returncode == 66 and "read error" in err(p), f"EIO at byte 0: {p.returncode} {err(p)}")
+    p = run(["--parse-only", TRACE], env=shim(eio_after=500000))
+    check(p.returncode == 66 and "read error" in err(p), f"--parse-only EIO: {p.returncode} {err(p)}")
+
+
+def case_short_reads():
+    """Short reads and EINTR change nothing: byte-identical statistics."""
+    ref = reference()
+    out = os.path.join(TMP, "s.json")
+    for env in (shim(short=7), shim(eintr=3), shim(short=11, eintr=5)):
+        for via_stdin in (False, True):
+            with open(TRACE, "rb") as f:
+                p = run(["--quiet", "--stats-json", out, "-" if via_stdin else TRACE], env=env,
+                        stdin=f if via_stdin else None)
+            if check(p.returncode == 0, f"{env}: exit {p.returncode}: {err(p)}"):
+                with open(out, "rb") as f:
+                    got = f.read()
+                # the JSON names its trace? no: compare everything
+                check(got == ref, f"{env} stdin={via_stdin}: statistics differ from a plain run")
+
+
+def case_unreadable_inputs():
+    """A directory, a closed stdin, a directory as --config: 66."""
+    p = run(["--quiet", TMP])
+    check(p.returncode == 66 and "Is a directory" in err(p), f"directory trace: {p.returncode} {err(p)}")
+    p = subprocess.run([MMUSIM, "--quiet", "-"], stdin=None, stderr=subprocess.PIPE,
+                       preexec_fn=lambda: os.close(0))
+    check(p.returncode == 66 and "standard input" in err(p), f"closed stdin: {p.returncode} {err(p)}")
+    p = run(["--quiet", "--config", TMP, TRACE])
+    check(p.returncode == 66 and "Is a directory" in err(p), f"--config DIR: {p.returncode} {err(p)}")
+
+
+# -- writing ---------------------------------------------------------------
+
+def case_output_checked_first():
+    """A bad output path is found before the run: the trace's own error
+    (line 3) is never reached, and nothing is created."""
+    bad = os.path.join(TMP, "bad.trace")
+    with open(bad, "w") as f:
+        f.write("mmtrace 1\ncpus 1\n0 frobnicate\n")
+    p = run(["--quiet", "--stats-json", os.path.join(TMP, "no", "such", "dir.json"), bad])
+    check(p.returncode == 66 and "cannot write" in err(p) and "frobnicate" not in err(p),
+          f"bad output path: {p.returncode} {err(p)}")
+    p = run(["--quiet", "--stats-json", TMP + "/", TRACE])
+    check(p.returncode == 66 and "directory" in err(p), f"output a directory: {p.returncode} {err(p)}")
+
+
+def case_output_never_special():
+    """Never onto a FIFO (nor a device: a FIFO of our own stands for
+    them, as a broken mmusim run as root would replace a real device
+    node): refused, and the node stays."""
+    fifo = os.path.join(TMP, "fifo")
+    os.mkfifo(fifo)
+    p = run(["--quiet", "--stats-json", fifo, TRACE])
+    check(p.returncode == 66 and "not a regular file" in err(p), f"FIFO: {p.returncode} {err(p)}")
+    check(stat.S_ISFIFO(os.lstat(fifo).st_mode), "the FIFO was replaced")
+
+
+def case_output_not_the_input():
+    copy = os.path.join(TMP, "in.trace")
+    with open(TRACE, "rb") as f:
+        data = f.read()
+    with open(copy, "wb") as f:
+        f.write(data)
+    link = os.path.join(TMP, "hard.trace")
+    os.link(copy, link)
+    conf = os.path.join(TMP, "c.conf")
+    with open(conf, "w") as f:
+        f.write("pcid=on\n")
+    for out, extra in ((copy, []), (link, []), (conf, ["--config", conf])):
+        p = run(["--quiet", "--stats-json", out] + extra + [copy])
+        check(p.returncode == 66 and "is the input" in err(p), f"--stats-json {out}: {p.returncode} {err(p)}")
+    with open(copy, "rb") as f:
+        check(f.read() == data, "the input trace was overwritten")
+    with open(conf) as f:
+        check(f.read() == "pcid=on\n", "the configuration file was overwritten")
+
+
+def case_output_dash_is_stdout():
+    p = run(["--stats-json", "-", TRACE], env=None)
+    check(p.returncode == 0, f"--stats-json -: exit {p.returncode}")
+    try:
+        doc = json.loads(p.stdout)
+        check(doc.get("schema") == "mmusim-stats/1" and doc.get("complete") is True, "stdout JSON incomplete")
+    except ValueError:
+        problems.append("standard output is not the JSON document alone")
+    check(not os.path.exists(os.path.join(os.getcwd(), "-")), "a file named '-' was written")
+
+
+def case_output_long_name():
+    name = os.path.join(TMP, "x" * 255)
+    p = run(["--quiet", "--stats-json", name, TRACE])
+    check(p.returncode == 0 and os.path.getsize(name) > 0, f"255-character name: {p.returncode} {err(p)}")
+    check(not leftovers(), "temp file left")
+
+
+def case_output_planted_symlinks():
+    """The temp file is unpredictable and made with O_EXCL: symlinks
+    planted at the names an earlier version used (OUT.tmp.PID) lead
+    nowhere."""
+    victim = os.path.join(TMP, "victim")
+    with open(victim, "w") as f:
+        f.write("precious\n")
+    out = os.path.join(TMP, "s.json")
+    base = os.getpid()
+    for pid in range(base, base + 400):
+        os.symlink(victim, f"{out}.tmp.{pid}")
+    for _ in range(3):
+        p = run(["--quiet", "--stats-json", out, TRACE])
+        check(p.returncode == 0, f"exit {p.returncode}: {err(p)}")
+    with open(victim) as f:
+        check(f.read() == "precious\n", "a planted symlink's target was overwritten")
+
+
+def case_output_full_disk():
+    """A file-size limit (a disk that fills up) while the statistics are
+    written: 66, the previous statistics file untouched, no temp file."""
+    out = os.path.join(TMP, "s.json")
+    with open(out, "w") as f:
+        f.write("previous\n")
+    lim = lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))
+    p = run(["--quiet", "--stats-json", out, TRACE], preexec=lim)
+    check(p.returncode == 66 and "File too large" in err(p), f"full disk: {p.returncode} {err(p)}")
+    with open(out) as f:
+        check(f.read() == "previous\n", "the previous statistics file was replaced by a partial one")
+    check(not leftovers(), "temp file left")
+
+
+def case_stdout_write_error():
+    with open("/dev/full", "w") as full:
+        p = run([TRACE], stdout=full)
+    check(p.returncode == 66 and "cannot write standard output" in err(p),
+          f"stdout on /dev/full: {p.returncode} {err(p)}")
+    with open("/dev/full", "w") as full:
+        p = run(["--list-config"], stdout=full)
+    check(p.returncode == 66, f"--list-config on /dev/full: {p.returncode}")
+    p = subprocess.run([MMUSIM, TRACE], stderr=subprocess.PIPE, preexec_fn=lambda: os.close(1))
+    check(p.returncode == 66 and "cannot write standard output" in err(p), f"closed stdout: {p.returncode} {err(p)}")
+
+
+def case_out_of_memory():
+    out = os.path.join(TMP, "s.json")
+    lim = lambda: resource.setrlimit(resource.RLIMIT_AS, (24 << 20, 24 << 20))
+    p = run(["--quiet", "--stats-json", out, TRACE], preexec=lim)
+    check(p.returncode == 70 and "out of host memory" in err(p), f"out of memory: {p.returncode} {err(p)}")
+    check(not os.path.exists(out) and not leftovers(), "out of memory: output left")
+
+
+# -- signals ---------------------------------------------------------------
+
+def slow_run(out, extra=()):
+    """mmusim reading the trace from a pipe fed slowly: it is mid-run
+    when the signals come."""
+    proc = subprocess.Popen([MMUSIM, "--quiet", "--stats-json", out, *extra, "-"], stdin=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    with open(TRACE, "rb") as f:
+        head = f.read(300000)
+    proc.stdin.write(head)
+    proc.stdin.flush()
+    time.sleep(0.3)
+    return proc
+
+
+def case_signal_once_writes_incomplete():
+    out = os.path.join(TMP, "s.json")
+    proc = slow_run(out)
+    proc.send_signal(signal.SIGINT)
+    proc.stdin.close()   # the blocked read returns: the run sees the flag
+    rc = proc.wait(60)
+    check(rc == 130, f"one SIGINT: exit {rc}, expected 130")
+    if check(os.path.exists(out), "one SIGINT: no statistics"):
+        with open(out) as f:
+            doc = json.load(f)
+        check(doc["complete"] is False, "interrupted run marked complete")
+    check(not leftovers(), "temp file left")
+
+
+def case_signal_twice_cleans_up():
+    """A second SIGINT (or SIGTERM) stops at once: exit 130, no temp
+    file, no statistics file, even while the read blocks."""
+    out = os.path.join(TMP, "s.json")
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        proc = slow_run(out)
+        proc.send_signal(sig)
+        time.sleep(0.1)
+        proc.send_signal(sig)
+        rc = proc.wait(60)
+        proc.stdin.close()
+        check(rc == 130, f"two {sig.name}: exit {rc}, expected 130")
+        check(not os.path.exists(out) and not leftovers(), f"two {sig.name}: output left")
+
+
+def case_fatal_signal_cleans_up():
+    out = os.path.join(TMP, "s.json")
+    proc = slow_run(out)
+    proc.send_signal(signal.SIGSEGV)
+    rc = proc.wait(60)
+    proc.stdin.close()
+    check(rc == -signal.SIGSEGV, f"SIGSEGV: exit {rc}")
+    check(not leftovers(), "SIGSEGV: temp file left")
+
+
+def main():
+    global MMUSIM, SHIM, TMP
+    MMUSIM, SHIM, case = sys.argv[1], sys.argv[2], sys.argv[3]
+    fn = globals().get("case_" + case)
+    if not fn:
+        print(f"unknown case {case}")
+        return 2
+    with tempfile.TemporaryDirectory() as tmp:
+        TMP = tmp
+        cwd = os.getcwd()
+        os.chdir(tmp)
+        try:
+            fn()
+        finally:
+            os.chdir(cwd)
+    for p in problems:
+        print("FAIL:", p)
+    print(f"{case}: {'ok' if not problems else 'FAILED'}")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
