@@ -176,6 +176,16 @@ static size_t refill(trace_reader *r)
 	 * end; a read error is not the end of the trace (the whole lines
 	 * before it still count, next_line reports it) */
 	size_t n = 0;
+	if (fileno(r->f) < 0) {   /* a stream without a descriptor (trace_open_stream) */
+		errno = 0;
+		n = fread(r->buf + r->end, 1, room, r->f);
+		if (ferror(r->f))
+			r->io_errno = errno ? errno : EIO;
+		if (n < room)
+			r->eof = true;
+		r->end += n;
+		return n;
+	}
 	while (n < room) {
 		ssize_t got = read(fileno(r->f), r->buf + r->end + n, room - n);
 		if (got > 0) {

@@ -100,7 +100,8 @@ int mmusim_set(mmusim *m, const char *key, const char *value)
 
 int mmusim_config_file(mmusim *m, const char *path)
 {
-	return config_load(&m->cfg, path, m->err, sizeof m->err) ? MMUSIM_USAGE : ok(m);
+	int rc = config_load(&m->cfg, path, m->err, sizeof m->err);
+	return rc == -2 ? MMUSIM_NOINPUT : rc ? MMUSIM_USAGE : ok(m);   /* -2: cannot be read */
 }
 
 const char *mmusim_get(mmusim *m, const char *key)

@@ -46,7 +46,7 @@ static void test_configuration(void)
 	CHECK_STR(mmusim_get(m, "pcid"), "off");
 	CHECK_EQ(mmusim_set_line(m, "mem.size=1g"), MMUSIM_OK);
 	CHECK_STR(mmusim_get(m, "mem.size"), "1073741824");
-	CHECK_EQ(mmusim_config_file(m, "/nonexistent/mmusim.cfg"), MMUSIM_USAGE);
+	CHECK_EQ(mmusim_config_file(m, "/nonexistent/mmusim.cfg"), MMUSIM_NOINPUT);   /* unreadable: as the command, 66 */
 	/* a geometry no TLB can have is refused when the run starts */
 	CHECK_EQ(mmusim_set(m, "tlb.l1d.4k.ways", "5"), MMUSIM_OK);
 	CHECK_EQ(mmusim_run_buffer(m, "small", small, strlen(small)), MMUSIM_USAGE);

@@ -65,7 +65,8 @@ MMUSIM_API void mmusim_close(mmusim *m);
 
 /* Configuration, as the command applies it: mmusim_set(m, "pcid", "off")
  * is --set pcid=off, mmusim_set_line(m, "pcid=off") the same from one
- * string, mmusim_config_file(m, path) is --config.  Cross-key checks
+ * string, mmusim_config_file(m, path) is --config (MMUSIM_NOINPUT if the
+ * file cannot be read, as the command).  Cross-key checks
  * (geometry) are made when a run starts. */
 MMUSIM_API int mmusim_set(mmusim *m, const char *key, const char *value);
 MMUSIM_API int mmusim_set_line(mmusim *m, const char *assignment);
