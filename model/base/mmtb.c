@@ -3,6 +3,7 @@
 /* mkstemp, fileno, fsync: POSIX beyond C11 */
 #define _DEFAULT_SOURCE
 #include "base/mmtb.h"
+#include "base/output.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -121,15 +122,6 @@ void mmtb_end(mmtb_writer *w)
 	fwrite(b, 1, sizeof b, w->f);
 }
 
-/* mkstemp makes the file 0600: give it what fopen would have (0666 less
- * the umask). */
-static int fchmod_like(const char *path)
-{
-	mode_t mask = umask(0);
-	umask(mask);
-	return chmod(path, 0666 & ~mask);
-}
-
 /* Reads all of r into w: 0, or -1 with the reader's message in err. */
 static int pack_records(trace_reader *r, mmtb_writer *w, char *err, size_t errlen)
 {
@@ -166,56 +158,38 @@ static int pack_records(trace_reader *r, mmtb_writer *w, char *err, size_t errle
 
 int mmtb_pack(const char *out, const char *in, char *err, size_t errlen)
 {
-	struct stat so, si;
-	if (strcmp(in, "-") != 0 && stat(out, &so) == 0 && stat(in, &si) == 0 &&
-	    so.st_dev == si.st_dev && so.st_ino == si.st_ino) {
-		snprintf(err, errlen, "mmusim: error: --pack %s would overwrite its input", out);
-		return 64;
-	}
+	/* the output is checked (not the input, not a device) and its temp
+	 * file made before anything is read (base/output.h) */
 	char msg[640];
+	const char *inputs[] = { in, NULL };
+	output *o = output_open(out, inputs, msg, sizeof msg);
+	if (!o) {
+		snprintf(err, errlen, "mmusim: error: %s", msg);
+		return 66;
+	}
 	trace_reader *r = trace_open(in, msg, sizeof msg);
 	if (!r) {
+		output_abandon(o);
 		snprintf(err, errlen, "mmusim: error: %s", msg);
 		return 66;
 	}
 	unsigned cpus;
-	if (trace_read_header(r, &cpus, err, errlen)) {
-		trace_close(r);
-		return 65;
+	int rc = trace_read_header(r, &cpus, err, errlen);
+	mmtb_writer w;
+	if (rc == 0) {
+		mmtb_begin(&w, output_stream(o), cpus, trace_name(r));
+		rc = pack_records(r, &w, err, errlen);
 	}
-	size_t n = strlen(out);
-	char *tmp = malloc(n + 16);
-	if (!tmp)
-		abort();
-	snprintf(tmp, n + 16, "%s.XXXXXX", out);
-	int fd = mkstemp(tmp);
-	FILE *f = fd < 0 ? NULL : fdopen(fd, "wb");
-	if (!f) {
-		snprintf(err, errlen, "mmusim: error: cannot write %s: %s", out, strerror(errno));
-		if (fd >= 0)
-			close(fd), remove(tmp);
-		free(tmp);
-		trace_close(r);
+	int io = trace_io_error(r);
+	trace_close(r);
+	if (rc) {
+		output_abandon(o);
+		return rc == -2 ? 70 : io ? 66 : 65;
+	}
+	mmtb_end(&w);
+	if (output_commit(o, msg, sizeof msg)) {
+		snprintf(err, errlen, "mmusim: error: %s", msg);
 		return 66;
 	}
-	mmtb_writer w;
-	mmtb_begin(&w, f, cpus, trace_name(r));
-	int rc = pack_records(r, &w, err, errlen);
-	trace_close(r);
-	if (rc == 0)
-		mmtb_end(&w);
-	bool bad = ferror(f) != 0;
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
-		bad = true;
-	if (fclose(f) != 0)
-		bad = true;
-	if (rc == 0 && !bad && fchmod_like(tmp) == 0 && rename(tmp, out) == 0) {
-		free(tmp);
-		return 0;
-	}
-	if (rc == 0)
-		snprintf(err, errlen, "mmusim: error: cannot write %s: %s", out, strerror(errno));
-	remove(tmp);
-	free(tmp);
-	return rc == -2 ? 70 : rc < 0 ? 65 : 66;
+	return 0;
 }

@@ -73,8 +73,9 @@ void mmtb_end(mmtb_writer *w);
 /* mmusim --pack OUT TRACE: reads TRACE (text or .mmtb) with the reader's
  * every rule and writes OUT through a temporary file in OUT's directory,
  * renamed into place only when all of TRACE was read without error.
- * Returns an exit status (0, 64 OUT is TRACE, 65 bad trace, 66 cannot
- * read or write) with a complete message in err. */
+ * OUT is checked first, as every output (base/output.h): never TRACE nor
+ * a device; "-" is standard output.  Returns an exit status (0, 65 bad
+ * trace, 66 cannot read or write, 70) with a complete message in err. */
 int mmtb_pack(const char *out, const char *in, char *err, size_t errlen);
 
 #endif

@@ -1140,6 +1140,10 @@ static int bin_fail(const trace_reader *r, char *err, size_t errlen, const char 
 	                 (unsigned long long)(r->dropped + r->pos));
 	if (n < 0 || (size_t)n >= errlen)
 		return -1;
+	if (r->io_errno) {   /* the input ended in a read error, not in what it holds */
+		snprintf(err + n, errlen - (size_t)n, "read error: %s", strerror(r->io_errno));
+		return -1;
+	}
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(err + n, errlen - (size_t)n, fmt, ap);

@@ -252,10 +252,9 @@ int main(int argc, char **argv)
 	if (o.parse_only)
 		return fail_run(parse_only(o.trace));
 	if (o.pack) {
-		char err[640];
 		if ((rc = mmtb_pack(o.pack, o.trace, err, sizeof err)))
 			fprintf(stderr, "%s\n", err);
-		return rc;
+		return fail_run(rc);
 	}
 	static sim s;
 	rc = sim_open(&s, &cfg, o.trace);

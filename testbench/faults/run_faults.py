@@ -76,6 +76,22 @@ def case_eio_mid_trace():
     check(not leftovers(), "EIO: temp file left")
 
 
+def case_eio_binary_and_pack():
+    """The binary form and --pack: a read error is 66 too, and --pack
+    leaves neither OUT nor a temp file."""
+    packed = os.path.join(TMP, "t.mmtb")
+    p = run(["--pack", packed, TRACE])
+    check(p.returncode == 0, f"--pack: {p.returncode} {err(p)}")
+    p = run(["--quiet", packed], env=shim(eio_after=300000))
+    check(p.returncode == 66 and "read error: Input/output error" in err(p), f".mmtb EIO: {p.returncode} {err(p)}")
+    out = os.path.join(TMP, "again.mmtb")
+    p = run(["--pack", out, TRACE], env=shim(eio_after=300000))
+    check(p.returncode == 66 and "read error" in err(p), f"--pack EIO: {p.returncode} {err(p)}")
+    check(not os.path.exists(out) and not leftovers(), "--pack EIO: output left")
+    p = run(["--pack", packed, packed])
+    check(p.returncode == 66 and "is the input" in err(p), f"--pack onto its input: {p.returncode} {err(p)}")
+
+
 def case_eio_at_start():
     p = run(["--quiet", TRACE], env=shim(eio_after=0))
     check(p.returncode == 66 and "read error" in err(p), f"EIO at byte 0: {p.returncode} {err(p)}")
