@@ -34,7 +34,7 @@ mm_report *stats_add_report(sim_stats *s)
 		s->capreports = s->capreports ? 2 * s->capreports : 16;
 		s->reports = realloc(s->reports, s->capreports * sizeof *s->reports);
 		if (!s->reports)
-			abort();
+			output_out_of_memory();
 	}
 	mm_report *r = &s->reports[s->nreports++];
 	memset(r, 0, sizeof *r);

@@ -133,7 +133,7 @@ int os_init(kernel *k, const config *cfg, unsigned ncpus, sim_stats *st)
 	/* the machine's MMUs, for the broadcasts of INVLPGB */
 	k->sh.cpus = calloc(ncpus, sizeof *k->sh.cpus);
 	if (!k->sh.cpus)
-		abort();
+		output_out_of_memory();
 	for (unsigned i = 0; i < ncpus; i++)
 		k->sh.cpus[i] = &k->cpu[i].hw;
 	k->sh.ncpus = ncpus;

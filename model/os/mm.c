@@ -919,13 +919,13 @@ shmem_obj *os_named_file(kernel *k, const char *name)
 		k->capfiles = k->capfiles ? 2 * k->capfiles : 8;
 		k->files = realloc(k->files, k->capfiles * sizeof *k->files);
 		if (!k->files)
-			abort();
+			output_out_of_memory();
 	}
 	struct named_file *f = &k->files[k->nfiles++];
 	size_t len = strlen(name) + 1;
 	f->name = malloc(len);
 	if (!f->name)
-		abort();
+		output_out_of_memory();
 	memcpy(f->name, name, len);
 	f->pages = shmem_new();
 	shmem_get(f->pages);   /* the inode's: the page cache stays */
@@ -1687,7 +1687,7 @@ void os_report_live(kernel *k)
 		n += !mm->users_gone && !mm->is_init;
 	mm_struct **live = malloc((n ? n : 1) * sizeof *live);
 	if (!live)
-		abort();
+		output_out_of_memory();
 	n = 0;
 	for (mm_struct *mm = k->all_mm; mm; mm = mm->all_next)
 		if (!mm->users_gone && !mm->is_init)
