@@ -19,6 +19,7 @@
 #include "base/stats.h"
 #include "sim/engine.h"
 #include "sim/modes.h"
+#include "sim/stage.h"
 
 static const char usage[] =
 	"usage: mmusim [OPTIONS] TRACE        (TRACE may be '-' for standard input)\n"
@@ -32,6 +33,8 @@ static const char usage[] =
 	"  --vcd-to CYCLE              last cycle written to the VCD (default: the end)\n"
 	"  --quiet                     no human summary on standard output\n"
 	"  --summary mm                the human summary adds a ps-like table of the address spaces\n"
+	"  --threads 1|2               fast mode: 2 reads the trace on a thread of its own (the default\n"
+	"                              for a text trace on a machine with two or more cores)\n"
 	"  --parse-only                read and validate the trace, simulate nothing (benchmark baseline)\n"
 	"  --pack OUT.mmtb             write the trace in the binary form (docs/trace-format.md), simulate nothing\n"
 	"  --list-config               every key with its default, unit, meaning and source\n"
@@ -54,6 +57,7 @@ struct options {
 	const char *sets[256];
 	int nsets;
 	bool quiet, parse_only, summary_mm;
+	int threads;   /* 0: the default */
 	mode_options mo;
 };
 
@@ -107,6 +111,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 				o->mo.vcd_from = v;
 			else
 				o->mo.vcd_to = v;
+			continue;
+		} else if (!strcmp(a, "--threads")) {
+			if (i + 1 >= argc)
+				return usage_error("%s needs a value", a);
+			if (strcmp(argv[i + 1], "1") && strcmp(argv[i + 1], "2"))
+				return usage_error("--threads takes 1 or 2, not '%s'", argv[i + 1]);
+			o->threads = argv[++i][0] - '0';
 			continue;
 		} else if (!strcmp(a, "--set")) {
 			if (i + 1 >= argc)
@@ -264,6 +275,9 @@ int main(int argc, char **argv)
 		return fail_run(rc);
 	}
 	o.mo.interrupted = &interrupted;
+	/* the parse stage: by default for text, which costs more to read
+	 * than the binary form's hand-over would save */
+	s.parse_thread = o.threads ? o.threads == 2 : !trace_is_binary(s.reader) && stage_worthwhile();
 	rc = sim_run_mode(&s, mode, &o.mo);
 	if (rc != 0 && rc != EXIT_CHECK) {
 		fprintf(stderr, "%s\n", s.err);

@@ -1,5 +1,6 @@
 /* sim/engine.c - record dispatch and the ordering rule. */
 #include "sim/engine.h"
+#include "sim/stage.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -211,6 +212,8 @@ static inline int run_access(sim *s, const trace_access *a, uint64_t *last_start
 	return -1;
 }
 
+static int run_next(sim *s, int got);
+
 int sim_step(sim *s)
 {
 	if (s->batch_next == s->batch_len) {
@@ -223,8 +226,13 @@ int sim_step(sim *s)
 		s->rec.line = a->line;
 		return run_access(s, a, &s->last_start) ? -1 : 1;
 	}
+	return run_next(s, trace_next(s->reader, &s->rec, s->err, sizeof s->err));
+}
+
+/* What trace_next gave (got) in s->rec: runs the record; as sim_step. */
+static int run_next(sim *s, int got)
+{
 	trace_record *r = &s->rec;
-	int got = trace_next(s->reader, r, s->err, sizeof s->err);
 	if (got < 0) {
 		s->exit_code = trace_io_error(s->reader) ? EXIT_NOINPUT : EXIT_DATAERR;
 		return -1;
@@ -251,8 +259,55 @@ int sim_step(sim *s)
 	return dispatch(s, r) ? fail_record(s) : 1;
 }
 
+/* A run of accesses, the ordering rule's state in registers: 0, or -1
+ * with the error of the one that failed. */
+static inline int run_accesses(sim *s, const trace_access *batch, unsigned n)
+{
+	uint64_t last_start = s->last_start;
+	for (unsigned i = 0; i < n; i++) {
+		if (run_access(s, &batch[i], &last_start)) {
+			s->last_start = last_start;
+			s->st.records += i + 1;
+			return -1;
+		}
+	}
+	s->last_start = last_start;
+	s->st.records += n;
+	return 0;
+}
+
+/* sim_run_fast with the reader on its own thread: each chunk is what one
+ * turn of the loop below would have read itself. */
+static int run_staged(sim *s, volatile sig_atomic_t *interrupted)
+{
+	for (;;) {
+		if (interrupted && *interrupted)
+			return 0;
+		const stage_chunk *c = stage_next(s->stage);
+		if (run_accesses(s, c->acc, c->n))
+			return s->exit_code;
+		if (c->tail == TAIL_NONE)
+			continue;
+		if (c->tail == TAIL_ERROR)
+			snprintf(s->err, sizeof s->err, "%s", stage_error(s->stage));
+		else
+			s->rec = c->rec;
+		int rc = run_next(s, c->tail == TAIL_RECORD ? 1 : c->tail == TAIL_END ? 0 : -1);
+		if (rc <= 0)
+			return rc < 0 ? s->exit_code : 0;
+	}
+}
+
 int sim_run_fast(sim *s, volatile sig_atomic_t *interrupted)
 {
+	/* what sim_step read ahead is run first, by it */
+	while (s->batch_next < s->batch_len) {
+		int rc = sim_step(s);
+		if (rc < 0)
+			return s->exit_code;
+	}
+	if (s->parse_thread && !s->stage && (s->stage = stage_start(s->reader)))
+		return run_staged(s, interrupted);
 	trace_access *batch = s->batch;
 	for (;;) {
 		if (interrupted && *interrupted)
@@ -264,17 +319,8 @@ int sim_run_fast(sim *s, volatile sig_atomic_t *interrupted)
 				return rc < 0 ? s->exit_code : 0;
 			continue;
 		}
-		/* a run of accesses, the ordering rule's state in registers */
-		uint64_t last_start = s->last_start;
-		for (unsigned i = 0; i < n; i++) {
-			if (run_access(s, &batch[i], &last_start)) {
-				s->last_start = last_start;
-				s->st.records += i + 1;
-				return s->exit_code;
-			}
-		}
-		s->last_start = last_start;
-		s->st.records += n;
+		if (run_accesses(s, batch, n))
+			return s->exit_code;
 	}
 }
 
@@ -296,6 +342,8 @@ void sim_finish(sim *s)
 
 void sim_close(sim *s)
 {
+	stage_stop(s->stage);   /* before the reader it reads goes */
+	s->stage = NULL;
 	if (s->kernel_up)
 		os_free(&s->k);
 	stats_free(&s->st);

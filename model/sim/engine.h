@@ -34,6 +34,10 @@ typedef struct sim {
 	 * branches together.  Nothing but the reader's position changes. */
 	trace_access batch[256];
 	unsigned batch_len, batch_next;
+	/* Fast mode: read the trace on a thread of its own (sim/stage.h).
+	 * Set by the caller before sim_run_fast; changes no result. */
+	bool parse_thread;
+	struct parse_stage *stage;
 	int exit_code;
 	char err[640];
 } sim;

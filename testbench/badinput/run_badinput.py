@@ -13,7 +13,8 @@ The special case 'enormous-line' writes a trace with a 1 MiB line;
 Every case also checks that no statistics file was created, and that a
 bad trace is refused alike in its binary form: `mmusim --pack` refuses it
 with the same message and status, or the packed .mmtb (read the same way,
-file or standard input) gives the same message and status.
+file or standard input) gives the same message and status; and alike
+with --threads 1 and --threads 2 (the parse stage).
 """
 import os
 import shlex
@@ -106,6 +107,13 @@ def main():
             problems.append("sanitizer report")
         if want["exit"] == 65:
             problems += binary_form(mmusim, case_path, want, tmp, proc.returncode, err)
+            for threads in ("1", "2"):
+                with open(case_path if want["stdin"] else os.devnull, "rb") as stdin:
+                    again = subprocess.run(cmd[:1] + ["--threads", threads] + cmd[1:], stdin=stdin,
+                                           capture_output=True, timeout=60)
+                if (again.returncode, again.stderr.decode("utf-8", "replace")) != (proc.returncode, err):
+                    problems.append(f"--threads {threads}: exit {again.returncode}, "
+                                    f"stderr {again.stderr.decode('utf-8', 'replace').strip()[:300]!r}")
         print(f"{os.path.basename(case)}: stderr: {err.strip()[:300]}")
         for p in problems:
             print(f"FAIL: {p}")

@@ -5,7 +5,8 @@ accesses, shootdowns, mprotect, fork/COW, exec, exit, kernel threads,
 PTI, PLRU), give the same statistics and exit status with them as with
 test.slow_paths=on, where every translation takes the full path; and the
 same in the binary form: packed by `mmusim --pack` and, for the generated
-ones, written as .mmtb by gen-workload itself."""
+ones, written as .mmtb by gen-workload itself; and the same with the
+parse stage off and on (--threads 1 and 2), text and binary."""
 import json
 import os
 import subprocess
@@ -62,15 +63,16 @@ def compare(mmusim, trace, sets, tmp, name, binaries=()):
     a = stats(mmusim, trace, sets, os.path.join(tmp, "fast.json"))
     packed = os.path.join(tmp, "packed.mmtb")
     subprocess.run([mmusim, "--pack", packed, trace], check=True)
-    variants = [("slow paths", trace, sets + ["test.slow_paths=on"])]
-    variants += [(f"binary ({os.path.basename(t)})", t, sets) for t in (packed, *binaries)]
+    variants = [("slow paths", trace, sets + ["test.slow_paths=on"], [])]
+    variants += [(f"binary ({os.path.basename(t)})", t, sets, []) for t in (packed, *binaries)]
+    variants += [(f"{n} thread(s)", t, sets, ["--threads", n]) for n in ("1", "2") for t in (trace, packed)]
     same = a[1] is not None
     for t in binaries:
         if records_of(t) != records_of(packed):
             print(f"     {os.path.basename(t)}: not the records mmusim --pack writes")
             same = False
-    for what, t, vsets in variants:
-        b = stats(mmusim, t, vsets, os.path.join(tmp, "variant.json"))
+    for what, t, vsets, args in variants:
+        b = stats(mmusim, t, vsets, os.path.join(tmp, "variant.json"), args)
         if a == b:
             continue
         same = False
