@@ -26,6 +26,8 @@ void stats_free(sim_stats *s)
 	free(s->reports);
 	s->reports = NULL;
 	s->nreports = s->capreports = 0;
+	free(s->provenance);
+	s->provenance = NULL;
 }
 
 mm_report *stats_add_report(sim_stats *s)
@@ -203,6 +205,8 @@ void stats_print_json(const sim_stats *s, const config *cfg, const char *mode, F
 	stats_total(s, &t);
 	fprintf(f, "{\n  \"schema\": \"mmusim-stats/1\",\n  \"complete\": %s,\n  \"mode\": \"%s\",\n",
 	        s->complete ? "true" : "false", mode);
+	if (s->provenance)   /* one line: comparisons of runs leave it out */
+		fprintf(f, "  \"provenance\": %s,\n", s->provenance);
 	fprintf(f, "  \"config\": {");
 	const char *sep = "";
 	for (int k = 0; k < K_COUNT; k++) {

@@ -101,6 +101,9 @@ typedef struct sim_stats {
 	size_t nreports, capreports;
 	uint64_t page_cache_pages;   /* named files' page-cache pages at the end */
 	bool summary_mm;             /* --summary mm: the human summary's table */
+	/* what made these statistics, a JSON object (base/provenance.h) the
+	 * writer puts after "mode"; NULL: none.  Freed by stats_free. */
+	char *provenance;
 } sim_stats;
 
 int stats_init(sim_stats *s, unsigned ncpus);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "base/config.h"
+#include "base/provenance.h"
 #include "base/mmtb.h"
 #include "base/output.h"
 #include "base/stats.h"
@@ -70,7 +71,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 			fputs(usage, stdout);
 			return -1;
 		} else if (!strcmp(a, "--version")) {
-			printf("mmusim %s\n", MMUSIM_VERSION);
+			printf("mmusim %s\n", mmusim_build_version);
 			return -1;
 		} else if (!strcmp(a, "--list-config")) {
 			config_list(stdout);
@@ -278,13 +279,21 @@ int main(int argc, char **argv)
 	/* the parse stage: by default for text, which costs more to read
 	 * than the binary form's hand-over would save */
 	s.parse_thread = o.threads ? o.threads == 2 : !trace_is_binary(s.reader) && stage_worthwhile();
+	/* the trace hashed on a thread of its own while it runs */
+	static provenance prov;
+	if (o.stats_json)
+		prov_start_file(&prov, o.trace, &interrupted);
 	rc = sim_run_mode(&s, mode, &o.mo);
 	if (rc != 0 && rc != EXIT_CHECK) {
+		if (o.stats_json)
+			free(prov_finish(&prov, argc, argv, ""));
 		fprintf(stderr, "%s\n", s.err);
 		sim_close(&s);
 		return fail_run(rc);
 	}
 	sim_finish(&s);
+	if (o.stats_json)
+		s.st.provenance = prov_finish(&prov, argc, argv, o.preset ? o.preset : "skylake");
 	if (interrupted || rc == EXIT_CHECK)   /* interrupted, or stopped by a co-simulation mismatch */
 		s.st.complete = false;
 	if (vcd_out && output_commit(vcd_out, err, sizeof err)) {

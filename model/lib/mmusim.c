@@ -17,11 +17,11 @@
 #include <string.h>
 
 #include "base/config.h"
+#include "base/provenance.h"
 #include "base/stats.h"
 #include "base/trace.h"
 #include "sim/engine.h"
 
-extern const char mmusim_build_version[];   /* generated: cmake/version.cmake */
 
 _Static_assert((int)MMUSIM_OK == (int)EXIT_OK && (int)MMUSIM_CHECK == (int)EXIT_CHECK &&
                (int)MMUSIM_USAGE == (int)EXIT_USAGE && (int)MMUSIM_DATAERR == (int)EXIT_DATAERR &&
@@ -31,6 +31,8 @@ _Static_assert((int)MMUSIM_OK == (int)EXIT_OK && (int)MMUSIM_CHECK == (int)EXIT_
 struct mmusim {
 	config cfg;
 	volatile sig_atomic_t interrupted;
+	char preset[32];
+	provenance prov;          /* of the run in progress */
 	char *json;               /* the last run's statistics, or NULL */
 	size_t json_len;
 	char value[64];           /* mmusim_get's answer */
@@ -62,10 +64,13 @@ int mmusim_open(mmusim **out, const char *preset)
 		return MMUSIM_SOFTWARE;
 	/* the defaults first, so a handle is usable even after a bad preset */
 	config_preset(&m->cfg, "skylake", m->err, sizeof m->err);
+	snprintf(m->preset, sizeof m->preset, "skylake");
 	if (preset && config_preset(&m->cfg, preset, m->err, sizeof m->err)) {
 		config_preset(&m->cfg, "skylake", m->value, sizeof m->value);
 		return MMUSIM_USAGE;
 	}
+	if (preset)
+		snprintf(m->preset, sizeof m->preset, "%s", preset);
 	return ok(m);
 }
 
@@ -126,32 +131,40 @@ static void drop_stats(mmusim *m)
 	m->json_len = 0;
 }
 
-/* The run of cli/main.c in fast mode, over a reader already opened. */
+/* Before a run: the previous statistics and interrupt request go. */
+static void begin(mmusim *m)
+{
+	drop_stats(m);
+	m->interrupted = 0;
+}
+
+/* The run of cli/main.c in fast mode, over a reader already opened, with
+ * m->prov started for its trace. */
 static int run(mmusim *m, trace_reader *reader, const bool *read_failed)
 {
 	static const char noinput[] = "%s: read error in the record stream";
-	drop_stats(m);
-	m->interrupted = 0;
-	if (config_validate(&m->cfg, m->err, sizeof m->err)) {
-		trace_close(reader);
-		return MMUSIM_USAGE;
-	}
-	sim *s = calloc(1, sizeof *s);
+	bool bad_config = config_validate(&m->cfg, m->err, sizeof m->err) != 0;
+	sim *s = bad_config ? NULL : calloc(1, sizeof *s);
 	if (!s) {
+		free(prov_finish(&m->prov, 0, NULL, m->preset));
 		trace_close(reader);
-		return fail(m, MMUSIM_SOFTWARE, "out of memory%s", "");
+		return bad_config ? MMUSIM_USAGE : fail(m, MMUSIM_SOFTWARE, "out of memory%s", "");
 	}
 	char name[256];
 	snprintf(name, sizeof name, "%s", trace_name(reader));
 	int rc = sim_open_reader(s, &m->cfg, reader);
 	if (!rc)
 		rc = sim_run_fast(s, &m->interrupted);
+	char *prov = prov_finish(&m->prov, 0, NULL, m->preset);
 	if (read_failed && *read_failed) {
 		rc = fail(m, MMUSIM_NOINPUT, noinput, name);
+		free(prov);
 	} else if (rc) {
 		snprintf(m->err, sizeof m->err, "%s", s->err);
+		free(prov);
 	} else {
 		sim_finish(s);
+		s->st.provenance = prov;
 		if (m->interrupted) {
 			s->st.complete = false;
 			rc = MMUSIM_INTERRUPTED;
@@ -185,23 +198,28 @@ static int run(mmusim *m, trace_reader *reader, const bool *read_failed)
 
 int mmusim_run_file(mmusim *m, const char *path)
 {
+	begin(m);
 	trace_reader *r = trace_open(path, m->err, sizeof m->err);
-	if (!r) {
-		drop_stats(m);
+	if (!r)
 		return MMUSIM_NOINPUT;
-	}
+	prov_start_file(&m->prov, path, &m->interrupted);
 	return run(m, r, NULL);
 }
 
 int mmusim_run_buffer(mmusim *m, const char *name, const char *text, size_t len)
 {
-	return run(m, trace_open_mem(name ? name : "<buffer>", text, len), NULL);
+	begin(m);
+	name = name ? name : "<buffer>";
+	prov_start_fed(&m->prov, name);
+	prov_feed(&m->prov, text, len);
+	return run(m, trace_open_mem(name, text, len), NULL);
 }
 
 struct stream {
 	mmusim_read_fn read;
 	void *user;
 	bool failed;
+	provenance *prov;         /* hashes what passes */
 };
 
 static ssize_t stream_read(void *cookie, char *buf, size_t cap)
@@ -214,19 +232,21 @@ static ssize_t stream_read(void *cookie, char *buf, size_t cap)
 		st->failed = true;
 		return -1;
 	}
+	prov_feed(st->prov, buf, (size_t)n);
 	return n;
 }
 
 int mmusim_run_stream(mmusim *m, const char *name, mmusim_read_fn read, void *user)
 {
-	struct stream st = { read, user, false };
+	begin(m);
+	name = name ? name : "<stream>";
+	struct stream st = { read, user, false, &m->prov };
 	cookie_io_functions_t io = { .read = stream_read };
 	FILE *f = fopencookie(&st, "r", io);
-	if (!f) {
-		drop_stats(m);
+	if (!f)
 		return fail(m, MMUSIM_SOFTWARE, "out of memory%s", "");
-	}
-	return run(m, trace_open_stream(f, name ? name : "<stream>"), &st.failed);
+	prov_start_fed(&m->prov, name);
+	return run(m, trace_open_stream(f, name), &st.failed);
 }
 
 const char *mmusim_stats_json(mmusim *m)
@@ -248,21 +268,28 @@ static const char *skip_ws(const char *p)
 	return p;
 }
 
-/* Past one JSON value (the writer's output: no escapes in strings). */
+/* Past the string at p (its opening quote), escapes and all. */
+static const char *skip_string(const char *p)
+{
+	for (p++; *p && *p != '"'; p++)
+		if (*p == '\\' && p[1])
+			p++;
+	return *p ? p + 1 : NULL;
+}
+
+/* Past one JSON value (the writer's output). */
 static const char *skip_value(const char *p)
 {
 	p = skip_ws(p);
-	if (*p == '"') {
-		const char *e = strchr(p + 1, '"');
-		return e ? e + 1 : NULL;
-	}
+	if (*p == '"')
+		return skip_string(p);
 	if (*p == '{' || *p == '[') {
 		int depth = 0;
 		for (; *p; p++) {
 			if (*p == '"') {
-				p = strchr(p + 1, '"');
-				if (!p)
+				if (!(p = skip_string(p)))
 					return NULL;
+				p--;
 			} else if (*p == '{' || *p == '[') {
 				depth++;
 			} else if ((*p == '}' || *p == ']') && --depth == 0) {

@@ -90,6 +90,15 @@ static void test_runs(void)
 	CHECK_EQ(stat(m, "complete"), 1);
 	CHECK_EQ(stat(m, "config.pcid"), 1);
 	CHECK_EQ(stat(m, "config.tlb.l1d.4k.entries"), 64);
+	/* what made them: the version, no command line, the preset, the
+	 * trace's name, size and SHA-256 (sha256sum of the text above) */
+	char want[512];
+	snprintf(want, sizeof want, "  \"provenance\": {\"version\": \"%s\", \"command\": null, "
+	         "\"preset\": \"skylake\", \"trace\": {\"path\": \"small\", \"size\": %u, \"sha256\": "
+	         "\"b9cc1e6ee879a53f70da0f94b7925dc6816fe145911920b9b40682d09f769190\"}},\n",
+	         mmusim_version(), (unsigned)strlen(small));
+	CHECK(strstr(from_buffer, want) != NULL);
+	CHECK_EQ(stat(m, "provenance.trace.size"), strlen(small));
 	CHECK_EQ(mmusim_stat(m, "tlb", &v), MMUSIM_USAGE);        /* an object */
 	CHECK_EQ(mmusim_stat(m, "cpus.1.accesses", &v), MMUSIM_USAGE);  /* one CPU */
 	CHECK_EQ(mmusim_stat(m, "tlb.nope", &v), MMUSIM_USAGE);

@@ -33,6 +33,14 @@ def cli_stats(trace, *args):
             return json.load(f)
 
 
+def same(a, b):
+    """Equal statistics: the provenance aside (the library has no command line)."""
+    a, b = dict(a), dict(b)
+    pa, pb = a.pop("provenance"), b.pop("provenance")
+    return a == b and pa["trace"] == pb["trace"] and pa["version"] == pb["version"] and pa["command"] is None
+
+
+
 trace = os.path.join(src, "traces", "lazy-tlb.trace")
 check(mmusim.version() != "", "version")
 
@@ -40,22 +48,26 @@ check(mmusim.version() != "", "version")
 got = mmusim.run(trace, preset="zen2", pcid="off", tlb_stlb_entries=1024, **{"cache.l2.size": "1m"})
 want = cli_stats(trace, "--preset", "zen2", "--set", "pcid=off", "--set", "tlb.stlb.entries=1024",
                  "--set", "cache.l2.size=1m")
-check(got == want, "run() == mmusim --stats-json")
+check(same(got, want), "run() == mmusim --stats-json")
+check(got["provenance"]["preset"] == "zen2" and got["provenance"]["trace"]["path"] == trace, "provenance")
 check(got["config"]["tlb.stlb.entries"] == 1024 and got["config"]["pcid"] == "off", "keys applied")
 check(mmusim.run(trace, lazy_tlb=False)["config"]["lazy_tlb"] == "off", "a bool as off")
 
 # records from a generator, as they are made: the file's statistics
 with open(trace) as f:
     lines = f.read().splitlines()
-check(mmusim.run_records(iter(lines)) == cli_stats(trace), "run_records == the file")
-check(mmusim.run_records(l.encode() + b"\n" for l in lines) == cli_stats(trace), "bytes records")
+records = mmusim.run_records(iter(lines), name=trace)
+check(same(records, cli_stats(trace)), "run_records == the file, its hash too")
+check(same(mmusim.run_records((l.encode() + b"\n" for l in lines), name=trace), cli_stats(trace)),
+      "bytes records")
 
 # one Simulator, several runs, the configuration kept
 with mmusim.Simulator("skylake", asids=2) as sim:
     check(sim.get("asids") == "2", "get")
     a = sim.run(trace)
-    b = sim.run_text("\n".join(lines))
-    check(a == b, "run_text == run")
+    b = sim.run_text("\n".join(lines) + "\n", name=trace)
+    check(same(a, b), "run_text == run")
+    check(sim.run_text("mmtrace 1\ncpus 1\n")["provenance"]["trace"]["path"] == "<text>", "run_text's name")
     try:
         sim.get("no_such_key")
         check(False, "get of an unknown key raises")

@@ -1,8 +1,13 @@
 #!/usr/bin/env python3
 """Runs mmusim twice on each trace (and once through standard input), and
 on its binary form (mmusim --pack) from a file and through standard input,
-and checks that the statistics JSON files are byte-identical."""
+and checks that the statistics JSON files are byte-identical, the
+"provenance" line aside (it names the command and the file).  That line
+must give each file's size and SHA-256, read from a file or standard input."""
+import hashlib
+import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -24,6 +29,20 @@ def run(mmusim, trace, out, stdin=False, sets=()):
     return proc.returncode
 
 
+PROVENANCE = re.compile(rb'^  "provenance": .*\n', re.M)
+
+
+def provenance_ok(blob, path):
+    """The provenance line names the trace's size and SHA-256."""
+    found = PROVENANCE.findall(blob)
+    if len(found) != 1:
+        return False
+    prov = json.loads(found[0].decode().split(":", 1)[1].strip().rstrip(","))
+    with open(path, "rb") as f:
+        data = f.read()
+    return prov["trace"]["size"] == len(data) and prov["trace"]["sha256"] == hashlib.sha256(data).hexdigest()
+
+
 def main():
     if len(sys.argv) < 3:
         sys.exit("usage: determinism.py MMUSIM TRACE...")
@@ -40,7 +59,8 @@ def main():
                      run(mmusim, packed, outs[3], sets=sets),
                      run(mmusim, packed, outs[4], stdin=True, sets=sets)]
             blobs = [open(o, "rb").read() if os.path.exists(o) else b"" for o in outs]
-            same = len(set(codes)) == 1 and blobs[0] and len(set(blobs)) == 1
+            same = (len(set(codes)) == 1 and blobs[0] and len({PROVENANCE.sub(b"", b) for b in blobs}) == 1
+                    and all(provenance_ok(b, p) for b, p in zip(blobs, [trace] * 3 + [packed] * 2)))
             print(f"{'ok  ' if same else 'FAIL'} {os.path.basename(trace)}")
             failures += not same
     print(f"{len(traces) - failures} passed, {failures} failed")

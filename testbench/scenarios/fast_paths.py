@@ -46,6 +46,7 @@ def stats(mmusim, trace, sets, out, args=()):
     with open(out, encoding="utf-8") as f:
         data = json.load(f)
     data["config"].pop("test.slow_paths", None)
+    data.pop("provenance")   # it holds the command line
     return rc, data
 
 

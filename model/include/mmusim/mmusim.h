@@ -6,7 +6,8 @@
  * buffer, or records pulled from a callback), and the statistics of the
  * last run as the mmusim-stats/1 JSON document that --stats-json writes,
  * or one number of it by its dotted path.  Runs are in fast mode; the
- * results are the command's, byte for byte.
+ * results are the command's, byte for byte but for the command line in
+ * "provenance" (null here; the trace's path, size and SHA-256 are there).
  *
  * Every function that can fail returns the status the command would
  * exit with (MMUSIM_OK, MMUSIM_CHECK, MMUSIM_USAGE, ...); mmusim_error()
