@@ -22,29 +22,105 @@ static const struct key_info keys[K_COUNT] = {
 #undef CFG_INFO
 };
 
-/* Presets: overlays on the key defaults (which are Skylake client). */
-struct preset { const char *name; const char *const *sets; };
-static const char *const skylake_sets[] = { NULL };
+/* Presets: overlays on the key defaults (which are Skylake client), each
+ * value with its source (--list-config --preset NAME prints them). */
+struct preset_set { const char *set, *source; };
+struct preset { const char *name; const struct preset_set *sets; };
+static const struct preset_set skylake_sets[] = { { NULL, NULL } };
 /* AMD Zen 2, approximated with this model's split L1 arrays: the 64-entry
  * fully associative L1 DTLB becomes 64 fully associative entries per page
- * size; L2 TLB 2048 entries 16-way (docs/semantics.md 1.6: "L2 TLB 2048 entries";
+ * size; L2 TLB 2048 entries 16-way (reference-semantics 1: "L2 TLB 2048";
  * AMD Software Optimization Guide for Family 17h Model 30h). */
-static const char *const zen2_sets[] = {
-	"tlb.l1d.4k.entries=64", "tlb.l1d.4k.ways=64",
-	"tlb.l1d.2m.entries=64", "tlb.l1d.2m.ways=64",
-	"tlb.l1d.1g.entries=64", "tlb.l1d.1g.ways=64",
-	"tlb.l1i.4k.entries=64", "tlb.l1i.4k.ways=64",
-	"tlb.l1i.2m.entries=64", "tlb.l1i.2m.ways=64",
-	"tlb.stlb.entries=2048", "tlb.stlb.ways=16",
-	"cache.l1d.latency=4", "cache.l2.size=512k", "cache.l2.ways=8",
-	"cache.l2.latency=12", "cache.llc.size=16m", "cache.llc.latency=39",
-	NULL
+#define SOG17 "AMD Software Optimization Guide for Family 17h Models 30h (Zen 2)"
+static const struct preset_set zen2_sets[] = {
+	{ "tlb.l1d.4k.entries=64", SOG17 ": L1 DTLB 64 entries, fully associative, all page sizes" },
+	{ "tlb.l1d.4k.ways=64", SOG17 }, { "tlb.l1d.2m.entries=64", SOG17 }, { "tlb.l1d.2m.ways=64", SOG17 },
+	{ "tlb.l1d.1g.entries=64", SOG17 }, { "tlb.l1d.1g.ways=64", SOG17 },
+	{ "tlb.l1i.4k.entries=64", SOG17 ": L1 ITLB 64 entries, fully associative" },
+	{ "tlb.l1i.4k.ways=64", SOG17 }, { "tlb.l1i.2m.entries=64", SOG17 }, { "tlb.l1i.2m.ways=64", SOG17 },
+	{ "tlb.stlb.entries=2048", SOG17 ": L2 DTLB 2048 entries" }, { "tlb.stlb.ways=16", SOG17 },
+	{ "cache.l1d.latency=4", SOG17 ": 4-cycle L1D load-to-use" },
+	{ "cache.l2.size=512k", SOG17 ": 512 KiB 8-way L2" }, { "cache.l2.ways=8", SOG17 },
+	{ "cache.l2.latency=12", SOG17 ": L2 12 cycles" }, { "cache.llc.size=16m", SOG17 ": 16 MiB L3 per CCX" },
+	{ "cache.llc.latency=39", "7-cpu.com AMD Zen 2: L3 39 cycles" },
+	{ NULL, NULL }
+};
+/* AMD Zen 3, 4 and 5 (EPYC 7003, 9004, 9005): the fully associative L1
+ * DTLB that holds every page size is one fully associative array per size
+ * here, as for zen2; the L2 DTLB's 4 KiB geometry stands for the STLB.
+ * The CPUID values are those of real parts (libcpuid's test dumps:
+ * tests/amd/zen3/epyc-milan.test, EPYC 7713; tests/amd/zen4/epyc-genoa.test,
+ * EPYC 9124; tests/amd/zen5/epyc-turin.test, EPYC 9655): Fn8000_0005 (L1
+ * TLBs and L1D), Fn8000_0006 (L2 TLB, associativity code 6 = 8 ways),
+ * Fn8000_0019 (1 GiB entries), Fn8000_001D (cache ways and sets),
+ * Fn8000_0008 EDX (INVLPGB count 7: 8 pages), Fn8000_0008 EBX bit 3
+ * (INVLPGB). Keys not named keep the skylake value and its source. */
+#define MILAN "CPUID of an EPYC 7713 (Zen 3; libcpuid tests/amd/zen3/epyc-milan.test)"
+#define GENOA "CPUID of an EPYC 9124 (Zen 4; libcpuid tests/amd/zen4/epyc-genoa.test)"
+#define TURIN "CPUID of an EPYC 9655 (Zen 5; libcpuid tests/amd/zen5/epyc-turin.test)"
+#define SOG19 "AMD Software Optimization Guide for AMD Family 19h Processors (Zen 3, pub. 56665)"
+#define SOG19Z4 "AMD Software Optimization Guide for the AMD Zen 4 Microarchitecture (pub. 57647)"
+#define SOG1A "AMD Software Optimization Guide for the AMD Zen 5 Microarchitecture (pub. 58455)"
+#define AMD_COMMON(src, sog, walkers_src) \
+	{ "invlpgb=on", src ": Fn8000_0008 EBX bit 3, INVLPGB; Linux 6.15+ uses it" }, \
+	{ "invlpgb.count_max=8", src ": Fn8000_0008 EDX = 0x00010007, invlpgb_count_max 8" }, \
+	{ "tlb.l1i.4k.entries=64", src ": Fn8000_0005 EBX[15:0] = 0xff40, 64 entries fully associative" }, \
+	{ "tlb.l1i.4k.ways=64", src }, \
+	{ "tlb.l1i.2m.entries=64", src ": Fn8000_0005 EAX[15:0] = 0xff40" }, { "tlb.l1i.2m.ways=64", src }, \
+	{ "cache.l1d.latency=4", sog ": 4-cycle integer load-to-use from L1D" }, \
+	{ "cache.llc.size=32m", sog ": 32 MiB L3 per CCX" }, \
+	{ "cache.llc.ways=16", src ": Fn8000_001D subleaf 3, 16 ways" }, \
+	{ "walkers=6", walkers_src }
+static const struct preset_set zen3_sets[] = {
+	AMD_COMMON(MILAN, SOG19, SOG19 ": up to six page table walks in flight (reference-semantics 1: Zen 3 has 6 walkers)"),
+	{ "tlb.l1d.4k.entries=64", MILAN ": Fn8000_0005 EBX[31:16] = 0xff40, 64 entries fully associative" },
+	{ "tlb.l1d.4k.ways=64", MILAN },
+	{ "tlb.l1d.2m.entries=64", MILAN ": Fn8000_0005 EAX[31:16] = 0xff40" }, { "tlb.l1d.2m.ways=64", MILAN },
+	{ "tlb.l1d.1g.entries=64", MILAN ": Fn8000_0019 EAX[31:16] = 0xf040" }, { "tlb.l1d.1g.ways=64", MILAN },
+	{ "tlb.stlb.entries=2048", MILAN ": Fn8000_0006 EBX = 0x68004200, L2 DTLB 4K 2048 entries, 8 ways" },
+	{ "tlb.stlb.ways=8", MILAN },
+	{ "cache.l1d.size=32k", MILAN ": Fn8000_001D subleaf 0, 32 KiB 8 ways" }, { "cache.l1d.ways=8", MILAN },
+	{ "cache.l2.size=512k", MILAN ": Fn8000_001D subleaf 2, 512 KiB 8 ways" }, { "cache.l2.ways=8", MILAN },
+	{ "cache.l2.latency=12", SOG19 ": L2 12 cycles" },
+	{ "cache.llc.latency=46", SOG19 ": L3 46 cycles on average" },
+	{ NULL, NULL }
+};
+static const struct preset_set zen4_sets[] = {
+	AMD_COMMON(GENOA, SOG19Z4, SOG19Z4 ": six page table walkers, as Zen 3"),
+	{ "tlb.l1d.4k.entries=72", GENOA ": Fn8000_0005 EBX[31:16] = 0xff48, 72 entries fully associative" },
+	{ "tlb.l1d.4k.ways=72", GENOA },
+	{ "tlb.l1d.2m.entries=72", GENOA ": Fn8000_0005 EAX[31:16] = 0xff48" }, { "tlb.l1d.2m.ways=72", GENOA },
+	{ "tlb.l1d.1g.entries=72", GENOA ": Fn8000_0019 EAX[31:16] = 0xf048" }, { "tlb.l1d.1g.ways=72", GENOA },
+	{ "tlb.stlb.entries=3072", GENOA ": Fn8000_0006 EBX = 0x6c004200, L2 DTLB 4K 3072 entries, 8 ways" },
+	{ "tlb.stlb.ways=8", GENOA },
+	{ "cache.l1d.size=32k", GENOA ": Fn8000_001D subleaf 0, 32 KiB 8 ways" }, { "cache.l1d.ways=8", GENOA },
+	{ "cache.l2.size=1m", GENOA ": Fn8000_001D subleaf 2, 1 MiB 8 ways" }, { "cache.l2.ways=8", GENOA },
+	{ "cache.l2.latency=14", SOG19Z4 ": L2 14 cycles" },
+	{ "cache.llc.latency=50", SOG19Z4 ": L3 about 50 cycles on average" },
+	{ NULL, NULL }
+};
+static const struct preset_set zen5_sets[] = {
+	AMD_COMMON(TURIN, SOG1A, "assumption, range 6-8: as Zen 4 (no published change)"),
+	{ "tlb.l1d.4k.entries=96", TURIN ": Fn8000_0005 EBX[31:16] = 0xff60, 96 entries fully associative" },
+	{ "tlb.l1d.4k.ways=96", TURIN },
+	{ "tlb.l1d.2m.entries=96", TURIN ": Fn8000_0005 EAX[31:16] = 0xff60" }, { "tlb.l1d.2m.ways=96", TURIN },
+	{ "tlb.l1d.1g.entries=96", TURIN ": Fn8000_0019 EAX[31:16] = 0xf060" }, { "tlb.l1d.1g.ways=96", TURIN },
+	{ "tlb.stlb.entries=4096", SOG1A ": L2 DTLB 4096 entries (Fn8000_0006 no longer gives the count directly); assumption 16 ways, range 8-16" },
+	{ "tlb.stlb.ways=16", "assumption, range 8-16" },
+	{ "cache.l1d.size=48k", TURIN ": Fn8000_0005 ECX = 0x300c0140, 48 KiB 12 ways" }, { "cache.l1d.ways=12", TURIN },
+	{ "cache.l2.size=1m", TURIN ": Fn8000_001D subleaf 2, 1 MiB 16 ways" }, { "cache.l2.ways=16", TURIN },
+	{ "cache.l2.latency=14", SOG1A ": L2 14 cycles" },
+	{ "cache.llc.latency=50", SOG1A ": L3 about 50 cycles on average" },
+	{ NULL, NULL }
 };
 static const struct preset presets[] = {
 	{ "skylake", skylake_sets },
 	{ "zen2", zen2_sets },
+	{ "zen3", zen3_sets },
+	{ "zen4", zen4_sets },
+	{ "zen5", zen5_sets },
 };
-static const char *const preset_names[] = { "skylake", "zen2", NULL };
+static const char *const preset_names[] = { "skylake", "zen2", "zen3", "zen4", "zen5", NULL };
 
 const char *const *config_presets(void) { return preset_names; }
 const char *config_key_name(enum cfg_key k) { return keys[k].name; }
@@ -184,12 +260,12 @@ int config_preset(config *c, const char *preset, char *err, size_t errlen)
 	for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++) {
 		if (strcmp(presets[i].name, preset))
 			continue;
-		for (const char *const *s = presets[i].sets; *s; s++)
-			if (config_set(c, *s, err, errlen))
+		for (const struct preset_set *p = presets[i].sets; p->set; p++)
+			if (config_set(c, p->set, err, errlen))
 				abort();
 		return 0;
 	}
-	snprintf(err, errlen, "unknown preset '%s' (known: skylake, zen2)", preset);
+	snprintf(err, errlen, "unknown preset '%s' (known: skylake, zen2, zen3, zen4, zen5)", preset);
 	return -1;
 }
 
@@ -355,6 +431,11 @@ int config_validate(const config *c, char *err, size_t errlen)
 		         " (1..65536: ECX[15:0] counts the pages after the first)", c->v[K_INVLPGB_COUNT_MAX]);
 		return -1;
 	}
+	if (c->v[K_MACHINE_CPUS] > 256) {
+		snprintf(err, errlen, "bad value for configuration key 'machine.cpus': %" PRIu64 " (0..256)",
+		         c->v[K_MACHINE_CPUS]);
+		return -1;
+	}
 	uint64_t top = c->v[K_PTI_BUILT_IN] ? 2046 : 4094;
 	if (c->v[K_TEST_MAX_ASID] && (c->v[K_TEST_MAX_ASID] > top || c->v[K_TEST_MAX_ASID] < c->v[K_ASIDS] + 2)) {
 		snprintf(err, errlen, "bad value for configuration key 'test.max_asid': %" PRIu64 " (asids + 2..%" PRIu64 ")",
@@ -385,14 +466,48 @@ void config_format(const config *c, enum cfg_key k, char *buf, size_t len)
 	}
 }
 
-void config_list(FILE *out)
+/* The source of key k's value in a preset: its own, or the key table's. */
+static const char *preset_source(const struct preset *p, enum cfg_key k)
 {
-	fprintf(out, "%-22s %-8s %-8s %s\n", "KEY", "DEFAULT", "UNIT", "MEANING [SOURCE]");
+	size_t n = strlen(keys[k].name);
+	const char *src = NULL;
+	for (const struct preset_set *q = p->sets; q->set; q++)
+		if (!strncmp(q->set, keys[k].name, n) && q->set[n] == '=')
+			src = q->source;   /* the last one wins, as in config_preset */
+	return src;
+}
+
+int config_list(FILE *out, const char *preset, char *err, size_t errlen)
+{
+	const struct preset *p = NULL;
+	config c;
+	if (preset) {
+		if (config_preset(&c, preset, err, errlen))
+			return -1;
+		for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++)
+			if (!strcmp(presets[i].name, preset))
+				p = &presets[i];
+	}
+	fprintf(out, "%-22s %-8s %-8s %s\n", "KEY", p ? "VALUE" : "DEFAULT", "UNIT", "MEANING [SOURCE]");
 	for (int k = 0; k < K_COUNT; k++) {
 		if (config_hidden((enum cfg_key)k))
 			continue;
-		fprintf(out, "%-22s %-8s %-8s %s [%s]\n", keys[k].name, keys[k].def,
-		        keys[k].unit[0] ? keys[k].unit : "-", keys[k].meaning, keys[k].source);
+		char buf[64];
+		const char *value = keys[k].def, *source = keys[k].source;
+		if (p) {
+			config_format(&c, (enum cfg_key)k, buf, sizeof buf);
+			value = buf;
+			const char *own = preset_source(p, (enum cfg_key)k);
+			if (own)
+				source = own;
+		}
+		fprintf(out, "%-22s %-8s %-8s %s [%s]\n", keys[k].name, value,
+		        keys[k].unit[0] ? keys[k].unit : "-", keys[k].meaning, source);
 	}
-	fprintf(out, "\npresets (--preset): skylake (default), zen2\n");
+	if (p)
+		fprintf(out, "\npreset %s; hz is another name of kernel.hz\n", p->name);
+	else
+		fprintf(out, "\npresets (--preset): skylake (default), zen2, zen3, zen4, zen5;"
+		        " --list-config --preset NAME gives a preset's values; hz is another name of kernel.hz\n");
+	return 0;
 }

@@ -20,6 +20,7 @@ enum { KERNEL_6_13 = 613, KERNEL_6_14 = 614, KERNEL_6_18 = 618 };
 
 /* X(id, name, type, default, unit, meaning, source) */
 #define CONFIG_KEYS(X) \
+X(MACHINE_CPUS, "machine.cpus", CFG_UINT, "0", "CPUs", "CPUs of the machine: 0, as the trace's cpus line says; more than it, the rest idle all along (at least the trace's)", "extension: a trace of few CPUs on a bigger machine; a broadcast's cost grows with every CPU (cost.invlpgb.per_cpu)") \
 X(PCID, "pcid", CFG_BOOL, "on", "", "CR4.PCIDE and Linux's use of dynamic ASIDs", "Linux arch/x86/mm/tlb.c") \
 X(ASIDS, "asids", CFG_UINT, "6", "", "dynamic ASIDs per CPU (TLB_NR_DYN_ASIDS)", "Linux arch/x86/include/asm/tlbflush.h: TLB_NR_DYN_ASIDS = 6") \
 X(PGE, "pge", CFG_BOOL, "on", "", "CR4.PGE: kernel mappings are global", "SDM Vol.3A 4.10.2.4") \
@@ -121,7 +122,10 @@ int config_validate(const config *c, char *err, size_t errlen);
 const char *config_key_name(enum cfg_key k);
 /* Value as text ("on", "lru", "16g" as bytes, ...). */
 void config_format(const config *c, enum cfg_key k, char *buf, size_t len);
-void config_list(FILE *out);
+/* Every key (hidden ones aside) with its default and source, or with
+ * preset NAME's value and the source of that value.  0 or -1 (unknown
+ * preset). */
+int config_list(FILE *out, const char *preset, char *err, size_t errlen);
 bool config_hidden(enum cfg_key k);
 const char *const *config_presets(void);
 

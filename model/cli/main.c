@@ -25,7 +25,7 @@
 static const char usage[] =
 	"usage: mmusim [OPTIONS] TRACE        (TRACE may be '-' for standard input)\n"
 	"  --mode fast|systemc|cosim   default fast; cosim = SystemC with the Verilated RTL L1 DTLB\n"
-	"  --preset NAME               machine defaults: skylake (default), zen2\n"
+	"  --preset NAME               machine defaults: skylake (default), zen2, zen3, zen4, zen5\n"
 	"  --set KEY=VALUE             override one configuration key (repeatable)\n"
 	"  --config FILE               KEY=VALUE lines, '#' comments; applied before --set\n"
 	"  --stats-json FILE           write statistics as JSON (atomically: temp + rename; - for stdout)\n"
@@ -39,6 +39,7 @@ static const char usage[] =
 	"  --parse-only                read and validate the trace, simulate nothing (benchmark baseline)\n"
 	"  --pack OUT.mmtb             write the trace in the binary form (docs/trace-format.md), simulate nothing\n"
 	"  --list-config               every key with its default, unit, meaning and source\n"
+	"                              (with --preset NAME: that preset's values and their sources)\n"
 	"  --version, --help\n"
 	"exit status: 0 ok, 1 checker violation or co-simulation mismatch, 64 usage/configuration,\n"
 	"65 bad trace, 66 unreadable input or unwritable output, 70 internal error, 130 interrupted\n";
@@ -57,7 +58,7 @@ struct options {
 	const char *mode, *preset, *config_file, *stats_json, *trace, *pack;
 	const char *sets[256];
 	int nsets;
-	bool quiet, parse_only, summary_mm;
+	bool quiet, parse_only, summary_mm, list_config;
 	int threads;   /* 0: the default */
 	mode_options mo;
 };
@@ -74,8 +75,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 			printf("mmusim %s\n", mmusim_build_version);
 			return -1;
 		} else if (!strcmp(a, "--list-config")) {
-			config_list(stdout);
-			return -1;
+			o->list_config = true;   /* after every option: --preset may follow */
+			continue;
 		} else if (!strcmp(a, "--quiet")) {
 			o->quiet = true;
 			continue;
@@ -138,6 +139,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 		if (i + 1 >= argc)
 			return usage_error("%s needs a value", a);
 		*slot = argv[++i];
+	}
+	if (o->list_config) {
+		char err[256];
+		if (config_list(stdout, o->preset, err, sizeof err)) {
+			fprintf(stderr, "mmusim: error: %s\n", err);
+			return EXIT_USAGE;
+		}
+		return -1;   /* done: main flushes standard output */
 	}
 	if (!o->trace)
 		return usage_error("no trace given%s", "");

@@ -11,6 +11,15 @@ static int boot(sim *s, const config *cfg)
 	unsigned cpus;
 	if (trace_read_header(s->reader, &cpus, s->err, sizeof s->err))
 		return s->exit_code = trace_io_error(s->reader) ? EXIT_NOINPUT : EXIT_DATAERR;
+	/* machine.cpus: a bigger machine than the trace names, its other
+	 * CPUs idle (docs/trace-format.md) */
+	if (cfg->v[K_MACHINE_CPUS] && cfg->v[K_MACHINE_CPUS] < cpus) {
+		snprintf(s->err, sizeof s->err, "mmusim: error: machine.cpus=%u is fewer than the trace's %u CPUs",
+		         (unsigned)cfg->v[K_MACHINE_CPUS], cpus);
+		return s->exit_code = EXIT_USAGE;
+	}
+	if (cfg->v[K_MACHINE_CPUS] > cpus)
+		cpus = (unsigned)cfg->v[K_MACHINE_CPUS];
 	s->ncpus = cpus;
 	if (stats_init(&s->st, cpus))
 		return s->exit_code = EXIT_SOFTWARE;
