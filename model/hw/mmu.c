@@ -294,24 +294,6 @@ static void page_fault(mmu *m, uint64_t va, xlate_result *r, uint32_t error, uin
 	r->end = end;
 }
 
-static bool perm_denied(uint8_t perm, enum access_kind kind, bool user)
-{
-	if (user && !(perm & PERM_U))
-		return true;
-	/* CR0.WP = 1 (Linux): supervisor writes obey R/W too (SDM 4.6.1) */
-	if (kind == ACC_WRITE && !(perm & PERM_W))
-		return true;
-	if (kind == ACC_EXEC && (perm & PERM_XD))
-		return true;
-	return false;
-}
-
-static uint32_t pf_code(enum access_kind kind, bool user, bool present)
-{
-	return (present ? PF_P : 0) | (kind == ACC_WRITE ? PF_W : 0) | (user ? PF_U : 0) |
-	       (kind == ACC_EXEC ? PF_I : 0);
-}
-
 /* The checker: is a hit entry still what the page tables say?  Verified
  * entries carry the epoch they were checked at, so a stable phase costs
  * one compare per hit. */
@@ -459,7 +441,7 @@ void mmu_translate(mmu *m, uint64_t va, enum access_kind kind, bool user,
 	walk_out w;
 	if (e) {
 		if (perm_denied(e->perm, kind, user)) {
-			page_fault(m, va, r, pf_code(kind, user, true), t);
+			page_fault(m, va, r, pf_error_code(true, kind, user), t);
 			return;
 		}
 		if (write && !e->dirty) {

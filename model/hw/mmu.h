@@ -24,6 +24,24 @@
 
 enum access_kind { ACC_READ = 0, ACC_WRITE = 1, ACC_EXEC = 2 };
 
+/* The #PF error code (SDM 4.7): P (a protection violation, not a missing
+ * page), W, U (a user-mode access), I (an instruction fetch). */
+static inline uint32_t pf_error_code(bool present, enum access_kind kind, bool user)
+{
+	return (present ? PF_P : 0) | (kind == ACC_WRITE ? PF_W : 0) | (user ? PF_U : 0) |
+	       (kind == ACC_EXEC ? PF_I : 0);
+}
+
+/* Whether combined rights `perm` (PERM_*) refuse the access (SDM 4.6):
+ * user mode needs U; a write needs W in either mode (CR0.WP = 1, as
+ * Linux runs); a fetch needs XD clear (EFER.NXE = 1).  SMEP and SMAP are
+ * off.  The walker's leaf and a TLB hit both ask here. */
+static inline bool perm_denied(uint8_t perm, enum access_kind kind, bool user)
+{
+	return (user && !(perm & PERM_U)) || (kind == ACC_WRITE && !(perm & PERM_W)) ||
+	       (kind == ACC_EXEC && (perm & PERM_XD));
+}
+
 enum xlate_fault { XF_NONE = 0, XF_PF = 1, XF_GP = 2 };
 enum xlate_level { XL_L1 = 0, XL_STLB = 1, XL_WALK = 2 };
 

@@ -33,6 +33,16 @@
 #define PF_I    (1u << 4)
 
 /* Level numbering: 1 = PT (PTE), 2 = PD, 3 = PDPT, 4 = PML4, 5 = PML5. */
+
+/* Whether entry e at `level` maps a page (SDM 4.5, tables 4-15 to 4-20):
+ * a PTE always; a PDE (2 MiB) or PDPTE (1 GiB) with PS set; never a PML4E
+ * or PML5E.  The walker, the probe and the kernel's page-table code all
+ * ask here.  (Linux keeps a PROT_NONE page as a non-present leaf, so P is
+ * not part of the test.) */
+static inline bool pte_is_leaf(uint64_t e, unsigned level)
+{
+	return level == 1 || (level <= 3 && (e & PTE_PS));
+}
 static inline unsigned level_shift(unsigned level) { return 12 + 9 * (level - 1); }
 static inline unsigned pt_index(uint64_t va, unsigned level)
 {

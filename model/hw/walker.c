@@ -72,14 +72,12 @@ bool walk(mmu *m, uint64_t va, enum access_kind kind, bool user, uint64_t start,
 		add_step(r, t, pte_pa, level, src, false);
 		uint64_t e = phys_read64(pm, pte_pa);
 		if (!(e & PTE_P)) {
-			w->pf_error = (kind == ACC_WRITE ? PF_W : 0) | (user ? PF_U : 0) |
-			              (kind == ACC_EXEC ? PF_I : 0);
+			w->pf_error = pf_error_code(false, kind, user);
 			w->end = t;
 			return false;
 		}
 		perm = combine(perm, entry_perm(e));
-		bool leaf = level == 1 || ((level == 2 || level == 3) && (e & PTE_PS));
-		if (!leaf) {
+		if (!pte_is_leaf(e, level)) {
 			if (!(e & PTE_A)) {
 				phys_write64(pm, pte_pa, e |= PTE_A);
 				t += m->cost_ad;
@@ -95,11 +93,8 @@ bool walk(mmu *m, uint64_t va, enum access_kind kind, bool user, uint64_t start,
 			table = e & PTE_ADDR;
 			continue;
 		}
-		bool denied = (user && !(perm & PERM_U)) || (kind == ACC_WRITE && !(perm & PERM_W)) ||
-		              (kind == ACC_EXEC && (perm & PERM_XD));
-		if (denied) {
-			w->pf_error = PF_P | (kind == ACC_WRITE ? PF_W : 0) | (user ? PF_U : 0) |
-			              (kind == ACC_EXEC ? PF_I : 0);
+		if (perm_denied(perm, kind, user)) {
+			w->pf_error = pf_error_code(true, kind, user);
 			w->end = t;
 			return false;
 		}
@@ -132,7 +127,7 @@ bool mmu_probe(const mmu *m, uint64_t va, uint64_t *pfn, unsigned *shift, uint8_
 		if (!(e & PTE_P))
 			return false;
 		acc = combine(acc, entry_perm(e));
-		if (level == 1 || ((level == 2 || level == 3) && (e & PTE_PS))) {
+		if (pte_is_leaf(e, level)) {
 			*shift = level_shift(level);
 			*pfn = (e & PTE_ADDR & ~((1ull << *shift) - 1)) >> 12;
 			*perm = acc;

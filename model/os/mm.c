@@ -25,14 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PAGE_TABLE (PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D)
-
 static uint64_t span_of(unsigned level) { return 1ull << level_shift(level); }
-
-static bool is_leaf(uint64_t e, unsigned level)
-{
-	return level == 1 || (level <= 3 && (e & PTE_PS));
-}
 
 /* ---- accounting (docs/model.md, "Accounting") ---- */
 
@@ -257,7 +250,7 @@ static int walk_range(kernel *k, mm_struct *mm, uint64_t table_pfn, unsigned lev
 			break;
 		uint64_t pa = (table_pfn << 12) + 8ull * i;
 		uint64_t ent = phys_read64(&k->pm, pa);
-		bool leaf = is_leaf(ent, level);
+		bool leaf = pte_is_leaf(ent, level);
 		if (!(ent & PTE_P) && !(leaf && (ent & PTE_PROTNONE)))
 			continue;   /* neither present nor a PROT_NONE leaf */
 		if (leaf && (lo < s || hi > e)) {

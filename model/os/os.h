@@ -34,6 +34,9 @@
 /* Linux _PAGE_PROTNONE is the G bit of a non-present leaf: a PROT_NONE
  * page keeps its frame, and pte_present() is true for it. */
 #define PTE_PROTNONE PTE_G
+/* Linux _PAGE_TABLE: P | RW | US | A | D on every entry pointing to a user
+ * page table (the rights are the leaves' to restrict). */
+#define PAGE_TABLE (PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D)
 
 /* A shmem object: the unlinked shmem inode that shmem_zero_setup
  * (mm/shmem.c, v6.18) gives a MAP_SHARED|MAP_ANONYMOUS mapping.  Its

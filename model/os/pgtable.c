@@ -3,8 +3,6 @@
  * user pgd, as pti_set_user_pgtbl does), find entries. */
 #include "os/os.h"
 
-/* Linux _PAGE_TABLE: P | RW | US | A | D on every user table entry. */
-#define PAGE_TABLE (PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D)
 
 uint64_t pt_alloc_table(kernel *k)
 {
@@ -46,19 +44,12 @@ uint64_t pt_entry_pa(kernel *k, mm_struct *mm, uint64_t va, unsigned level, bool
 			e = (pfn << 12) | PAGE_TABLE;
 			pt_write(k, mm, pa, e, l);
 			mm_account_table(k, mm, l - 1, 1);   /* __pte_alloc -> mm_inc_nr_ptes, ... */
-		} else if (l <= 3 && (e & PTE_PS)) {
+		} else if (pte_is_leaf(e, l)) {
 			return 0;
 		}
 		table = e & PTE_ADDR;
 	}
 	return table + 8ull * pt_index(va, level);
-}
-
-/* Linux keeps a PROT_NONE page as a non-present entry with _PAGE_PROTNONE
- * (the G bit's position) and its frame: such an entry is still a leaf. */
-static bool is_leaf(uint64_t e, unsigned level)
-{
-	return level == 1 || (level <= 3 && (e & PTE_PS));
 }
 
 /* The leaf entry for va (present, or PROT_NONE keeping its frame), or 0. */
@@ -70,7 +61,7 @@ uint64_t pt_find_leaf(kernel *k, const mm_struct *mm, uint64_t va, unsigned *lev
 		uint64_t e = phys_read64(&k->pm, pa);
 		if (!(e & PTE_P) && !(e & PTE_G))
 			return 0;
-		if (is_leaf(e, l)) {
+		if (pte_is_leaf(e, l)) {
 			*level = l;
 			return pa;
 		}
