@@ -164,13 +164,13 @@ int mmtb_pack(const char *out, const char *in, char *err, size_t errlen)
 	const char *inputs[] = { in, NULL };
 	output *o = output_open(out, inputs, msg, sizeof msg);
 	if (!o) {
-		snprintf(err, errlen, "mmusim: error: %s", msg);
+		snprintf(err, errlen, "%s", msg);
 		return 66;
 	}
 	trace_reader *r = trace_open(in, msg, sizeof msg);
 	if (!r) {
 		output_abandon(o);
-		snprintf(err, errlen, "mmusim: error: %s", msg);
+		snprintf(err, errlen, "%s", msg);
 		return 66;
 	}
 	unsigned cpus;
@@ -188,7 +188,7 @@ int mmtb_pack(const char *out, const char *in, char *err, size_t errlen)
 	}
 	mmtb_end(&w);
 	if (output_commit(o, msg, sizeof msg)) {
-		snprintf(err, errlen, "mmusim: error: %s", msg);
+		snprintf(err, errlen, "%s", msg);
 		return 66;
 	}
 	return 0;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,12 +47,82 @@ static const char usage[] =
 
 static volatile sig_atomic_t interrupted;   /* set by base/output.c's handlers */
 
+/* Whether msg is located: "FILE:LINE[:COL]: ..." (a trace error, a read
+ * error in a trace, an engine's internal error). */
+static bool located(const char *msg)
+{
+	const char *sep = strstr(msg, ": ");
+	if (!sep)
+		return false;
+	const char *p = sep;
+	int fields = 0;
+	while (fields < 2) {
+		const char *d = p;
+		while (d > msg && d[-1] >= '0' && d[-1] <= '9')
+			d--;
+		if (d == p || d == msg || d[-1] != ':')
+			break;
+		fields++;
+		p = d - 1;
+	}
+	return fields > 0;
+}
+
+/* Every message mmusim gives on standard error goes out here, with the
+ * status this file alone decides.  Messages from the layers below carry
+ * no program name: report gives "mmusim: error: " (status 70: "mmusim:
+ * internal error: "; status 1, a co-simulation mismatch or checker
+ * violation: "mmusim: ") and the message. */
+static int report(int status, const char *msg)
+{
+	fprintf(stderr, "mmusim: %s%s\n", status == EXIT_CHECK ? "" :
+	        status == EXIT_SOFTWARE ? "internal error: " : "error: ", msg);
+	return status;
+}
+
+/* The same for what a run (the reader, the engine, model/sc) says: a
+ * located message goes out as it is. */
+static int report_run(int status, const char *msg)
+{
+	if (located(msg)) {
+		fprintf(stderr, "%s\n", msg);
+		return status;
+	}
+	return report(status, msg);
+}
+
+static int fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(int status, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	return report(status, msg);
+}
+
 static int usage_error(const char *fmt, const char *arg)
 {
-	fprintf(stderr, "mmusim: error: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n(try mmusim --help)\n");
+	char msg[900];
+	snprintf(msg, sizeof msg, fmt, arg);
+	return fail(EXIT_USAGE, "%s\n(try mmusim --help)", msg);
+}
+
+/* The mode dispatch: fast mode is the C engine's own loop; systemc and
+ * cosim run it inside model/sc's machine, linked in when SystemC was
+ * found (MMUSIM_HAVE_SC; cosim also needs Verilator, MMUSIM_HAVE_COSIM). */
+static int run_mode(sim *s, enum sim_mode mode, const mode_options *mo)
+{
+	if (mode == MODE_FAST)
+		return sim_run_fast(s, mo->interrupted);
+#ifdef MMUSIM_HAVE_SC
+	return mmusim_sc_run(s, mode, mo);
+#else
+	snprintf(s->err, sizeof s->err, "--mode %s is not available: this build has no SystemC layer",
+	         sim_mode_name(mode));
 	return EXIT_USAGE;
+#endif
 }
 
 struct options {
@@ -159,19 +230,13 @@ static int build_config(const struct options *o, config *cfg)
 	int rc = config_preset(cfg, o->preset ? o->preset : "skylake", err, sizeof err);
 	if (rc == 0 && o->config_file)
 		rc = config_load(cfg, o->config_file, err, sizeof err);
-	if (rc) {
-		fprintf(stderr, "mmusim: error: %s\n", err);
-		return rc == -2 ? EXIT_NOINPUT : EXIT_USAGE;   /* -2: the file cannot be read */
-	}
+	if (rc)
+		return report(rc == -2 ? EXIT_NOINPUT : EXIT_USAGE, err);   /* -2: the file cannot be read */
 	for (int i = 0; i < o->nsets; i++)
-		if (config_set(cfg, o->sets[i], err, sizeof err)) {
-			fprintf(stderr, "mmusim: error: %s\n", err);
-			return EXIT_USAGE;
-		}
-	if (config_validate(cfg, err, sizeof err)) {
-		fprintf(stderr, "mmusim: error: %s\n", err);
-		return EXIT_USAGE;
-	}
+		if (config_set(cfg, o->sets[i], err, sizeof err))
+			return report(EXIT_USAGE, err);
+	if (config_validate(cfg, err, sizeof err))
+		return report(EXIT_USAGE, err);
 	return 0;
 }
 
@@ -181,10 +246,8 @@ static int parse_only(const char *path)
 {
 	char err[640];
 	trace_reader *r = trace_open(path, err, sizeof err);
-	if (!r) {
-		fprintf(stderr, "mmusim: error: %s\n", err);
-		return EXIT_NOINPUT;
-	}
+	if (!r)
+		return report(EXIT_NOINPUT, err);
 	unsigned cpus;
 	trace_record rec;
 	int rc = trace_read_header(r, &cpus, err, sizeof err);
@@ -193,10 +256,8 @@ static int parse_only(const char *path)
 		n++, rc = 0;
 	int io = trace_io_error(r);
 	trace_close(r);
-	if (rc < 0) {
-		fprintf(stderr, "%s\n", err);
-		return io ? EXIT_NOINPUT : EXIT_DATAERR;
-	}
+	if (rc < 0)
+		return report_run(io ? EXIT_NOINPUT : EXIT_DATAERR, err);
 	printf("mmusim: %llu records parsed\n", n);
 	return stdout_done();
 }
@@ -221,10 +282,8 @@ static void hold_standard_fds(void)
 static int stdout_done(void)
 {
 	char err[256];
-	if (output_check_stdout(err, sizeof err)) {
-		fprintf(stderr, "mmusim: error: %s\n", err);
-		return EXIT_NOINPUT;
-	}
+	if (output_check_stdout(err, sizeof err))
+		return report(EXIT_NOINPUT, err);
 	return 0;
 }
 
@@ -253,19 +312,15 @@ int main(int argc, char **argv)
 	config cfg;
 	if ((rc = build_config(&o, &cfg)))
 		return rc;
-	if (!strcmp(o.trace, "-") && stdin_closed) {
-		fprintf(stderr, "mmusim: error: cannot read standard input: %s\n", strerror(EBADF));
-		return EXIT_NOINPUT;
-	}
+	if (!strcmp(o.trace, "-") && stdin_closed)
+		return fail(EXIT_NOINPUT, "cannot read standard input: %s", strerror(EBADF));
 	/* the outputs are checked and their temp files made before the run */
 	output_signals(&interrupted);
 	char err[640];
 	const char *inputs[] = { o.trace, o.config_file, NULL };
 	if ((o.stats_json && !(stats_out = output_open(o.stats_json, inputs, err, sizeof err))) ||
-	    (o.mo.vcd_path && !(vcd_out = output_open(o.mo.vcd_path, inputs, err, sizeof err)))) {
-		fprintf(stderr, "mmusim: error: %s\n", err);
-		return fail_run(EXIT_NOINPUT);
-	}
+	    (o.mo.vcd_path && !(vcd_out = output_open(o.mo.vcd_path, inputs, err, sizeof err))))
+		return fail_run(report(EXIT_NOINPUT, err));
 	if (vcd_out)
 		o.mo.vcd_file = output_stream(vcd_out);
 	if (stats_out && output_stream(stats_out) == stdout)
@@ -274,13 +329,13 @@ int main(int argc, char **argv)
 		return fail_run(parse_only(o.trace));
 	if (o.pack) {
 		if ((rc = mmtb_pack(o.pack, o.trace, err, sizeof err)))
-			fprintf(stderr, "%s\n", err);
+			report_run(rc, err);
 		return fail_run(rc);
 	}
 	static sim s;
 	rc = sim_open(&s, &cfg, o.trace);
 	if (rc) {
-		fprintf(stderr, rc == EXIT_NOINPUT && !s.reader ? "mmusim: error: %s\n" : "%s\n", s.err);
+		report_run(rc, s.err);
 		sim_close(&s);
 		return fail_run(rc);
 	}
@@ -292,11 +347,11 @@ int main(int argc, char **argv)
 	static provenance prov;
 	if (o.stats_json)
 		prov_start_file(&prov, o.trace, &interrupted);
-	rc = sim_run_mode(&s, mode, &o.mo);
+	rc = run_mode(&s, mode, &o.mo);
 	if (rc != 0 && rc != EXIT_CHECK) {
 		if (o.stats_json)
 			free(prov_finish(&prov, argc, argv, ""));
-		fprintf(stderr, "%s\n", s.err);
+		report_run(rc, s.err);
 		sim_close(&s);
 		return fail_run(rc);
 	}
@@ -307,7 +362,7 @@ int main(int argc, char **argv)
 		s.st.complete = false;
 	if (vcd_out && output_commit(vcd_out, err, sizeof err)) {
 		vcd_out = NULL;
-		fprintf(stderr, "mmusim: error: %s\n", err);
+		report(EXIT_NOINPUT, err);
 		sim_close(&s);
 		return fail_run(EXIT_NOINPUT);
 	}
@@ -318,7 +373,7 @@ int main(int argc, char **argv)
 		int bad = output_commit(stats_out, err, sizeof err);
 		stats_out = NULL;
 		if (bad) {
-			fprintf(stderr, "mmusim: error: %s\n", err);
+			report(EXIT_NOINPUT, err);
 			sim_close(&s);
 			return EXIT_NOINPUT;
 		}
@@ -326,7 +381,7 @@ int main(int argc, char **argv)
 	if (!o.quiet) {
 		stats_print_summary(&s.st, stdout);
 		if (output_check_stdout(err, sizeof err)) {
-			fprintf(stderr, "mmusim: error: %s\n", err);
+			report(EXIT_NOINPUT, err);
 			sim_close(&s);
 			return EXIT_NOINPUT;
 		}
@@ -334,12 +389,10 @@ int main(int argc, char **argv)
 	cpu_stats total;
 	stats_total(&s.st, &total);
 	if (rc == EXIT_CHECK)
-		fprintf(stderr, "%s\n", s.err);
-	else if (total.stale_hits) {
-		fprintf(stderr, "mmusim: checker violation: %llu TLB hits on translations the page tables no longer hold\n",
-		        (unsigned long long)total.stale_hits);
-		rc = EXIT_CHECK;
-	}
+		report_run(rc, s.err);
+	else if (total.stale_hits)
+		rc = fail(EXIT_CHECK, "checker violation: %llu TLB hits on translations the page tables no longer hold",
+		          (unsigned long long)total.stale_hits);
 	sim_close(&s);
 	return interrupted ? 130 : rc;
 }

@@ -229,6 +229,18 @@ static inline bool mmu_translate_fast(mmu *m, uint64_t va, enum access_kind kind
 bool mmu_probe(const mmu *m, uint64_t va, uint64_t *pfn, unsigned *shift,
                uint8_t *perm);
 
+/* Attaches a shadow to L1 DTLB array i (0 4K, 1 2M, 2 1G) that sees every
+ * operation on it (the co-simulated RTL), or detaches it (hook NULL).  A
+ * shadowed array is never remembered by the memo, so the shadow sees
+ * every lookup.  Returns the array (its name and geometry). */
+static inline const tlb *mmu_shadow_l1d(mmu *m, unsigned i, tlb_op_hook hook, void *ctx)
+{
+	m->l1d[i].hook = hook;
+	m->l1d[i].hook_ctx = ctx;
+	m->l1_gen++;   /* a memo made before must not outlive the shadow */
+	return &m->l1d[i];
+}
+
 /* Data access to a physical address through this CPU's caches. */
 static inline unsigned mmu_data_access(mmu *m, uint64_t pa)
 {

@@ -327,3 +327,14 @@ void os_enter_kernel(kernel *k, unsigned cpu)
 {
 	set_mode(k, &k->cpu[cpu], false);
 }
+
+int os_tick(kernel *k, unsigned cpu, uint64_t cycles)
+{
+	/* simulated time stays below OS_CLOCK_LIMIT (os.h) */
+	kcpu *c = &k->cpu[cpu];
+	if (cycles > OS_CLOCK_LIMIT - 1 - c->clock)
+		return os_fail(k, 2, "tick %llu takes CPU %u's clock past the simulated time limit of 2^62 cycles",
+		               (unsigned long long)cycles, cpu);
+	c->clock += cycles;
+	return 0;
+}

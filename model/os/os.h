@@ -346,6 +346,9 @@ static inline int os_access(kernel *k, unsigned cpu, uint64_t va, uint64_t size,
 	}
 	return os_access_general(k, cpu, va, size, kind, user);
 }
+/* tick CYCLES: work that touches no memory; a trace error if it takes
+ * the CPU's clock past OS_CLOCK_LIMIT. */
+int os_tick(kernel *k, unsigned cpu, uint64_t cycles);
 int os_syscall(kernel *k, unsigned cpu);
 /* file: a named file's name (mmap ... file=NAME), "" or NULL for none;
  * file_off: the byte offset of addr in it (offset=OFF). */

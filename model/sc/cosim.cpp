@@ -232,7 +232,7 @@ cosim::~cosim()
 {
 	for (unsigned cpu = 0; cpu < s_->ncpus; cpu++)
 		for (int i = 0; i < 3; i++)
-			s_->k.cpu[cpu].hw.l1d[i].hook = nullptr;
+			mmu_shadow_l1d(sim_cpu_mmu(s_, cpu), (unsigned)i, nullptr, nullptr);
 }
 
 // Only the built geometries: the default L1 DTLB (4K 16x4, 2M 8x4, 1G 1x4).
@@ -242,14 +242,14 @@ bool cosim::attach()
 	if (c.v[K_L1D4K_ENTRIES] != 64 || c.v[K_L1D4K_WAYS] != 4 || c.v[K_L1D2M_ENTRIES] != 32 ||
 	    c.v[K_L1D2M_WAYS] != 4 || c.v[K_L1D1G_ENTRIES] != 4 || c.v[K_L1D1G_WAYS] != 4) {
 		std::snprintf(s_->err, sizeof s_->err,
-		              "mmusim: error: --mode cosim has Verilated L1 DTLBs of the default geometry only "
+		              "--mode cosim has Verilated L1 DTLBs of the default geometry only "
 		              "(tlb.l1d.4k 64x4, tlb.l1d.2m 32x4, tlb.l1d.1g 4x4)");
 		return false;
 	}
 	bool plru = c.v[K_REPLACEMENT] != 0;
 	static const char *const sizes[3] = { "4k", "2m", "1g" };
 	for (unsigned cpu = 0; cpu < s_->ncpus; cpu++) {
-		mmu *m = &s_->k.cpu[cpu].hw;
+		mmu *m = sim_cpu_mmu(s_, cpu);
 		for (int i = 0; i < 3; i++) {
 			char name[32];
 			std::snprintf(name, sizeof name, "cpu%u_l1d_%s", cpu, sizes[i]);
@@ -264,11 +264,9 @@ bool cosim::attach()
 			unsigned vpn_bits = i == 0 ? 45 : i == 1 ? 36 : 27;
 			a->owner = this;
 			a->cpu = cpu;
-			a->array = m->l1d[i].name;
+			a->array = mmu_shadow_l1d(m, (unsigned)i, &cosim::on_op, a)->name;
 			a->shift = i == 0 ? 12 : i == 1 ? 21 : 30;
 			a->mask = (1ull << vpn_bits) - 1;
-			m->l1d[i].hook = &cosim::on_op;
-			m->l1d[i].hook_ctx = a;
 			arrays_.emplace_back(a);
 		}
 	}
@@ -287,7 +285,7 @@ void cosim::on_op(void *ctx, const tlb *t, const tlb_op *op)
 	p.kind = op->kind;
 	p.pcid = op->pcid;
 	p.way = op->way;
-	p.cycle = s->k.cpu[a->cpu].clock;
+	p.cycle = sim_cpu_clock(s, a->cpu);
 	p.line = s->rec.line;
 	switch (op->kind) {
 	case TLB_OP_LOOKUP:
@@ -327,7 +325,7 @@ void cosim::report(const array_base &a, enum tlb_op_kind kind, uint64_t cycle, u
 		return;
 	failed_ = true;
 	std::snprintf(s_->err, sizeof s_->err,
-	              "mmusim: co-simulation mismatch at cycle %llu (trace line %llu), CPU %u, %s, %s: %s",
+	              "co-simulation mismatch at cycle %llu (trace line %llu), CPU %u, %s, %s: %s",
 	              (unsigned long long)cycle, (unsigned long long)line, a.cpu, a.array, op_name(kind), what);
 	s_->exit_code = EXIT_CHECK;
 }

@@ -27,8 +27,8 @@ machine::machine(sc_core::sc_module_name name, sim *s, const mode_options *mo, F
 	sim_set_observer(s, &obs);
 	// what the machine holds after boot (not reported as events)
 	for (unsigned i = 0; i < s->ncpus; i++) {
-		cpus[i]->cr3.write(s->k.cpu[i].hw.cr3);
-		cpus[i]->pcid.write((uint32_t)(s->k.cpu[i].hw.cr3 & 0xfff));
+		cpus[i]->cr3.write(sim_cpu_cr3(s, i));
+		cpus[i]->pcid.write((uint32_t)(sim_cpu_cr3(s, i) & CR3_PCID_MASK));
 	}
 
 	SC_METHOD(drive);
@@ -169,14 +169,14 @@ void machine::drive()
 	if (done_ || q_.empty()) {
 		done_ = true;
 		for (unsigned i = 0; i < s_->ncpus; i++)   // the run ends with its latest clock
-			if (s_->k.cpu[i].clock > end_cycle_)
-				end_cycle_ = s_->k.cpu[i].clock;
+			if (sim_cpu_clock(s_, i) > end_cycle_)
+				end_cycle_ = sim_cpu_clock(s_, i);
 		return;   // no next_trigger: the method never runs again
 	}
 	uint64_t next = q_.top().cycle;
 	if (next < now_) {   // the ordering rule was broken: never replay out of order
 		std::snprintf(s_->err, sizeof s_->err,
-		              "mmusim: internal error: event at cycle %llu after cycle %llu was replayed",
+		              "event at cycle %llu after cycle %llu was replayed",
 		              (unsigned long long)next, (unsigned long long)now_);
 		rc_ = s_->exit_code = EXIT_SOFTWARE;
 		done_ = true;

@@ -25,12 +25,12 @@ extern "C" int mmusim_sc_run(sim *s, enum sim_mode mode, const mode_options *mo)
 #else
 	if (mode != MODE_SYSTEMC) {
 		std::snprintf(s->err, sizeof s->err,
-		              "mmusim: error: --mode %s is not available in this build", sim_mode_name(mode));
+		              "--mode %s is not available in this build", sim_mode_name(mode));
 		return s->exit_code = EXIT_USAGE;
 	}
 #endif
 	if (mo->vcd_to && mo->vcd_to < mo->vcd_from) {
-		std::snprintf(s->err, sizeof s->err, "mmusim: error: --vcd-to is before --vcd-from");
+		std::snprintf(s->err, sizeof s->err, "--vcd-to is before --vcd-from");
 		return s->exit_code = EXIT_USAGE;
 	}
 	FILE *vcd = mo->vcd_file;   /* checked and opened before the run (base/output.h) */
@@ -51,7 +51,7 @@ extern "C" int mmusim_sc_run(sim *s, enum sim_mode mode, const mode_options *mo)
 			rc = EXIT_CHECK;
 #endif
 	} catch (const std::exception &e) {
-		std::snprintf(s->err, sizeof s->err, "mmusim: internal error: SystemC: %s", e.what());
+		std::snprintf(s->err, sizeof s->err, "SystemC: %s", e.what());
 		rc = s->exit_code = EXIT_SOFTWARE;
 	}
 	return rc;

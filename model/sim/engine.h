@@ -57,6 +57,10 @@ int sim_run(sim *s);
  * steps): runs of access lines in a tight loop.  Returns 0 early when
  * *interrupted is set (checked between runs of up to 256 records). */
 int sim_run_fast(sim *s, volatile sig_atomic_t *interrupted);
+/* What the SystemC layer reads of one CPU: its clock, its CR3, its MMU. */
+static inline uint64_t sim_cpu_clock(const sim *s, unsigned cpu) { return s->k.cpu[cpu].clock; }
+static inline uint64_t sim_cpu_cr3(const sim *s, unsigned cpu) { return s->k.cpu[cpu].hw.cr3; }
+static inline mmu *sim_cpu_mmu(sim *s, unsigned cpu) { return &s->k.cpu[cpu].hw; }
 /* Finalizes statistics (per-CPU cycles, complete). */
 void sim_finish(sim *s);
 void sim_close(sim *s);
