@@ -79,6 +79,15 @@ class Compare(unittest.TestCase):
         self.assertEqual(len(rows), 7)
         self.assertEqual(rows["walks.latency.hist.1.2"], ("2", "3", "1.5000"))
 
+    def test_processes_only_when_asked(self):
+        a, b = copy.deepcopy(BASE), copy.deepcopy(BASE)
+        a["processes"] = [{"pid": 1, "comm": "x", "vm_rss_kb": 100}]
+        b["processes"] = [{"pid": 1, "comm": "x", "vm_rss_kb": 200}]
+        a, b = self.write("a.json", a), self.write("b.json", b)
+        self.assertEqual(self.rows(run("compare", a, b).stdout), {})
+        self.assertEqual(self.rows(run("compare", a, b, "--processes").stdout),
+                         {"processes.0.vm_rss_kb": ("100", "200", "2.0000")})
+
     def test_zero_and_missing(self):
         b = copy.deepcopy(BASE)
         b["walks"]["count"] = 0
