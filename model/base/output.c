@@ -78,7 +78,9 @@ static int locate(output *o, char *err, size_t errlen)
 		return fail(err, errlen, o->path, strerror(ENOTDIR));
 	o->dir_dev = st.st_dev;
 	o->dir_ino = st.st_ino;
-	snprintf(temps[o->slot], sizeof temps[o->slot], "%s/.mmusim-XXXXXX", dir);
+	int len = snprintf(temps[o->slot], sizeof temps[o->slot], "%s/.mmusim-XXXXXX", dir);
+	if (len < 0 || (size_t)len >= sizeof temps[o->slot])
+		return fail(err, errlen, o->path, strerror(ENAMETOOLONG));
 	return 0;
 }
 
