@@ -6,16 +6,20 @@
  * copy from the page cache, about 2 ns per line, where mapping the file
  * cost 7 ns per line in page faults.  Lines are never modified: fields
  * are (pointer, length) pairs, tokenised by hand and numbers parsed
- * without the C library.  A canonical access line ("3 r 0x7f00001234a0 8")
- * takes a fast path that parses its hex digits 16 at a time with SSE2
- * (wide_access) up to its LF; anything else (tabs, comments, other
- * records) takes the general tokenizer.  Every error names the line and
- * the column of the offending field.
+ * without the C library.  This file holds the rules: one tokenizer and
+ * one parser per record kind, byte by byte.  The one speed device, the
+ * fast lane for canonical access lines ("3 r 0x7f00001234a0 8", SSE2), is
+ * base/trace_lane.c, chosen in one place (trace_next_accesses), and
+ * accepts nothing the rules would read differently; a line it declines
+ * takes the rules.  The binary form (base/mmtb.h) is decoded at the end
+ * of this file.  Every error names the line and the column of the
+ * offending field.
  */
 #define _POSIX_C_SOURCE 200809L   /* fileno, fstat */
 #include "base/trace.h"
 #include "base/mmtb.h"
 #include "base/output.h"
+#include "base/trace_lane.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -23,12 +27,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #define BLOCK (1u << 18)
-#define WIDE_NEED 32   /* bytes wide_access may read from the line's start */
 #define MAX_FIELDS 16
 
 struct trace_reader {
@@ -37,7 +37,7 @@ struct trace_reader {
 	const char *mem;          /* the caller's buffer, parsed in place */
 	size_t mem_len;
 	char *buf;                /* BLOCK + TRACE_MAX_LINE + 1 */
-	unsigned wide_need;       /* WIDE_NEED, or more than any input: tests */
+	unsigned wide_need;       /* TRACE_LANE_NEED, or more than any input: tests */
 	size_t pos, end;
 	bool eof;
 	int io_errno;             /* a read failed: the trace cannot be read to its end */
@@ -89,7 +89,7 @@ static trace_reader *alloc_reader(const char *name)
 		output_out_of_memory();
 	snprintf(r->name, sizeof r->name, "%s", name);
 	snprintf(r->file, sizeof r->file, "%s", name);
-	r->wide_need = WIDE_NEED;
+	r->wide_need = TRACE_LANE_NEED;
 	return r;
 }
 
@@ -791,203 +791,6 @@ int trace_read_header(trace_reader *r, unsigned *cpus, char *err, size_t errlen)
 	return 0;
 }
 
-static const int8_t hexval[256] = {
-	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, ['7'] = 8,
-	['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15,
-	['f'] = 16, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
-};
-
-/* The common case, "CPU OP ADDR [SIZE]" with single spaces and nothing
- * else, parsed in one pass up to the LF (or limit), so the line needs no
- * separate search for its end.  Returns the line's length without the LF,
- * or -1 (having changed nothing but *rec) for anything else, which then
- * takes the general path.  rec->line is the caller's. */
-static long fast_access(const trace_reader *r, const char *s, const char *limit, trace_record *rec)
-{
-	const char *p = s;
-	unsigned cpu = 0;
-	if (p == limit || (unsigned)(*p - '0') > 9)
-		return -1;
-	do
-		cpu = cpu * 10 + (unsigned)(*p++ - '0');
-	while (p < limit && (unsigned)(*p - '0') <= 9 && cpu < 1000);
-	if (p == limit || *p != ' ' || cpu >= r->cpus || (s[0] == '0' && p - s > 1))
-		return -1;
-	const char *op = ++p;
-	bool kernel = p < limit && *p == 'k';
-	p += kernel;
-	if (p + 1 >= limit || p[1] != ' ')
-		return -1;
-	enum rec_op o;
-	switch (*p) {
-	case 'r': o = kernel ? REC_KR : REC_R; break;
-	case 'w': o = kernel ? REC_KW : REC_W; break;
-	case 'x': o = kernel ? REC_KX : REC_X; break;
-	default: return -1;
-	}
-	const char *a = p += 2;
-	uint64_t addr = 0;
-	if (limit - p > 2 && p[0] == '0' && p[1] == 'x') {
-		p += 2;
-		const char *digits = p;
-		int v;
-		while (p < limit && (v = hexval[(unsigned char)*p]) != 0)
-			addr = addr << 4 | (uint64_t)(v - 1), p++;
-		if (p == digits || p - digits > 16)
-			return -1;
-	} else {
-		const char *digits = p;
-		while (p < limit && (unsigned)(*p - '0') <= 9)
-			addr = addr * 10 + (uint64_t)(*p++ - '0');
-		if (p == digits || p - digits > 19)
-			return -1;
-	}
-	uint64_t size = 1;
-	const char *z = NULL;
-	if (p < limit && *p == ' ') {
-		z = ++p;
-		size = 0;
-		while (p < limit && (unsigned)(*p - '0') <= 9 && size <= 4096)
-			size = size * 10 + (uint64_t)(*p++ - '0');
-		if (p == z || size < 1 || size > 4096 || z[0] == '0')
-			return -1;
-	}
-	if (p < limit && *p != '\n')
-		return -1;   /* anything else on the line: the general path decides */
-	rec->op = o;
-	rec->cpu = cpu;
-	rec->addr = addr;
-	rec->size = size;
-	rec->prot = rec->flags = 0;
-	rec->timed = false;
-	rec->col[0] = 1;
-	rec->col[1] = (uint32_t)(op - s) + 1;
-	rec->col[2] = (uint32_t)(a - s) + 1;
-	uint32_t after = (uint32_t)(p - s) + 1;
-	rec->col[3] = z ? (uint32_t)(z - s) + 1 : after;
-	for (unsigned i = 4; i < 8; i++)
-		rec->col[i] = after;
-	return p - s;
-}
-
-#ifdef __SSE2__
-/* The hex digits at h, 16 bytes read: returns their count n (16 when all
- * 16 bytes are digits) and, for n >= 1, the value of the first n. */
-static inline unsigned hex16(const char *h, uint64_t *value)
-{
-	__m128i v = _mm_loadu_si128((const __m128i *)h);
-	__m128i lo = _mm_or_si128(v, _mm_set1_epi8(0x20));
-	/* signed compares: bytes of 0x80 and above are negative, never digits */
-	__m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
-	                              _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
-	__m128i alpha = _mm_and_si128(_mm_cmpgt_epi8(lo, _mm_set1_epi8('a' - 1)),
-	                              _mm_cmplt_epi8(lo, _mm_set1_epi8('f' + 1)));
-	__m128i is_hex = _mm_or_si128(digit, alpha);
-	unsigned n = (unsigned)__builtin_ctz(~(unsigned)_mm_movemask_epi8(is_hex));
-	/* digit values: the low four bits, plus 9 for a letter (bit 6 set);
-	 * other bytes 0, so every byte stays below 16 */
-	__m128i letter = _mm_and_si128(_mm_srli_epi16(v, 6), _mm_set1_epi8(1));
-	__m128i nib = _mm_add_epi8(_mm_and_si128(v, _mm_set1_epi8(0x0f)),
-	                           _mm_add_epi8(letter, _mm_slli_epi16(letter, 3)));
-	nib = _mm_and_si128(nib, is_hex);
-	/* pairs of digits into bytes (the first digit high), eight bytes in
-	 * text order; byte-swapped, the first digit is the top nibble */
-	__m128i pairs = _mm_or_si128(_mm_and_si128(_mm_slli_epi16(nib, 4), _mm_set1_epi16(0xf0)),
-	                             _mm_srli_epi16(nib, 8));
-	uint64_t all = (uint64_t)_mm_cvtsi128_si64(_mm_packus_epi16(pairs, pairs));
-	*value = n ? __builtin_bswap64(all) >> (4 * (16 - n)) : 0;
-	return n;
-}
-
-/* REC_R, REC_W, REC_X by their letter; the k* kinds follow each by 3 */
-static const uint8_t access_op[256] = { ['r'] = REC_R, ['w'] = REC_W, ['x'] = REC_X };
-_Static_assert(REC_KR == REC_R + 3 && REC_KW == REC_W + 3 && REC_KX == REC_X + 3,
-               "kernel accesses follow user accesses by 3");
-
-static inline unsigned byte_mask32(__m128i lo, __m128i hi, char c)
-{
-	__m128i k = _mm_set1_epi8(c);
-	return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(lo, k)) |
-	       (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(hi, k)) << 16;
-}
-
-/* The canonical access line again ("C OP 0xHEX [SIZE]" and its LF, CPU of
- * one or two digits, single spaces) with SSE2: the LF and the spaces of
- * the first 32 bytes as bit masks place every field, and the hex digits
- * are converted 16 at a time.  Needs WIDE_NEED readable bytes from s.
- * Accepts exactly what fast_access accepts and returns the line's length
- * without the LF, or -1 to let fast_access decide.  a->line is the
- * caller's. */
-static inline long wide_access(const trace_reader *r, const char *s, trace_access *a)
-{
-	__m128i lo = _mm_loadu_si128((const __m128i *)s), hi = _mm_loadu_si128((const __m128i *)(s + 16));
-	unsigned nl = byte_mask32(lo, hi, '\n'), sp = byte_mask32(lo, hi, ' ');
-	if (!nl)
-		return -1;
-	unsigned len = (unsigned)__builtin_ctz(nl);
-	sp &= (1u << len) - 1;
-	/* two or three spaces: after the CPU, the operation, the address */
-	if (!sp)
-		return -1;
-	unsigned p1 = (unsigned)__builtin_ctz(sp);
-	sp &= sp - 1;
-	if (!sp)
-		return -1;
-	unsigned p2 = (unsigned)__builtin_ctz(sp);
-	sp &= sp - 1;
-	unsigned p3 = sp ? (unsigned)__builtin_ctz(sp) : len;
-	if (sp & (sp - 1))
-		return -1;
-	/* CPU: one digit, or two without a leading zero */
-	unsigned cpu = (unsigned)(unsigned char)s[0] - '0', c1 = (unsigned)(unsigned char)s[1] - '0';
-	if (p1 == 2 && c1 <= 9 && cpu - 1 <= 8)
-		cpu = cpu * 10 + c1;
-	else if (p1 != 1 || cpu > 9)
-		return -1;
-	if (cpu >= r->cpus)
-		return -1;
-	/* r w x, or k before one */
-	unsigned oplen = p2 - p1 - 1, kernel = oplen == 2;
-	unsigned o = access_op[(unsigned char)s[p2 - 1]];
-	if (!o || oplen - 1 > 1 || (kernel && s[p1 + 1] != 'k'))
-		return -1;
-	/* 0x and 1..16 hex digits up to the next space or the LF */
-	unsigned n = p3 - p2 - 3;
-	if (s[p2 + 1] != '0' || s[p2 + 2] != 'x' || n - 1 > 15 || hex16(s + p2 + 3, &a->addr) != n)
-		return -1;
-	unsigned size = 1;
-	if (p3 < len) {
-		/* SIZE: 1..4096, digits without a leading zero */
-		unsigned nd = len - p3 - 1;
-		const char *z = s + p3 + 1;
-		if (nd - 1 > 3 || (unsigned)(z[0] - '1') > 8)
-			return -1;
-		size = 0;
-		for (unsigned i = 0; i < nd; i++) {
-			unsigned d = (unsigned)(unsigned char)z[i] - '0';
-			if (d > 9)
-				return -1;
-			size = size * 10 + d;
-		}
-		if (size > 4096)
-			return -1;
-	}
-	a->op = (uint8_t)(o + 3 * kernel);
-	a->cpu = (uint16_t)cpu;
-	a->size = size;
-	a->col_op = (uint8_t)(p1 + 2);
-	a->col_addr = (uint8_t)(p2 + 2);
-	a->col_size = (uint8_t)(p3 + 2 - (p3 == len));
-	a->col_end = (uint8_t)(len + 1);
-	return len;
-}
-#else
-static inline long wide_access(const trace_reader *r, const char *s, trace_access *a)
-{
-	(void)r, (void)s, (void)a;
-	return -1;   /* the byte-wise fast_access does it all */
-}
-#endif
 
 void trace_access_record(const trace_access *a, trace_record *rec)
 {
@@ -1025,7 +828,7 @@ unsigned trace_next_accesses(trace_reader *r, trace_access *a, unsigned max)
 	uint64_t line = r->line;
 	unsigned n = 0;
 	while (n < max && pos <= last) {
-		long len = wide_access(r, base + pos, &a[n]);
+		long len = trace_lane_access(r->cpus, base + pos, &a[n]);
 		if (len < 0)
 			break;
 		a[n++].line = ++line;
@@ -1053,23 +856,8 @@ int trace_next(trace_reader *r, trace_record *rec, char *err, size_t errlen)
 		r->last_len = a.col_end - 1u;
 		return 1;
 	}
-	/* the byte-wise fast path, in place: it also finds the line's end */
-	if (r->mem && r->pos < r->mem_len) {
-		const char *s = r->mem + r->pos, *limit = r->mem + r->mem_len;
-		long n = fast_access(r, s, limit, rec);
-		if (n >= 0) {
-			rec->line = ++r->line;
-			r->last_line = s;
-			r->last_len = (size_t)n;
-			r->pos += (size_t)n + (s + n < limit);
-			return 1;
-		}
-	}
+	/* the rules, byte by byte */
 	while ((got = next_line(r, &line, &len, err, errlen)) > 0) {
-		if (fast_access(r, line, line + len, rec) >= 0) {
-			rec->line = r->line;
-			return 1;
-		}
 		if (split(r, line, len, err, errlen))
 			return -1;
 		if (r->nfields)
