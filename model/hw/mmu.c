@@ -1,5 +1,38 @@
 /* hw/mmu.c - control registers, invalidation and the TLB side of
- * translation.  The walk itself is in walker.c. */
+ * translation.  The walk itself is in walker.c.
+ *
+ * The path of one access, from the trace line to the walk:
+ *
+ *   base/trace.c      the line is read and checked (an access record)
+ *   sim/engine.c      run_access: the record starts by the ordering rule
+ *                     (start_record), then os_access
+ *   os/os.h           os_access: the common case (same mode, one page, no
+ *                     observer) asks mmu_translate_fast below and is done;
+ *                     anything else goes to os_access_general (os/kernel.c)
+ *   os/kernel.c       os_access_general: mode change (kernel entry/exit),
+ *                     one translation per page touched (translate_one ->
+ *                     translate_slow), each with the fault-and-retry loop:
+ *                     mmu_translate, then on #PF handle_mm_fault (os/fault.c)
+ *                     fixes the tables and the access is tried again
+ *   hw/mmu.c          mmu_translate, in three parts:
+ *                     lookup    canonical check (#GP), the L1 arrays of the
+ *                               access's kind (lookup_l1), then the STLB,
+ *                               whose hit fills the L1
+ *                     hit       perm_denied -> #PF from the entry;
+ *                               a write to a clean entry walks to set D
+ *                               (D-assist); check_hit (the checker);
+ *                               remember (the memo)
+ *                     refill    timed_walk -> walk (hw/walker.c), then the
+ *                               entry is filled into the STLB and the L1
+ *   hw/walker.c       walk: PSC start, one loop over the levels, the leaf's
+ *                     rights, A and D; every entry read through the data
+ *                     caches (hw/cache.c)
+ *
+ * The speed devices beside that path: the memo (l1_memo, tested by
+ * mmu_translate_fast: the page of the last translation of its kind, still
+ * the most recent entry of its array) and the TLB arrays' key mirrors and
+ * fixed-way code (hw/tlb.c).  test.slow_paths=on turns the memo off;
+ * testbench/scenarios/fast_paths.py holds both to the same statistics. */
 #include "hw/mmu.h"
 #include "hw/walker.h"
 
