@@ -29,7 +29,7 @@ struct preset { const char *name; const struct preset_set *sets; };
 static const struct preset_set skylake_sets[] = { { NULL, NULL } };
 /* AMD Zen 2, approximated with this model's split L1 arrays: the 64-entry
  * fully associative L1 DTLB becomes 64 fully associative entries per page
- * size; L2 TLB 2048 entries 16-way (reference-semantics 1: "L2 TLB 2048";
+ * size; L2 TLB 2048 entries 16-way (docs/semantics.md 1.6: "L2 TLB 2048 entries";
  * AMD Software Optimization Guide for Family 17h Model 30h). */
 #define SOG17 "AMD Software Optimization Guide for Family 17h Models 30h (Zen 2)"
 static const struct preset_set zen2_sets[] = {
@@ -72,7 +72,7 @@ static const struct preset_set zen2_sets[] = {
 	{ "cache.llc.ways=16", src ": Fn8000_001D subleaf 3, 16 ways" }, \
 	{ "walkers=6", walkers_src }
 static const struct preset_set zen3_sets[] = {
-	AMD_COMMON(MILAN, SOG19, SOG19 ": up to six page table walks in flight (reference-semantics 1: Zen 3 has 6 walkers)"),
+	AMD_COMMON(MILAN, SOG19, SOG19 ": up to six page table walks in flight (docs/semantics.md 1.6: Zen 3 has 6 walkers)"),
 	{ "tlb.l1d.4k.entries=64", MILAN ": Fn8000_0005 EBX[31:16] = 0xff40, 64 entries fully associative" },
 	{ "tlb.l1d.4k.ways=64", MILAN },
 	{ "tlb.l1d.2m.entries=64", MILAN ": Fn8000_0005 EAX[31:16] = 0xff40" }, { "tlb.l1d.2m.ways=64", MILAN },

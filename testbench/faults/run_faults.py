@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fault injection: mmusim under read errors, short reads, full disks,
 closed descriptors, signals and memory limits.  Each case checks that
-nothing is lost (a run either completes or says why, with the contract's
+nothing is lost (a run either completes or says why, with the documented
 exit status), nothing half-written (no statistics file, or a whole one)
 and nothing overwritten (no file other than the named output changes;
 no temp file is left behind).
