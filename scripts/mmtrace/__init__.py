@@ -14,6 +14,9 @@ import lzma
 import re
 import sys
 
+from mmtrace import safeout  # noqa: E402
+from mmtrace.safeout import OutputError, install_signal_handlers, os_error  # noqa: E402,F401
+
 COMM_RE = re.compile(r"[A-Za-z0-9_./:-]{1,15}\Z")
 _COMM_BAD_CHAR = re.compile(r"[^A-Za-z0-9_./:-]")
 PID_MAX = 4194304
@@ -64,16 +67,18 @@ def open_input(path):
     return io.TextIOWrapper(raw, encoding="ascii", errors="replace", newline=None)
 
 
-def open_output(path):
-    """Buffered text stream for PATH ('-' = stdout); a PATH ending in
-    .mmtb gets the binary form of what is written (mmtb.MmtbSink)."""
+def open_output(path, inputs=()):
+    """A stream for PATH ('-' = stdout) written through a temp file
+    (safeout: checked first, never a device or an input); a PATH ending
+    in .mmtb gets the binary form of what is written (mmtb.MmtbSink).
+    End it with finish_output(stream, ok)."""
     if path.endswith(".mmtb"):
         from mmtrace.mmtb import MmtbSink
-        return MmtbSink(open(path, "wb", buffering=1 << 20))
-    if path == "-":
-        return io.TextIOWrapper(sys.stdout.buffer, encoding="ascii", newline="\n",
-                                write_through=False)
-    return open(path, "w", encoding="ascii", newline="\n", buffering=1 << 20)
+        return safeout.open_output(path, inputs, wrap=MmtbSink)
+    return safeout.open_output(path, inputs)
+
+
+finish_output = safeout.finish_output
 
 
 def fail(prog, message, status=1):
