@@ -205,6 +205,17 @@ class TraceWriter:
             raise RuleError("present kind %r" % kind)
         self.emit("present %d 0x%x 0x%x %s" % (pid, start, length, kind))
 
+    def layout(self, pid, start_code, end_code, start_data, end_data, start_brk, brk,
+               start_stack, mmap_base=None):
+        """The layout fields of PID's mm (a declaration, docs/trace-format.md)."""
+        self._state("layout", pid)
+        vals = [start_code, end_code, start_data, end_data, start_brk, brk, start_stack]
+        if mmap_base is not None:
+            vals.append(mmap_base)
+        if end_code < start_code or end_data < start_data or brk < start_brk:
+            raise RuleError("layout of %d: an end below its start" % pid)
+        self.emit("layout %d %s" % (pid, " ".join("0x%x" % v for v in vals)))
+
     def cpumask(self, pid, cpu):
         """CPU is in PID's mm_cpumask though it runs something else (a
         declaration: left there before the trace began)."""

@@ -460,6 +460,15 @@ def initial_cpumasks(events, tgid_of, cpus):
     return masks
 
 
+def _file_flag(path, dev, inode):
+    """file=NAME for a mapped file of the snapshot: its path (what is
+    not printable ASCII, a space or '#' becomes '?'), else its device and
+    inode; every process mapping it shares one page cache."""
+    name = path or "%s:%d" % (dev, inode)
+    name = "".join(c if 32 < ord(c) < 127 and c != "#" else "?" for c in name)[:255]
+    return "file=" + name
+
+
 def exec_stack(epoch):
     """Where exec put the stack of an address space it made: the top of
     the stack, the argument page (exec writes the arguments and the
@@ -609,12 +618,21 @@ class Importer:
             flags = []
             if perms[3] == "s":
                 flags.append("shared")
+            vflags = list(flags)
             if inode != 0 and not _shmem_like(path or "", perms[3] == "s"):
                 flags.append("file")
-            self.w.vma(opid, start, end - start, prot_text(prot), flags)
+                vflags.append(_file_flag(path, _dev, inode))
+                if _off:
+                    vflags.append("offset=0x%x" % _off)
+            if path == "[stack]":
+                vflags.append("stack")
+            self.w.vma(opid, start, end - start, prot_text(prot), vflags)
             epoch.vmas.insert(start, end, prot, flags)
             if path == "[heap]":
                 epoch.brk = end
+                # the heap's start and end (start_brk, brk): a later brk
+                # of this mm grows or shrinks it
+                self.w.layout(opid, 0, 0, 0, 0, start, end, 0)
         for start, end, flags in self.snap.present.get(tgid, ()):
             kind = "file" if "f" in flags else "anon" if "x" in flags else "cow"
             for s, e in self._inside(epoch.vmas, start, end):
@@ -936,15 +954,22 @@ class Importer:
         old = e.brk
         e.brk = ret
         if old is None:
-            return []
+            # the mm's first brk the trace shows (glibc's brk(0)): where
+            # the heap is; the record maps nothing
+            return ["brk 0x%x" % ret]
         lo, hi = page_align(old), page_align(ret)
         if hi > lo:
+            pre = []
+            if e.vmas.overlaps(lo, hi):
+                # the heap's growth meets a mapping the importer's view
+                # has there (a capture's race): that goes first
+                e.vmas.remove(lo, hi)
+                pre = ["munmap 0x%x 0x%x" % (lo, hi - lo)]
             e.vmas.insert(lo, hi, 3, ())
-            return ["mmap 0x%x 0x%x rw-" % (lo, hi - lo)]
-        if hi < lo:
+            return pre + ["brk 0x%x" % ret]
+        elif hi < lo:
             e.vmas.remove(hi, lo)
-            return ["munmap 0x%x 0x%x" % (hi, lo - hi)]
-        return []
+        return ["brk 0x%x" % ret]
 
     def _vcpus_at(self, ev):
         """KVM PV (preempt_points): before a remote IPI send, mark the CPUs

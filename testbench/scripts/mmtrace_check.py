@@ -17,13 +17,13 @@ import re
 COMM = re.compile(r"[A-Za-z0-9_./:-]{1,15}\Z")
 NUM = re.compile(r"(0x[0-9a-fA-F]{1,16}|[0-9]{1,20})\Z")
 PROT = re.compile(r"[r-][w-][x-]\Z")
-FLAGS = {"shared", "huge", "giant", "populate", "file"}
-USER_OPS = {"r", "w", "x", "syscall", "mmap", "munmap", "mprotect", "madvise", "mremap",
+FLAGS = {"shared", "huge", "giant", "populate", "file", "stack"}
+USER_OPS = {"r", "w", "x", "syscall", "mmap", "munmap", "mprotect", "madvise", "mremap", "brk",
             "fork", "vfork", "clone", "exec", "exit"}
 KERNEL_OPS = {"kr", "kw", "kx"}
 ARGC = {"switch": (1, 1), "r": (1, 2), "w": (1, 2), "x": (1, 2), "kr": (1, 2),
         "kw": (1, 2), "kx": (1, 2), "syscall": (0, 0), "tick": (1, 1),
-        "mmap": (3, 8), "munmap": (2, 2), "mprotect": (3, 3), "fork": (1, 1),
+        "mmap": (3, 10), "brk": (1, 1), "munmap": (2, 2), "mprotect": (3, 3), "fork": (1, 1),
         "vfork": (1, 1), "clone": (1, 1), "exec": (1, 4), "exit": (0, 0),
         "madvise": (3, 3), "mremap": (4, 4), "preempted": (0, 0)}
 
@@ -35,6 +35,15 @@ def _num(text):
     if value >= 1 << 64:
         raise ValueError("number over 64 bits")
     return value
+
+
+def _flag_ok(flag):
+    """A FLAG of mmap/vma: a word, file=NAME or offset=OFF."""
+    if flag.startswith("file=") and len(flag) > 5:
+        return len(flag) <= 5 + 255
+    if flag.startswith("offset="):
+        return _num(flag[7:]) % 4096 == 0
+    return flag in FLAGS
 
 
 class _State:
@@ -81,7 +90,7 @@ def _state(st, fields):
         if len(fields) < 5 or not PROT.match(fields[4]):
             raise ValueError("vma needs PID ADDR LEN PROT")
         for flag in fields[5:]:
-            if flag not in FLAGS or flag == "populate":
+            if not _flag_ok(flag) or flag == "populate":
                 raise ValueError("bad vma flag %r" % flag)
     elif len(fields) != 5 or fields[4] not in ("anon", "cow", "file"):
         raise ValueError("present needs PID ADDR LEN anon|cow|file")
@@ -147,8 +156,10 @@ def _user_op(st, cpu, op, args):
             if op == "mprotect" and len(args) != 3:
                 raise ValueError("mprotect takes no flags")
             for flag in args[3:]:
-                if flag not in FLAGS:
+                if not _flag_ok(flag):
                     raise ValueError("bad mmap flag %r" % flag)
+    elif op == "brk":
+        _num(args[0])
     elif op in ("fork", "vfork", "clone"):
         _child(st, cpu, op, args)
     elif op == "exec":
@@ -234,6 +245,12 @@ def check(text):
                 _declare(st, fields)
             elif fields[0] in ("vma", "present"):
                 _state(st, fields)
+            elif fields[0] == "layout":
+                pid = _num(fields[1])
+                if not 9 <= len(fields) <= 10 or st.kind.get(pid) != "proc" or not st.alive.get(pid):
+                    raise ValueError("layout needs PID and 7 or 8 addresses of a live user task")
+                for f in fields[2:]:
+                    _num(f)
             elif fields[0] == "cpumask":
                 pid = _num(fields[1])
                 if len(fields) != 3 or st.kind.get(pid) != "proc" or not st.alive.get(pid):

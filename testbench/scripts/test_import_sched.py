@@ -345,8 +345,29 @@ class TestImportSchedFormats(unittest.TestCase):
         vmas = [x for x in out.splitlines() if x.startswith("vma 3514 0x7f00000") and "0000 0x1000" in x]
         self.assertEqual(vmas, ["vma 3514 0x7f0000000000 0x1000 rw- shared",
                                 "vma 3514 0x7f0000010000 0x1000 rw- shared",
-                                "vma 3514 0x7f0000020000 0x1000 r-x file",
-                                "vma 3514 0x7f0000030000 0x1000 rw- shared file"])
+                                "vma 3514 0x7f0000020000 0x1000 r-x file=/memfd:buf?(deleted)",
+                                "vma 3514 0x7f0000030000 0x1000 rw- shared file=/tmp/data"])
+
+    def test_brk_records_and_the_heap_layout(self):
+        """brk results become brk records (the first one only tells the
+        heap's start); a snapshot's [heap] declares start_brk and brk."""
+        snap = ("mmusim-snapshot 1\ncpus 2\nclock mono 4802114000000\n"
+                "task 3514 3514 user bash\n"
+                "vma 3514 555555570000 555555591000 rw-p 00000000 00:00 0 [heap]\n")
+        trace = EXEC_PREEMPTED.split("            true-3514")[0] + (
+            "            bash-3514    (   3514) [001] .....  4802.114800: sys_brk(brk: 555555592000)\n"
+            "            bash-3514    (   3514) [001] .....  4802.114810: sys_brk -> 0x555555592000\n"
+            "            bash-3514    (   3514) [001] .....  4802.114820: sys_brk(brk: 555555580000)\n"
+            "            bash-3514    (   3514) [001] .....  4802.114830: sys_brk -> 0x555555580000\n")
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "s.snapshot")
+            with open(path, "w") as f:
+                f.write(snap)
+            out, _ = self.good(trace, "--snapshot", path)
+        lines = out.splitlines()
+        self.assertIn("layout 3514 0x0 0x0 0x0 0x0 0x555555570000 0x555555591000 0x0", lines)
+        brks = [" ".join(x.split()[-2:]) for x in lines if " brk " in x and not x.startswith("#")]
+        self.assertEqual(brks, ["brk 0x555555592000", "brk 0x555555580000"])
 
 
 class TestImportSchedBadInput(unittest.TestCase):
