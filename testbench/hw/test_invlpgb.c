@@ -6,6 +6,7 @@
  * the timing of INVLPGB and TLBSYNC, which grows with the CPU count. */
 #include "check.h"
 #include "hw/mmu.h"
+#include "page_tables.h"
 
 #include <stdlib.h>
 
@@ -18,28 +19,12 @@ static mmu m[NCPU];
 static mmu *cpus[NCPU];
 static uint64_t pgd;
 
-static uint64_t alloc_table(void)
-{
-	uint64_t pfn;
-	if (phys_alloc(&pm, 0, &pfn))
-		abort();
-	return pfn;
-}
+static uint64_t alloc_table(void) { return pt_alloc_table(&pm); }
 
+/* Maps va -> pfn with a leaf at `level` (1: 4K, 2: 2M, 3: 1G). */
 static void map(uint64_t va, uint64_t pfn, uint64_t flags, unsigned level)
 {
-	uint64_t table = pgd << 12;
-	for (unsigned l = 4; l > level; l--) {
-		uint64_t pa = table + 8ull * pt_index(va, l);
-		uint64_t e = phys_read64(&pm, pa);
-		if (!(e & PTE_P)) {
-			e = (alloc_table() << 12) | PTE_P | PTE_RW | PTE_US;
-			phys_write64(&pm, pa, e);
-		}
-		table = e & PTE_ADDR;
-	}
-	phys_write64(&pm, table + 8ull * pt_index(va, level),
-	             (pfn << 12) | flags | PTE_P | (level > 1 ? PTE_PS : 0));
+	pt_map(&pm, pgd, 4, va, pfn, flags, level);
 }
 
 static void setup(void)
