@@ -76,6 +76,17 @@ def check_output(path, inputs=()):
             pass
 
 
+def _rename_into_place(tmp, path):
+    """Renames the finished temp file onto PATH, unless something other
+    than a regular file has taken the name meanwhile."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise OutputError(path, "no longer a regular file")
+    except FileNotFoundError:
+        pass
+    os.replace(tmp, path)
+
+
 @contextlib.contextmanager
 def safe_output(path, inputs=(), binary=False, encoding="ascii"):
     """A stream for PATH, committed atomically on success (see above)."""
@@ -109,13 +120,7 @@ def safe_output(path, inputs=(), binary=False, encoding="ascii"):
             yield out
             out.flush()
             os.fsync(raw.fileno())
-        # something may have taken the name meanwhile
-        try:
-            if not stat.S_ISREG(os.stat(path).st_mode):
-                raise OutputError(path, "no longer a regular file")
-        except FileNotFoundError:
-            pass
-        os.replace(tmp, path)
+        _rename_into_place(tmp, path)
         ok = True
     finally:
         if not ok:
@@ -174,12 +179,7 @@ def finish_output(stream, ok):
                 os.fsync(fd)
             finally:
                 os.close(fd)
-            try:
-                if not stat.S_ISREG(os.stat(path).st_mode):
-                    raise OutputError(path, "no longer a regular file")
-            except FileNotFoundError:
-                pass
-            os.replace(tmp, path)
+            _rename_into_place(tmp, path)
             tmp = None
     except OSError as e:
         raise OutputError(path, e.strerror or str(e))
