@@ -1,12 +1,21 @@
 #!/usr/bin/env python3
 """Stand-in for build/mmusim in the script tests: same command line, writes a
 statistics JSON in the schema of docs/trace-format.md whose numbers depend on the trace's
-record count and the --set options, exits 65 on a trace containing 'BAD'."""
+record count and the --set options, exits 65 on a trace containing 'BAD',
+64 on a key outside KEYS or the value 'bad'. A trace containing 'SLOW'
+takes a second per record; SIGTERM then stops it as mmusim's first SIGTERM
+does: the statistics so far, "complete": false, exit 130."""
 
 import argparse
+import hashlib
 import json
 import os
+import signal
 import sys
+import time
+
+KEYS = {"pcid", "asids", "pti", "lazy_tlb", "tlb.stlb.entries"}
+STOP = []
 
 
 def main():
@@ -14,18 +23,40 @@ def main():
     p.add_argument("--set", action="append", default=[])
     p.add_argument("--stats-json")
     p.add_argument("--mode", default="fast")
+    p.add_argument("--preset")
+    p.add_argument("--parse-only", action="store_true")
     p.add_argument("trace")
     args = p.parse_args()
-    with open(args.trace) as f:
-        text = f.read()
+    config = dict(s.split("=", 1) for s in args.set)
+    for key, value in config.items():
+        if key not in KEYS:
+            sys.stderr.write("mmusim: error: unknown configuration key '%s' (see --list-config)\n" % key)
+            return 64
+        if value == "bad":
+            sys.stderr.write("mmusim: error: bad value 'bad' for configuration key '%s'\n" % key)
+            return 64
+    with open(args.trace, "rb") as f:
+        data = f.read()
+    text = data.decode()
     if "BAD" in text:
         sys.stderr.write("%s:1:1: error: bad trace\n" % args.trace)
         return 65
-    config = dict(s.split("=", 1) for s in args.set)
+    if args.parse_only:
+        return 0
     records = len(text.splitlines())
+    if "SLOW" in text:
+        signal.signal(signal.SIGTERM, lambda *_: STOP.append(1))
+        for n in range(records):
+            if STOP:
+                records = n
+                break
+            time.sleep(1)
     misses = records // (2 if config.get("pcid") == "off" else 4)
     stats = {
-        "schema": "mmusim-stats/1", "complete": True, "config": config,
+        "schema": "mmusim-stats/1", "complete": not STOP, "config": config,
+        "provenance": {"command": sys.argv, "preset": args.preset or "skylake",
+                       "trace": {"path": args.trace, "size": len(data),
+                                 "sha256": hashlib.sha256(data).hexdigest()}},
         "cycles": records * 10, "accesses": records,
         "tlb": {"hits": records - misses, "misses": misses,
                 "hit_rate": (records - misses) / records if records else 0.0},
@@ -41,7 +72,7 @@ def main():
             json.dump(stats, f)
         os.rename(tmp, args.stats_json)
     print("fake mmusim: %d records" % records)
-    return 0
+    return 130 if STOP else 0
 
 
 if __name__ == "__main__":

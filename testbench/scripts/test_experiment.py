@@ -3,8 +3,11 @@
 import csv
 import io
 import os
+import signal
 import subprocess
+import sys
 import tempfile
+import time
 import unittest
 
 from common import FAKE_MMUSIM, run
@@ -37,8 +40,9 @@ class TestExperiment(unittest.TestCase):
         self.assertEqual(proc.returncode, 0, proc.stderr)
         rows = list(csv.DictReader(io.StringIO(proc.stdout)))
         self.assertEqual(len(rows), 4)
-        self.assertEqual(list(rows[0]), ["trace", "config", "sets", "status",
+        self.assertEqual(list(rows[0]), ["trace", "config", "sets", "status", "complete",
                                          "tlb.hit_rate", "walks.count"])
+        self.assertEqual({r["complete"] for r in rows}, {"true"})
         by = {(os.path.basename(r["trace"]), r["config"]): r for r in rows}
         self.assertEqual(by[("a.trace", "nopcid")]["sets"], "pcid=off;asids=4")
         self.assertEqual(by[("a.trace", "base")]["walks.count"], "3")     # 12 records // 4
@@ -92,6 +96,103 @@ class TestExperiment(unittest.TestCase):
         self.assertIn("error:", proc.stderr)
         proc = run("experiment", "--trace", self.traces[0], "--config", "x:pcid")
         self.assertEqual(proc.returncode, 2)
+
+    def test_sweep_with_a_failing_run(self):
+        # 2 traces x 2 configs x asids {2,4} x pti {on,off} = 16 runs; b.trace fails
+        with open(self.traces[1], "a") as f:
+            f.write("BAD\n")
+        stats = os.path.join(self.dir, "stats")
+        proc = self.grid("--sweep", "asids=2,4", "--sweep", "pti=on,off", "--stats-dir", stats,
+                         "--stat", "walks.count")
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("8 of 16 runs failed", proc.stderr)
+        rows = list(csv.DictReader(io.StringIO(proc.stdout)))
+        self.assertEqual(len(rows), 16)
+        self.assertEqual(len(set(os.listdir(stats))), 8)   # a unique file per good run
+        by = {(os.path.basename(r["trace"]), r["config"]): r for r in rows}
+        r = by[("a.trace", "nopcid+asids-2+pti-off")]
+        self.assertEqual(r["sets"], "pcid=off;asids=2;pti=off")   # the sweep replaces asids=4
+        self.assertEqual((r["status"], r["complete"], r["walks.count"]), ("0", "true", "6"))  # 12 // 2
+        r = by[("b.trace", "base+asids-4+pti-on")]
+        self.assertEqual((r["status"], r["complete"], r["walks.count"]), ("65", "", ""))
+
+    def test_grid_checked_before_any_run(self):
+        stats = os.path.join(self.dir, "stats")
+        for bad, says in ((("--sweep", "asids=2,bad"), "bad value 'bad'"),
+                          (("--sweep", "nokey=1"), "unknown configuration key 'nokey'"),
+                          (("--trace", os.path.join(self.dir, "missing.trace")), "missing.trace")):
+            proc = self.grid("--stats-dir", stats, *bad)
+            self.assertEqual(proc.returncode, 2, proc.stderr)
+            self.assertIn(says, proc.stderr)
+            self.assertEqual(proc.stdout, "")
+            self.assertEqual(os.listdir(stats), [])   # nothing ran
+        proc = self.grid("--sweep", "asids=2,2")
+        self.assertEqual(proc.returncode, 2)
+
+    def test_killed_slurm_task_then_resume(self):
+        # the Slurm way: a jobs file, one array task per line, one task killed
+        # at its time limit (SIGTERM) mid-run; --collect must not file it as a
+        # success, --resume must rerun that one only
+        slow = os.path.join(self.dir, "slow.trace")
+        with open(slow, "w") as f:
+            f.write("mmtrace 1\ncpus 1\n# SLOW\n" + "0 tick 1\n" * 30)
+        self.traces.append(slow)
+        stats = os.path.join(self.dir, "stats")
+        jobs = os.path.join(self.dir, "jobs.txt")
+        proc = self.grid("--stats-dir", stats, "--jobs-file", jobs)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        with open(jobs) as f:
+            lines = f.read().splitlines()
+        self.assertEqual(len(lines), 6)
+        script = os.path.join(os.path.dirname(FAKE_MMUSIM), "..", "..", "scripts",
+                              "slurm-example.sh")
+        for task in range(1, 7):
+            env = dict(os.environ, SLURM_ARRAY_TASK_ID=str(task))
+            p = subprocess.Popen(["bash", script, jobs], env=env, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+            if "slow" in lines[task - 1]:
+                time.sleep(2.5)          # two or three records in
+                p.send_signal(signal.SIGTERM)   # slurmstepd's signal at the time limit
+            self.assertEqual(p.wait(timeout=60), 130 if "slow" in lines[task - 1] else 0)
+        proc = self.grid("--stats-dir", stats, "--collect", "--stat", "walks.count")
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("2 of 6 runs failed", proc.stderr)
+        self.assertIn("incomplete", proc.stderr)
+        rows = list(csv.DictReader(io.StringIO(proc.stdout)))
+        got = sorted((os.path.basename(r["trace"]), r["config"], r["status"], r["complete"])
+                     for r in rows)
+        self.assertEqual(got, [("a.trace", "base", "0", "true"), ("a.trace", "nopcid", "0", "true"),
+                               ("b.trace", "base", "0", "true"), ("b.trace", "nopcid", "0", "true"),
+                               ("slow.trace", "base", "130", "false"),
+                               ("slow.trace", "nopcid", "130", "false")])
+        # the resumed sweep reruns the two killed runs and keeps the four
+        with open(slow, "w") as f:
+            f.write("mmtrace 1\ncpus 1\n" + "0 tick 1\n" * 30)   # now quick
+        before = {n: os.stat(os.path.join(stats, n)).st_mtime_ns for n in os.listdir(stats)}
+        proc = self.grid("--stats-dir", stats, "--resume", "--stat", "walks.count")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("resume: 2 of 6 runs to do", proc.stderr)
+        after = {n: os.stat(os.path.join(stats, n)).st_mtime_ns for n in os.listdir(stats)}
+        self.assertEqual(sorted(n for n in after if after[n] != before.get(n)),
+                         ["slow__base.json", "slow__nopcid.json"])
+        rows = list(csv.DictReader(io.StringIO(proc.stdout)))
+        self.assertEqual({r["complete"] for r in rows}, {"true"})
+        # statistics of another command (the grid changed) are not kept
+        proc = self.grid("--stats-dir", stats, "--resume", "--sweep", "asids=2")
+        self.assertIn("resume: 6 of 6 runs to do", proc.stderr)
+
+    def test_wrong_schema_is_a_failure(self):
+        stats = os.path.join(self.dir, "stats")
+        proc = self.grid("--stats-dir", stats)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        with open(os.path.join(stats, "a__base.json"), "w") as f:
+            f.write('{"schema": "other/2", "complete": true}')
+        proc = self.grid("--stats-dir", stats, "--collect")
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("schema mmusim-stats/1", proc.stderr)
+        proc = self.grid("--stats-dir", stats, "--resume")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("resume: 1 of 4 runs to do", proc.stderr)
 
     def test_slurm_example_runs_one_line(self):
         jobs = os.path.join(self.dir, "jobs.txt")
