@@ -156,6 +156,21 @@ static int pack_records(trace_reader *r, mmtb_writer *w, char *err, size_t errle
 	}
 }
 
+int mmtb_pack_reader(trace_reader *r, FILE *f, char *err, size_t errlen)
+{
+	unsigned cpus;
+	int rc = trace_read_header(r, &cpus, err, errlen);
+	mmtb_writer w;
+	if (rc == 0) {
+		mmtb_begin(&w, f, cpus, trace_name(r));
+		rc = pack_records(r, &w, err, errlen);
+	}
+	if (rc)
+		return rc == -2 ? 70 : trace_io_error(r) ? 66 : 65;
+	mmtb_end(&w);
+	return 0;
+}
+
 int mmtb_pack(const char *out, const char *in, char *err, size_t errlen)
 {
 	/* the output is checked (not the input, not a device) and its temp
@@ -173,20 +188,12 @@ int mmtb_pack(const char *out, const char *in, char *err, size_t errlen)
 		snprintf(err, errlen, "%s", msg);
 		return 66;
 	}
-	unsigned cpus;
-	int rc = trace_read_header(r, &cpus, err, errlen);
-	mmtb_writer w;
-	if (rc == 0) {
-		mmtb_begin(&w, output_stream(o), cpus, trace_name(r));
-		rc = pack_records(r, &w, err, errlen);
-	}
-	int io = trace_io_error(r);
+	int rc = mmtb_pack_reader(r, output_stream(o), err, errlen);
 	trace_close(r);
 	if (rc) {
 		output_abandon(o);
-		return rc == -2 ? 70 : io ? 66 : 65;
+		return rc;
 	}
-	mmtb_end(&w);
 	if (output_commit(o, msg, sizeof msg)) {
 		snprintf(err, errlen, "%s", msg);
 		return 66;

@@ -70,6 +70,12 @@ void mmtb_access(mmtb_writer *w, uint64_t line, enum rec_op op, unsigned cpu, ui
 void mmtb_text(mmtb_writer *w, uint64_t line, const char *text, size_t len);
 void mmtb_end(mmtb_writer *w);
 
+/* The whole of r (its header not yet read) written to f in the binary
+ * form: 0, or an exit status (65 bad trace, 66 read error, 70) with the
+ * reader's message in err.  What mmtb_pack writes; fuzz_mmtb packs in
+ * memory with it. */
+int mmtb_pack_reader(trace_reader *r, FILE *f, char *err, size_t errlen);
+
 /* mmusim --pack OUT TRACE: reads TRACE (text or .mmtb) with the reader's
  * every rule and writes OUT through a temporary file in OUT's directory,
  * renamed into place only when all of TRACE was read without error.
