@@ -77,6 +77,32 @@ class TestPlot(unittest.TestCase):
         self.png(path)
         self.png(path, "--kind", "latency")   # no histogram in a CSV: mean/p99 bars
 
+    def test_lines_against_a_swept_key(self):
+        # a sweep made by experiment (the fake mmusim), one run of it failed
+        traces = []
+        for name, body in (("a.trace", "0 tick 1\n" * 10), ("b.trace", "BAD\n")):
+            traces += ["--trace", os.path.join(self.dir, name)]
+            with open(traces[-1], "w") as f:
+                f.write("mmtrace 1\ncpus 1\n" + body)
+        path = os.path.join(self.dir, "sweep.csv")
+        proc = subprocess.run([sys.executable, script("experiment"), "--mmusim", FAKE_MMUSIM,
+                               *traces, "--sweep", "asids=1,2,6", "--sweep", "pcid=on,off",
+                               "-o", path], capture_output=True, text=True)
+        self.assertEqual(proc.returncode, 1, proc.stderr)   # b.trace's runs failed
+        out = os.path.join(self.dir, "lines.png")
+        proc = run("plot", path, "--x", "asids", "--y", "walks.count", "-o", out)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("6 failed or incomplete runs left out", proc.stderr)
+        with open(out, "rb") as f:
+            self.assertEqual(f.read(8), PNG)
+        for bad, says in ((("--x", "nokey"), "no run sets 'nokey'"),
+                          (("--x", "asids", "--y", "no.stat"), "no column 'no.stat'")):
+            proc = run("plot", path, *bad, "-o", out)
+            self.assertEqual(proc.returncode, 1)
+            self.assertIn(says, proc.stderr)
+        proc = run("plot", self.json[0], "--x", "asids", "-o", out)
+        self.assertEqual(proc.returncode, 1)
+
     def test_bad_input(self):
         path = os.path.join(self.dir, "bad.json")
         with open(path, "w") as f:
