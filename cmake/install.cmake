@@ -71,6 +71,8 @@ install(FILES ${CMAKE_BINARY_DIR}/install/mmusim.pc DESTINATION ${CMAKE_INSTALL_
 
 # find_package(mmusim): targets mmusim::mmusim (shared) and mmusim::mmusim_static.
 set(MMUSIM_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/mmusim)
+# the static library's own dependencies: libm and the decompressors
+set(MMUSIM_STATIC_INTERFACE_LIBS m ${MMUSIM_COMPRESSION_CMAKE_LIBS})
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/mmusimConfig.cmake.in
   ${CMAKE_BINARY_DIR}/install/mmusimConfig.cmake INSTALL_DESTINATION ${MMUSIM_CMAKEDIR}
   PATH_VARS CMAKE_INSTALL_LIBDIR CMAKE_INSTALL_INCLUDEDIR)

@@ -20,6 +20,7 @@
 #include "base/mmtb.h"
 #include "base/output.h"
 #include "base/trace_lane.h"
+#include "base/zsource.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -41,6 +42,13 @@ struct trace_reader {
 	size_t pos, end;
 	bool eof;
 	int io_errno;             /* a read failed: the trace cannot be read to its end */
+	char io_msg[160];         /* what failed, when not strerror(io_errno): the decompressor */
+	/* a compressed input (base/zsource.h): told by the first block's
+	 * magic number; then r->eof is the decoded text's end, raw_eof the
+	 * file's */
+	bool probed, raw_eof;
+	zsource *z;
+	uint64_t raw_bytes;       /* bytes read from the file or stream */
 	uint64_t line;
 	unsigned cpus;
 	char name[256];
@@ -140,6 +148,7 @@ void trace_close(trace_reader *r)
 		return;
 	if (r->own)
 		fclose(r->f);
+	zs_free(r->z);
 	free(r->buf);
 	free(r);
 }
@@ -160,6 +169,117 @@ void trace_format_error(const trace_reader *r, uint64_t line, uint32_t col,
 #define FAIL(col, ...) \
 	(trace_format_error(r, r->line, (col), err, errlen, __VA_ARGS__), -1)
 
+/* Reads up to room bytes of the file or stream at dst, until room is
+ * full or the end: their count.  A read error is not the end of the
+ * trace (the whole lines before it still count, next_line reports it):
+ * it sets io_errno; either sets *ended. */
+static size_t raw_read(trace_reader *r, unsigned char *dst, size_t room, bool *ended)
+{
+	size_t n = 0;
+	if (fileno(r->f) < 0) {   /* a stream without a descriptor (trace_open_stream) */
+		errno = 0;
+		n = fread(dst, 1, room, r->f);
+		if (ferror(r->f))
+			r->io_errno = errno ? errno : EIO;
+		if (n < room)
+			*ended = true;
+		r->raw_bytes += n;
+		return n;
+	}
+	/* read(2) itself, as fread would */
+	while (n < room) {
+		ssize_t got = read(fileno(r->f), dst + n, room - n);
+		if (got > 0) {
+			n += (size_t)got;
+		} else if (got == 0 || errno != EINTR) {
+			*ended = true;
+			if (got < 0)
+				r->io_errno = errno;
+			break;
+		}
+	}
+	r->raw_bytes += n;
+	return n;
+}
+
+/* A failure of the input that is not a read(2) error: exit status 66 like
+ * one (docs/trace-format.md, "Compressed traces"). */
+static void input_failed(trace_reader *r, const char *msg)
+{
+	r->io_errno = EIO;
+	snprintf(r->io_msg, sizeof r->io_msg, "%s", msg);
+	r->eof = true;
+}
+
+/* What went wrong with the input, for messages. */
+static const char *io_text(const trace_reader *r, char *buf, size_t len)
+{
+	if (r->io_msg[0])
+		return r->io_msg;
+	snprintf(buf, len, "read error: %s", strerror(r->io_errno));
+	return buf;
+}
+
+/* Decodes up to room bytes of a compressed input at dst. */
+static size_t decoded_read(trace_reader *r, char *dst, size_t room)
+{
+	size_t n = 0;
+	char msg[160];
+	while (n < room && !r->eof) {
+		if (zs_in_empty(r->z) && !r->raw_eof) {
+			size_t space;
+			unsigned char *in = zs_in_space(r->z, &space);
+			zs_in_commit(r->z, raw_read(r, in, space, &r->raw_eof));
+		}
+		/* after a read error, the text decoded from what came before it
+		 * still counts; the error is not the end of the compressed data */
+		if (r->io_errno && zs_in_empty(r->z)) {
+			r->eof = true;
+			break;
+		}
+		size_t got;
+		int rc = zs_decode(r->z, dst + n, room - n, &got, r->raw_eof && !r->io_errno, msg,
+		                   sizeof msg);
+		n += got;
+		if (rc < 0)
+			input_failed(r, msg);
+		else if (rc > 0)
+			r->eof = true;
+		else if (got == 0 && r->io_errno)
+			r->eof = true;
+	}
+	return n;
+}
+
+/* The first block: a compressed input's magic number starts its decoder,
+ * which takes the block as its first input. */
+static void probe(trace_reader *r)
+{
+	r->probed = true;
+	enum zs_format f = zs_detect((const unsigned char *)r->buf, r->end);
+	if (f == ZS_NONE)
+		return;
+	char msg[160];
+	if (!zs_supported(f)) {
+		snprintf(msg, sizeof msg, "the trace is %s-compressed, and this mmusim was built without "
+		         "%s support (decompress it first, or rebuild with the library: scripts/setup)",
+		         zs_format_name(f), zs_format_name(f));
+		r->end = 0;
+		input_failed(r, msg);
+		return;
+	}
+	r->z = zs_new(f, BLOCK + TRACE_MAX_LINE + 1);
+	if (!r->z)
+		output_out_of_memory();
+	size_t space;
+	unsigned char *in = zs_in_space(r->z, &space);
+	memcpy(in, r->buf, r->end);
+	zs_in_commit(r->z, r->end);
+	r->raw_eof = r->eof;
+	r->eof = false;
+	r->end = decoded_read(r, r->buf, BLOCK + TRACE_MAX_LINE + 1);
+}
+
 /* Refills the buffer, keeping the unread tail.  Returns bytes added. */
 static size_t refill(trace_reader *r)
 {
@@ -172,33 +292,16 @@ static size_t refill(trace_reader *r)
 		r->pos = 0;
 	}
 	size_t room = BLOCK + TRACE_MAX_LINE + 1 - r->end;
-	/* read(2) itself, as fread would, until the block is full or the
-	 * end; a read error is not the end of the trace (the whole lines
-	 * before it still count, next_line reports it) */
-	size_t n = 0;
-	if (fileno(r->f) < 0) {   /* a stream without a descriptor (trace_open_stream) */
-		errno = 0;
-		n = fread(r->buf + r->end, 1, room, r->f);
-		if (ferror(r->f))
-			r->io_errno = errno ? errno : EIO;
-		if (n < room)
-			r->eof = true;
+	if (r->z) {
+		size_t n = decoded_read(r, r->buf + r->end, room);
 		r->end += n;
 		return n;
 	}
-	while (n < room) {
-		ssize_t got = read(fileno(r->f), r->buf + r->end + n, room - n);
-		if (got > 0) {
-			n += (size_t)got;
-		} else if (got == 0 || errno != EINTR) {
-			r->eof = true;
-			if (got < 0)
-				r->io_errno = errno;
-			break;
-		}
-	}
-	r->end += n;
-	return n;
+	size_t before = r->end;
+	r->end += raw_read(r, (unsigned char *)r->buf + r->end, room, &r->eof);
+	if (!r->probed)
+		probe(r);
+	return r->end > before ? r->end - before : 0;
 }
 
 /* Takes the line at start (avail bytes, the LF at nl or none). */
@@ -233,8 +336,8 @@ static int next_line(trace_reader *r, const char **line, size_t *len, char *err,
 		size_t avail = r->end - r->pos;
 		const char *nl = memchr(start, '\n', avail);
 		if (!nl && r->io_errno) {
-			trace_format_error(r, r->line + 1, 1, err, errlen, "read error: %s",
-			                   strerror(r->io_errno));
+			char buf[96];
+			trace_format_error(r, r->line + 1, 1, err, errlen, "%s", io_text(r, buf, sizeof buf));
 			return -1;
 		}
 		if (nl || (r->eof && avail))
@@ -929,7 +1032,8 @@ static int bin_fail(const trace_reader *r, char *err, size_t errlen, const char 
 	if (n < 0 || (size_t)n >= errlen)
 		return -1;
 	if (r->io_errno) {   /* the input ended in a read error, not in what it holds */
-		snprintf(err + n, errlen - (size_t)n, "read error: %s", strerror(r->io_errno));
+		char buf[96];
+		snprintf(err + n, errlen - (size_t)n, "%s", io_text(r, buf, sizeof buf));
 		return -1;
 	}
 	va_list ap;

@@ -8,7 +8,10 @@
  * (trace_record.col[]).
  *
  * Memory use is independent of trace length: one line buffer (lines longer
- * than TRACE_MAX_LINE are an error, not an allocation).
+ * than TRACE_MAX_LINE are an error, not an allocation).  A file or stream
+ * compressed with gzip, xz or zstd is decompressed under the buffer
+ * (base/zsource.h), told by its first bytes; its data cut short or
+ * damaged is a read error (trace_io_error), never the end.
  */
 #ifndef MMUSIM_BASE_TRACE_H
 #define MMUSIM_BASE_TRACE_H

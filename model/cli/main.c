@@ -48,12 +48,15 @@ static const char usage[] =
 static volatile sig_atomic_t interrupted;   /* set by base/output.c's handlers */
 
 /* Whether msg is located: "FILE:LINE[:COL]: ..." (a trace error, a read
- * error in a trace, an engine's internal error). */
+ * error in a trace, an engine's internal error), or "FILE: error: byte
+ * N: ..." (a damaged .mmtb, docs/trace-format.md). */
 static bool located(const char *msg)
 {
 	const char *sep = strstr(msg, ": ");
 	if (!sep)
 		return false;
+	if (!strncmp(sep, ": error: byte ", 14) && sep[14] >= '0' && sep[14] <= '9')
+		return true;
 	const char *p = sep;
 	int fields = 0;
 	while (fields < 2) {

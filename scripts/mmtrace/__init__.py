@@ -8,13 +8,10 @@ refuses any record that would break a trace rule (so a bug in a generator or
 importer shows up as an exception, not as a bad trace).
 """
 
-import gzip
-import io
-import lzma
 import re
 import sys
 
-from mmtrace import safeout  # noqa: E402
+from mmtrace import compressed, safeout  # noqa: E402
 from mmtrace.safeout import OutputError, install_signal_handlers, os_error  # noqa: E402,F401
 
 COMM_RE = re.compile(r"[A-Za-z0-9_./:-]{1,15}\Z")
@@ -56,15 +53,11 @@ def sanitize_comm(name, fallback="task"):
 
 
 def open_input(path):
-    """Text stream for PATH ('-' = stdin), gzip or xz compressed or not
-    (told by the magic number); OSError propagates."""
-    raw = sys.stdin.buffer if path == "-" else open(path, "rb")
-    head = raw.peek(6)[:6] if hasattr(raw, "peek") else b""
-    if head.startswith(b"\x1f\x8b"):
-        raw = gzip.GzipFile(fileobj=raw)
-    elif head.startswith(b"\xfd7zXZ\x00"):
-        raw = lzma.LZMAFile(raw)
-    return io.TextIOWrapper(raw, encoding="ascii", errors="replace", newline=None)
+    """The lines of PATH ('-' = stdin), gzip, xz or zstd compressed or
+    not (told by the magic number, mmtrace.compressed); OSError
+    propagates, a damaged or truncated compressed input is InputError at
+    the line after its last whole one."""
+    return compressed.open_lines(path, InputError)
 
 
 def open_output(path, inputs=()):

@@ -47,13 +47,12 @@ message) on a malformed line.
 
 import dataclasses
 import gzip
-import io
 import json
 import os
 import re
 import time
 
-from . import InputError
+from . import InputError, compressed
 
 MAGIC = "mmusim-snapshot 1"
 PAGE = 4096
@@ -324,11 +323,8 @@ def write_snapshot(path, snap):
 
 
 def _open_text(path):
-    with open(path, "rb") as f:
-        magic = f.read(2)
-    if magic == b"\x1f\x8b":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", errors="replace")
-    return open(path, "r", encoding="utf-8", errors="replace")
+    """Its lines, gzip, xz or zstd compressed or not (mmtrace.compressed)."""
+    return compressed.open_lines(path, InputError, encoding="utf-8")
 
 
 def _int(text, base, what):
