@@ -202,6 +202,7 @@ def _to_exit(signum, frame):
 
 
 def install_signal_handlers():
-    """SIGTERM and SIGHUP unwind like SIGINT (cleanup runs), exit 130."""
-    for sig in (signal.SIGTERM, signal.SIGHUP):
+    """SIGINT, SIGTERM and SIGHUP unwind (cleanup runs) and exit 130,
+    without a KeyboardInterrupt traceback (testbench/faults found one)."""
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _to_exit)

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import resource
+import random
 import signal
 import stat
 import subprocess
@@ -311,6 +312,104 @@ def case_fatal_signal_cleans_up():
     proc.stdin.close()
     check(rc == -signal.SIGSEGV, f"SIGSEGV: exit {rc}")
     check(not leftovers(), "SIGSEGV: temp file left")
+
+
+def settle_output(path, old, ref, rc, what):
+    """What a signal may leave at path: the old file untouched, or (exit
+    0) the complete statistics, or (exit 130, one signal) statistics
+    marked incomplete; never a half-written file, never a temp file."""
+    check(not leftovers(), f"{what}: temp file left")
+    with open(path, "rb") as f:
+        now = f.read()
+    if now == old:
+        return
+    try:
+        doc = json.loads(now)
+    except ValueError:
+        check(False, f"{what}: half-written statistics ({len(now)} bytes)")
+        return
+    if doc.get("complete") is True:   # the run had ended (exit 0, or 130: the signal came at the end)
+        check(strip_provenance(now) == strip_provenance(ref), f"{what}: complete but other statistics")
+    else:
+        check(rc == 130 and doc.get("complete") is False, f"{what}: exit {rc}, complete {doc.get('complete')}")
+
+
+def case_signals_at_random_points():
+    """SIGINT, SIGTERM and SIGHUP at seeded random points of a run (from
+    its start to past its end), once and twice: the old statistics file
+    is replaced only by a complete one (or one marked incomplete, after a
+    single signal), and no temp file is left."""
+    ref = reference()
+    t0 = time.monotonic()
+    run(["--quiet", "--stats-json", os.path.join(TMP, "t.json"), TRACE])
+    took = time.monotonic() - t0
+    os.unlink(os.path.join(TMP, "t.json"))
+    rng = random.Random(15)
+    out = os.path.join(TMP, "s.json")
+    old = b"old statistics\n"
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        for point in range(4):
+            for times in (1, 2):
+                with open(out, "wb") as f:
+                    f.write(old)
+                delay = rng.uniform(0, took * 1.2)
+                proc = subprocess.Popen([MMUSIM, "--quiet", "--stats-json", out, TRACE],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                time.sleep(delay)
+                for _ in range(times):
+                    proc.send_signal(sig)
+                    time.sleep(rng.uniform(0, 0.01))
+                _, stderr = proc.communicate(timeout=60)
+                rc = proc.returncode
+                what = f"{sig.name} x{times} at {delay:.3f} s of {took:.3f} s"
+                # before mmusim installs its handlers (at once, before any
+                # output exists) the default action may still kill it
+                check(rc in (0, 130, -sig), f"{what}: exit {rc}: {stderr[-300:]!r}")
+                settle_output(out, old, ref, rc, what)
+
+
+def case_tools_signals_at_random_points():
+    """gen-workload and import-lackey killed by SIGINT, SIGTERM or SIGHUP
+    at seeded random points: OUT is the old file or a complete trace
+    (mmusim accepts it), and no temp file is left in its directory."""
+    scripts = os.path.join(HERE, "..", "..", "scripts")
+    rng = random.Random(15)
+    out = os.path.join(TMP, "w.trace")
+    old = b"old trace\n"
+    lackey = os.path.join(TMP, "in.log")
+    with open(lackey, "w") as f:
+        f.write("==1== Lackey\n" + "".join(f" L {0x10000000 + 64 * i:x},8\n" for i in range(60000)))
+    jobs = [[sys.executable, os.path.join(scripts, "gen-workload"), "--seed", "1", "-o", out, "mixed", "pages=4096"],
+            [sys.executable, os.path.join(scripts, "import-lackey"), lackey, out]]
+    for argv in jobs:
+        t0 = time.monotonic()
+        p = subprocess.run(argv, capture_output=True)
+        took = time.monotonic() - t0
+        check(p.returncode == 0, f"{argv[1]}: {p.stderr[-300:]!r}")
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            for point in range(3):
+                with open(out, "wb") as f:
+                    f.write(old)
+                delay = rng.uniform(0, took * 1.1)
+                proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                time.sleep(delay)
+                proc.send_signal(sig)
+                _, stderr = proc.communicate(timeout=120)
+                what = f"{os.path.basename(argv[1])} {sig.name} at {delay:.2f} s of {took:.2f} s"
+                # a SIGINT while Python still loads the tool's modules, before
+                # its handlers, is Python's own KeyboardInterrupt
+                check(b"Traceback" not in stderr or b"importlib._bootstrap" in stderr,
+                      f"{what}: traceback {stderr[-300:]!r}")
+                left = [n for n in os.listdir(TMP) if n.startswith(".w.trace-")]
+                check(not left, f"{what}: temp files left {left}")
+                for n in left:
+                    os.unlink(os.path.join(TMP, n))
+                with open(out, "rb") as f:
+                    now = f.read()
+                if now != old:
+                    q = run(["--parse-only", out])
+                    check(q.returncode == 0, f"{what}: exit {proc.returncode}, OUT replaced by a trace mmusim"
+                          f" rejects: {err(q)[-200:]}")
 
 
 def main():
