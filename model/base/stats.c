@@ -265,6 +265,9 @@ void stats_print_json(const sim_stats *s, const config *cfg, const char *mode, F
 	fprintf(f, "  \"global_asids\": {\"allocated\": %" PRIu64 ", \"freed\": %" PRIu64 ", \"resets\": %" PRIu64
 	        ", \"transitions\": %" PRIu64 "},\n", s->global_asids_allocated, s->global_asids_freed,
 	        s->global_asids_resets, s->global_asids_transitions);
+	fprintf(f, "  \"kernel_flushes\": {\"range\": %" PRIu64 ", \"pages\": %" PRIu64 ", \"full\": %" PRIu64
+	        ", \"ipis\": %" PRIu64 "},\n", s->kernel_flush_range, s->kernel_flush_pages,
+	        s->kernel_flush_full, s->kernel_flush_ipis);
 	fprintf(f, "  \"faults\": {\"demand\": %" PRIu64 ", \"cow\": %" PRIu64 ", \"segv\": %" PRIu64
 	        ", \"gp\": %" PRIu64 ", \"wp_shared\": %" PRIu64 ", \"spurious\": %" PRIu64
 	        ", \"total\": %" PRIu64 ", \"kernel\": %" PRIu64 "},\n", t.faults_demand, t.faults_cow,

@@ -92,6 +92,10 @@ typedef struct sim_stats {
 	 * transition to their global ASID ended (finish_asid_transition) */
 	uint64_t global_asids_allocated, global_asids_freed, global_asids_resets;
 	uint64_t global_asids_transitions;
+	/* kernel-address flushes (flush_tlb_kernel_range, flush_tlb_all):
+	 * by range (and their pages), full, and the IPIs they sent without
+	 * INVLPGB (also in shootdown_ipis) */
+	uint64_t kernel_flush_range, kernel_flush_pages, kernel_flush_full, kernel_flush_ipis;
 	uint64_t mm_created, mm_freed, mm_free_deferred;
 	uint64_t records;
 	bool complete;

@@ -76,7 +76,7 @@ static const char *const op_names[REC_OP_COUNT] = {
 	[REC_CLONE] = "clone", [REC_EXEC] = "exec", [REC_EXIT] = "exit",
 	[REC_MADVISE] = "madvise", [REC_MREMAP] = "mremap", [REC_PREEMPTED] = "preempted", [REC_BRK] = "brk", [REC_THREAD] = "thread",
 	[REC_VMA] = "vma", [REC_PRESENT] = "present", [REC_CPUMASK] = "cpumask", [REC_NEXT_TRIM] = "next_trim",
-	[REC_LAYOUT] = "layout",
+	[REC_LAYOUT] = "layout", [REC_VMAP] = "vmap", [REC_VUNMAP] = "vunmap", [REC_KFLUSH] = "kflush",
 };
 
 const char *rec_op_name(enum rec_op op)
@@ -616,6 +616,8 @@ static const struct op_syntax cpu_ops[] = {
 	{ "mremap", REC_MREMAP, 4, 4, "OLD OLDLEN NEW NEWLEN" },
 	{ "preempted", REC_PREEMPTED, 0, 0, "" },
 	{ "brk", REC_BRK, 1, 1, "ADDR" },
+	{ "vmap", REC_VMAP, 3, 3, "ADDR LEN PROT" }, { "vunmap", REC_VUNMAP, 2, 2, "ADDR LEN" },
+	{ "kflush", REC_KFLUSH, 1, 2, "ADDR LEN | all" },
 };
 
 static const struct op_syntax *find_op(const trace_reader *r, unsigned i)
@@ -731,6 +733,24 @@ static int parse_cpu_record(trace_reader *r, trace_record *rec, char *err, size_
 		if (range_at(r, 2, "OLD", "OLDLEN", &rec->addr, &rec->size, err, errlen))
 			return -1;
 		return range_at(r, 4, "NEW", "NEWLEN", &rec->addr2, &rec->size2, err, errlen);
+	case REC_VMAP:
+		if (range_fields(r, rec, err, errlen) || prot_field(r, 4, &rec->prot, err, errlen))
+			return -1;
+		if (!(rec->prot & PROT_R_))
+			return FAIL(r->fcol[4], "vmap PROT must grant r (a kernel page is always readable)");
+		return 0;
+	case REC_VUNMAP:
+		return range_fields(r, rec, err, errlen);
+	case REC_KFLUSH:
+		rec->flags = 0;
+		if (nargs == 1) {
+			if (!field_is(r, 2, "all"))
+				return FAIL(r->fcol[2], "expected 'all' or ADDR LEN: 'kflush' takes ADDR LEN | all");
+			rec->flags = KFLUSH_ALL;
+			rec->addr = rec->size = 0;
+			return 0;
+		}
+		return range_fields(r, rec, err, errlen);
 	default:
 		return 0;
 	}

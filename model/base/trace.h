@@ -38,13 +38,15 @@ enum rec_op {
 	/* extensions of mmtrace 1 (docs/trace-format.md) */
 	REC_MADVISE, REC_MREMAP, REC_PREEMPTED, REC_BRK,  /* CPU records */
 	REC_THREAD, REC_VMA, REC_PRESENT, REC_CPUMASK, REC_NEXT_TRIM, REC_LAYOUT,  /* declarations */
+	REC_VMAP, REC_VUNMAP, REC_KFLUSH,  /* CPU records: the kernel's own mappings and their flushes */
 	REC_OP_COUNT
 };
 
-/* Declarations have no CPU: proc, kthread, thread, vma, present. */
+/* Declarations have no CPU: proc, kthread, thread, vma, present,
+ * cpumask, next_trim, layout. */
 static inline bool rec_is_declaration(enum rec_op op)
 {
-	return op == REC_PROC || op == REC_KTHREAD || op >= REC_THREAD;
+	return op == REC_PROC || op == REC_KTHREAD || (op >= REC_THREAD && op <= REC_LAYOUT);
 }
 
 /* PROT bits of mmap/mprotect */
@@ -63,13 +65,15 @@ enum { EXEC_PREEMPTED = 1 };   /* exec ... preempted: see os_exec */
 enum { MADV_DONTNEED_ = 1, MADV_FREE_ = 2 };
 /* present KIND (trace_record.flags): what kind of page is mapped */
 enum { PRESENT_ANON = 0, PRESENT_COW = 1, PRESENT_FILE = 2 };
+/* kflush all: flush_tlb_all() instead of a range (trace_record.flags) */
+enum { KFLUSH_ALL = 1 };
 
 typedef struct trace_record {
 	enum rec_op op;
 	uint32_t cpu;        /* CPU records; cpumask: CPU */
 	uint32_t pid;        /* proc/kthread/thread/vma/present/switch/fork/vfork/clone */
 	uint32_t tgid;       /* thread: a live task of the process it joins */
-	uint64_t addr;       /* accesses, mmap/munmap/mprotect/madvise/vma/present; mremap: OLD */
+	uint64_t addr;       /* accesses, mmap/munmap/mprotect/madvise/vma/present/vmap/vunmap/kflush; mremap: OLD */
 	uint64_t size;       /* accesses: SIZE (default 1, >= 1); mmap/...: LEN; tick: CYCLES */
 	uint64_t addr2, size2;  /* mremap: NEW, NEWLEN */
 	uint32_t prot;       /* PROT_*_ */

@@ -66,5 +66,12 @@ static inline uint64_t user_va_limit(unsigned levels)
 #define KERNEL_DIRECT_MAP 0xffff888000000000ull
 #define KERNEL_IMAGE      0xffffffff81000000ull
 #define KERNEL_IMAGE_SIZE (64ull << 20)
+/* The vmalloc area of 4-level paging (Documentation/arch/x86/x86_64/mm.rst:
+ * VMALLOC_START, 32 TiB), used with either paging: the records vmap and
+ * vunmap map kernel pages there (docs/trace-format.md). */
+#define VMALLOC_START 0xffffc90000000000ull
+#define VMALLOC_END   0xffffe90000000000ull
+/* The first address of the kernel (upper) half. */
+static inline uint64_t kernel_va_start(unsigned levels) { return 0 - user_va_limit(levels); }
 
 #endif

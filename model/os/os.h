@@ -143,6 +143,10 @@ typedef struct cpu_tlbstate {
 	uint16_t loaded_mm_asid;
 	uint16_t next_asid;
 	bool is_lazy;
+	/* PTI: a kernel page was flushed in this ASID only (kernel mappings
+	 * are not global under PTI); the other ASIDs get flushed when next
+	 * chosen (flush_tlb_one_kernel, clear_asid_other) */
+	bool invalidate_other;
 	tlb_context *ctxs;        /* [asids] */
 	uint64_t *user_pcid_flush_mask;  /* PTI: bit per ASID, pending user flush */
 } cpu_tlbstate;
@@ -162,7 +166,11 @@ typedef struct flush_info {
 	 * later, at arrival, so a handler of a flush begun without one does
 	 * what Linux's did: no move to the global ASID. */
 	bool had_global_asid;
+	/* a kernel-address flush (on_each_cpu of do_kernel_range_flush or
+	 * do_flush_tlb_all; mm is &init_mm): KFLUSH_* */
+	unsigned kernel;
 } flush_info;
+enum { KFLUSH_NONE = 0, KFLUSH_RANGE = 1, KFLUSH_FULL = 2 };
 
 /* A flush IPI on its way: handled when the target's time reaches
  * `arrival` (os_deliver_ipis), in the state the target is in then. */
@@ -368,6 +376,14 @@ int os_clone(kernel *k, unsigned cpu, uint32_t child);
 int os_exec(kernel *k, unsigned cpu, const char *comm, uint64_t stack, unsigned argpages,
             bool preempted);
 int os_exit(kernel *k, unsigned cpu);
+/* The kernel's own mappings (any task; a user task enters the kernel):
+ * vmap ADDR LEN PROT maps new 4 KiB pages in the vmalloc area
+ * (vmap_pages_range, no flush); vunmap ADDR LEN unmaps them, flushes the
+ * range (flush_tlb_kernel_range) and frees the frames; kflush flushes a
+ * kernel range, or everything (all: flush_tlb_all), changing no table. */
+int os_vmap(kernel *k, unsigned cpu, uint64_t addr, uint64_t len, uint32_t prot);
+int os_vunmap(kernel *k, unsigned cpu, uint64_t addr, uint64_t len);
+int os_kflush(kernel *k, unsigned cpu, uint64_t addr, uint64_t len, bool all);
 /* brk ADDR: the heap ends at ADDR now (SYSCALL_DEFINE1(brk), mm/mmap.c). */
 int os_brk(kernel *k, unsigned cpu, uint64_t addr);
 /* layout PID ...: the layout fields of PID's mm (what exec's ELF loader
@@ -402,6 +418,10 @@ void mm_free_global_asid(kernel *k, mm_struct *mm);
 void flush_tlb_mm(kernel *k, kcpu *c, mm_struct *mm);
 void flush_tlb_range(kernel *k, kcpu *c, mm_struct *mm, uint64_t start, uint64_t end);
 void flush_tlb_page(kernel *k, kcpu *c, mm_struct *mm, uint64_t addr, unsigned level);
+/* v6.18 flush_tlb_kernel_range and flush_tlb_all: every CPU, by IPI
+ * (on_each_cpu) or, with invlpgb, by INVLPGB with include-global. */
+void flush_tlb_kernel_range(kernel *k, kcpu *c, uint64_t start, uint64_t end);
+void flush_tlb_all(kernel *k, kcpu *c);
 /* flush_tlb_func: what CPU c does for request f, on the initiator or in
  * an IPI handler (its generation rules are tested in testbench/unit). */
 void flush_tlb_func(kernel *k, kcpu *c, const flush_info *f);

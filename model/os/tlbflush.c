@@ -85,6 +85,16 @@ static bool mm_needs_global_asid(const kernel *k, const mm_struct *mm, uint16_t 
 	return global_asid && asid != global_asid;
 }
 
+/* clear_asid_other (PTI): every other dynamic ASID's next use flushes. */
+static void clear_asid_other(kernel *k, kcpu *c)
+{
+	cpu_tlbstate *ts = &c->tlbstate;
+	for (uint16_t asid = 0; asid < k->asids; asid++)
+		if (asid != ts->loaded_mm_asid)
+			ts->ctxs[asid].ctx_id = 0;   /* "the next time we go to switch to this asid, we do a flush" */
+	ts->invalidate_other = false;
+}
+
 /* choose_new_asid: reuse the slot that already holds this mm's ctx_id
  * (flushing only if its generation is stale), else take next_asid
  * round-robin over the dynamic ASIDs, which always needs a flush. */
@@ -104,6 +114,8 @@ static void choose_new_asid(kernel *k, kcpu *c, mm_struct *next, uint64_t next_t
 		*need_flush = false;
 		return;
 	}
+	if (ts->invalidate_other)
+		clear_asid_other(k, c);
 	for (uint16_t asid = 0; asid < k->asids; asid++) {
 		if (ts->ctxs[asid].ctx_id != next->ctx_id)
 			continue;
@@ -297,6 +309,8 @@ void flush_tlb_func(kernel *k, kcpu *c, const flush_info *f)
 	trace_tlb_flush(k, c, reason, nr);
 }
 
+static void kernel_flush_func(kernel *k, kcpu *c, const flush_info *f);
+
 /* The flush IPI f reaches CPU r at `arrival`: interrupt entry (a CR3
  * write under PTI if it was in user mode), the handler, exit; the
  * initiator sees the acknowledgement ipi.ack later. */
@@ -312,7 +326,10 @@ static void handle_flush_ipi(kernel *k, kcpu *r, const flush_info *f, uint64_t a
 		kernel_entry(k, r);
 	r->clock += k->cfg->v[K_IPI_HANDLER];
 	k->in_ipi = true;
-	flush_tlb_func(k, r, f);
+	if (f->kernel)
+		kernel_flush_func(k, r, f);
+	else
+		flush_tlb_func(k, r, f);
 	k->in_ipi = false;
 	if (was_user)
 		kernel_exit(k, r);
@@ -695,7 +712,7 @@ void flush_tlb_mm_range(kernel *k, kcpu *c, mm_struct *mm, uint64_t start, uint6
 		end = TLB_FLUSH_ALL;
 	}
 	flush_info f = { mm, start, end, stride_shift, ++mm->tlb_gen, freed_tables, false, c->id,
-	                 mm_global_asid(k, mm) != 0 };
+	                 mm_global_asid(k, mm) != 0, KFLUSH_NONE };
 	if (f.had_global_asid) {
 		broadcast_tlb_flush(k, c, &f);
 		return;
@@ -730,4 +747,122 @@ void flush_tlb_page(kernel *k, kcpu *c, mm_struct *mm, uint64_t addr, unsigned l
 	unsigned shift = level_shift(level);
 	uint64_t base = addr & ~((1ull << shift) - 1);
 	flush_tlb_mm_range(k, c, mm, base, base + (1ull << shift), shift, false);
+}
+
+/* ---- kernel-address flushes (v6.18 flush_tlb_kernel_range, flush_tlb_all) ---- */
+
+/* flush_tlb_one_kernel: flush_tlb_one_user (INVLPG, and the PTI user
+ * PCID); without PTI kernel mappings are global and INVLPG drops a
+ * global entry from every PCID (SDM 4.10.4.1).  Under PTI they are not
+ * global, so the other ASIDs are flushed when next used
+ * (cpu_tlbstate.invalidate_other). */
+static void flush_tlb_one_kernel(kernel *k, kcpu *c, uint64_t addr)
+{
+	flush_tlb_one_user(k, c, addr);
+	if (k->pti)
+		c->tlbstate.invalidate_other = true;
+}
+
+/* __flush_tlb_all: with PGE, __flush_tlb_global, which is INVPCID type 2
+ * (native_flush_tlb_global on a CPU with X86_FEATURE_INVPCID, as every
+ * machine of the model has; without it, a toggle of CR4.PGE), globals and
+ * every PCID; without PGE Linux has no PCIDs (setup_pcid) and
+ * flush_tlb_local flushes everything non-global.  pge=off with pcid=on,
+ * which Linux never runs, takes INVPCID type 2 too (one CR3 write would
+ * leave the other PCIDs' kernel entries). */
+static void flush_tlb_all_local(kernel *k, kcpu *c)
+{
+	if (k->pge || k->pcid)
+		c->clock += mmu_invpcid(&c->hw, 2, 0, 0);
+	else
+		flush_tlb_local(k, c);
+}
+
+/* do_kernel_range_flush (an INVLPG per page) or do_flush_tlb_all, on the
+ * initiator or in the IPI; no tlb:tlb_flush tracepoint fires in either. */
+static void kernel_flush_func(kernel *k, kcpu *c, const flush_info *f)
+{
+	if (f->kernel == KFLUSH_FULL) {
+		flush_tlb_all_local(k, c);
+		return;
+	}
+	for (uint64_t a = f->start; a < f->end; a += 4096)
+		flush_tlb_one_kernel(k, c, a);
+}
+
+/* on_each_cpu(func, info, 1): an IPI to every other online CPU, lazy and
+ * idle ones too (no mm_cpumask, no should_flush_tlb, no paravirt flush:
+ * smp_call_function_many_cond with SCF_RUN_LOCAL), then the function
+ * here, then the wait for every acknowledgement (os_wait_acks). */
+static void on_each_cpu_flush(kernel *k, kcpu *c, const flush_info *f)
+{
+	bool sent = false;
+	uint64_t t_send = c->clock;
+	for (unsigned i = 0; i < k->ncpus; i++) {
+		if (i == c->id || k->skip_shootdowns)
+			continue;
+		k->st->shootdown_ipis++;
+		k->st->kernel_flush_ipis++;
+		if (!sent && k->obs.shootdown_begin)
+			k->obs.shootdown_begin(k->obs.ctx, c->id, c->clock);
+		sent = true;
+		send_flush_ipi(k, c, &k->cpu[i], f, t_send);
+		c->clock += k->cfg->v[K_IPI_SEND];
+	}
+	kernel_flush_func(k, c, f);
+}
+
+/* kernel_tlb_flush_all: invlpgb_flush_all (one INVLPGB of every address
+ * and PCID, globals included, then TLBSYNC), else the IPIs. */
+static void kernel_tlb_flush_all(kernel *k, kcpu *c)
+{
+	k->st->kernel_flush_full++;
+	if (k->invlpgb) {
+		invlpgb_args a = { .include_global = true };
+		invlpgb(c, &a);
+		tlbsync(c);
+		return;
+	}
+	flush_info f = { .mm = &k->init_mm, .start = 0, .end = TLB_FLUSH_ALL, .stride_shift = 12,
+	                 .initiating_cpu = c->id, .kernel = KFLUSH_FULL };
+	on_each_cpu_flush(k, c, &f);
+}
+
+/* kernel_tlb_flush_range: invlpgb_kernel_range_flush (INVLPGBs of every
+ * PCID with include-global, invlpgb_count_max pages each, then one
+ * TLBSYNC), else on_each_cpu(do_kernel_range_flush). */
+static void kernel_tlb_flush_range(kernel *k, kcpu *c, uint64_t start, uint64_t end)
+{
+	k->st->kernel_flush_range++;
+	k->st->kernel_flush_pages += (end - start) >> 12;
+	if (k->invlpgb) {
+		for (uint64_t addr = start, nr; addr < end; addr += nr << 12) {
+			nr = (end - addr) >> 12;
+			nr = nr < 1 ? 1 : nr > k->invlpgb_count_max ? k->invlpgb_count_max : nr;
+			invlpgb_args a = { .va = addr, .va_valid = true, .include_global = true,
+			                   .count = (uint16_t)(nr - 1) };
+			invlpgb(c, &a);
+		}
+		tlbsync(c);
+		return;
+	}
+	flush_info f = { .mm = &k->init_mm, .start = start, .end = end, .stride_shift = 12,
+	                 .initiating_cpu = c->id, .kernel = KFLUSH_RANGE };
+	on_each_cpu_flush(k, c, &f);
+}
+
+/* flush_tlb_kernel_range (v6.18): get_flush_tlb_info turns more pages
+ * than tlb_single_page_flush_ceiling into a full flush. */
+void flush_tlb_kernel_range(kernel *k, kcpu *c, uint64_t start, uint64_t end)
+{
+	if (((end - start) >> 12) > k->flush_ceiling)
+		kernel_tlb_flush_all(k, c);
+	else
+		kernel_tlb_flush_range(k, c, start, end);
+}
+
+/* flush_tlb_all (v6.18): invlpgb_flush_all, else on_each_cpu(do_flush_tlb_all). */
+void flush_tlb_all(kernel *k, kcpu *c)
+{
+	kernel_tlb_flush_all(k, c);
 }

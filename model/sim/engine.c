@@ -105,6 +105,12 @@ static int dispatch(sim *s, const trace_record *r)
 		return os_access(k, cpu, r->addr, r->size, kind_of(r->op), false);
 	case REC_TICK:
 		return os_tick(k, cpu, r->size);
+	case REC_VMAP:
+		return os_vmap(k, cpu, r->addr, r->size, r->prot);
+	case REC_VUNMAP:
+		return os_vunmap(k, cpu, r->addr, r->size);
+	case REC_KFLUSH:
+		return os_kflush(k, cpu, r->addr, r->size, (r->flags & KFLUSH_ALL) != 0);
 	default:
 		break;
 	}

@@ -131,7 +131,7 @@ static void should_flush_tlb_skips_lazy_and_other_mm_cpus_unless_trimming(void)
 	open_with(procs, NULL);
 	run_to(&s, 0);
 	kcpu *r = cpu(1);
-	flush_info f = { mm_of(1), 0x1000, 0x2000, 12, 1, false, false, 0, false };
+	flush_info f = { mm_of(1), 0x1000, 0x2000, 12, 1, false, false, 0, false, KFLUSH_NONE };
 	switch_mm_irqs_off(&s.k, r, mm_of(1));
 	CHECK(should_flush_tlb(&s.k, r, &f));    /* runs the mm */
 	enter_lazy_tlb(&s.k, r);
@@ -154,7 +154,7 @@ static void should_flush_tlb_on_6_13_asks_only_whether_lazy(void)
 	open_with(procs, "kernel=6.13");
 	run_to(&s, 0);
 	kcpu *r = cpu(1);
-	flush_info f = { mm_of(1), 0x1000, 0x2000, 12, 1, false, false, 0, false };
+	flush_info f = { mm_of(1), 0x1000, 0x2000, 12, 1, false, false, 0, false, KFLUSH_NONE };
 	switch_mm_irqs_off(&s.k, r, mm_of(2));
 	CHECK(should_flush_tlb(&s.k, r, &f));    /* another mm, but not lazy */
 	enter_lazy_tlb(&s.k, r);
@@ -171,7 +171,7 @@ static flush_info behind_by(unsigned behind, uint64_t start, uint64_t end, uint6
 	switch_mm_irqs_off(&s.k, cpu(1), mm_of(1));
 	mm_struct *a = mm_of(1);
 	a->tlb_gen += behind;
-	flush_info f = { a, start, end, 12, a->tlb_gen - gen_back, false, false, 0, false };
+	flush_info f = { a, start, end, 12, a->tlb_gen - gen_back, false, false, 0, false, KFLUSH_NONE };
 	return f;
 }
 
