@@ -6,15 +6,17 @@
  *   base/trace.c      the line is read and checked (an access record)
  *   sim/engine.c      run_access: the record starts by the ordering rule
  *                     (start_record), then os_access
- *   os/os.h           os_access: the common case (same mode, one page, no
- *                     observer) asks mmu_translate_fast below and is done;
- *                     anything else goes to os_access_general (os/kernel.c)
- *   os/kernel.c       os_access_general: mode change (kernel entry/exit),
- *                     one translation per page touched (translate_one ->
- *                     translate_slow), each with the fault-and-retry loop:
- *                     mmu_translate, then on #PF handle_mm_fault (os/fault.c)
+ *   os/os.h           os_access: the common case (same mode, a user task,
+ *                     one page) calls os_translate; anything else goes to
+ *                     os_access_general (os/kernel.c: mode change, kernel
+ *                     entry/exit, one os_translate per page touched)
+ *   os/os.h           os_translate: mmu_translate, then the data access;
+ *                     with an observer or a fault, os_translate_rest
+ *                     (os/kernel.c): on #PF handle_mm_fault (os/fault.c)
  *                     fixes the tables and the access is tried again
- *   hw/mmu.c          mmu_translate, in three parts:
+ *   hw/mmu.h          mmu_translate, the one front door: the memo
+ *                     (mmu_memo_hit, a speed device), else the full path
+ *   hw/mmu.c          mmu_translate_full, in three parts:
  *                     lookup    canonical check (#GP), the L1 arrays of the
  *                               access's kind (lookup_l1), then the STLB,
  *                               whose hit fills the L1
@@ -28,10 +30,10 @@
  *                     rights, A and D; every entry read through the data
  *                     caches (hw/cache.c)
  *
- * The speed devices beside that path: the memo (l1_memo, tested by
- * mmu_translate_fast: the page of the last translation of its kind, still
- * the most recent entry of its array) and the TLB arrays' key mirrors and
- * fixed-way code (hw/tlb.c).  test.slow_paths=on turns the memo off;
+ * The speed devices beside that path: the memo (l1_memo, hw/mmu.h: the
+ * page of the last translation of its kind, still the most recent entry
+ * of its array) and the TLB arrays' key mirrors and fixed-way code
+ * (hw/tlb.c).  test.slow_paths=on turns the memo off;
  * testbench/scenarios/fast_paths.py holds both to the same statistics. */
 #include "hw/mmu.h"
 #include "hw/walker.h"
@@ -354,10 +356,12 @@ static bool check_hit(mmu *m, tlb_entry *e, uint64_t va)
 	return !stale;
 }
 
-/* The memo for mmu_translate_fast: the translation of va ended on e, the
+/* The memo (mmu_memo_hit): the translation of va to pa ended on e, the
  * entry array t touched last (none without an L1 entry, or with a shadow
  * that must see every lookup). */
-static void remember(mmu *m, bool exec, uint64_t va, const tlb *t, const tlb_entry *e)
+static inline __attribute__((always_inline)) void remember(mmu *m, bool exec, uint64_t va,
+                                                           uint64_t pa, const tlb *t,
+                                                           const tlb_entry *e)
 {
 	if (!t || !e || t->hook || m->memo_off)
 		return;
@@ -366,6 +370,10 @@ static void remember(mmu *m, bool exec, uint64_t va, const tlb *t, const tlb_ent
 	f->gen = m->l1_gen;
 	f->e = e;
 	f->t = t;
+	f->pa = pa & ~0xfffull;
+	/* U; W once D is set (else a D-assist); "not XD" as a right */
+	f->have = (uint8_t)((e->perm ^ PERM_XD) & (PERM_U | PERM_XD | (e->dirty ? PERM_W : 0)));
+	f->shift = e->shift;
 }
 
 /* Runs a walk on the earliest free walker, no earlier than `ready`. */
@@ -423,8 +431,125 @@ static tlb *l1_for(mmu *m, bool exec, unsigned shift)
 	return &m->l1d[i];
 }
 
-void mmu_translate(mmu *m, uint64_t va, enum access_kind kind, bool user,
-                   uint64_t start, xlate_result *r)
+/* What the lookup found: entry e of array in; for an STLB hit also the
+ * copy it filled into the L1 (copy in copy_in, none for a 1 GiB fetch or
+ * an absent array); t, the cycle the lookup ends. */
+typedef struct lookup_out {
+	tlb *in, *copy_in;
+	tlb_entry *e, *copy;
+	uint64_t t;
+} lookup_out;
+
+/* Lookup of the hierarchy: the L1 arrays of the access's kind, then the
+ * STLB, whose hit fills the L1 (docs/trace-format.md, "What uses the
+ * TLBs").  Counts the lookups; true on a hit, with r->level. */
+static bool lookup(mmu *m, uint64_t va, bool exec, bool write, uint16_t pcid, bool pge,
+                   uint64_t start, xlate_result *r, lookup_out *h)
+{
+	tlb_counts *l1c = exec ? &m->st->l1i : &m->st->l1d;
+	h->t = start + m->lat_l1tlb;
+	h->in = h->copy_in = NULL;
+	h->copy = NULL;
+	l1c->lookups++;
+	h->e = lookup_l1(exec ? m->l1i : m->l1d, exec ? 2 : 3, va, pcid, pge, write, &h->in);
+	if (h->e) {
+		l1c->hits++;
+		r->level = XL_L1;
+		return true;
+	}
+	l1c->misses++;
+	r->level = XL_WALK;
+	if (!m->stlb.sets)
+		return false;
+	m->st->stlb.lookups++;
+	h->t += m->lat_stlb;
+	h->e = tlb_lookup(&m->stlb, va >> 12, 12, pcid, pge, write);
+	if (!h->e)
+		h->e = tlb_lookup(&m->stlb, va >> 21, 21, pcid, pge, write);
+	if (!h->e) {
+		m->st->stlb.misses++;
+		return false;
+	}
+	m->st->stlb.hits++;
+	r->level = XL_STLB;
+	h->in = &m->stlb;
+	h->copy_in = l1_for(m, exec, h->e->shift);
+	if (h->copy_in) {
+		h->copy = tlb_fill(h->copy_in, h->e);
+		m->l1_gen++;
+	}
+	return true;
+}
+
+/* Hit handling: the entry's rights (#PF from the entry), a write to a
+ * clean entry walks to set D (D-assist), the checker, the memo. */
+static void hit(mmu *m, uint64_t va, enum access_kind kind, bool user, xlate_result *r,
+                lookup_out *h)
+{
+	tlb_entry *e = h->e, *copy = h->copy;
+	uint64_t t = h->t;
+	if (perm_denied(e->perm, kind, user)) {
+		page_fault(m, va, r, pf_error_code(true, kind, user), t);
+		return;
+	}
+	if (kind == ACC_WRITE && !e->dirty) {
+		/* D-assist: the hit stands, the hardware walks to set D. */
+		walk_out w;
+		r->d_assist = true;
+		if (!timed_walk(m, va, kind, user, t, r, &w)) {
+			page_fault(m, va, r, w.pf_error, w.end);
+			return;
+		}
+		t = w.end;
+		e = set_dirty(h->in, e);   /* walks never touch the TLB arrays: e still stands */
+		if (copy)
+			copy = set_dirty(h->copy_in, copy);
+		m->l1_gen++;
+	}
+	/* the L1 copy is the same entry: verified with it */
+	if (check_hit(m, e, va) && copy)
+		copy->check_epoch = e->check_epoch;
+	r->page_shift = e->shift;
+	r->pa = (e->pfn << 12) + (va & ((1ull << e->shift) - 1));
+	r->end = t;
+	bool exec = kind == ACC_EXEC;
+	if (r->level == XL_L1)
+		remember(m, exec, va, r->pa, h->in, e);
+	else
+		remember(m, exec, va, r->pa, h->copy_in, copy);
+}
+
+/* Refill from the walk: the walk's entry goes into the STLB and the L1
+ * (and the memo), or the walk's #PF ends the translation. */
+static void refill(mmu *m, uint64_t va, enum access_kind kind, bool user, uint16_t pcid,
+                   uint64_t t, xlate_result *r)
+{
+	walk_out w;
+	if (!timed_walk(m, va, kind, user, t, r, &w)) {
+		page_fault(m, va, r, w.pf_error, w.end);
+		return;
+	}
+	/* the entry is what the tables say now: the checker has nothing to
+	 * verify until they change (check_epoch) */
+	tlb_entry n = { .vpn = va >> w.shift, .pfn = w.pfn, .pcid = pcid,
+	                .global = w.global, .perm = w.perm, .dirty = w.dirty,
+	                .shift = (uint8_t)w.shift, .check_epoch = m->sh->check_epoch + 1 };
+	if (tlb_holds(&m->stlb, w.shift))
+		tlb_fill(&m->stlb, &n);
+	r->page_shift = w.shift;
+	r->pa = (w.pfn << 12) + (va & ((1ull << w.shift) - 1));
+	r->end = w.end;
+	bool exec = kind == ACC_EXEC;
+	tlb *l1 = l1_for(m, exec, w.shift);
+	if (l1 && l1->sets) {
+		tlb_entry *filled = tlb_fill(l1, &n);
+		m->l1_gen++;
+		remember(m, exec, va, r->pa, l1, filled);
+	}
+}
+
+void mmu_translate_full(mmu *m, uint64_t va, enum access_kind kind, bool user,
+                        uint64_t start, xlate_result *r)
 {
 	r->fault = XF_NONE;
 	r->walked = r->d_assist = false;
@@ -439,88 +564,9 @@ void mmu_translate(mmu *m, uint64_t va, enum access_kind kind, bool user,
 	}
 	uint16_t pcid = mmu_pcid(m);
 	bool pge = (m->cr4 & CR4_PGE) != 0;
-	bool exec = kind == ACC_EXEC, write = kind == ACC_WRITE;
-	tlb_counts *l1c = exec ? &m->st->l1i : &m->st->l1d;
-	uint64_t t = start + m->lat_l1tlb;
-	l1c->lookups++;
-	tlb *e_in = NULL, *copy_in = NULL;
-	tlb_entry *e = lookup_l1(exec ? m->l1i : m->l1d, exec ? 2 : 3, va, pcid, pge, write, &e_in);
-	tlb_entry *copy = NULL;
-	if (e) {
-		l1c->hits++;
-		r->level = XL_L1;
-	} else {
-		l1c->misses++;
-		if (m->stlb.sets) {
-			m->st->stlb.lookups++;
-			t += m->lat_stlb;
-			e = tlb_lookup(&m->stlb, va >> 12, 12, pcid, pge, write);
-			if (!e)
-				e = tlb_lookup(&m->stlb, va >> 21, 21, pcid, pge, write);
-			if (e) {
-				m->st->stlb.hits++;
-				r->level = XL_STLB;
-				e_in = &m->stlb;
-				copy_in = l1_for(m, exec, e->shift);
-				if (copy_in) {  /* an STLB hit fills the L1 (docs/trace-format.md, "What uses the TLBs") */
-					copy = tlb_fill(copy_in, e);
-					m->l1_gen++;
-				}
-			} else {
-				m->st->stlb.misses++;
-			}
-		}
-	}
-	walk_out w;
-	if (e) {
-		if (perm_denied(e->perm, kind, user)) {
-			page_fault(m, va, r, pf_error_code(true, kind, user), t);
-			return;
-		}
-		if (write && !e->dirty) {
-			/* D-assist: the hit stands, the hardware walks to set D. */
-			r->d_assist = true;
-			if (!timed_walk(m, va, kind, user, t, r, &w)) {
-				page_fault(m, va, r, w.pf_error, w.end);
-				return;
-			}
-			t = w.end;
-			e = set_dirty(e_in, e);   /* walks never touch the TLB arrays: e still stands */
-			if (copy)
-				copy = set_dirty(copy_in, copy);
-			m->l1_gen++;
-		}
-		/* the L1 copy is the same entry: verified with it */
-		if (check_hit(m, e, va) && copy)
-			copy->check_epoch = e->check_epoch;
-		if (r->level == XL_L1)
-			remember(m, exec, va, e_in, e);
-		else
-			remember(m, exec, va, copy_in, copy);
-		r->page_shift = e->shift;
-		r->pa = (e->pfn << 12) + (va & ((1ull << e->shift) - 1));
-		r->end = t;
-		return;
-	}
-	r->level = XL_WALK;
-	if (!timed_walk(m, va, kind, user, t, r, &w)) {
-		page_fault(m, va, r, w.pf_error, w.end);
-		return;
-	}
-	/* the entry is what the tables say now: the checker has nothing to
-	 * verify until they change (check_epoch) */
-	tlb_entry n = { .vpn = va >> w.shift, .pfn = w.pfn, .pcid = pcid,
-	                .global = w.global, .perm = w.perm, .dirty = w.dirty,
-	                .shift = (uint8_t)w.shift, .check_epoch = m->sh->check_epoch + 1 };
-	if (tlb_holds(&m->stlb, w.shift))
-		tlb_fill(&m->stlb, &n);
-	tlb *l1 = l1_for(m, exec, w.shift);
-	if (l1 && l1->sets) {
-		tlb_entry *filled = tlb_fill(l1, &n);
-		m->l1_gen++;
-		remember(m, exec, va, l1, filled);
-	}
-	r->page_shift = w.shift;
-	r->pa = (w.pfn << 12) + (va & ((1ull << w.shift) - 1));
-	r->end = w.end;
+	lookup_out h;
+	if (lookup(m, va, kind == ACC_EXEC, kind == ACC_WRITE, pcid, pge, start, r, &h))
+		hit(m, va, kind, user, r, &h);
+	else
+		refill(m, va, kind, user, pcid, h.t, r);
 }

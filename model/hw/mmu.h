@@ -56,16 +56,16 @@ typedef struct walk_step {
 
 typedef struct xlate_result {
 	enum xlate_fault fault;
-	uint32_t pf_error;       /* #PF error code */
-	uint64_t pa;
-	uint64_t start, end;     /* cycles: translation window */
 	enum xlate_level level;  /* where it was found */
 	bool walked;             /* a walk ran (miss or D-assist) */
 	bool d_assist;
-	uint64_t walk_start, walk_end;
+	uint32_t pf_error;       /* #PF error code */
 	unsigned nsteps;
-	walk_step steps[WALK_MAX_STEPS];
 	unsigned page_shift;
+	uint64_t pa;
+	uint64_t start, end;     /* cycles: translation window */
+	uint64_t walk_start, walk_end;
+	walk_step steps[WALK_MAX_STEPS];
 } xlate_result;
 
 /* Shared between the CPUs of one machine. */
@@ -91,12 +91,18 @@ enum { PSC_PD = 0, PSC_PDPT = 1, PSC_PML4 = 2, PSC_PML5 = 3, PSC_COUNT = 4 };
  * still the entry its array touched last, a lookup of that page would
  * search the L1 arrays in order, miss the ones before t as it did then,
  * and hit e with no change to any replacement state (e is already the
- * most recent of its set).  mmu_translate_fast relies on this. */
+ * most recent of its set).  mmu_memo_hit relies on this.  What it
+ * answers with is e's, taken when the memo is made: an entry changes only
+ * through a fill, which bumps l1_gen (its check_epoch excepted, read from
+ * e itself). */
 typedef struct l1_memo {
 	uint64_t page;            /* va >> 12 */
 	uint64_t gen;
 	const tlb_entry *e;
 	const tlb *t;
+	uint64_t pa;              /* the physical address of the page's first byte */
+	uint8_t have;             /* rights: U, W once D is set, XD for "not XD" */
+	uint8_t shift;            /* e's page shift */
 } l1_memo;
 
 typedef struct mmu {
@@ -184,21 +190,22 @@ unsigned mmu_tlbsync(mmu *m, uint64_t now);
  * entry, globals too, and the paging-structure caches. */
 void mmu_host_flush(mmu *m);
 
-/* Translates va for an access starting at cycle `start`.  On a #PF the
- * entries the address would use are invalidated (SDM 4.10.4.3). */
-void mmu_translate(mmu *m, uint64_t va, enum access_kind kind, bool user,
-                   uint64_t start, xlate_result *r);
+/* The full path of a translation (hw/mmu.c): lookup of the hierarchy,
+ * hit handling, refill from the walk.  mmu_translate below is the front
+ * door; call this only to bypass the memo (tests). */
+void mmu_translate_full(mmu *m, uint64_t va, enum access_kind kind, bool user,
+                        uint64_t start, xlate_result *r);
 
-/* The common case without a search: the access is to the page the last
- * translation of its kind (data or fetch) ended on (l1_memo), in an L1
- * DTLB or ITLB array of any page size; the access is allowed, a write
- * finds D set and the checker verified the entry this epoch.
- * mmu_translate would then change nothing but the L1 counters, so this
- * counts them and returns true with the physical address and the cycle
- * the translation ends; otherwise it returns false having changed
- * nothing.  A memo is only ever made for a canonical va. */
-static inline bool mmu_translate_fast(mmu *m, uint64_t va, enum access_kind kind, bool user,
-                                      uint64_t start, uint64_t *pa, uint64_t *end)
+/* Speed device (hw/mmu.c's map): the memo.  True, with r filled as
+ * mmu_translate_full would fill it, when the access is to the page the
+ * last translation of its kind (data or fetch) ended on (l1_memo), in an
+ * L1 DTLB or ITLB array of any page size, the access is allowed, a write
+ * finds D set and the checker verified the entry this epoch: the full
+ * path would then change nothing but the L1 counters, which this counts.
+ * Otherwise false, having changed nothing.  A memo is only ever made for
+ * a canonical va. */
+static inline __attribute__((always_inline)) bool mmu_memo_hit(mmu *m, uint64_t va, enum access_kind kind, bool user,
+                                uint64_t start, xlate_result *r)
 {
 	bool exec = kind == ACC_EXEC;
 	const l1_memo *f = &m->memo[exec];
@@ -207,21 +214,35 @@ static inline bool mmu_translate_fast(mmu *m, uint64_t va, enum access_kind kind
 		return false;
 	/* the rest almost always holds: one branch for all of it (a branch
 	 * per condition would mispredict on the mix of reads and writes).
-	 * The rights the access needs against what the entry gives, with
-	 * "not XD" as a right and W only once D is set (else a D-assist). */
+	 * The rights the access needs against what the entry gives. */
 	bool write = kind == ACC_WRITE;
 	unsigned need = (user ? PERM_U : 0) | (write ? PERM_W : 0) | (exec ? PERM_XD : 0);
-	unsigned have = (e->perm & (PERM_U | PERM_W) & ~(e->dirty ? 0u : (unsigned)PERM_W)) |
-	                (~e->perm & PERM_XD);
 	if ((f->gen != m->l1_gen) | (e != f->t->last) | (e->check_epoch != m->sh->check_epoch + 1) |
-	    ((need & ~have) != 0))
+	    ((need & ~(unsigned)f->have) != 0))
 		return false;
 	tlb_counts *c = exec ? &m->st->l1i : &m->st->l1d;
 	c->lookups++;
 	c->hits++;
-	*pa = (e->pfn << 12) + (va & ((1ull << e->shift) - 1));
-	*end = start + m->lat_l1tlb;
+	r->fault = XF_NONE;
+	r->level = XL_L1;
+	r->walked = r->d_assist = false;
+	r->nsteps = 0;
+	r->pf_error = 0;
+	r->start = start;
+	r->end = start + m->lat_l1tlb;
+	r->page_shift = f->shift;
+	r->pa = f->pa + (va & 0xfff);
 	return true;
+}
+
+/* The front door: translates va for an access starting at cycle `start`
+ * (the memo, else the full path).  On a #PF the entries the address
+ * would use are invalidated (SDM 4.10.4.3). */
+static inline __attribute__((always_inline)) void mmu_translate(mmu *m, uint64_t va, enum access_kind kind, bool user,
+                                 uint64_t start, xlate_result *r)
+{
+	if (!mmu_memo_hit(m, va, kind, user, start, r))
+		mmu_translate_full(m, va, kind, user, start, r);
 }
 
 /* Untimed, side-effect-free walk of the current CR3 (the checker and the

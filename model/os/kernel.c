@@ -200,33 +200,30 @@ int os_check_user_op(kernel *k, unsigned cpu)
 	return 0;
 }
 
-/* One translation with the fault/retry loop.  Counts it by its final
- * attempt (docs/trace-format.md, "What uses the TLBs").  Returns when its data
- * access completes, or 0 with k->err set on an internal error. */
-static __attribute__((noinline)) uint64_t translate_slow(kernel *k, kcpu *c, uint64_t va,
-                                                         enum access_kind kind, bool user,
-                                                         uint64_t start)
+/* The observer sees every attempt; a fault is handled (or the access
+ * dropped, SIGSEGV) and the access tried again. */
+uint64_t os_translate_rest(kernel *k, kcpu *c, uint64_t va, enum access_kind kind, bool user,
+                           xlate_result *r)
 {
 	cpu_stats *cs = &k->st->cpu[c->id];
-	xlate_result r;
-	uint64_t t = start;
 	cs->accesses++;
 	for (int attempt = 0;; attempt++) {
-		mmu_translate(&c->hw, va, kind, user, t, &r);
+		if (attempt)
+			mmu_translate(&c->hw, va, kind, user, c->clock, r);
 		if (k->obs.translation)
-			k->obs.translation(k->obs.ctx, c->id, va, kind, user, &r);
-		bool hit = r.level != XL_WALK;
-		if (r.fault == XF_NONE) {
+			k->obs.translation(k->obs.ctx, c->id, va, kind, user, r);
+		bool hit = r->level != XL_WALK;
+		if (r->fault == XF_NONE) {
 			if (hit)
 				cs->tlb_hits++;
 			else
 				cs->tlb_misses++;
-			return r.end + mmu_data_access(&c->hw, r.pa);
+			return r->end + mmu_data_access(&c->hw, r->pa);
 		}
-		if (c->clock < r.end)
-			c->clock = r.end;
+		if (c->clock < r->end)
+			c->clock = r->end;
 		int fixed = 0;
-		if (r.fault == XF_PF) {
+		if (r->fault == XF_PF) {
 			cs->faults_pf++;
 			cs->faults_pf_kernel += !user;
 			if (user)
@@ -238,7 +235,7 @@ static __attribute__((noinline)) uint64_t translate_slow(kernel *k, kcpu *c, uin
 			cs->faults_gp++;
 		}
 		if (k->obs.fault)
-			k->obs.fault(k->obs.ctx, c->id, r.end, va, r.pf_error, fixed == 0);
+			k->obs.fault(k->obs.ctx, c->id, r->end, va, r->pf_error, fixed == 0);
 		if (fixed < 0) {
 			os_fail(k, 0, "out of simulated physical memory (mem.size)");
 			return 0;
@@ -256,22 +253,7 @@ static __attribute__((noinline)) uint64_t translate_slow(kernel *k, kcpu *c, uin
 			        (unsigned long long)va);
 			return 0;
 		}
-		t = c->clock;
 	}
-}
-
-/* translate_slow, or its common case in a few instructions (no observer
- * needs the details): the same counts and the same end. */
-static inline uint64_t translate_one(kernel *k, kcpu *c, uint64_t va, enum access_kind kind,
-                                     bool user, uint64_t start)
-{
-	uint64_t pa, end;
-	if (k->obs.translation || !mmu_translate_fast(&c->hw, va, kind, user, start, &pa, &end))
-		return translate_slow(k, c, va, kind, user, start);
-	cpu_stats *cs = &k->st->cpu[c->id];
-	cs->accesses++;
-	cs->tlb_hits++;
-	return end + mmu_data_access(&c->hw, pa);
 }
 
 int os_access_general(kernel *k, unsigned cpu, uint64_t va, uint64_t size,
@@ -289,12 +271,12 @@ int os_access_general(kernel *k, unsigned cpu, uint64_t va, uint64_t size,
 	set_mode(k, c, user);
 	uint64_t start = c->clock;
 	uint64_t last = va + (size ? size - 1 : 0);
-	uint64_t end = translate_one(k, c, va, kind, user, start);
+	uint64_t end = os_translate(k, c, va, kind, user, start);
 	if (!end)
 		return -1;
 	if ((last >> 12) != (va >> 12) && last > va) {
 		/* a page-crossing access is two translations, issued together */
-		uint64_t end2 = translate_one(k, c, last & ~0xfffull, kind, user, start);
+		uint64_t end2 = os_translate(k, c, last & ~0xfffull, kind, user, start);
 		if (!end2)
 			return -1;
 		if (end2 > end)

@@ -332,27 +332,46 @@ int os_switch(kernel *k, unsigned cpu, uint32_t pid, bool untraced);
 int os_access_general(kernel *k, unsigned cpu, uint64_t va, uint64_t size,
                       enum access_kind kind, bool user);
 
-/* An access of the trace.  Its common case, in a few instructions: no
- * mode change, no observer, within one page, on the page of the MMU's
- * memo (mmu_translate_fast); everything else, errors included, is
- * os_access_general, which also handles that case the same way. */
-static inline int os_access(kernel *k, unsigned cpu, uint64_t va, uint64_t size,
+/* The rest of one translation (os/kernel.c): the observer, and on a
+ * fault the fault-and-retry loop; r is the first attempt's result. */
+uint64_t os_translate_rest(kernel *k, kcpu *c, uint64_t va, enum access_kind kind, bool user,
+                           xlate_result *r);
+
+/* One translation at cycle `start` and its data access, counted by its
+ * final attempt (docs/trace-format.md, "What uses the TLBs").  Returns
+ * when the data access completes, or 0 with k->err set. */
+static inline __attribute__((always_inline)) uint64_t os_translate(kernel *k, kcpu *c, uint64_t va, enum access_kind kind,
+                                    bool user, uint64_t start)
+{
+	xlate_result r;
+	mmu_translate(&c->hw, va, kind, user, start, &r);
+	if (k->obs.translation || r.fault != XF_NONE)
+		return os_translate_rest(k, c, va, kind, user, &r);
+	cpu_stats *cs = c->hw.st;   /* k->st->cpu[c->id], one load away */
+	cs->accesses++;
+	if (r.level != XL_WALK)
+		cs->tlb_hits++;
+	else
+		cs->tlb_misses++;
+	return r.end + mmu_data_access(&c->hw, r.pa);
+}
+
+/* An access of the trace.  Its common case inline: no mode change, a
+ * user task, within one page; everything else, errors included, is
+ * os_access_general, which ends in the same os_translate. */
+static inline __attribute__((always_inline)) int os_access(kernel *k, unsigned cpu, uint64_t va, uint64_t size,
                             enum access_kind kind, bool user)
 {
 	kcpu *c = &k->cpu[cpu];
-	uint64_t pa, end;
-	if (!c->must_switch && c->user_mode == user && c->curr->kind == TASK_USER &&
-	    !k->obs.translation && ((va + size - 1) ^ va) < 4096 &&
-	    mmu_translate_fast(&c->hw, va, kind, user, c->clock, &pa, &end)) {
-		cpu_stats *cs = &k->st->cpu[cpu];
-		cs->accesses++;
-		cs->tlb_hits++;
-		end += mmu_data_access(&c->hw, pa);
-		if (c->clock < end)
-			c->clock = end;
-		return 0;
-	}
-	return os_access_general(k, cpu, va, size, kind, user);
+	if (c->must_switch || c->user_mode != user || c->curr->kind != TASK_USER ||
+	    ((va + size - 1) ^ va) >= 4096)
+		return os_access_general(k, cpu, va, size, kind, user);
+	uint64_t end = os_translate(k, c, va, kind, user, c->clock);
+	if (!end)
+		return -1;
+	if (c->clock < end)
+		c->clock = end;
+	return 0;
 }
 /* tick CYCLES: work that touches no memory; a trace error if it takes
  * the CPU's clock past OS_CLOCK_LIMIT. */

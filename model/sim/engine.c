@@ -204,7 +204,7 @@ static void fail_access(sim *s, const trace_access *a)
 
 /* An access line read by trace_next_accesses, without building a record
  * (one is built only to report an error): 0, or -1 with the error. */
-static inline int run_access(sim *s, const trace_access *a, uint64_t *last_start)
+static inline __attribute__((always_inline)) int run_access(sim *s, const trace_access *a, uint64_t *last_start)
 {
 	kcpu *c = &s->k.cpu[a->cpu];
 	start_record(&s->k, c, last_start, false, 0);
@@ -269,7 +269,7 @@ static int run_next(sim *s, int got)
 
 /* A run of accesses, the ordering rule's state in registers: 0, or -1
  * with the error of the one that failed. */
-static inline int run_accesses(sim *s, const trace_access *batch, unsigned n)
+static __attribute__((noinline)) int run_accesses(sim *s, const trace_access *batch, unsigned n)
 {
 	uint64_t last_start = s->last_start;
 	for (unsigned i = 0; i < n; i++) {

@@ -381,7 +381,20 @@ static void checker_counts_stale_hits(void)
 	CHECK_EQ(st.stale_hits, 1);
 }
 
-/* mmu_translate_fast (the L1 memo): after a translation it answers for the
+/* The memo of mmu_translate's front door (mmu_memo_hit): pa and end when
+ * it answers. */
+static bool memo(uint64_t va, enum access_kind kind, bool user, uint64_t start, uint64_t *pa,
+                 uint64_t *end)
+{
+	xlate_result r;
+	if (!mmu_memo_hit(&m, va, kind, user, start, &r))
+		return false;
+	*pa = r.pa;
+	*end = r.end;
+	return true;
+}
+
+/* The memo (mmu_memo_hit): after a translation it answers for the
  * same 4 KiB page, of any page size, counting an L1 hit and nothing else;
  * it refuses what the full path would treat differently (a write to a
  * clean entry, a right the entry lacks, another page) and anything after
@@ -393,42 +406,76 @@ static void memo_answers_only_while_nothing_changed(void)
 	map(VA(0), 0x100, U, 1);
 	map(0x40000000ull, 0x200, U, 2);
 	uint64_t pa, end;
-	CHECK(!mmu_translate_fast(&m, VA(0), ACC_READ, true, 0, &pa, &end));   /* no memo yet */
+	CHECK(!memo(VA(0), ACC_READ, true, 0, &pa, &end));   /* no memo yet */
 	go(VA(0) + 8, ACC_READ, true);                                         /* a walk */
 	uint64_t lookups = st.l1d.lookups, hits = st.l1d.hits, walks = st.walks;
-	CHECK(mmu_translate_fast(&m, VA(0) + 0x10, ACC_READ, true, 50, &pa, &end));
+	CHECK(memo(VA(0) + 0x10, ACC_READ, true, 50, &pa, &end));
 	CHECK_EQ(pa, (0x100ull << 12) + 0x10);
 	CHECK_EQ(end, 50 + m.lat_l1tlb);
 	CHECK_EQ(st.l1d.lookups, lookups + 1);
 	CHECK_EQ(st.l1d.hits, hits + 1);
 	CHECK_EQ(st.walks, walks);
-	CHECK(!mmu_translate_fast(&m, VA(1), ACC_READ, true, 0, &pa, &end));   /* another page */
-	CHECK(!mmu_translate_fast(&m, VA(0), ACC_WRITE, true, 0, &pa, &end));  /* D clear: assist */
-	CHECK(!mmu_translate_fast(&m, VA(0), ACC_EXEC, true, 0, &pa, &end));   /* fetches: ITLB */
+	CHECK(!memo(VA(1), ACC_READ, true, 0, &pa, &end));   /* another page */
+	CHECK(!memo(VA(0), ACC_WRITE, true, 0, &pa, &end));  /* D clear: assist */
+	CHECK(!memo(VA(0), ACC_EXEC, true, 0, &pa, &end));   /* fetches: ITLB */
 	go(VA(0), ACC_WRITE, true);                                            /* D-assist */
-	CHECK(mmu_translate_fast(&m, VA(0), ACC_WRITE, true, 0, &pa, &end));
+	CHECK(memo(VA(0), ACC_WRITE, true, 0, &pa, &end));
 	/* a 2 MiB page, through the 4K array's miss */
 	go(0x40000000ull + 0x5000, ACC_READ, true);
-	CHECK(mmu_translate_fast(&m, 0x40000000ull + 0x5008, ACC_READ, true, 0, &pa, &end));
+	CHECK(memo(0x40000000ull + 0x5008, ACC_READ, true, 0, &pa, &end));
 	CHECK_EQ(pa, (0x200ull << 12) + 0x5008);
-	CHECK(!mmu_translate_fast(&m, 0x40000000ull + 0x6000, ACC_READ, true, 0, &pa, &end));
+	CHECK(!memo(0x40000000ull + 0x6000, ACC_READ, true, 0, &pa, &end));
 	/* invalidations and CR3 writes end it, page tables unchanged */
 	mmu_invlpg(&m, 0x40000000ull);
-	CHECK(!mmu_translate_fast(&m, 0x40000000ull + 0x5008, ACC_READ, true, 0, &pa, &end));
+	CHECK(!memo(0x40000000ull + 0x5008, ACC_READ, true, 0, &pa, &end));
 	CHECK_EQ(go(0x40000000ull + 0x5008, ACC_READ, true).level, XL_WALK);
-	CHECK(mmu_translate_fast(&m, 0x40000000ull + 0x5008, ACC_READ, true, 0, &pa, &end));
+	CHECK(memo(0x40000000ull + 0x5008, ACC_READ, true, 0, &pa, &end));
 	mmu_invpcid(&m, 0, 7, VA(9));              /* another PCID, another page */
-	CHECK(!mmu_translate_fast(&m, 0x40000000ull + 0x5008, ACC_READ, true, 0, &pa, &end));
+	CHECK(!memo(0x40000000ull + 0x5008, ACC_READ, true, 0, &pa, &end));
 	go(0x40000000ull + 0x5008, ACC_READ, true);
 	mmu_write_cr3(&m, (pgd << 12) | 1 | CR3_NOFLUSH);
-	CHECK(!mmu_translate_fast(&m, 0x40000000ull + 0x5008, ACC_READ, true, 0, &pa, &end));
+	CHECK(!memo(0x40000000ull + 0x5008, ACC_READ, true, 0, &pa, &end));
 	/* the next translation of the kind takes the memo over */
 	go(VA(0), ACC_READ, true);
 	go(0x40000000ull + 0x5008, ACC_READ, true);
-	CHECK(mmu_translate_fast(&m, 0x40000000ull + 0x5008, ACC_READ, true, 0, &pa, &end));
+	CHECK(memo(0x40000000ull + 0x5008, ACC_READ, true, 0, &pa, &end));
 	go(VA(0), ACC_READ, true);
-	CHECK(!mmu_translate_fast(&m, 0x40000000ull + 0x5008, ACC_READ, true, 0, &pa, &end));
+	CHECK(!memo(0x40000000ull + 0x5008, ACC_READ, true, 0, &pa, &end));
 	CHECK_EQ(st.stale_hits, 0);
+}
+
+/* The front door's two ways give one result: where the memo answers, the
+ * full path (an L1 hit that changes no replacement state) fills the same
+ * fields and counts the same L1 hit. */
+static void memo_gives_what_the_full_path_gives(void)
+{
+	setup();
+	map(0x40000000ull, 0x200, U, 2);
+	go(0x40000000ull + 0x5000, ACC_WRITE, true);   /* walk, then D-assist: D set */
+	go(0x40000000ull + 0x5000, ACC_WRITE, true);
+	for (int kind = ACC_READ; kind <= ACC_WRITE; kind++) {
+		xlate_result a, b;
+		uint64_t lookups = st.l1d.lookups, hits = st.l1d.hits;
+		CHECK(mmu_memo_hit(&m, 0x40000000ull + 0x5ab8, (enum access_kind)kind, true, 77, &a));
+		CHECK_EQ(st.l1d.lookups, lookups + 1);
+		CHECK_EQ(st.l1d.hits, hits + 1);
+		mmu_translate_full(&m, 0x40000000ull + 0x5ab8, (enum access_kind)kind, true, 77, &b);
+		CHECK_EQ(st.l1d.lookups, lookups + 2);
+		CHECK_EQ(st.l1d.hits, hits + 2);
+		CHECK_EQ(a.fault, b.fault);
+		CHECK_EQ(a.level, b.level);
+		CHECK_EQ(a.walked, b.walked);
+		CHECK_EQ(a.d_assist, b.d_assist);
+		CHECK_EQ(a.pf_error, b.pf_error);
+		CHECK_EQ(a.nsteps, b.nsteps);
+		CHECK_EQ(a.page_shift, b.page_shift);
+		CHECK_EQ(a.pa, b.pa);
+		CHECK_EQ(a.pa, (0x200ull << 12) + 0x5ab8);
+		CHECK_EQ(a.start, b.start);
+		CHECK_EQ(a.end, b.end);
+		CHECK_EQ(a.end, 77 + m.lat_l1tlb);
+		CHECK(mmu_memo_hit(&m, 0x40000000ull + 0x5ab8, (enum access_kind)kind, true, 77, &a));
+	}
 }
 
 int main(void)
@@ -450,6 +497,7 @@ int main(void)
 	RUN(invpcid_3_keeps_only_globals);
 	RUN(checker_counts_stale_hits);
 	RUN(memo_answers_only_while_nothing_changed);
+	RUN(memo_gives_what_the_full_path_gives);
 	mmu_free(&m);
 	cache_free(&sh.llc);
 	phys_free(&pm);
