@@ -750,6 +750,8 @@ static int parse_cpu_record(trace_reader *r, trace_record *rec, char *err, size_
 			rec->addr = rec->size = 0;
 			return 0;
 		}
+		if (field_is(r, 2, "all"))
+			return FAIL(r->fcol[3], "unexpected field after 'all': 'kflush' takes ADDR LEN | all");
 		return range_fields(r, rec, err, errlen);
 	default:
 		return 0;

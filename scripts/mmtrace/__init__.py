@@ -286,7 +286,11 @@ class TraceWriter:
         self.emit_many([prefix + t for t in texts])
 
     def kernel_ops(self, cpu, texts):
-        """kr/kw/kx records; any task may do them."""
+        """Kernel-mode records of CPU `cpu`'s task, each text without the CPU
+        prefix: accesses (`kr ADDR [SIZE]`, `kw`, `kx`) and the kernel's own
+        mappings and flushes (`vmap ADDR LEN PROT`, `vunmap ADDR LEN`,
+        `kflush ADDR LEN`, `kflush all`); any task may do them, kernel
+        threads and the idle task included."""
         self._cpu(cpu)
         self._check_not_pending(cpu, "k*")
         prefix = "%s%d " % (self.prefix, cpu)

@@ -130,6 +130,22 @@ static void extension_records(void)
 	CHECK_EQ(rec.size, 0x1000);
 	CHECK_EQ(rec.addr2, 0x20000);
 	CHECK_EQ(rec.size2, 0x3000);
+	CHECK_EQ(first(HDR "1 vmap 0xffffc90000000000 0x3000 r-x\n", &rec), 1);
+	CHECK_EQ(rec.op, REC_VMAP);
+	CHECK_EQ(rec.addr, 0xffffc90000000000ull);
+	CHECK_EQ(rec.size, 0x3000);
+	CHECK_EQ(rec.prot, PROT_R_ | PROT_X_);
+	CHECK_EQ(rec.col[4], 34);   /* PROT */
+	CHECK_EQ(first(HDR "1 vunmap 0xffffc90000000000 0x3000\n", &rec), 1);
+	CHECK_EQ(rec.op, REC_VUNMAP);
+	CHECK_EQ(rec.size, 0x3000);
+	CHECK_EQ(first(HDR "2 kflush 0xffffc90000000000 1\n", &rec), 1);
+	CHECK_EQ(rec.op, REC_KFLUSH);
+	CHECK_EQ(rec.flags, 0);
+	CHECK_EQ(rec.size, 1);
+	CHECK_EQ(first(HDR "2 kflush all\n", &rec), 1);
+	CHECK_EQ(rec.op, REC_KFLUSH);
+	CHECK_EQ(rec.flags, KFLUSH_ALL);
 	CHECK_EQ(first(HDR "0 mmap 0x1000 1 r-- file shared populate huge giant\n", &rec), 1);
 	CHECK_EQ(rec.flags, MAPF_FILE | MAPF_SHARED | MAPF_POPULATE | MAPF_HUGE | MAPF_GIANT);
 	CHECK_EQ(first(HDR "@1234567 3 r 0x10 8\n", &rec), 1);
@@ -395,6 +411,12 @@ static void record_errors_exact(void)
 		{ "0 madvise 0x1000 1", "t:3:19: error: missing argument: 'madvise' takes ADDR LEN ADVICE" },
 		{ "0 mremap 0x1000 1 0x2001 1", "t:3:19: error: NEW 0x2001 is not page-aligned" },
 		{ "0 mremap 0x1000 1 0x2000 0", "t:3:26: error: NEWLEN must be at least 1" },
+		{ "0 vmap 0xffffc90000000000 1 -w-", "t:3:29: error: vmap PROT must grant r (a kernel page is always readable)" },
+		{ "0 vmap 0xffffc90000000000 1", "t:3:28: error: missing argument: 'vmap' takes ADDR LEN PROT" },
+		{ "0 vunmap 0xffffc90000000001 1", "t:3:10: error: ADDR 0xffffc90000000001 is not page-aligned" },
+		{ "0 kflush every", "t:3:10: error: expected 'all' or ADDR LEN: 'kflush' takes ADDR LEN | all" },
+		{ "0 kflush all 1", "t:3:14: error: unexpected field after 'all': 'kflush' takes ADDR LEN | all" },
+		{ "0 kflush", "t:3:9: error: missing argument: 'kflush' takes ADDR LEN | all" },
 		{ "@", "t:3:1: error: expected a time in nanoseconds after '@'" },
 		{ "@12x 0 r 1", "t:3:4: error: expected TIME as a decimal or 0x hexadecimal number, got '12x'" },
 		{ "@12", "t:3:4: error: missing CPU record after the time stamp" },
