@@ -29,7 +29,7 @@ from common import SCRIPTS, run, script
 
 sys.path.insert(0, SCRIPTS)
 from mmtrace import InputError  # noqa: E402
-from mmtrace import schedparse  # noqa: E402
+from mmtrace import kmm, schedparse  # noqa: E402
 from mmtrace import snapshot as snapmod  # noqa: E402
 
 TRACEFS = "/sys/kernel/tracing"
@@ -380,7 +380,9 @@ class TestFakeTracefs(unittest.TestCase):
         self.assertTrue(any("scripts/capture" in x for x in header))
         self.assertIn("# command: true", header)
         self.assertIn("# trace_clock: mono", header)
-        self.assertTrue(text.endswith(PIPE_LINES))          # raw trace_pipe, unchanged
+        events_text, _, end = text.partition("# end-snapshot 1")
+        self.assertTrue(events_text.endswith(PIPE_LINES))   # raw trace_pipe, unchanged
+        self.assertRegex(end, r"^ mono \d+\n# end-task ")    # then the end snapshot
         cpus, events = parse_trace(text, self.out)
         self.assertEqual(cpus, snapmod.online_cpus())
         self.assertEqual([e.kind for e in events if e.kind.startswith("sched")],
@@ -406,8 +408,49 @@ class TestFakeTracefs(unittest.TestCase):
         status, err = self.capture(["true"])
         self.assertEqual(status, 0, err)
         with gzip.open(self.out, "rt") as f:
-            self.assertTrue(f.read().endswith(PIPE_LINES))
+            self.assertTrue(f.read().partition("# end-snapshot")[0].endswith(PIPE_LINES))
         self.assertEqual(self.outputs(), ["run.elf", "run.meta.json", "run.snapshot", "run.txt.gz"])
+
+    def test_end_snapshot(self):
+        # /proc/PID/status and maps of every live user process, after the
+        # events: this test's own process among them, read back by kmm.parse
+        status, err = self.capture(["true"])
+        self.assertEqual(status, 0, err)
+        with open(self.out) as f:
+            kern = kmm.parse(f, self.out)
+        me = kern.end[os.getpid()]
+        self.assertEqual(kern.end_clock[0], "mono")
+        self.assertGreater(me.status["VmSize"], 0)
+        self.assertIn("RssAnon", me.status)
+        self.assertTrue(any(v[6] == "[stack]" for v in me.vmas))
+        self.assertEqual(me.vm_size_kb, me.status["VmSize"])   # maps add up to VmSize
+        self.assertEqual(me.map_count, sum(1 for v in me.vmas if v[6] != "[vsyscall]"))
+
+    def test_duration_ends_while_command_runs(self):
+        # --duration 0.3 of a 30 s sleep: the capture ends after 0.3 s,
+        # the end snapshot shows the stopped sleep, then it gets SIGTERM
+        marker = os.path.join(self.tmp, "pid")
+        t0 = time.monotonic()
+        status, err = self.capture(["sh", "-c", "echo $$ > %s; exec sleep 30" % marker],
+                                   "--duration", "0.3")
+        self.assertLess(time.monotonic() - t0, 10)
+        self.assertEqual(status, 0, err)
+        self.assertIn("ended after --duration 0.3 s while sh still ran", err)
+        self.assert_restored()
+        with open(os.path.join(self.tmp, "cap", "run.meta.json")) as f:
+            meta = json.load(f)
+        self.assertEqual((meta["exit_status"], meta["ended_by_duration"]), (None, True))
+        with open(marker) as f:
+            pid = int(f.read())
+        with open(self.out) as f:
+            kern = kmm.parse(f, self.out)
+        self.assertEqual(kern.end[pid].comm, "sleep")
+        self.assertFalse(os.path.exists("/proc/%d" % pid))
+
+    def test_duration_usage(self):
+        for value in ("0", "-1", "x"):
+            status, err = run_capture(["-o", self.out, "--duration", value, "--", "true"])
+            self.assertEqual(status, 2, err)
 
     def test_command_exits_nonzero(self):
         status, err = self.capture(["sh", "-c", "exit 3"])
