@@ -508,6 +508,8 @@ class Importer:
         self.ident = {}               # trace pid -> Task (current incarnation)
         self.tasks = {}               # output pid -> Task
         self.dead = set()             # trace pids whose task has exited
+        self.now = t0                 # the kernel time stamp of the event being imported
+        self.bindings = []            # (trace pid, output pid, kernel ns of its first event)
         self.used = set(look.comm) | set(look.task_comm) | set(look.tgid)
         if snapshot:
             self.used |= set(snapshot.tasks)
@@ -542,6 +544,7 @@ class Importer:
 
     def _bind(self, tpid, opid, kthread, epoch, group):
         t = Task(opid, tpid, kthread, epoch, group)
+        self.bindings.append((tpid, opid, self.now))
         self.ident[tpid] = t
         self.tasks[opid] = t
         self.dead.discard(tpid)
@@ -995,6 +998,7 @@ class Importer:
             self.w.tick(cpu, 0)   # any record of the CPU: its vCPU runs again
 
     def on_event(self, ev):
+        self.now = ev.ts
         self.w.at(None if self.args.no_time else ev.ts - self.t0)
         if self.look.pv:
             self._vcpus_at(ev)

@@ -189,54 +189,76 @@ def parse(stream, path):
 # -- working out each mm ------------------------------------------------------
 
 class MM:
-    """One kernel mm (by its rss_stat id) as the capture saw it."""
+    """One life of a kernel mm: its rss_stat id from its first event to its
+    exit_mmap (mm_structs are reused, and their ids with them)."""
 
-    def __init__(self, ident):
+    def __init__(self, ident, ts):
         self.id = ident
         self.owner = None        # TGID it was the mm of (curr=1 events, not vfork children's)
-        self.first_ts = None     # first rss_stat event
+        self.first_ts = ts       # first rss_stat event
         self.owner_ts = None     # first curr=1 event of the owner
+        self.end_ts = None       # its exit_mmap
         self.born = False        # the capture saw its fork or exec
         self.fate = "unknown"    # "exit" (its exit_mmap seen), "end" (alive at the end), "unknown"
         self.rss = {}            # member -> bytes at its end (before teardown, or at the end)
         self.history = []        # its RssEvents
         self.exit_pid = None
+        self.opid = None         # the trace PID of its owner (compare)
+
+
+def _close(mm, pid, ts):
+    """MM's exit_mmap by task PID at TS: its values before the teardown
+    (the curr=0 events of PID that end its history)."""
+    mm.fate, mm.exit_pid, mm.end_ts = "exit", pid, ts
+    cut = len(mm.history)
+    while cut and mm.history[cut - 1].pid == pid and mm.history[cut - 1].curr == 0:
+        cut -= 1
+    mm.rss = {}
+    for ev in mm.history[:cut]:
+        mm.rss[ev.member] = ev.size
 
 
 def analyze(kern, sched_events):
-    """[MM] in order of first appearance, from KernelMM KERN and the
-    schedparse events (task_newtask, sched_process_fork, sched_process_exec)."""
-    mms = {}
-    order = []
-    for ev in kern.rss:
-        mm = mms.get(ev.mm)
-        if mm is None:
-            mm = mms[ev.mm] = MM(ev.mm)
-            mm.first_ts = ev.ts
-            order.append(mm)
-        mm.history.append(ev)
-    # vfork children (CLONE_VM without CLONE_THREAD) run in their parent's mm
-    # until they exec: their curr=1 events do not make them its owner.
-    shared_from = {}             # pid -> ts it started sharing its parent's mm
-    forked = {}                  # tgid -> ts of its fork (a new mm, dup_mmap)
-    execs = {}                   # tgid -> [ts of each exec]
+    """[MM] (lives) in order of first appearance, from KernelMM KERN and the
+    schedparse events (task_newtask, sched_process_exec)."""
+    items = [(ev.ts, ev.line, 0, ev) for ev in kern.rss]
+    items += [(ts, line, 1, (pid, ts)) for line, _cpu, ts, pid, _tgid in kern.exits]
+    items.sort(key=lambda x: x[:3])
+    current, order, last_of_task = {}, [], {}
+    for _ts, _line, kind, item in items:
+        if kind == 0:
+            mm = current.get(item.mm)
+            if mm is None:
+                mm = current[item.mm] = MM(item.mm, item.ts)
+                order.append(mm)
+            mm.history.append(item)
+            last_of_task[item.pid] = (item, mm)
+        else:
+            # the mm this exit_mmap destroyed: the one whose teardown
+            # (curr=0 events) the same task recorded last
+            pid, ts = item
+            last = last_of_task.pop(pid, None)
+            if last is not None and last[0].curr == 0 and current.get(last[1].id) is last[1]:
+                _close(last[1], pid, ts)
+                del current[last[1].id]
+    # vfork children (CLONE_VM without CLONE_THREAD) run in their parent's
+    # mm until they exec: their curr=1 events do not make them its owner.
+    shared_from, forked, execs = {}, {}, {}
     for ev in sched_events:
         if ev.kind == "task_newtask":
             flags = ev.f["flags"]
             if flags & CLONE_VM and not flags & CLONE_THREAD:
-                shared_from[ev.f["pid"]] = ev.ts
+                shared_from.setdefault(ev.f["pid"], []).append(ev.ts)
             elif not flags & CLONE_VM:
-                forked.setdefault(ev.f["pid"], ev.ts)
+                forked.setdefault(ev.f["pid"], []).append(ev.ts)
         elif ev.kind == "sched_process_exec":
             execs.setdefault(ev.f["pid"], []).append(ev.ts)
-    vfork_end = {}
-    for pid, t in shared_from.items():
-        after = [x for x in execs.get(pid, ()) if x >= t]
-        vfork_end[pid] = (t, min(after) if after else None)
 
     def sharing(ev):
-        span = vfork_end.get(ev.tgid)
-        return span is not None and ev.ts >= span[0] and (span[1] is None or ev.ts < span[1])
+        for start in shared_from.get(ev.tgid, ()):
+            if ev.ts >= start and not any(start <= t <= ev.ts for t in execs.get(ev.tgid, ())):
+                return True
+        return False
 
     for mm in order:
         for ev in mm.history:
@@ -245,49 +267,126 @@ def analyze(kern, sched_events):
                 break
         if mm.owner is None:
             continue
-        born_fork = forked.get(mm.owner)
-        if born_fork is not None and born_fork <= mm.first_ts:
-            mm.born = True
-        elif any(t <= mm.owner_ts for t in execs.get(mm.owner, ())):
-            mm.born = True
-    # exit_mmap: the mm whose teardown (curr=0 events by the same task)
-    # immediately precedes it
-    by_task = {}
-    for ev in kern.rss:
-        by_task.setdefault(ev.pid, []).append(ev)
-    for _line, _cpu, ts, pid, _tgid in kern.exits:
-        seq = by_task.get(pid, [])
-        last = None
-        for ev in seq:                     # the task's last rss_stat before ts
-            if ev.ts > ts:
-                break
-            last = ev
-        if last is None or last.curr != 0:
-            continue
-        mm = mms[last.mm]
-        if mm.fate == "exit":
-            continue
-        mm.fate = "exit"
-        mm.exit_pid = pid
-        cut = len(mm.history)
-        while cut and mm.history[cut - 1].pid == pid and mm.history[cut - 1].curr == 0 \
-                and mm.history[cut - 1].ts <= ts:
-            cut -= 1
-        mm.rss = {}
-        for ev in mm.history[:cut]:
-            mm.rss[ev.member] = ev.size
-    for mm in order:
         if mm.fate != "exit":
             for ev in mm.history:
                 mm.rss[ev.member] = ev.size
-    # alive at the end: the owner's current mm (its last one) when the end
-    # snapshot still shows the owner
+        # born by fork: its owner was forked in the capture before it ran in
+        # it; by exec: the owner's exec lies within its life (exec's new mm
+        # gets its arguments, copy_strings, before sched_process_exec)
+        end = mm.end_ts if mm.end_ts is not None else float("inf")
+        mm.born = any(t <= mm.owner_ts for t in forked.get(mm.owner, ())) or \
+            any(mm.first_ts <= t <= end for t in execs.get(mm.owner, ()))
+    # alive at the end: the owner's last mm, when the end snapshot still
+    # shows the owner
     if kern.end is not None:
-        last_of = {}
+        last = {}
         for mm in order:
             if mm.owner is not None:
-                last_of[mm.owner] = mm
-        for tgid, mm in last_of.items():
+                last[mm.owner] = mm
+        for tgid, mm in last.items():
             if mm.fate != "exit" and tgid in kern.end:
                 mm.fate = "end"
     return order
+
+
+# -- held against mmusim's per-process statistics ----------------------------
+
+def read_pid_map(path):
+    """{kernel pid: [(from ns, output pid)]} of an import-sched --pid-map file."""
+    out = {}
+    with open(path) as f:
+        for lineno, line in enumerate(f, 1):
+            if line.startswith("#") or not line.strip():
+                continue
+            try:
+                tpid, opid, ts = (int(x) for x in line.split())
+            except ValueError:
+                raise InputError(path, lineno, "want KERNEL_PID OUTPUT_PID FROM_NS")
+            out.setdefault(tpid, []).append((ts, opid))
+    return out
+
+
+def output_pid(pid_map, pid, ts):
+    """The output PID kernel PID had at kernel time TS, or None."""
+    best = None
+    for start, opid in pid_map.get(pid, ()):
+        if start <= ts:
+            best = opid
+    if best is None and pid_map.get(pid):
+        best = pid_map[pid][0][1]    # its first event came before its binding
+    return best
+
+
+def within(kernel, model, tol):
+    return abs(model - kernel) <= tol * kernel
+
+
+def compare(mms, end, processes, pid_map, tol=0.05):
+    """Rows comparing every mm the capture saw born (and whose end it saw)
+    with mmusim's `processes` report of the same address space: RssAnon
+    and RssFile within TOL, and for mms alive at the end VmSize and
+    map_count exactly (/proc). Returns (ok, rows, skipped {reason: n})."""
+    model_of = {}
+    for p in processes:
+        model_of.setdefault(p["pid"], []).append(p)
+    for lst in model_of.values():
+        lst.sort(key=lambda p: p["mm"])
+    kernel_of = {}
+    for mm in mms:
+        if mm.owner is None:
+            continue
+        mm.opid = output_pid(pid_map, mm.owner, mm.owner_ts)
+        kernel_of.setdefault(mm.opid, []).append(mm)
+    rows, skipped, ok = [], {}, True
+
+    def skip(why):
+        skipped[why] = skipped.get(why, 0) + 1
+
+    for mm in mms:
+        if mm.owner is None:
+            skip("no owner (only other tasks changed its counters)")
+            continue
+        if not mm.born:
+            skip("born before the capture")
+            continue
+        if mm.fate == "unknown":
+            skip("its end not seen (no exit_mmap tied to it, not alive at the end)")
+            continue
+        theirs = kernel_of[mm.opid]
+        ours = model_of.get(mm.opid, [])
+        back = len(theirs) - theirs.index(mm)      # aligned from the last one
+        model = ours[-back] if back <= len(ours) else None
+        row = {"pid": mm.owner, "trace_pid": mm.opid, "mm_id": mm.id, "at": mm.fate,
+               "comm": model["comm"] if model else "", "kernel": {}, "mmusim": {}, "ok": True,
+               "why": []}
+        kb = {k: v // 1024 for k, v in mm.rss.items()}
+        kern = {"rss_anon_kb": kb.get("anon", 0), "rss_file_kb": kb.get("file", 0),
+                "rss_shmem_kb": kb.get("shmem", 0)}
+        if mm.fate == "end":
+            proc = end[mm.owner]
+            kern = {"rss_anon_kb": proc.status.get("RssAnon", 0),
+                    "rss_file_kb": proc.status.get("RssFile", 0),
+                    "rss_shmem_kb": proc.status.get("RssShmem", 0),
+                    "vm_size_kb": proc.status.get("VmSize", 0), "map_count": proc.map_count}
+            row["comm"] = proc.comm
+        row["kernel"] = kern
+        if model is None:
+            row["ok"] = False
+            row["why"].append("mmusim has no address space for it")
+        else:
+            row["mmusim"] = {k: model[k] for k in kern}
+            want_at = ("end",) if mm.fate == "end" else ("exit", "exec")
+            if model["at"] not in want_at:
+                row["ok"] = False
+                row["why"].append("mmusim reports it at %s" % model["at"])
+            for key in ("rss_anon_kb", "rss_file_kb"):
+                if not within(kern[key], model[key], tol):
+                    row["ok"] = False
+                    row["why"].append(key)
+            for key in ("vm_size_kb", "map_count"):
+                if key in kern and kern[key] != model[key]:
+                    row["ok"] = False
+                    row["why"].append(key)
+        ok &= row["ok"]
+        rows.append(row)
+    return ok, rows, skipped

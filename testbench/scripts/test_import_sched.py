@@ -201,6 +201,17 @@ class TestImportSchedFormats(unittest.TestCase):
         self.assertIn("proc 401 new", out)
         self.assertEqual(n["reused"], 1)
 
+    def test_pid_map_follows_reuse(self):
+        # --pid-map: which output PID each kernel PID became, from when
+        # (kernel ns): 400's second life is output PID 401 from 1.000300
+        with tempfile.TemporaryDirectory() as tmp:
+            pids = os.path.join(tmp, "pids")
+            self.good(PID_REUSE, "--pid-map", pids)
+            with open(pids) as f:
+                lines = f.read().splitlines()
+        self.assertEqual(lines, ["# import-sched pid map: KERNEL_PID OUTPUT_PID FROM_NS",
+                                 "400 400 1000100000", "400 401 1000300000"])
+
     def test_no_accesses_and_ticks(self):
         out, _ = self.good(FTRACE_HEADER, "--no-accesses", "--ghz", "2")
         ops = {r[1] for r in records(out) if r[0].isdigit()}
