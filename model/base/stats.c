@@ -30,6 +30,56 @@ void stats_free(sim_stats *s)
 	s->provenance = NULL;
 }
 
+/* The counts of s only: the struct without what stats_reset_counters
+ * keeps, and each CPU's counts without its stale hits. */
+static void copy_counts(sim_stats *to, const sim_stats *from)
+{
+	sim_stats keep = *to;
+	cpu_stats *cpus = to->cpu;
+	*to = *from;
+	to->cpu = cpus;
+	to->ncpus = keep.ncpus;
+	to->reports = keep.reports;
+	to->nreports = keep.nreports;
+	to->capreports = keep.capreports;
+	to->summary_mm = keep.summary_mm;
+	to->provenance = keep.provenance;
+	to->complete = keep.complete;
+	for (unsigned i = 0; i < to->ncpus; i++) {
+		uint64_t stale = cpus[i].stale_hits;
+		cpus[i] = from->cpu[i];
+		cpus[i].stale_hits = stale;
+	}
+}
+
+void stats_reset_counters(sim_stats *s)
+{
+	sim_stats zero = { .ncpus = s->ncpus };
+	cpu_stats *cpus = calloc(s->ncpus, sizeof *cpus);
+	if (!cpus)
+		output_out_of_memory();
+	zero.cpu = cpus;
+	copy_counts(s, &zero);
+	free(cpus);
+}
+
+void stats_save_counters(sim_stats *saved, const sim_stats *s)
+{
+	if (!saved->cpu) {
+		memset(saved, 0, sizeof *saved);
+		saved->ncpus = s->ncpus;
+		saved->cpu = calloc(s->ncpus, sizeof *saved->cpu);
+		if (!saved->cpu)
+			output_out_of_memory();
+	}
+	copy_counts(saved, s);
+}
+
+void stats_restore_counters(sim_stats *s, const sim_stats *saved)
+{
+	copy_counts(s, saved);
+}
+
 mm_report *stats_add_report(sim_stats *s)
 {
 	if (s->nreports == s->capreports) {
@@ -104,10 +154,16 @@ static double ratio(uint64_t a, uint64_t b)
 	return b ? (double)a / (double)b : 0.0;
 }
 
-static void tlb_json(FILE *f, const char *name, const tlb_counts *c, const char *sep)
+/* Misses per thousand accesses. */
+static double mpki(uint64_t misses, uint64_t accesses)
 {
-	fprintf(f, "\"%s\": {\"lookups\": %" PRIu64 ", \"hits\": %" PRIu64 ", \"misses\": %" PRIu64 "}%s",
-	        name, c->lookups, c->hits, c->misses, sep);
+	return accesses ? 1000.0 * (double)misses / (double)accesses : 0.0;
+}
+
+static void tlb_json(FILE *f, const char *name, const tlb_counts *c, uint64_t accesses, const char *sep)
+{
+	fprintf(f, "\"%s\": {\"lookups\": %" PRIu64 ", \"hits\": %" PRIu64 ", \"misses\": %" PRIu64
+	        ", \"mpki\": %.6f}%s", name, c->lookups, c->hits, c->misses, mpki(c->misses, accesses), sep);
 }
 
 static const char *const reason_names[FLUSH_REASONS] = {
@@ -142,12 +198,12 @@ static void hist_json(FILE *f, const latency_hist *h)
 static void cpu_json(FILE *f, unsigned id, const cpu_stats *c)
 {
 	fprintf(f, "{\"id\": %u, \"cycles\": %" PRIu64 ", \"accesses\": %" PRIu64
-	        ", \"tlb\": {\"hits\": %" PRIu64 ", \"misses\": %" PRIu64 ", \"hit_rate\": %.6f, ",
+	        ", \"tlb\": {\"hits\": %" PRIu64 ", \"misses\": %" PRIu64 ", \"hit_rate\": %.6f, \"mpki\": %.6f, ",
 	        id, c->cycles, c->accesses, c->tlb_hits, c->tlb_misses,
-	        ratio(c->tlb_hits, c->tlb_hits + c->tlb_misses));
-	tlb_json(f, "l1d", &c->l1d, ", ");
-	tlb_json(f, "l1i", &c->l1i, ", ");
-	tlb_json(f, "stlb", &c->stlb, "}, ");
+	        ratio(c->tlb_hits, c->tlb_hits + c->tlb_misses), mpki(c->tlb_misses, c->accesses));
+	tlb_json(f, "l1d", &c->l1d, c->accesses, ", ");
+	tlb_json(f, "l1i", &c->l1i, c->accesses, ", ");
+	tlb_json(f, "stlb", &c->stlb, c->accesses, "}, ");
 	fprintf(f, "\"walks\": {\"count\": %" PRIu64 ", \"cycles\": %" PRIu64 ", \"mem_refs\": %" PRIu64
 	        ", \"pwc_hits\": %" PRIu64 "}, ", c->walks, c->walk_cycles, c->walk_mem_refs, c->pwc_hits);
 	fprintf(f, "\"cr3\": {\"writes\": %" PRIu64 ", \"noflush\": %" PRIu64 "}, ", c->cr3_writes, c->cr3_noflush);
@@ -221,13 +277,15 @@ void stats_print_json(const sim_stats *s, const config *cfg, const char *mode, F
 		sep = ", ";
 	}
 	fprintf(f, "},\n");
-	fprintf(f, "  \"cycles\": %" PRIu64 ",\n  \"records\": %" PRIu64 ",\n  \"accesses\": %" PRIu64 ",\n",
-	        t.cycles, s->records, t.accesses);
-	fprintf(f, "  \"tlb\": {\"hits\": %" PRIu64 ", \"misses\": %" PRIu64 ", \"hit_rate\": %.6f, ",
-	        t.tlb_hits, t.tlb_misses, ratio(t.tlb_hits, t.tlb_hits + t.tlb_misses));
-	tlb_json(f, "l1d", &t.l1d, ", ");
-	tlb_json(f, "l1i", &t.l1i, ", ");
-	tlb_json(f, "stlb", &t.stlb, "},\n");
+	fprintf(f, "  \"cycles\": %" PRIu64 ",\n  \"records\": %" PRIu64 ",\n", t.cycles, s->records);
+	fprintf(f, "  \"roi\": {\"begin_record\": %" PRIu64 ", \"end_record\": %" PRIu64 "},\n", s->roi_begin,
+	        s->roi_end);
+	fprintf(f, "  \"accesses\": %" PRIu64 ",\n", t.accesses);
+	fprintf(f, "  \"tlb\": {\"hits\": %" PRIu64 ", \"misses\": %" PRIu64 ", \"hit_rate\": %.6f, \"mpki\": %.6f, ",
+	        t.tlb_hits, t.tlb_misses, ratio(t.tlb_hits, t.tlb_hits + t.tlb_misses), mpki(t.tlb_misses, t.accesses));
+	tlb_json(f, "l1d", &t.l1d, t.accesses, ", ");
+	tlb_json(f, "l1i", &t.l1i, t.accesses, ", ");
+	tlb_json(f, "stlb", &t.stlb, t.accesses, "},\n");
 	fprintf(f, "  \"walks\": {\"count\": %" PRIu64 ", \"cycles\": %" PRIu64 ", ", t.walks, t.walk_cycles);
 	hist_json(f, &s->walk_latency);
 	fprintf(f, ", \"mem_refs\": %" PRIu64 ", \"pwc_hits\": %" PRIu64 "},\n", t.walk_mem_refs, t.pwc_hits);
@@ -294,6 +352,9 @@ void stats_print_summary(const sim_stats *s, FILE *f)
 	cpu_stats t;
 	stats_total(s, &t);
 	fprintf(f, "mmusim: %u CPUs, %" PRIu64 " records, %" PRIu64 " cycles\n", s->ncpus, s->records, t.cycles);
+	if (s->roi)
+		fprintf(f, "  region of interest: records %" PRIu64 "..%" PRIu64 " (%" PRIu64 " before it warmed up)\n",
+		        s->roi_begin + 1, s->roi_end, s->roi_begin);
 	fprintf(f, "  translations  %12" PRIu64 "   TLB hit rate %.4f (%" PRIu64 " hits, %" PRIu64 " misses)\n",
 	        t.accesses, ratio(t.tlb_hits, t.tlb_hits + t.tlb_misses), t.tlb_hits, t.tlb_misses);
 	fprintf(f, "  L1 DTLB       %12" PRIu64 " lookups, hit rate %.4f\n", t.l1d.lookups, ratio(t.l1d.hits, t.l1d.lookups));

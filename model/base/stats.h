@@ -105,6 +105,10 @@ typedef struct sim_stats {
 	size_t nreports, capreports;
 	uint64_t page_cache_pages;   /* named files' page-cache pages at the end */
 	bool summary_mm;             /* --summary mm: the human summary's table */
+	/* the region of interest: records roi_begin + 1 .. roi_end of the
+	 * trace are what the counts count (0 .. records without one) */
+	uint64_t roi_begin, roi_end;
+	bool roi;                    /* a warm-up or a marker set them */
 	/* what made these statistics, a JSON object (base/provenance.h) the
 	 * writer puts after "mode"; NULL: none.  Freed by stats_free. */
 	char *provenance;
@@ -112,6 +116,16 @@ typedef struct sim_stats {
 
 int stats_init(sim_stats *s, unsigned ncpus);
 void stats_free(sim_stats *s);
+/* The region of interest (sim/engine.c).  stats_reset_counters zeroes
+ * every count as it begins; what is not a count stays (ncpus, the
+ * per-process reports, summary_mm, provenance, complete), and so do the
+ * checker's stale hits, which count the whole run.  stats_save_counters
+ * copies the counts into *saved (its CPU array made on first use) as it
+ * ends; stats_restore_counters puts them back at the end of the run,
+ * stale hits apart. */
+void stats_reset_counters(sim_stats *s);
+void stats_save_counters(sim_stats *saved, const sim_stats *s);
+void stats_restore_counters(sim_stats *s, const sim_stats *saved);
 mm_report *stats_add_report(sim_stats *s);
 void hist_add(latency_hist *h, uint64_t v);
 /* Smallest v with at least q (0..1] of the samples <= v. */

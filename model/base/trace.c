@@ -77,6 +77,7 @@ static const char *const op_names[REC_OP_COUNT] = {
 	[REC_MADVISE] = "madvise", [REC_MREMAP] = "mremap", [REC_PREEMPTED] = "preempted", [REC_BRK] = "brk", [REC_THREAD] = "thread",
 	[REC_VMA] = "vma", [REC_PRESENT] = "present", [REC_CPUMASK] = "cpumask", [REC_NEXT_TRIM] = "next_trim",
 	[REC_LAYOUT] = "layout", [REC_VMAP] = "vmap", [REC_VUNMAP] = "vunmap", [REC_KFLUSH] = "kflush",
+	[REC_ROI] = "roi",
 };
 
 const char *rec_op_name(enum rec_op op)
@@ -766,6 +767,7 @@ static const struct op_syntax declarations[] = {
 	{ "cpumask", REC_CPUMASK, 2, 2, "PID CPU" }, { "next_trim", REC_NEXT_TRIM, 2, 2, "PID NS" },
 	{ "layout", REC_LAYOUT, 1 + LAYOUT_MIN, 1 + LAYOUT_MAX,
 	  "PID START_CODE END_CODE START_DATA END_DATA START_BRK BRK START_STACK [MMAP_BASE]" },
+	{ "roi", REC_ROI, 1, 1, "begin | end" },
 };
 
 /* A declaration: fields[0] is the keyword, fields[1] the PID. */
@@ -779,7 +781,7 @@ static int parse_declaration(trace_reader *r, trace_record *rec, char *err, size
 		if (field_is(r, 0, "mmtrace") || field_is(r, 0, "cpus"))
 			return FAIL(r->fcol[0], "'%.*s' may only appear in the header", (int)r->flen[0], r->field[0]);
 		return FAIL(r->fcol[0], "unknown record '%.*s' (expected a CPU number, @TIME, proc, kthread, "
-		            "thread, vma, present, cpumask, next_trim or layout)", (int)r->flen[0], r->field[0]);
+		            "thread, vma, present, cpumask, next_trim, layout or roi)", (int)r->flen[0], r->field[0]);
 	}
 	unsigned nargs = r->nfields - 1;
 	if (nargs < d->min)
@@ -790,6 +792,11 @@ static int parse_declaration(trace_reader *r, trace_record *rec, char *err, size
 		            (int)r->flen[1 + d->max], r->field[1 + d->max], d->name, d->args);
 	rec->op = d->op;
 	rec->col[0] = r->fcol[0];
+	if (d->op == REC_ROI) {
+		static const char *const names[] = { "begin", "end" };
+		static const uint32_t values[] = { ROI_BEGIN, ROI_END };
+		return word_field(r, 1, "roi marker", names, values, 2, &rec->flags, err, errlen);
+	}
 	if (pid_field(r, 1, false, &rec->pid, err, errlen))
 		return -1;
 	switch (d->op) {

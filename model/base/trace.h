@@ -39,14 +39,16 @@ enum rec_op {
 	REC_MADVISE, REC_MREMAP, REC_PREEMPTED, REC_BRK,  /* CPU records */
 	REC_THREAD, REC_VMA, REC_PRESENT, REC_CPUMASK, REC_NEXT_TRIM, REC_LAYOUT,  /* declarations */
 	REC_VMAP, REC_VUNMAP, REC_KFLUSH,  /* CPU records: the kernel's own mappings and their flushes */
+	REC_ROI,   /* roi begin | roi end: the region of interest (no CPU, no task) */
 	REC_OP_COUNT
 };
 
 /* Declarations have no CPU: proc, kthread, thread, vma, present,
- * cpumask, next_trim, layout. */
+ * cpumask, next_trim, layout, and the marker roi. */
 static inline bool rec_is_declaration(enum rec_op op)
 {
-	return op == REC_PROC || op == REC_KTHREAD || (op >= REC_THREAD && op <= REC_LAYOUT);
+	return op == REC_PROC || op == REC_KTHREAD || (op >= REC_THREAD && op <= REC_LAYOUT) ||
+	       op == REC_ROI;
 }
 
 /* PROT bits of mmap/mprotect */
@@ -67,6 +69,8 @@ enum { MADV_DONTNEED_ = 1, MADV_FREE_ = 2 };
 enum { PRESENT_ANON = 0, PRESENT_COW = 1, PRESENT_FILE = 2 };
 /* kflush all: flush_tlb_all() instead of a range (trace_record.flags) */
 enum { KFLUSH_ALL = 1 };
+/* roi begin | roi end (trace_record.flags) */
+enum { ROI_BEGIN = 0, ROI_END = 1 };
 
 typedef struct trace_record {
 	enum rec_op op;

@@ -33,6 +33,8 @@ static const char usage[] =
 	"  --vcd FILE                  waveform (systemc and cosim modes)\n"
 	"  --vcd-from CYCLE            first cycle written to the VCD (default 0)\n"
 	"  --vcd-to CYCLE              last cycle written to the VCD (default: the end)\n"
+	"  --warmup-records N          the first N records warm the machine up and count in no statistic\n"
+	"                              (--set roi.warmup_records=N; also the trace's roi begin/end)\n"
 	"  --quiet                     no human summary on standard output\n"
 	"  --summary mm                the human summary adds a ps-like table of the address spaces\n"
 	"  --threads 1|2               fast mode: 2 reads the trace on a thread of its own (the default\n"
@@ -132,6 +134,7 @@ struct options {
 	const char *mode, *preset, *config_file, *stats_json, *trace, *pack;
 	const char *sets[256];
 	int nsets;
+	char warmup_set[64];   /* --warmup-records N as its --set */
 	bool quiet, parse_only, summary_mm, list_config;
 	int threads;   /* 0: the default */
 	mode_options mo;
@@ -194,6 +197,17 @@ static int parse_args(int argc, char **argv, struct options *o)
 			if (strcmp(argv[i + 1], "1") && strcmp(argv[i + 1], "2"))
 				return usage_error("--threads takes 1 or 2, not '%s'", argv[i + 1]);
 			o->threads = argv[++i][0] - '0';
+			continue;
+		} else if (!strcmp(a, "--warmup-records")) {
+			if (i + 1 >= argc)
+				return usage_error("%s needs a value", a);
+			const char *n = argv[++i];
+			if (!*n || strspn(n, "0123456789") != strlen(n) || strlen(n) > 20)
+				return usage_error("--warmup-records takes a record count, not '%s'", n);
+			if (o->nsets == 256)
+				return usage_error("too many --set options%s", "");
+			snprintf(o->warmup_set, sizeof o->warmup_set, "roi.warmup_records=%s", n);
+			o->sets[o->nsets++] = o->warmup_set;
 			continue;
 		} else if (!strcmp(a, "--set")) {
 			if (i + 1 >= argc)
@@ -359,6 +373,10 @@ int main(int argc, char **argv)
 		return fail_run(rc);
 	}
 	sim_finish(&s);
+	if (cfg.v[K_ROI_WARMUP] > s.st.roi_begin)
+		fprintf(stderr, "mmusim: warning: the trace ended in its warm-up (roi.warmup_records=%llu, %llu records):"
+		        " the statistics count nothing\n", (unsigned long long)cfg.v[K_ROI_WARMUP],
+		        (unsigned long long)s.st.roi_begin);
 	if (o.stats_json)
 		s.st.provenance = prov_finish(&prov, argc, argv, o.preset ? o.preset : "skylake");
 	if (interrupted || rc == EXIT_CHECK)   /* interrupted, or stopped by a co-simulation mismatch */

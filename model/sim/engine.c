@@ -3,7 +3,10 @@
 #include "sim/stage.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "base/output.h"
 
 static int boot(sim *s, const config *cfg)
 {
@@ -23,6 +26,11 @@ static int boot(sim *s, const config *cfg)
 	s->ncpus = cpus;
 	if (stats_init(&s->st, cpus))
 		return s->exit_code = EXIT_SOFTWARE;
+	s->roi_clock = calloc(cpus, sizeof *s->roi_clock);
+	if (!s->roi_clock)
+		output_out_of_memory();
+	s->roi_warmup = cfg->v[K_ROI_WARMUP];
+	s->roi_begun = s->roi_warmup == 0;   /* without a warm-up it begins with the trace */
 	if (os_init(&s->k, &s->cfg, cpus, &s->st)) {
 		snprintf(s->err, sizeof s->err, "%s", s->k.err);
 		s->kernel_up = true;
@@ -174,11 +182,80 @@ static void start_timed_record(sim *s, kcpu *c, uint64_t time_ns)
 	start_record(&s->k, c, &s->last_start, true, os_ns_to_cycles(&s->k, time_ns));
 }
 
-/* The declarations: a task, or state of one at this point of the trace. */
+/* ---- the region of interest (docs/trace-format.md, "roi") ----
+ * It begins after roi.warmup_records records or at `roi begin`, the later
+ * of the two, and ends at `roi end` or with the trace; the counts count
+ * only what happens inside it (the state warms up before it), but for
+ * the checker's stale hits, which count the whole run. */
+
+/* It begins (again): every count from zero, the clocks noted. */
+static void roi_begin(sim *s)
+{
+	s->roi_begin += s->st.records;
+	stats_reset_counters(&s->st);
+	for (unsigned i = 0; i < s->ncpus; i++)
+		s->roi_clock[i] = s->k.cpu[i].clock;
+	s->roi_begun = true;
+}
+
+/* The record just run was the last of the warm-up. */
+static inline int after_record(sim *s, int rc)
+{
+	if (s->roi_warmup && rc > 0 && s->roi_begin + s->st.records == s->roi_warmup) {
+		s->roi_warmup = 0;
+		roi_begin(s);
+	}
+	return rc;
+}
+
+/* Each CPU's cycles inside the region: its clock now less its clock then. */
+static void roi_cycles(sim *s)
+{
+	for (unsigned i = 0; i < s->ncpus; i++)
+		s->st.cpu[i].cycles = s->k.cpu[i].clock - s->roi_clock[i];
+}
+
+/* It ends at the marker just counted (which stays outside it): the counts
+ * are saved for the end of the run. */
+static void roi_end(sim *s)
+{
+	s->st.records--;
+	roi_cycles(s);
+	stats_save_counters(&s->roi_saved, &s->st);
+	s->st.records++;
+	s->roi_ended = true;
+}
+
+/* roi begin | roi end: one region per trace. */
+static int roi_marker(sim *s, const trace_record *r)
+{
+	kernel *k = &s->k;
+	if (s->roi_ended)
+		return os_fail(k, 2, "the region of interest has ended already (one per trace)");
+	if (r->flags == ROI_BEGIN) {
+		if (s->roi_marked)
+			return os_fail(k, 2, "the region of interest began at line %llu already (one per trace)",
+			               (unsigned long long)s->roi_begin_line);
+		s->roi_marked = true;
+		s->roi_begin_line = r->line;
+		roi_begin(s);
+		return 0;
+	}
+	if (!s->roi_begun || s->roi_warmup)
+		return os_fail(k, 2, "'roi end' before the region of interest began (roi.warmup_records=%llu;"
+		               " %llu records have run)", (unsigned long long)s->roi_warmup,
+		               (unsigned long long)(s->roi_begin + s->st.records));
+	roi_end(s);
+	return 0;
+}
+
+/* The declarations: a task, or state of one at this point of the trace;
+ * and the markers of the region of interest. */
 static int declare(sim *s, const trace_record *r)
 {
 	kernel *k = &s->k;
 	switch (r->op) {
+	case REC_ROI:     return roi_marker(s, r);
 	case REC_PROC:    return os_declare(k, r->pid, r->comm, false);
 	case REC_KTHREAD: return os_declare(k, r->pid, r->comm, true);
 	case REC_THREAD:  return os_declare_thread(k, r->pid, r->tgid, r->comm);
@@ -232,7 +309,7 @@ int sim_step(sim *s)
 		const trace_access *a = &s->batch[s->batch_next++];
 		s->st.records++;
 		s->rec.line = a->line;
-		return run_access(s, a, &s->last_start) ? -1 : 1;
+		return after_record(s, run_access(s, a, &s->last_start) ? -1 : 1);
 	}
 	return run_next(s, trace_next(s->reader, &s->rec, s->err, sizeof s->err));
 }
@@ -257,19 +334,19 @@ static int run_next(sim *s, int got)
 	}
 	s->st.records++;
 	if (rec_is_declaration(r->op))
-		return declare(s, r) ? fail_record(s) : 1;
+		return after_record(s, declare(s, r) ? fail_record(s) : 1);
 	if (r->timed)
 		start_timed_record(s, &s->k.cpu[r->cpu], r->time_ns);
 	else
 		start_record(&s->k, &s->k.cpu[r->cpu], &s->last_start, false, 0);
 	if (s->k.cpu[r->cpu].clock >= OS_CLOCK_LIMIT)
 		return clock_overflow(s, r->cpu);
-	return dispatch(s, r) ? fail_record(s) : 1;
+	return after_record(s, dispatch(s, r) ? fail_record(s) : 1);
 }
 
 /* A run of accesses, the ordering rule's state in registers: 0, or -1
  * with the error of the one that failed. */
-static __attribute__((noinline)) int run_accesses(sim *s, const trace_access *batch, unsigned n)
+static int run_access_loop(sim *s, const trace_access *batch, unsigned n)
 {
 	uint64_t last_start = s->last_start;
 	for (unsigned i = 0; i < n; i++) {
@@ -282,6 +359,21 @@ static __attribute__((noinline)) int run_accesses(sim *s, const trace_access *ba
 	s->last_start = last_start;
 	s->st.records += n;
 	return 0;
+}
+
+/* The same, the region of interest begun where the warm-up ends. */
+static __attribute__((noinline)) int run_accesses(sim *s, const trace_access *batch, unsigned n)
+{
+	if (s->roi_warmup && s->roi_begin + s->st.records + n >= s->roi_warmup) {
+		unsigned warm = (unsigned)(s->roi_warmup - s->roi_begin - s->st.records);
+		if (run_access_loop(s, batch, warm))
+			return -1;
+		s->roi_warmup = 0;
+		roi_begin(s);
+		batch += warm;
+		n -= warm;
+	}
+	return run_access_loop(s, batch, n);
 }
 
 /* sim_run_fast with the reader on its own thread: each chunk is what one
@@ -339,8 +431,17 @@ int sim_run(sim *s)
 
 void sim_finish(sim *s)
 {
-	for (unsigned i = 0; i < s->ncpus; i++)
-		s->st.cpu[i].cycles = s->k.cpu[i].clock;
+	if (s->roi_warmup) {
+		s->roi_warmup = 0;
+		roi_begin(s);   /* the trace ended in its warm-up: the region is empty */
+	}
+	if (s->roi_ended)
+		stats_restore_counters(&s->st, &s->roi_saved);
+	else
+		roi_cycles(s);
+	s->st.roi_begin = s->roi_begin;
+	s->st.roi_end = s->roi_begin + s->st.records;
+	s->st.roi = s->cfg.v[K_ROI_WARMUP] || s->roi_marked || s->roi_ended;
 	if (s->kernel_up && !s->reported) {
 		os_report_live(&s->k);   /* the mms still in use, as /proc shows them now */
 		s->reported = true;
@@ -355,6 +456,10 @@ void sim_close(sim *s)
 	if (s->kernel_up)
 		os_free(&s->k);
 	stats_free(&s->st);
+	free(s->roi_saved.cpu);
+	s->roi_saved.cpu = NULL;
+	free(s->roi_clock);
+	s->roi_clock = NULL;
 	if (s->reader)
 		trace_close(s->reader);
 	s->reader = NULL;

@@ -38,6 +38,16 @@ typedef struct sim {
 	 * Set by the caller before sim_run_fast; changes no result. */
 	bool parse_thread;
 	struct parse_stage *stage;
+	/* The region of interest (roi.warmup_records, roi begin, roi end):
+	 * the counts are zeroed as it begins and saved as it ends
+	 * (stats_reset_counters); roi_warmup is the record count at which it
+	 * begins, while that is still to come. */
+	uint64_t roi_warmup;
+	uint64_t roi_begin;        /* records run before it began */
+	uint64_t *roi_clock;       /* [ncpus]: the clocks as it began */
+	bool roi_begun, roi_marked, roi_ended;
+	uint64_t roi_begin_line;
+	sim_stats roi_saved;       /* the counts as it ended */
 	int exit_code;
 	char err[640];
 } sim;

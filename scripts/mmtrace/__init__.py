@@ -296,6 +296,13 @@ class TraceWriter:
         prefix = "%s%d " % (self.prefix, cpu)
         self.emit_many([prefix + t for t in texts])
 
+    def roi(self, marker):
+        """`roi begin` or `roi end`: the statistics count only the records
+        between the two (the region of interest)."""
+        if marker not in ("begin", "end"):
+            raise ValueError("roi marker %r: begin or end" % (marker,))
+        self.emit("roi %s" % marker)
+
     def tick(self, cpu, cycles):
         self._cpu(cpu)
         self._check_not_pending(cpu, "tick")

@@ -143,6 +143,12 @@ static void extension_records(void)
 	CHECK_EQ(rec.op, REC_KFLUSH);
 	CHECK_EQ(rec.flags, 0);
 	CHECK_EQ(rec.size, 1);
+	CHECK_EQ(first(HDR "roi begin\n", &rec), 1);
+	CHECK_EQ(rec.op, REC_ROI);
+	CHECK_EQ(rec.flags, ROI_BEGIN);
+	CHECK_EQ(rec.col[2], 5);    /* the marker */
+	CHECK_EQ(first(HDR "roi end\n", &rec), 1);
+	CHECK_EQ(rec.flags, ROI_END);
 	CHECK_EQ(first(HDR "2 kflush all\n", &rec), 1);
 	CHECK_EQ(rec.op, REC_KFLUSH);
 	CHECK_EQ(rec.flags, KFLUSH_ALL);
@@ -394,7 +400,7 @@ static void record_errors_exact(void)
 		{ "0 mprotect 0xfffffffffffff000 0x2000 r--", "t:3:31: error: ADDR + LEN goes beyond the 64-bit "
 		  "address space" },
 		{ "foo 1", "t:3:1: error: unknown record 'foo' (expected a CPU number, @TIME, proc, kthread, "
-		  "thread, vma, present, cpumask, next_trim or layout)" },
+		  "thread, vma, present, cpumask, next_trim, layout or roi)" },
 		{ "thread 2 1", "t:3:11: error: missing argument: 'thread' takes PID TGID COMM" },
 		{ "thread 2 0 a", "t:3:10: error: PID 0 out of range (1..4194304)" },
 		{ "vma 1 0x1000 0x1000", "t:3:20: error: missing argument: 'vma' takes PID ADDR LEN PROT [FLAG...]" },
@@ -417,6 +423,9 @@ static void record_errors_exact(void)
 		{ "0 kflush every", "t:3:10: error: expected 'all' or ADDR LEN: 'kflush' takes ADDR LEN | all" },
 		{ "0 kflush all 1", "t:3:14: error: unexpected field after 'all': 'kflush' takes ADDR LEN | all" },
 		{ "0 kflush", "t:3:9: error: missing argument: 'kflush' takes ADDR LEN | all" },
+		{ "roi", "t:3:4: error: missing argument: 'roi' takes begin | end" },
+		{ "roi begin now", "t:3:11: error: unexpected field 'now': 'roi' takes begin | end" },
+		{ "roi middle", "t:3:5: error: unknown roi marker 'middle' (begin or end)" },
 		{ "@", "t:3:1: error: expected a time in nanoseconds after '@'" },
 		{ "@12x 0 r 1", "t:3:4: error: expected TIME as a decimal or 0x hexadecimal number, got '12x'" },
 		{ "@12", "t:3:4: error: missing CPU record after the time stamp" },
