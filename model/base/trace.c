@@ -534,6 +534,7 @@ static int mmap_flags(trace_reader *r, unsigned from, trace_record *rec, char *e
 	static const struct { const char *name; uint32_t bit; } known[] = {
 		{ "shared", MAPF_SHARED }, { "huge", MAPF_HUGE }, { "giant", MAPF_GIANT },
 		{ "populate", MAPF_POPULATE }, { "file", MAPF_FILE }, { "stack", MAPF_STACK },
+		{ "special", MAPF_SPECIAL },
 	};
 	uint32_t *flags = &rec->flags;
 	bool named = false, offset = false;
@@ -585,7 +586,7 @@ static int mmap_flags(trace_reader *r, unsigned from, trace_record *rec, char *e
 				bit = known[k].bit;
 		if (!bit)
 			return FAIL(r->fcol[i], "unknown mmap FLAG '%.*s' (shared, huge, giant, populate, file, "
-			            "file=NAME, offset=OFF or stack)", (int)r->flen[i], r->field[i]);
+			            "file=NAME, offset=OFF, stack or special)", (int)r->flen[i], r->field[i]);
 		if ((*flags & bit) || (bit == MAPF_FILE && named))
 			return FAIL(r->fcol[i], "mmap FLAG '%.*s' given twice", (int)r->flen[i], r->field[i]);
 		*flags |= bit;

@@ -55,7 +55,8 @@ static inline bool rec_is_declaration(enum rec_op op)
 enum { PROT_R_ = 1, PROT_W_ = 2, PROT_X_ = 4 };
 /* mmap FLAG bits */
 enum { MAPF_SHARED = 1, MAPF_HUGE = 2, MAPF_GIANT = 4, MAPF_POPULATE = 8, MAPF_FILE = 16,
-       MAPF_STACK = 32 /* VM_GROWSDOWN: a stack (VmStk) */ };
+       MAPF_STACK = 32 /* VM_GROWSDOWN: a stack (VmStk) */,
+       MAPF_SPECIAL = 64 /* _install_special_mapping: [vvar], [vvar_vclock], [vdso] */ };
 /* file=NAME: at most this many characters */
 #define TRACE_FILE_MAX 255
 /* layout PID START_CODE END_CODE START_DATA END_DATA START_BRK BRK START_STACK [MMAP_BASE] */

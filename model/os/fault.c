@@ -73,11 +73,22 @@ static int do_wp_page(kernel *k, kcpu *c, mm_struct *mm, const vm_area *v, uint6
  *   not in the object yet, shmem_fault allocates it; a write maps the
  *   object's page (do_shared_fault).  Every mapping of the object, a
  *   forked child's too, maps the same frames.  A huge (hugetlb) VMA has
- *   no map_pages: no fault-around. */
+ *   no map_pages: no fault-around.
+ * - a special mapping (special_mapping_fault, mm/mmap.c; its
+ *   special_mapping_vmops have no map_pages: no fault-around either):
+ *   [vvar] and [vvar_vclock] insert a raw PFN (vmf_insert_pfn ->
+ *   pte_mkspecial: a special PTE in no RSS counter; the shared zero
+ *   frame here, as every process maps the same kernel page), [vdso]
+ *   (special file) returns its page, which finish_fault ->
+ *   set_pte_range counts in MM_FILEPAGES. */
 static int do_pte_missing(kernel *k, mm_struct *mm, vm_area *v, uint64_t va,
                           enum access_kind kind)
 {
 	bool write = kind == ACC_WRITE, shared = (v->flags & MAPF_SHARED) != 0;
+	if (v->flags & MAPF_SPECIAL) {
+		enum page_kind sp = write && !shared ? PAGE_ANON : (v->flags & MAPF_FILE) ? PAGE_FILE : PAGE_ZERO;
+		return map_new_page(k, mm, v, va, sp, write, NULL);
+	}
 	bool around = (v->flags & MAPF_FILE) ||
 	              (shared && !(v->flags & (MAPF_HUGE | MAPF_GIANT)));
 	enum page_kind page;

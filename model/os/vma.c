@@ -143,11 +143,13 @@ static bool anon_compatible(uint64_t a, uint64_t b)
  * (mm/vma.c, v6.18: is_mergeable_vma -- the same flags and file --,
  * is_mergeable_anon_vma, and b's vm_pgoff following a's, which for
  * anonymous memory is its address at mmap).  Hugetlb VMAs (huge,
- * giant) never merge: hugetlbfs sets VM_DONTEXPAND, one of VM_SPECIAL. */
+ * giant) never merge: hugetlbfs sets VM_DONTEXPAND, one of VM_SPECIAL;
+ * nor do special mappings (special): __install_special_mapping sets
+ * VM_DONTEXPAND too. */
 static bool can_merge(const vm_area *a, const vm_area *b)
 {
 	return a->end == b->start && a->prot == b->prot && a->flags == b->flags &&
-	       !(a->flags & (MAPF_HUGE | MAPF_GIANT)) && a->shm == b->shm &&
+	       !(a->flags & (MAPF_HUGE | MAPF_GIANT | MAPF_SPECIAL)) && a->shm == b->shm &&
 	       a->file_id == b->file_id && anon_compatible(a->anon_vma, b->anon_vma) &&
 	       b->pgoff == a->pgoff + ((a->end - a->start) >> 12);
 }

@@ -229,14 +229,50 @@ def _span(prog, base):
     return base + (lo & ~(PAGE - 1)), page_align(base + hi)
 
 
-def elf_layouts(events, programs, scripts, first_faults=400):
+# The special mappings map_vdso (arch/x86/entry/vdso/vma.c, v6.18) installs
+# at exec, in address order, with their sizes on v6.18 x86-64 when the
+# capture's /proc maps do not give them: [vvar] (vdso_install_vvar_mapping,
+# VDSO_NR_PAGES - VDSO_NR_VCLOCK_PAGES = 4 pages), [vvar_vclock] (2 pages:
+# the pvclock and hvclock pages) and [vdso] (the image, 2 pages).  rss_stat
+# never shows them ([vvar] pages are raw PFNs) and the faults show the vdso
+# at most, so they are declared, `special`, where map_vdso puts them:
+# get_unmapped_area top-down right after load_elf_binary mapped the loader,
+# that is just below it.
+SPECIALS = (("[vvar]", 0x4000, 1, ("special",)), ("[vvar_vclock]", 0x2000, 1, ("special",)),
+            ("[vdso]", 0x2000, 5, ("special", "file")))
+
+
+def special_sizes(snapshot):
+    """{name: bytes} of the special mappings, from the first process of
+    the snapshot (its /proc maps) that has all three, else SPECIALS'."""
+    sizes = {name: size for name, size, _, _ in SPECIALS}
+    if snapshot:
+        for tgid in sorted(snapshot.vmas):
+            seen = {v[6]: v[1] - v[0] for v in snapshot.vmas[tgid] if v[6] in sizes}
+            if len(seen) == len(sizes):
+                return seen
+    return sizes
+
+
+def special_layout(below, sizes):
+    """[(start, end, prot, flags)] of the special mappings ending at BELOW."""
+    out, end = [], below
+    for name, _, prot, flags in reversed(SPECIALS):
+        out.append((end - sizes[name], end, prot, flags))
+        end -= sizes[name]
+    return out[::-1]
+
+
+def elf_layouts(events, programs, scripts, first_faults=400, specials=None):
     """Where exec put each program and its loader, from BASE.elf and the
     first faults after the exec: the loader runs first, so the first
     fault is the fetch of its entry point (its base = that address - the
     entry); it then reads the program's headers, so the program's first
     fault is on its first page (a PIE's base; an ET_EXEC program sits at
     its own addresses). Returns {id(exec event): [(start, end, prot,
-    flags)]} for the execs whose layout could be placed."""
+    flags)]} for the execs whose layout could be placed. With SPECIALS
+    ({name: bytes}), a program with a loader also gets [vvar],
+    [vvar_vclock] and [vdso] just below the loader (special_layout)."""
     faults = {}        # id(exec event) -> [(address, error)]
     open_exec = {}     # pid -> exec event
     for ev in events:
@@ -273,6 +309,8 @@ def elf_layouts(events, programs, scripts, first_faults=400):
             entry_base = None
         if interp is not None and entry_base is not None:
             layout += _segments(interp, entry_base)
+            if specials:
+                layout += special_layout(_span(interp, entry_base)[0], specials)
         if prog.kind == "exec":
             layout += _segments(prog, 0)
         elif interp is None and entry_base is not None:
@@ -613,6 +651,7 @@ class Importer:
 
     def _declare_snapshot(self, opid, epoch, tgid):
         """The mappings and present pages the snapshot saw."""
+        raw_pfn = []      # [vvar] pages: special PTEs, no present pages of the model
         for start, end, perms, _off, _dev, inode, path in self.snap.vmas[tgid]:
             if start >= USER_TOP or end > USER_TOP:
                 continue   # [vsyscall]: the kernel half
@@ -629,6 +668,13 @@ class Importer:
                     vflags.append("offset=0x%x" % _off)
             if path == "[stack]":
                 vflags.append("stack")
+            if path in ("[vvar]", "[vvar_vclock]", "[vdso]") and self.look.specials:
+                vflags.append("special")      # see SPECIALS
+                if path == "[vdso]":
+                    flags.append("file")
+                    vflags.append("file")
+                else:
+                    raw_pfn.append((start, end))
             self.w.vma(opid, start, end - start, prot_text(prot), vflags)
             epoch.vmas.insert(start, end, prot, flags)
             if path == "[heap]":
@@ -637,6 +683,8 @@ class Importer:
                 # of this mm grows or shrinks it
                 self.w.layout(opid, 0, 0, 0, 0, start, end, 0)
         for start, end, flags in self.snap.present.get(tgid, ()):
+            if any(s <= start < e for s, e in raw_pfn):
+                continue
             kind = "file" if "f" in flags else "anon" if "x" in flags else "cow"
             for s, e in self._inside(epoch.vmas, start, end):
                 self.w.present(opid, s, e - s, kind)

@@ -17,7 +17,7 @@ import re
 COMM = re.compile(r"[A-Za-z0-9_./:-]{1,15}\Z")
 NUM = re.compile(r"(0x[0-9a-fA-F]{1,16}|[0-9]{1,20})\Z")
 PROT = re.compile(r"[r-][w-][x-]\Z")
-FLAGS = {"shared", "huge", "giant", "populate", "file", "stack"}
+FLAGS = {"shared", "huge", "giant", "populate", "file", "stack", "special"}
 USER_OPS = {"r", "w", "x", "syscall", "mmap", "munmap", "mprotect", "madvise", "mremap", "brk",
             "fork", "vfork", "clone", "exec", "exit"}
 KERNEL_OPS = {"kr", "kw", "kx"}

@@ -140,5 +140,32 @@ class TestKmm(unittest.TestCase):
         self.assertGreater(me.map_count, 5)
 
 
+class TestSpecialMappings(unittest.TestCase):
+    """import-sched's [vvar], [vvar_vclock], [vdso] below the loader (kimport)."""
+
+    def test_layout_below_the_loader(self):
+        from mmtrace import kimport
+        sizes = {"[vvar]": 0x4000, "[vvar_vclock]": 0x2000, "[vdso]": 0x2000}
+        # sleep's maps on the capture machine: vvar 7f871d7a5000, vvar_vclock
+        # 7f871d7a9000, vdso 7f871d7ab000-7f871d7ad000, ld.so from 7f871d7ad000
+        self.assertEqual(kimport.special_layout(0x7f871d7ad000, sizes), [
+            (0x7f871d7a5000, 0x7f871d7a9000, 1, ("special",)),
+            (0x7f871d7a9000, 0x7f871d7ab000, 1, ("special",)),
+            (0x7f871d7ab000, 0x7f871d7ad000, 5, ("special", "file"))])
+
+    def test_sizes_from_the_snapshot_else_defaults(self):
+        from mmtrace import kimport
+
+        class Snap:
+            vmas = {5: [(0x1000, 0x2000, "r--p", 0, "00:00", 0, "[vvar]")],   # not all three
+                    9: [(0x10000, 0x13000, "r--p", 0, "00:00", 0, "[vvar]"),
+                        (0x13000, 0x14000, "r--p", 0, "00:00", 0, "[vvar_vclock]"),
+                        (0x14000, 0x16000, "r-xp", 0, "00:00", 0, "[vdso]")]}
+        self.assertEqual(kimport.special_sizes(Snap()),
+                         {"[vvar]": 0x3000, "[vvar_vclock]": 0x1000, "[vdso]": 0x2000})
+        self.assertEqual(kimport.special_sizes(None),
+                         {"[vvar]": 0x4000, "[vvar_vclock]": 0x2000, "[vdso]": 0x2000})
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -380,7 +380,7 @@ static void record_errors_exact(void)
 		  "x or -)" },
 		{ "0 mmap 0x1000 1 rw- huge huge", "t:3:26: error: mmap FLAG 'huge' given twice" },
 		{ "0 mmap 0x1000 1 rw- hugetlb", "t:3:21: error: unknown mmap FLAG 'hugetlb' (shared, huge, "
-		  "giant, populate, file, file=NAME, offset=OFF or stack)" },
+		  "giant, populate, file, file=NAME, offset=OFF, stack or special)" },
 		{ "0 mmap 0x1000 1 r-- file=a file", "t:3:28: error: mmap FLAG 'file' given twice" },
 		{ "0 mmap 0x1000 1 r-- file=a file=b", "t:3:28: error: mmap FLAG 'file' given twice" },
 		{ "0 mmap 0x1000 1 r-- offset=0x1000", "t:3:21: error: offset=OFF needs file=NAME" },
@@ -406,7 +406,7 @@ static void record_errors_exact(void)
 		{ "vma 1 0x1000 0x1000", "t:3:20: error: missing argument: 'vma' takes PID ADDR LEN PROT [FLAG...]" },
 		{ "vma 1 0x1001 1 r--", "t:3:7: error: ADDR 0x1001 is not page-aligned" },
 		{ "vma 1 0x1000 1 r-- bogus", "t:3:20: error: unknown mmap FLAG 'bogus' (shared, huge, giant, "
-		  "populate, file, file=NAME, offset=OFF or stack)" },
+		  "populate, file, file=NAME, offset=OFF, stack or special)" },
 		{ "present 1 0x1000 1 dirty", "t:3:20: error: unknown present KIND 'dirty' (anon, cow or file)" },
 		{ "present 1 0x1000 0 anon", "t:3:18: error: LEN must be at least 1" },
 		{ "cpumask 1", "t:3:10: error: missing argument: 'cpumask' takes PID CPU" },
