@@ -133,6 +133,19 @@ uint64_t hist_quantile(const latency_hist *h, double q)
 	return h->max;
 }
 
+/* The L1 arrays' hits, counted by size only, and their lookups, hits
+ * plus misses (cpu_stats). */
+void stats_sum_l1(cpu_stats *c)
+{
+	c->l1d.hits = c->l1i.hits = 0;
+	for (int z = 0; z < PAGE_SIZES; z++) {
+		c->l1d.hits += c->l1d_hits[z];
+		c->l1i.hits += c->l1i_hits[z];
+	}
+	c->l1d.lookups = c->l1d.hits + c->l1d.misses;
+	c->l1i.lookups = c->l1i.hits + c->l1i.misses;
+}
+
 void stats_total(const sim_stats *s, cpu_stats *t)
 {
 	memset(t, 0, sizeof *t);
@@ -147,6 +160,7 @@ void stats_total(const sim_stats *s, cpu_stats *t)
 	for (unsigned c = 0; c < s->ncpus; c++)
 		if (s->cpu[c].cycles > t->cycles)
 			t->cycles = s->cpu[c].cycles;
+	stats_sum_l1(t);
 }
 
 static double ratio(uint64_t a, uint64_t b)
@@ -195,8 +209,10 @@ static void hist_json(FILE *f, const latency_hist *h)
 	fprintf(f, "]}");
 }
 
-static void cpu_json(FILE *f, unsigned id, const cpu_stats *c)
+static void cpu_json(FILE *f, unsigned id, const cpu_stats *counted)
 {
+	cpu_stats copy = *counted, *c = &copy;
+	stats_sum_l1(c);
 	fprintf(f, "{\"id\": %u, \"cycles\": %" PRIu64 ", \"accesses\": %" PRIu64
 	        ", \"tlb\": {\"hits\": %" PRIu64 ", \"misses\": %" PRIu64 ", \"hit_rate\": %.6f, \"mpki\": %.6f, ",
 	        id, c->cycles, c->accesses, c->tlb_hits, c->tlb_misses,
@@ -285,7 +301,14 @@ void stats_print_json(const sim_stats *s, const config *cfg, const char *mode, F
 	        t.tlb_hits, t.tlb_misses, ratio(t.tlb_hits, t.tlb_hits + t.tlb_misses), mpki(t.tlb_misses, t.accesses));
 	tlb_json(f, "l1d", &t.l1d, t.accesses, ", ");
 	tlb_json(f, "l1i", &t.l1i, t.accesses, ", ");
-	tlb_json(f, "stlb", &t.stlb, t.accesses, "},\n");
+	tlb_json(f, "stlb", &t.stlb, t.accesses, ", ");
+	fprintf(f, "\"by_page_size\": {");
+	static const char *const sizes[PAGE_SIZES] = { "4k", "2m", "1g" };
+	for (int z = 0; z < PAGE_SIZES; z++)
+		fprintf(f, "%s\"%s\": {\"l1d_hits\": %" PRIu64 ", \"l1i_hits\": %" PRIu64 ", \"stlb_hits\": %" PRIu64
+		        ", \"misses\": %" PRIu64 "}", z ? ", " : "", sizes[z], t.l1d_hits[z], t.l1i_hits[z],
+		        t.stlb_hits[z], t.walk_fills[z]);
+	fprintf(f, "}},\n");
 	fprintf(f, "  \"walks\": {\"count\": %" PRIu64 ", \"cycles\": %" PRIu64 ", ", t.walks, t.walk_cycles);
 	hist_json(f, &s->walk_latency);
 	fprintf(f, ", \"mem_refs\": %" PRIu64 ", \"pwc_hits\": %" PRIu64 "},\n", t.walk_mem_refs, t.pwc_hits);

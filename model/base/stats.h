@@ -31,10 +31,19 @@ enum flush_reason {
 	FLUSH_REASONS
 };
 
+/* Page sizes, for the counts by size: 4 KiB, 2 MiB, 1 GiB. */
+enum { PS_4K, PS_2M, PS_1G, PAGE_SIZES };
+
 typedef struct cpu_stats {
 	uint64_t cycles;          /* the CPU's clock at the end */
 	uint64_t accesses, tlb_hits, tlb_misses;
+	/* lookups, hits and misses; the L1 arrays' are counted as misses and
+	 * as hits by size alone (l1d_hits, l1i_hits: each array holds one
+	 * size), their hits and lookups summed at output; the STLB's hits in
+	 * both */
 	tlb_counts l1d, l1i, stlb;
+	uint64_t l1d_hits[PAGE_SIZES], l1i_hits[PAGE_SIZES], stlb_hits[PAGE_SIZES];
+	uint64_t walk_fills[PAGE_SIZES];  /* TLB misses whose walk found a page of that size */
 	uint64_t walks, walk_cycles, walk_mem_refs, pwc_hits;
 	uint64_t cr3_writes, cr3_noflush;
 	uint64_t invlpg, invpcid[4], full_flushes;
@@ -131,6 +140,10 @@ void hist_add(latency_hist *h, uint64_t v);
 /* Smallest v with at least q (0..1] of the samples <= v. */
 uint64_t hist_quantile(const latency_hist *h, double q);
 
+/* The L1 arrays' hits (the sum of their counts by size) and lookups
+ * (hits plus misses) into c's l1d and l1i: they are counted only so on
+ * the hit path.  stats_total does it for the sums. */
+void stats_sum_l1(cpu_stats *c);
 /* Machine-wide sums over CPUs. */
 void stats_total(const sim_stats *s, cpu_stats *total);
 

@@ -85,6 +85,11 @@ int mmu_init(mmu *m, unsigned id, const config *cfg, machine_shared *sh,
 	    init_tlb(&m->l1i[1], "l1i.2m", cfg, K_L1I2M_ENTRIES, K_L1I2M_WAYS, s2m, err, errlen) ||
 	    init_tlb(&m->stlb, "stlb", cfg, K_STLB_ENTRIES, K_STLB_WAYS, s4k | s2m, err, errlen))
 		return -1;
+	/* each L1 array is one page size: its hits count by that size */
+	for (int i = 0; i < 3; i++)
+		m->l1d[i].hits = &m->st->l1d_hits[i];
+	for (int i = 0; i < 2; i++)
+		m->l1i[i].hits = &m->st->l1i_hits[i];
 	if (m->pwc_on) {
 		if (init_tlb(&m->psc[PSC_PD], "psc.pd", cfg, K_PWC_PD_ENTRIES, K_PWC_PD_WAYS, 1ull << 21, err, errlen) ||
 		    init_tlb(&m->psc[PSC_PDPT], "psc.pdpt", cfg, K_PWC_PDPT_ENTRIES, K_COUNT, 1ull << 30, err, errlen) ||
@@ -370,6 +375,7 @@ static inline __attribute__((always_inline)) void remember(mmu *m, bool exec, ui
 	f->gen = m->l1_gen;
 	f->e = e;
 	f->t = t;
+	f->hits = t->hits;
 	f->pa = pa & ~0xfffull;
 	/* U; W once D is set (else a D-assist); "not XD" as a right */
 	f->have = (uint8_t)((e->perm ^ PERM_XD) & (PERM_U | PERM_XD | (e->dirty ? PERM_W : 0)));
@@ -450,10 +456,9 @@ static bool lookup(mmu *m, uint64_t va, bool exec, bool write, uint16_t pcid, bo
 	h->t = start + m->lat_l1tlb;
 	h->in = h->copy_in = NULL;
 	h->copy = NULL;
-	l1c->lookups++;
 	h->e = lookup_l1(exec ? m->l1i : m->l1d, exec ? 2 : 3, va, pcid, pge, write, &h->in);
 	if (h->e) {
-		l1c->hits++;
+		(*h->in->hits)++;   /* the L1 lookups are hits + misses (base/stats.h) */
 		r->level = XL_L1;
 		return true;
 	}
@@ -471,6 +476,7 @@ static bool lookup(mmu *m, uint64_t va, bool exec, bool write, uint16_t pcid, bo
 		return false;
 	}
 	m->st->stlb.hits++;
+	m->st->stlb_hits[h->e->shift == 21 ? PS_2M : PS_4K]++;
 	r->level = XL_STLB;
 	h->in = &m->stlb;
 	h->copy_in = l1_for(m, exec, h->e->shift);
@@ -531,6 +537,7 @@ static void refill(mmu *m, uint64_t va, enum access_kind kind, bool user, uint16
 	}
 	/* the entry is what the tables say now: the checker has nothing to
 	 * verify until they change (check_epoch) */
+	m->st->walk_fills[w.shift == 12 ? PS_4K : w.shift == 21 ? PS_2M : PS_1G]++;
 	tlb_entry n = { .vpn = va >> w.shift, .pfn = w.pfn, .pcid = pcid,
 	                .global = w.global, .perm = w.perm, .dirty = w.dirty,
 	                .shift = (uint8_t)w.shift, .check_epoch = m->sh->check_epoch + 1 };

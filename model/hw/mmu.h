@@ -100,6 +100,7 @@ typedef struct l1_memo {
 	uint64_t gen;
 	const tlb_entry *e;
 	const tlb *t;
+	uint64_t *hits;           /* t's hits in the statistics (cpu_stats.l1d_hits[size]) */
 	uint64_t pa;              /* the physical address of the page's first byte */
 	uint8_t have;             /* rights: U, W once D is set, XD for "not XD" */
 	uint8_t shift;            /* e's page shift */
@@ -220,9 +221,7 @@ static inline __attribute__((always_inline)) bool mmu_memo_hit(mmu *m, uint64_t 
 	if ((f->gen != m->l1_gen) | (e != f->t->last) | (e->check_epoch != m->sh->check_epoch + 1) |
 	    ((need & ~(unsigned)f->have) != 0))
 		return false;
-	tlb_counts *c = exec ? &m->st->l1i : &m->st->l1d;
-	c->lookups++;
-	c->hits++;
+	(*f->hits)++;   /* an L1 lookup and hit (the lookups are hits + misses) */
 	r->fault = XF_NONE;
 	r->level = XL_L1;
 	r->walked = r->d_assist = false;

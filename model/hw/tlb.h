@@ -110,6 +110,7 @@ typedef struct tlb {
 	unsigned fast;            /* tlb.c's code for this geometry: 0 general, else ways / 4 */
 	tlb_op_hook hook;         /* optional shadow, called after each op */
 	void *hook_ctx;
+	uint64_t *hits;           /* an L1 array's hit count in the statistics (set by the MMU), or NULL */
 } tlb;
 
 /* entries == 0 makes an absent array (every lookup misses, fills drop).

@@ -130,7 +130,9 @@ static void walk_reads_each_level_then_psc_skips(void)
 	r = go(VA(0), ACC_READ, true);
 	CHECK_EQ(r.level, XL_L1);
 	CHECK_EQ(st.walks, 2);
+	stats_sum_l1(&st);
 	CHECK_EQ(st.l1d.hits, 1);
+	CHECK_EQ(st.l1d_hits[PS_4K], 1);
 	CHECK_EQ(st.l1d.misses, 2);
 	CHECK_EQ(st.stlb.misses, 2);
 }
@@ -408,10 +410,12 @@ static void memo_answers_only_while_nothing_changed(void)
 	uint64_t pa, end;
 	CHECK(!memo(VA(0), ACC_READ, true, 0, &pa, &end));   /* no memo yet */
 	go(VA(0) + 8, ACC_READ, true);                                         /* a walk */
+	stats_sum_l1(&st);
 	uint64_t lookups = st.l1d.lookups, hits = st.l1d.hits, walks = st.walks;
 	CHECK(memo(VA(0) + 0x10, ACC_READ, true, 50, &pa, &end));
 	CHECK_EQ(pa, (0x100ull << 12) + 0x10);
 	CHECK_EQ(end, 50 + m.lat_l1tlb);
+	stats_sum_l1(&st);
 	CHECK_EQ(st.l1d.lookups, lookups + 1);
 	CHECK_EQ(st.l1d.hits, hits + 1);
 	CHECK_EQ(st.walks, walks);
@@ -455,11 +459,16 @@ static void memo_gives_what_the_full_path_gives(void)
 	go(0x40000000ull + 0x5000, ACC_WRITE, true);
 	for (int kind = ACC_READ; kind <= ACC_WRITE; kind++) {
 		xlate_result a, b;
-		uint64_t lookups = st.l1d.lookups, hits = st.l1d.hits;
+		stats_sum_l1(&st);
+		uint64_t lookups = st.l1d.lookups, hits = st.l1d.hits, big = st.l1d_hits[PS_2M];
 		CHECK(mmu_memo_hit(&m, 0x40000000ull + 0x5ab8, (enum access_kind)kind, true, 77, &a));
+		stats_sum_l1(&st);
 		CHECK_EQ(st.l1d.lookups, lookups + 1);
 		CHECK_EQ(st.l1d.hits, hits + 1);
+		CHECK_EQ(st.l1d_hits[PS_2M], big + 1);   /* a 2 MiB page: its array's count */
 		mmu_translate_full(&m, 0x40000000ull + 0x5ab8, (enum access_kind)kind, true, 77, &b);
+		stats_sum_l1(&st);
+		CHECK_EQ(st.l1d_hits[PS_2M], big + 2);
 		CHECK_EQ(st.l1d.lookups, lookups + 2);
 		CHECK_EQ(st.l1d.hits, hits + 2);
 		CHECK_EQ(a.fault, b.fault);

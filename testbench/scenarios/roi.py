@@ -15,6 +15,8 @@
    and on a multi-CPU trace with shootdowns too.
 4. The checker's stale hits count the whole run: a violation in the
    warm-up still fails the run.
+Also: the counts by page size (tlb.by_page_size) add up to each
+structure's counts.
 """
 import json
 import os
@@ -134,6 +136,16 @@ def main():
             rc2, _, e = run(mmusim, mixed, out)
             check(d["accesses"] < e["accesses"] and d["records"] == e["records"] - int(n),
                   "mixed: the region has fewer accesses and %s fewer records" % n)
+
+        # the counts by page size add up to the structures' counts
+        t = e["tlb"]
+        by = t["by_page_size"]
+        check(sum(by[z]["l1d_hits"] for z in by) == t["l1d"]["hits"] > 0 and
+              sum(by[z]["l1i_hits"] for z in by) == t["l1i"]["hits"] and
+              sum(by[z]["stlb_hits"] for z in by) == t["stlb"]["hits"] > 0 and
+              0 < sum(by[z]["misses"] for z in by) <= t["misses"] and
+              t["l1d"]["lookups"] == t["l1d"]["hits"] + t["l1d"]["misses"],
+              "mixed: the counts by page size add up to each structure's")
 
         # 4: a stale hit in the warm-up fails the run
         sc = os.path.join(ROOT, "testbench", "scenarios", "checker_catches_skipped_shootdown.trace")
