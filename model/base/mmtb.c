@@ -156,7 +156,7 @@ static int pack_records(trace_reader *r, mmtb_writer *w, char *err, size_t errle
 	}
 }
 
-int mmtb_pack_reader(trace_reader *r, FILE *f, char *err, size_t errlen)
+enum failure mmtb_pack_reader(trace_reader *r, FILE *f, char *err, size_t errlen)
 {
 	unsigned cpus;
 	int rc = trace_read_header(r, &cpus, err, errlen);
@@ -166,12 +166,12 @@ int mmtb_pack_reader(trace_reader *r, FILE *f, char *err, size_t errlen)
 		rc = pack_records(r, &w, err, errlen);
 	}
 	if (rc)
-		return rc == -2 ? 70 : trace_io_error(r) ? 66 : 65;
+		return rc == -2 ? FAIL_INTERNAL : trace_io_error(r) ? FAIL_INPUT : FAIL_TRACE;
 	mmtb_end(&w);
-	return 0;
+	return FAIL_NONE;
 }
 
-int mmtb_pack(const char *out, const char *in, char *err, size_t errlen)
+enum failure mmtb_pack(const char *out, const char *in, char *err, size_t errlen)
 {
 	/* the output is checked (not the input, not a device) and its temp
 	 * file made before anything is read (base/output.h) */
@@ -180,15 +180,15 @@ int mmtb_pack(const char *out, const char *in, char *err, size_t errlen)
 	output *o = output_open(out, inputs, msg, sizeof msg);
 	if (!o) {
 		snprintf(err, errlen, "%s", msg);
-		return 66;
+		return FAIL_INPUT;
 	}
 	trace_reader *r = trace_open(in, msg, sizeof msg);
 	if (!r) {
 		output_abandon(o);
 		snprintf(err, errlen, "%s", msg);
-		return 66;
+		return FAIL_INPUT;
 	}
-	int rc = mmtb_pack_reader(r, output_stream(o), err, errlen);
+	enum failure rc = mmtb_pack_reader(r, output_stream(o), err, errlen);
 	trace_close(r);
 	if (rc) {
 		output_abandon(o);
@@ -196,7 +196,7 @@ int mmtb_pack(const char *out, const char *in, char *err, size_t errlen)
 	}
 	if (output_commit(o, msg, sizeof msg)) {
 		snprintf(err, errlen, "%s", msg);
-		return 66;
+		return FAIL_INPUT;
 	}
-	return 0;
+	return FAIL_NONE;
 }

@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "base/failure.h"
 #include "base/trace.h"
 
 #define MMTB_MAGIC "\x89MMTB\r\n\x1a"   /* 8 bytes: no text trace starts with 0x89 */
@@ -71,17 +72,18 @@ void mmtb_text(mmtb_writer *w, uint64_t line, const char *text, size_t len);
 void mmtb_end(mmtb_writer *w);
 
 /* The whole of r (its header not yet read) written to f in the binary
- * form: 0, or an exit status (65 bad trace, 66 read error, 70) with the
- * reader's message in err.  What mmtb_pack writes; fuzz_mmtb packs in
+ * form: FAIL_NONE, or the failure (FAIL_TRACE, FAIL_INPUT for a read
+ * error, FAIL_INTERNAL) with the reader's message in err.  What mmtb_pack writes; fuzz_mmtb packs in
  * memory with it. */
-int mmtb_pack_reader(trace_reader *r, FILE *f, char *err, size_t errlen);
+enum failure mmtb_pack_reader(trace_reader *r, FILE *f, char *err, size_t errlen);
 
 /* mmusim --pack OUT TRACE: reads TRACE (text or .mmtb) with the reader's
  * every rule and writes OUT through a temporary file in OUT's directory,
  * renamed into place only when all of TRACE was read without error.
  * OUT is checked first, as every output (base/output.h): never TRACE nor
- * a device; "-" is standard output.  Returns an exit status (0, 65 bad
- * trace, 66 cannot read or write, 70) with a complete message in err. */
-int mmtb_pack(const char *out, const char *in, char *err, size_t errlen);
+ * a device; "-" is standard output.  Returns FAIL_NONE or the failure
+ * (FAIL_TRACE, FAIL_INPUT: cannot read or write, FAIL_INTERNAL) with a
+ * complete message in err. */
+enum failure mmtb_pack(const char *out, const char *in, char *err, size_t errlen);
 
 #endif

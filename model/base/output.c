@@ -225,13 +225,14 @@ int output_check_stdout(char *err, size_t errlen)
 }
 
 static volatile sig_atomic_t *stop_flag;
+static int stop_status;
 
 static void on_stop(int sig)
 {
 	(void)sig;
 	if (*stop_flag) {      /* the second one: stop now */
 		remove_temps();
-		_exit(130);
+		_exit(stop_status);
 	}
 	*stop_flag = 1;
 }
@@ -242,9 +243,10 @@ static void on_fatal(int sig)
 	raise(sig);            /* SA_RESETHAND: the default action now */
 }
 
-void output_signals(volatile sig_atomic_t *flag)
+void output_signals(volatile sig_atomic_t *flag, int second_signal_status)
 {
 	stop_flag = flag;
+	stop_status = second_signal_status;
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sigemptyset(&sa.sa_mask);
@@ -264,12 +266,22 @@ void output_signals(volatile sig_atomic_t *flag)
 	sigaction(SIGXFSZ, &sa, NULL);   /* EFBIG likewise */
 }
 
+static const char *oom_message = "out of host memory\n";
+static int oom_status = -1;   /* abort() */
+
+void output_on_out_of_memory(const char *message, int status)
+{
+	oom_message = message;
+	oom_status = status;
+}
+
 _Noreturn void output_out_of_memory(void)
 {
-	static const char msg[] = "mmusim: error: out of host memory\n";
-	if (write(2, msg, sizeof msg - 1) < 0) {
+	if (write(2, oom_message, strlen(oom_message)) < 0) {
 		/* nothing more to say */
 	}
 	remove_temps();
-	_exit(70);
+	if (oom_status < 0)
+		abort();
+	_exit(oom_status);
 }

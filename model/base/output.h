@@ -15,7 +15,7 @@
  * output_signals installs the handlers (sigaction): SIGINT, SIGTERM and
  * SIGHUP set *flag, and the run stops at its next check and writes what
  * it has (marked incomplete); a second one removes the temp files and
- * exits 130 at once.  A fatal signal removes them before the default
+ * exits at once with the status the caller gave.  A fatal signal removes them before the default
  * action.  SIGPIPE and SIGXFSZ are ignored: a closed pipe or a file size limit
  * is a write error, reported.
  */
@@ -43,8 +43,11 @@ void output_abandon(output *o);
 /* Checks standard output after the last write: 0, or -1 with err set. */
 int output_check_stdout(char *err, size_t errlen);
 
-void output_signals(volatile sig_atomic_t *flag);
-/* Out of host memory: a message, the temp files removed, exit 70. */
+void output_signals(volatile sig_atomic_t *flag, int second_signal_status);
+/* Out of host memory: the message, the temp files removed, and the exit
+ * with the status set by output_on_out_of_memory (the program's front
+ * end decides both; until it does, "out of host memory" and abort()). */
 _Noreturn void output_out_of_memory(void);
+void output_on_out_of_memory(const char *message, int status);
 
 #endif

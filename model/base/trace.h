@@ -133,7 +133,7 @@ typedef struct trace_access {
 typedef struct trace_reader trace_reader;
 
 /* Opens path ("-" = stdin).  On failure returns NULL and writes a message
- * (without "error:" prefix decoration) to err; *exit_code is 66. */
+ * (without "error:" prefix decoration) to err: a FAIL_INPUT. */
 trace_reader *trace_open(const char *path, char *err, size_t errlen);
 /* Same over a stream the caller opened (libmmusim's record streams);
  * the reader closes it.  name is used in messages. */

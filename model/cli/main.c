@@ -22,6 +22,29 @@
 #include "sim/engine.h"
 #include "sim/modes.h"
 #include "sim/stage.h"
+#ifdef MMUSIM_HAVE_SC
+#include "sc/sc_run.h"
+#endif
+
+/* The exit statuses (docs/trace-format.md, "The command line"). */
+enum {
+	EXIT_OK = 0, EXIT_CHECK = 1, EXIT_USAGE = 64, EXIT_DATAERR = 65,
+	EXIT_NOINPUT = 66, EXIT_SOFTWARE = 70, EXIT_INTERRUPTED = 130
+};
+
+/* The status of what the layers below report. */
+static int exit_status(enum failure f)
+{
+	switch (f) {
+	case FAIL_NONE:     return EXIT_OK;
+	case FAIL_CHECK:    return EXIT_CHECK;
+	case FAIL_USAGE:    return EXIT_USAGE;
+	case FAIL_TRACE:    return EXIT_DATAERR;
+	case FAIL_INPUT:    return EXIT_NOINPUT;
+	case FAIL_INTERNAL: break;
+	}
+	return EXIT_SOFTWARE;
+}
 
 static const char usage[] =
 	"usage: mmusim [OPTIONS] TRACE        (TRACE may be '-' for standard input)\n"
@@ -77,12 +100,22 @@ static bool located(const char *msg)
  * status this file alone decides.  Messages from the layers below carry
  * no program name: report gives "mmusim: error: " (status 70: "mmusim:
  * internal error: "; status 1, a co-simulation mismatch or checker
- * violation: "mmusim: ") and the message. */
+ * violation: "mmusim: ") and the message.  Out of host memory, base/output.c
+ * writes the message set_out_of_memory made in this form. */
+#define MESSAGE "mmusim: %s%s\n"
 static int report(int status, const char *msg)
 {
-	fprintf(stderr, "mmusim: %s%s\n", status == EXIT_CHECK ? "" :
+	fprintf(stderr, MESSAGE, status == EXIT_CHECK ? "" :
 	        status == EXIT_SOFTWARE ? "internal error: " : "error: ", msg);
 	return status;
+}
+
+/* Out of host memory: status 70, with the message of status 64. */
+static void set_out_of_memory(void)
+{
+	static char msg[64];
+	snprintf(msg, sizeof msg, MESSAGE, "error: ", "out of host memory");
+	output_on_out_of_memory(msg, EXIT_SOFTWARE);
 }
 
 /* The same for what a run (the reader, the engine, model/sc) says: a
@@ -117,7 +150,7 @@ static int usage_error(const char *fmt, const char *arg)
 /* The mode dispatch: fast mode is the C engine's own loop; systemc and
  * cosim run it inside model/sc's machine, linked in when SystemC was
  * found (MMUSIM_HAVE_SC; cosim also needs Verilator, MMUSIM_HAVE_COSIM). */
-static int run_mode(sim *s, enum sim_mode mode, const mode_options *mo)
+static enum failure run_mode(sim *s, enum sim_mode mode, const mode_options *mo)
 {
 	if (mode == MODE_FAST)
 		return sim_run_fast(s, mo->interrupted);
@@ -126,7 +159,7 @@ static int run_mode(sim *s, enum sim_mode mode, const mode_options *mo)
 #else
 	snprintf(s->err, sizeof s->err, "--mode %s is not available: this build has no SystemC layer",
 	         sim_mode_name(mode));
-	return EXIT_USAGE;
+	return FAIL_USAGE;
 #endif
 }
 
@@ -230,10 +263,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 	}
 	if (o->list_config) {
 		char err[256];
-		if (config_list(stdout, o->preset, err, sizeof err)) {
-			fprintf(stderr, "mmusim: error: %s\n", err);
-			return EXIT_USAGE;
-		}
+		if (config_list(stdout, o->preset, err, sizeof err))
+			return report(EXIT_USAGE, err);
 		return -1;   /* done: main flushes standard output */
 	}
 	if (!o->trace)
@@ -317,6 +348,7 @@ static int fail_run(int rc)
 int main(int argc, char **argv)
 {
 	hold_standard_fds();
+	set_out_of_memory();
 	struct options o = { 0 };
 	int rc = parse_args(argc, argv, &o);
 	if (rc)
@@ -332,7 +364,7 @@ int main(int argc, char **argv)
 	if (!strcmp(o.trace, "-") && stdin_closed)
 		return fail(EXIT_NOINPUT, "cannot read standard input: %s", strerror(EBADF));
 	/* the outputs are checked and their temp files made before the run */
-	output_signals(&interrupted);
+	output_signals(&interrupted, EXIT_INTERRUPTED);
 	char err[640];
 	const char *inputs[] = { o.trace, o.config_file, NULL };
 	if ((o.stats_json && !(stats_out = output_open(o.stats_json, inputs, err, sizeof err))) ||
@@ -345,12 +377,12 @@ int main(int argc, char **argv)
 	if (o.parse_only)
 		return fail_run(parse_only(o.trace));
 	if (o.pack) {
-		if ((rc = mmtb_pack(o.pack, o.trace, err, sizeof err)))
+		if ((rc = exit_status(mmtb_pack(o.pack, o.trace, err, sizeof err))))
 			report_run(rc, err);
 		return fail_run(rc);
 	}
 	static sim s;
-	rc = sim_open(&s, &cfg, o.trace);
+	rc = exit_status(sim_open(&s, &cfg, o.trace));
 	if (rc) {
 		report_run(rc, s.err);
 		sim_close(&s);
@@ -364,7 +396,7 @@ int main(int argc, char **argv)
 	static provenance prov;
 	if (o.stats_json)
 		prov_start_file(&prov, o.trace, &interrupted);
-	rc = run_mode(&s, mode, &o.mo);
+	rc = exit_status(run_mode(&s, mode, &o.mo));
 	if (rc != 0 && rc != EXIT_CHECK) {
 		if (o.stats_json)
 			free(prov_finish(&prov, argc, argv, ""));
@@ -415,5 +447,5 @@ int main(int argc, char **argv)
 		rc = fail(EXIT_CHECK, "checker violation: %llu TLB hits on translations the page tables no longer hold",
 		          (unsigned long long)total.stale_hits);
 	sim_close(&s);
-	return interrupted ? 130 : rc;
+	return interrupted ? EXIT_INTERRUPTED : rc;
 }

@@ -161,6 +161,11 @@ int mmu_init(mmu *m, unsigned id, const config *cfg, machine_shared *sh,
              cpu_stats *st, latency_hist *hist, char *err, size_t errlen);
 void mmu_free(mmu *m);
 
+static inline uint64_t mmu_cr3(const mmu *m)
+{
+	return m->cr3;
+}
+
 static inline uint16_t mmu_pcid(const mmu *m)
 {
 	return (m->cr4 & CR4_PCIDE) ? (uint16_t)(m->cr3 & CR3_PCID_MASK) : 0;

@@ -17,16 +17,27 @@
 #include <string.h>
 
 #include "base/config.h"
+#include "base/output.h"
 #include "base/provenance.h"
 #include "base/stats.h"
 #include "base/trace.h"
 #include "sim/engine.h"
 
 
-_Static_assert((int)MMUSIM_OK == (int)EXIT_OK && (int)MMUSIM_CHECK == (int)EXIT_CHECK &&
-               (int)MMUSIM_USAGE == (int)EXIT_USAGE && (int)MMUSIM_DATAERR == (int)EXIT_DATAERR &&
-               (int)MMUSIM_NOINPUT == (int)EXIT_NOINPUT && (int)MMUSIM_SOFTWARE == (int)EXIT_SOFTWARE,
-               "the library's statuses are the command's");
+/* The library's status of what the engine reports (the command's exit
+ * status of the same meaning, as include/mmusim/mmusim.h promises). */
+static int lib_status(enum failure f)
+{
+	switch (f) {
+	case FAIL_NONE:     return MMUSIM_OK;
+	case FAIL_CHECK:    return MMUSIM_CHECK;
+	case FAIL_USAGE:    return MMUSIM_USAGE;
+	case FAIL_TRACE:    return MMUSIM_DATAERR;
+	case FAIL_INPUT:    return MMUSIM_NOINPUT;
+	case FAIL_INTERNAL: break;
+	}
+	return MMUSIM_SOFTWARE;
+}
 
 struct mmusim {
 	config cfg;
@@ -62,6 +73,8 @@ int mmusim_open(mmusim **out, const char *preset)
 	*out = m;
 	if (!m)
 		return MMUSIM_SOFTWARE;
+	/* the model out of host memory ends the process, as the command */
+	output_on_out_of_memory("libmmusim: out of host memory\n", MMUSIM_SOFTWARE);
 	/* the defaults first, so a handle is usable even after a bad preset */
 	config_preset(&m->cfg, "skylake", m->err, sizeof m->err);
 	snprintf(m->preset, sizeof m->preset, "skylake");
@@ -152,9 +165,10 @@ static int run(mmusim *m, trace_reader *reader, const bool *read_failed)
 	}
 	char name[256];
 	snprintf(name, sizeof name, "%s", trace_name(reader));
-	int rc = sim_open_reader(s, &m->cfg, reader);
-	if (!rc)
-		rc = sim_run_fast(s, &m->interrupted);
+	enum failure f = sim_open_reader(s, &m->cfg, reader);
+	if (!f)
+		f = sim_run_fast(s, &m->interrupted);
+	int rc = lib_status(f);
 	char *prov = prov_finish(&m->prov, 0, NULL, m->preset);
 	if (read_failed && *read_failed) {
 		rc = fail(m, MMUSIM_NOINPUT, noinput, name);

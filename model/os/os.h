@@ -257,6 +257,43 @@ typedef struct kernel {
 	int err_field;
 } kernel;
 
+/* One CPU of the machine, for the layers above, which name none of its
+ * fields: its clock, its MMU, whether it owes a switch. */
+static inline kcpu *os_cpu(kernel *k, unsigned cpu)
+{
+	return &k->cpu[cpu];
+}
+static inline const kcpu *os_cpu_const(const kernel *k, unsigned cpu)
+{
+	return &k->cpu[cpu];
+}
+static inline uint64_t os_cpu_clock(const kcpu *c)
+{
+	return c->clock;
+}
+/* The engine's ordering rule starts a record on c at `start`, which is
+ * never before c's clock (docs/trace-format.md, "The ordering rule"). */
+static inline void os_cpu_start_at(kcpu *c, uint64_t start)
+{
+	c->clock = start;
+}
+static inline bool os_cpu_owes_switch(const kcpu *c)
+{
+	return c->must_switch;
+}
+static inline mmu *os_cpu_mmu(kcpu *c)
+{
+	return &c->hw;
+}
+static inline const mmu *os_cpu_mmu_const(const kcpu *c)
+{
+	return &c->hw;
+}
+static inline void os_set_observer(kernel *k, const os_observer *obs)
+{
+	k->obs = *obs;
+}
+
 /* Boot: init_mm with the kernel half, every CPU idle with init_mm loaded
  * in ASID slot 0 (not counted).  0 or -1 with k->err. */
 int os_init(kernel *k, const config *cfg, unsigned ncpus, sim_stats *st);

@@ -327,7 +327,7 @@ void cosim::report(const array_base &a, enum tlb_op_kind kind, uint64_t cycle, u
 	std::snprintf(s_->err, sizeof s_->err,
 	              "co-simulation mismatch at cycle %llu (trace line %llu), CPU %u, %s, %s: %s",
 	              (unsigned long long)cycle, (unsigned long long)line, a.cpu, a.array, op_name(kind), what);
-	s_->exit_code = EXIT_CHECK;
+	s_->failure = FAIL_CHECK;
 }
 
 } // namespace mmusim_sc

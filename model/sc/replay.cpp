@@ -140,13 +140,13 @@ void machine::refill()
 			break;
 		}
 		int got = sim_step(s_);
-		if (got > 0 && s_->exit_code == EXIT_CHECK) {
+		if (got > 0 && s_->failure == FAIL_CHECK) {
 			got = -1;   /* a co-simulation mismatch: the first one stops the run */
 		}
 		if (got <= 0) {
 			eof_ = true;
 			if (got < 0) {
-				rc_ = s_->exit_code;
+				rc_ = s_->failure;
 				done_ = true;
 			}
 		}
@@ -155,8 +155,8 @@ void machine::refill()
 
 void machine::drive()
 {
-	if (s_->exit_code == EXIT_CHECK) {   /* a co-simulation mismatch: stop replaying */
-		rc_ = EXIT_CHECK;
+	if (s_->failure == FAIL_CHECK) {   /* a co-simulation mismatch: stop replaying */
+		rc_ = FAIL_CHECK;
 		done_ = true;
 		return;
 	}
@@ -178,7 +178,7 @@ void machine::drive()
 		std::snprintf(s_->err, sizeof s_->err,
 		              "event at cycle %llu after cycle %llu was replayed",
 		              (unsigned long long)next, (unsigned long long)now_);
-		rc_ = s_->exit_code = EXIT_SOFTWARE;
+		rc_ = s_->failure = FAIL_INTERNAL;
 		done_ = true;
 		return;
 	}

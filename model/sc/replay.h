@@ -34,8 +34,8 @@ public:
 	// vcd may be NULL (no waveform).
 	machine(sc_core::sc_module_name name, sim *s, const mode_options *mo, FILE *vcd);
 
-	// After sc_start(): 0 or the engine's exit status.
-	int result() const { return rc_; }
+	// After sc_start(): FAIL_NONE or the run's failure (with s->err).
+	enum failure result() const { return rc_; }
 	void finish_vcd()
 	{
 		if (vcd_)
@@ -78,7 +78,7 @@ private:
 	uint64_t cycle_value_;              // one cycle in SystemC time units
 	uint64_t now_ = 0;                  // the cycle SystemC time stands at
 	bool eof_ = false, done_ = false;
-	int rc_ = 0;
+	enum failure rc_ = FAIL_NONE;
 	std::unique_ptr<vcd_writer> vcd_;
 	uint64_t vcd_from_ = 0, vcd_to_ = 0;
 	bool clk_ = false;

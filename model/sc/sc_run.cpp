@@ -1,6 +1,5 @@
 // sc/sc_run.cpp - mmusim --mode systemc: builds the SystemC machine around
-// the C engine and runs it to the end of the trace.  Provides the strong
-// definition of mmusim_sc_run (weak in sim/modes.c).
+// the C engine and runs it to the end of the trace (sc/sc_run.h).
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -9,29 +8,30 @@
 #include <memory>
 
 #include "sc/replay.h"
+#include "sc/sc_run.h"
 #ifdef MMUSIM_HAVE_COSIM
 #include "sc/cosim.h"
 #endif
 
-extern "C" int mmusim_sc_run(sim *s, enum sim_mode mode, const mode_options *mo)
+extern "C" enum failure mmusim_sc_run(sim *s, enum sim_mode mode, const mode_options *mo)
 {
 #ifdef MMUSIM_HAVE_COSIM
 	std::unique_ptr<mmusim_sc::cosim> rtl;
 	if (mode == MODE_COSIM) {
 		rtl.reset(new mmusim_sc::cosim(s));
 		if (!rtl->attach())
-			return s->exit_code = EXIT_USAGE;
+			return s->failure = FAIL_USAGE;
 	}
 #else
 	if (mode != MODE_SYSTEMC) {
 		std::snprintf(s->err, sizeof s->err,
 		              "--mode %s is not available in this build", sim_mode_name(mode));
-		return s->exit_code = EXIT_USAGE;
+		return s->failure = FAIL_USAGE;
 	}
 #endif
 	if (mo->vcd_to && mo->vcd_to < mo->vcd_from) {
 		std::snprintf(s->err, sizeof s->err, "--vcd-to is before --vcd-from");
-		return s->exit_code = EXIT_USAGE;
+		return s->failure = FAIL_USAGE;
 	}
 	FILE *vcd = mo->vcd_file;   /* checked and opened before the run (base/output.h) */
 	if (vcd) {
@@ -40,7 +40,7 @@ extern "C" int mmusim_sc_run(sim *s, enum sim_mode mode, const mode_options *mo)
 	}
 	// the library's banner would land in the middle of our output
 	setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
-	int rc;
+	enum failure rc;
 	try {
 		mmusim_sc::machine m("mmusim", s, mo, vcd);
 		sc_core::sc_start();
@@ -48,11 +48,11 @@ extern "C" int mmusim_sc_run(sim *s, enum sim_mode mode, const mode_options *mo)
 		rc = m.result();
 #ifdef MMUSIM_HAVE_COSIM
 		if (rtl && rtl->failed())   /* found by an RTL module after the engine's last step */
-			rc = EXIT_CHECK;
+			rc = FAIL_CHECK;
 #endif
 	} catch (const std::exception &e) {
 		std::snprintf(s->err, sizeof s->err, "SystemC: %s", e.what());
-		rc = s->exit_code = EXIT_SOFTWARE;
+		rc = s->failure = FAIL_INTERNAL;
 	}
 	return rc;
 }
@@ -61,6 +61,6 @@ extern "C" int mmusim_sc_run(sim *s, enum sim_mode mode, const mode_options *mo)
 // cli/main.c and never enters SystemC that way.
 int sc_main(int, char **)
 {
-	std::fputs("mmusim: internal error: sc_main is not an entry point\n", stderr);
-	return EXIT_SOFTWARE;
+	std::fputs("sc_main is not an entry point of mmusim\n", stderr);
+	std::abort();
 }

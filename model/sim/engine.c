@@ -8,24 +8,24 @@
 
 #include "base/output.h"
 
-static int boot(sim *s, const config *cfg)
+static enum failure boot(sim *s, const config *cfg)
 {
 	s->cfg = *cfg;
 	unsigned cpus;
 	if (trace_read_header(s->reader, &cpus, s->err, sizeof s->err))
-		return s->exit_code = trace_io_error(s->reader) ? EXIT_NOINPUT : EXIT_DATAERR;
+		return s->failure = trace_io_error(s->reader) ? FAIL_INPUT : FAIL_TRACE;
 	/* machine.cpus: a bigger machine than the trace names, its other
 	 * CPUs idle (docs/trace-format.md) */
 	if (cfg->v[K_MACHINE_CPUS] && cfg->v[K_MACHINE_CPUS] < cpus) {
-		snprintf(s->err, sizeof s->err, "mmusim: error: machine.cpus=%u is fewer than the trace's %u CPUs",
+		snprintf(s->err, sizeof s->err, "machine.cpus=%u is fewer than the trace's %u CPUs",
 		         (unsigned)cfg->v[K_MACHINE_CPUS], cpus);
-		return s->exit_code = EXIT_USAGE;
+		return s->failure = FAIL_USAGE;
 	}
 	if (cfg->v[K_MACHINE_CPUS] > cpus)
 		cpus = (unsigned)cfg->v[K_MACHINE_CPUS];
 	s->ncpus = cpus;
 	if (stats_init(&s->st, cpus))
-		return s->exit_code = EXIT_SOFTWARE;
+		return s->failure = FAIL_INTERNAL;
 	s->roi_clock = calloc(cpus, sizeof *s->roi_clock);
 	if (!s->roi_clock)
 		output_out_of_memory();
@@ -34,40 +34,40 @@ static int boot(sim *s, const config *cfg)
 	if (os_init(&s->k, &s->cfg, cpus, &s->st)) {
 		snprintf(s->err, sizeof s->err, "%s", s->k.err);
 		s->kernel_up = true;
-		return s->exit_code = EXIT_SOFTWARE;
+		return s->failure = FAIL_INTERNAL;
 	}
 	s->kernel_up = true;
-	return 0;
+	return FAIL_NONE;
 }
 
-int sim_open(sim *s, const config *cfg, const char *trace_path)
+enum failure sim_open(sim *s, const config *cfg, const char *trace_path)
 {
 	memset(s, 0, sizeof *s);
 	s->reader = trace_open(trace_path, s->err, sizeof s->err);
 	if (!s->reader)
-		return s->exit_code = EXIT_NOINPUT;
+		return s->failure = FAIL_INPUT;
 	return boot(s, cfg);
 }
 
-int sim_open_reader(sim *s, const config *cfg, trace_reader *reader)
+enum failure sim_open_reader(sim *s, const config *cfg, trace_reader *reader)
 {
 	memset(s, 0, sizeof *s);
 	s->reader = reader;
 	return boot(s, cfg);
 }
 
-int sim_open_mem(sim *s, const config *cfg, const char *name, const char *buf, size_t len)
+enum failure sim_open_mem(sim *s, const config *cfg, const char *name, const char *buf, size_t len)
 {
 	memset(s, 0, sizeof *s);
 	s->reader = trace_open_mem(name, buf, len);
 	if (!s->reader)
-		return s->exit_code = EXIT_SOFTWARE;
+		return s->failure = FAIL_INTERNAL;
 	return boot(s, cfg);
 }
 
 void sim_set_observer(sim *s, const os_observer *obs)
 {
-	s->k.obs = *obs;
+	os_set_observer(&s->k, obs);
 }
 
 static int fail_record(sim *s)
@@ -76,11 +76,12 @@ static int fail_record(sim *s)
 	if (k->err_field < 0) {
 		snprintf(s->err, sizeof s->err, "%s:%llu: internal error: %s", trace_name(s->reader),
 		         (unsigned long long)s->rec.line, k->err);
-		return s->exit_code = EXIT_SOFTWARE, -1;
+		s->failure = FAIL_INTERNAL;
+		return -1;
 	}
 	unsigned field = (unsigned)k->err_field < 8 ? (unsigned)k->err_field : 0;
 	trace_format_error(s->reader, s->rec.line, s->rec.col[field], s->err, sizeof s->err, "%s", k->err);
-	s->exit_code = EXIT_DATAERR;
+	s->failure = FAIL_TRACE;
 	return -1;
 }
 
@@ -154,23 +155,25 @@ static int dispatch(sim *s, const trace_record *r)
 static inline void start_record(kernel *k, kcpu *c, uint64_t *last_start, bool timed,
                                 uint64_t at_least)
 {
-	uint64_t start = c->clock > *last_start ? c->clock : *last_start;
+	uint64_t clock = os_cpu_clock(c);
+	uint64_t start = clock > *last_start ? clock : *last_start;
 	if (start < at_least)
 		start = at_least;
 	if (os_before_record_needed(k, c)) {
 		os_before_record(k, c, start, timed);
-		if (c->clock > start)
-			start = c->clock;   /* it waited for acknowledgements */
+		if (os_cpu_clock(c) > start)
+			start = os_cpu_clock(c);   /* it waited for acknowledgements */
 	}
-	c->clock = start;
+	os_cpu_start_at(c, start);
 	*last_start = start;
 }
 
 /* The record about to run starts at or past the time limit (os.h). */
 static int clock_overflow(sim *s, unsigned cpu)
 {
+	uint64_t clock = os_cpu_clock(os_cpu_const(&s->k, cpu));
 	os_fail(&s->k, 0, "CPU %u's clock has reached the simulated time limit of 2^62 cycles"
-	        " (%llu cycles at this record)", cpu, (unsigned long long)s->k.cpu[cpu].clock);
+	        " (%llu cycles at this record)", cpu, (unsigned long long)clock);
 	return fail_record(s);
 }
 
@@ -194,7 +197,7 @@ static void roi_begin(sim *s)
 	s->roi_begin += s->st.records;
 	stats_reset_counters(&s->st);
 	for (unsigned i = 0; i < s->ncpus; i++)
-		s->roi_clock[i] = s->k.cpu[i].clock;
+		s->roi_clock[i] = os_cpu_clock(os_cpu_const(&s->k, i));
 	s->roi_begun = true;
 }
 
@@ -212,7 +215,7 @@ static inline int after_record(sim *s, int rc)
 static void roi_cycles(sim *s)
 {
 	for (unsigned i = 0; i < s->ncpus; i++)
-		s->st.cpu[i].cycles = s->k.cpu[i].clock - s->roi_clock[i];
+		s->st.cpu[i].cycles = os_cpu_clock(os_cpu_const(&s->k, i)) - s->roi_clock[i];
 }
 
 /* It ends at the marker just counted (which stays outside it): the counts
@@ -274,7 +277,7 @@ static int declare(sim *s, const trace_record *r)
 static void fail_access(sim *s, const trace_access *a)
 {
 	trace_access_record(a, &s->rec);
-	if (s->k.cpu[a->cpu].must_switch)
+	if (os_cpu_owes_switch(os_cpu(&s->k, a->cpu)))
 		dispatch(s, &s->rec);   /* fails: the switch it owes */
 	fail_record(s);
 }
@@ -283,13 +286,13 @@ static void fail_access(sim *s, const trace_access *a)
  * (one is built only to report an error): 0, or -1 with the error. */
 static inline __attribute__((always_inline)) int run_access(sim *s, const trace_access *a, uint64_t *last_start)
 {
-	kcpu *c = &s->k.cpu[a->cpu];
+	kcpu *c = os_cpu(&s->k, a->cpu);
 	start_record(&s->k, c, last_start, false, 0);
 	enum rec_op op = (enum rec_op)a->op;
-	if (!c->must_switch && c->clock < OS_CLOCK_LIMIT &&
+	if (!os_cpu_owes_switch(c) && os_cpu_clock(c) < OS_CLOCK_LIMIT &&
 	    !os_access(&s->k, a->cpu, a->addr, a->size, kind_of(op), op <= REC_X))
 		return 0;
-	if (c->clock >= OS_CLOCK_LIMIT && !c->must_switch) {
+	if (os_cpu_clock(c) >= OS_CLOCK_LIMIT && !os_cpu_owes_switch(c)) {
 		trace_access_record(a, &s->rec);
 		return clock_overflow(s, a->cpu);
 	}
@@ -319,27 +322,29 @@ static int run_next(sim *s, int got)
 {
 	trace_record *r = &s->rec;
 	if (got < 0) {
-		s->exit_code = trace_io_error(s->reader) ? EXIT_NOINPUT : EXIT_DATAERR;
+		s->failure = trace_io_error(s->reader) ? FAIL_INPUT : FAIL_TRACE;
 		return -1;
 	}
 	if (got == 0) {
 		os_settle(&s->k);   /* the IPIs still on their way */
 		for (unsigned i = 0; i < s->ncpus; i++)
-			if (s->k.cpu[i].clock >= OS_CLOCK_LIMIT) {
+			if (os_cpu_clock(os_cpu_const(&s->k, i)) >= OS_CLOCK_LIMIT) {
 				snprintf(s->err, sizeof s->err, "%s: error: CPU %u's clock has passed the simulated"
 				         " time limit of 2^62 cycles by the end of the trace", trace_name(s->reader), i);
-				return s->exit_code = EXIT_DATAERR, -1;
+				s->failure = FAIL_TRACE;
+				return -1;
 			}
 		return 0;
 	}
 	s->st.records++;
 	if (rec_is_declaration(r->op))
 		return after_record(s, declare(s, r) ? fail_record(s) : 1);
+	kcpu *c = os_cpu(&s->k, r->cpu);
 	if (r->timed)
-		start_timed_record(s, &s->k.cpu[r->cpu], r->time_ns);
+		start_timed_record(s, c, r->time_ns);
 	else
-		start_record(&s->k, &s->k.cpu[r->cpu], &s->last_start, false, 0);
-	if (s->k.cpu[r->cpu].clock >= OS_CLOCK_LIMIT)
+		start_record(&s->k, c, &s->last_start, false, 0);
+	if (os_cpu_clock(c) >= OS_CLOCK_LIMIT)
 		return clock_overflow(s, r->cpu);
 	return after_record(s, dispatch(s, r) ? fail_record(s) : 1);
 }
@@ -378,14 +383,14 @@ static __attribute__((noinline)) int run_accesses(sim *s, const trace_access *ba
 
 /* sim_run_fast with the reader on its own thread: each chunk is what one
  * turn of the loop below would have read itself. */
-static int run_staged(sim *s, volatile sig_atomic_t *interrupted)
+static enum failure run_staged(sim *s, volatile sig_atomic_t *interrupted)
 {
 	for (;;) {
 		if (interrupted && *interrupted)
-			return 0;
+			return FAIL_NONE;
 		const stage_chunk *c = stage_next(s->stage);
 		if (run_accesses(s, c->acc, c->n))
-			return s->exit_code;
+			return s->failure;
 		if (c->tail == TAIL_NONE)
 			continue;
 		if (c->tail == TAIL_ERROR)
@@ -394,37 +399,37 @@ static int run_staged(sim *s, volatile sig_atomic_t *interrupted)
 			s->rec = c->rec;
 		int rc = run_next(s, c->tail == TAIL_RECORD ? 1 : c->tail == TAIL_END ? 0 : -1);
 		if (rc <= 0)
-			return rc < 0 ? s->exit_code : 0;
+			return rc < 0 ? s->failure : FAIL_NONE;
 	}
 }
 
-int sim_run_fast(sim *s, volatile sig_atomic_t *interrupted)
+enum failure sim_run_fast(sim *s, volatile sig_atomic_t *interrupted)
 {
 	/* what sim_step read ahead is run first, by it */
 	while (s->batch_next < s->batch_len) {
 		int rc = sim_step(s);
 		if (rc < 0)
-			return s->exit_code;
+			return s->failure;
 	}
 	if (s->parse_thread && !s->stage && (s->stage = stage_start(s->reader)))
 		return run_staged(s, interrupted);
 	trace_access *batch = s->batch;
 	for (;;) {
 		if (interrupted && *interrupted)
-			return 0;
+			return FAIL_NONE;
 		unsigned n = trace_next_accesses(s->reader, batch, sizeof s->batch / sizeof s->batch[0]);
 		if (n == 0) {
 			int rc = sim_step(s);   /* anything else, the end, or an error */
 			if (rc <= 0)
-				return rc < 0 ? s->exit_code : 0;
+				return rc < 0 ? s->failure : FAIL_NONE;
 			continue;
 		}
 		if (run_accesses(s, batch, n))
-			return s->exit_code;
+			return s->failure;
 	}
 }
 
-int sim_run(sim *s)
+enum failure sim_run(sim *s)
 {
 	return sim_run_fast(s, NULL);
 }

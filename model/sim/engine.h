@@ -9,15 +9,10 @@
 #include <signal.h>
 
 #include "base/config.h"
+#include "base/failure.h"
 #include "base/stats.h"
 #include "base/trace.h"
 #include "os/os.h"
-
-/* Exit statuses (docs/trace-format.md, "The command line"). */
-enum {
-	EXIT_OK = 0, EXIT_CHECK = 1, EXIT_USAGE = 64, EXIT_DATAERR = 65,
-	EXIT_NOINPUT = 66, EXIT_SOFTWARE = 70
-};
 
 typedef struct sim {
 	config cfg;
@@ -48,29 +43,38 @@ typedef struct sim {
 	bool roi_begun, roi_marked, roi_ended;
 	uint64_t roi_begin_line;
 	sim_stats roi_saved;       /* the counts as it ended */
-	int exit_code;
+	enum failure failure;      /* of the failed step, with err */
 	char err[640];
 } sim;
 
-/* Opens the trace and boots the machine.  Returns 0 or an exit status with
- * s->err ("FILE:LINE:COL: error: ..." for trace errors). */
-int sim_open(sim *s, const config *cfg, const char *trace_path);
-int sim_open_mem(sim *s, const config *cfg, const char *name, const char *buf, size_t len);
+/* Opens the trace and boots the machine.  Returns FAIL_NONE or the
+ * failure with s->err ("FILE:LINE:COL: error: ..." for trace errors). */
+enum failure sim_open(sim *s, const config *cfg, const char *trace_path);
+enum failure sim_open_mem(sim *s, const config *cfg, const char *name, const char *buf, size_t len);
 /* The same over a reader the caller opened (the sim closes it). */
-int sim_open_reader(sim *s, const config *cfg, trace_reader *reader);
+enum failure sim_open_reader(sim *s, const config *cfg, trace_reader *reader);
 void sim_set_observer(sim *s, const os_observer *obs);
-/* One record: 1 done, 0 end of trace, -1 error (s->exit_code, s->err). */
+/* One record: 1 done, 0 end of trace, -1 error (s->failure, s->err). */
 int sim_step(sim *s);
-/* Runs to the end; returns the exit status. */
-int sim_run(sim *s);
+/* Runs to the end; returns FAIL_NONE or the failure (s->err). */
+enum failure sim_run(sim *s);
 /* The same, faster, for fast mode (no observer needs each record's
  * steps): runs of access lines in a tight loop.  Returns 0 early when
  * *interrupted is set (checked between runs of up to 256 records). */
-int sim_run_fast(sim *s, volatile sig_atomic_t *interrupted);
+enum failure sim_run_fast(sim *s, volatile sig_atomic_t *interrupted);
 /* What the SystemC layer reads of one CPU: its clock, its CR3, its MMU. */
-static inline uint64_t sim_cpu_clock(const sim *s, unsigned cpu) { return s->k.cpu[cpu].clock; }
-static inline uint64_t sim_cpu_cr3(const sim *s, unsigned cpu) { return s->k.cpu[cpu].hw.cr3; }
-static inline mmu *sim_cpu_mmu(sim *s, unsigned cpu) { return &s->k.cpu[cpu].hw; }
+static inline uint64_t sim_cpu_clock(const sim *s, unsigned cpu)
+{
+	return os_cpu_clock(os_cpu_const(&s->k, cpu));
+}
+static inline uint64_t sim_cpu_cr3(const sim *s, unsigned cpu)
+{
+	return mmu_cr3(os_cpu_mmu_const(os_cpu_const(&s->k, cpu)));
+}
+static inline mmu *sim_cpu_mmu(sim *s, unsigned cpu)
+{
+	return os_cpu_mmu(os_cpu(&s->k, cpu));
+}
 /* Finalizes statistics (per-CPU cycles, complete). */
 void sim_finish(sim *s);
 void sim_close(sim *s);

@@ -1,8 +1,8 @@
-/* sim/modes.h - the three ways to run one model (architecture.md):
- * fast (the C engine alone), systemc (the same engine inside clocked
- * SystemC modules) and cosim (systemc with the Verilated RTL L1 DTLB).
- * The SystemC runner lives in model/sc (C++, sc/sc_run.h) and is linked
- * in when SystemC is found; cli/main.c chooses between them. */
+/* sim/modes.h - the three ways to run one model (README.md, "Three
+ * modes of one model"): fast (the C engine alone), systemc (the same
+ * engine inside clocked SystemC modules that are signal views of it) and
+ * cosim (systemc with the Verilated RTL L1 DTLB), by name, and what the
+ * SystemC ones are given.  The layers above choose and run them. */
 #ifndef MMUSIM_SIM_MODES_H
 #define MMUSIM_SIM_MODES_H
 
@@ -26,11 +26,6 @@ typedef struct mode_options {
 
 int sim_mode_parse(const char *name, enum sim_mode *mode);
 const char *sim_mode_name(enum sim_mode mode);
-
-/* model/sc's runner (sc/sc_run.cpp), present when MMUSIM_HAVE_SC is
- * defined: runs the whole trace in systemc or cosim mode; returns 0 or a
- * status with s->err. */
-int mmusim_sc_run(sim *s, enum sim_mode mode, const mode_options *mo);
 
 #ifdef __cplusplus
 }

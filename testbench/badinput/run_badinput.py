@@ -5,6 +5,7 @@ A case file starts with comments:
   # expect-exit: N                 the exit status (65 bad trace, 64 usage...)
   # expect-error: LINE:COL TEXT    stderr has 'CASE:LINE:COL: error: ...TEXT...'
   # expect-stderr: TEXT            stderr contains TEXT (usage errors)
+  # expect-stderr-is: TEXT         stderr is TEXT and a newline, nothing else
   # args: ARG...                   extra mmusim arguments
   # via: stdin                     feed the case on standard input as '-'
                                    (messages then name '<stdin>')
@@ -24,7 +25,8 @@ import tempfile
 
 
 def header(path):
-    want = {"exit": None, "error": None, "stderr": None, "args": [], "stdin": False}
+    want = {"exit": None, "error": None, "stderr": None, "stderr_is": None, "args": [],
+            "stdin": False}
     with open(path, "rb") as f:
         for raw in f:
             line = raw.decode("ascii", "replace").strip()
@@ -38,6 +40,8 @@ def header(path):
                 want["error"] = value.split(" ", 1)
             elif key == "expect-stderr":
                 want["stderr"] = value
+            elif key == "expect-stderr-is":
+                want["stderr_is"] = value
             elif key == "args":
                 want["args"] = shlex.split(value)
             elif key == "via":
@@ -101,6 +105,8 @@ def main():
                 problems.append(f"expected '{prefix}...{text}...'")
         if want["stderr"] and want["stderr"] not in err:
             problems.append(f"expected '{want['stderr']}' on stderr")
+        if want.get("stderr_is") and err != want["stderr_is"] + "\n":
+            problems.append(f"expected exactly '{want['stderr_is']}' on stderr")
         if os.path.exists(out) or any(n.startswith("stats.json") for n in os.listdir(tmp)):
             problems.append("a statistics file was written")
         if "AddressSanitizer" in err or "runtime error" in err:

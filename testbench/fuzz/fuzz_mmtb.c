@@ -52,12 +52,12 @@ static void round_trip(const uint8_t *data, size_t size, const config *cfg)
 	if (!f)
 		abort();
 	r = trace_open_mem("fuzz", (const char *)data, size);
-	int rc = mmtb_pack_reader(r, f, err, sizeof err);
+	enum failure rc = mmtb_pack_reader(r, f, err, sizeof err);
 	trace_close(r);
 	if (fclose(f))
 		abort();
-	if ((rc != 0) != (text.rc != 0) || (rc && (rc != 65 || strcmp(err, text.err)))) {
-		fprintf(stderr, "fuzz: packing gave %d (%s), reading %d (%s)\n", rc, err, text.rc, text.err);
+	if ((rc != 0) != (text.rc != 0) || (rc && (rc != FAIL_TRACE || strcmp(err, text.err)))) {
+		fprintf(stderr, "fuzz: packing gave %d (%s), reading %d (%s)\n", (int)rc, err, text.rc, text.err);
 		abort();
 	}
 	if (rc == 0) {

@@ -17,7 +17,7 @@
 #include "sim/engine.h"
 
 struct fuzz_run {
-	int rc;                 /* 0 or the exit status the CLI would give */
+	enum failure rc;        /* FAIL_NONE or the run's failure */
 	char err[640];
 	char *json;             /* statistics when rc == 0 (malloc'd), else NULL */
 	size_t json_len;
@@ -43,7 +43,7 @@ static inline void fuzz_run(struct fuzz_run *out, const config *cfg, const confi
 			int got;
 			while ((got = sim_step(&s)) > 0)
 				;
-			out->rc = got < 0 ? s.exit_code : 0;
+			out->rc = got < 0 ? s.failure : FAIL_NONE;
 		}
 	}
 	if (out->rc == 0) {
@@ -68,7 +68,7 @@ static inline void fuzz_same(const struct fuzz_run *a, const struct fuzz_run *b,
 	if (a->rc != b->rc || strcmp(a->err, b->err) || !a->json != !b->json ||
 	    (a->json && (a->json_len != b->json_len || memcmp(a->json, b->json, a->json_len)))) {
 		fprintf(stderr, "fuzz: %s disagree:\n  rc %d, %s\n  rc %d, %s\n%s\n---\n%s\n", what,
-		        a->rc, a->err, b->rc, b->err, a->json ? a->json : "", b->json ? b->json : "");
+		        (int)a->rc, a->err, (int)b->rc, b->err, a->json ? a->json : "", b->json ? b->json : "");
 		abort();
 	}
 }
