@@ -71,45 +71,50 @@ static const struct preset_set zen2_sets[] = {
 	{ "cache.llc.size=32m", sog ": 32 MiB L3 per CCX" }, \
 	{ "cache.llc.ways=16", src ": Fn8000_001D subleaf 3, 16 ways" }, \
 	{ "walkers=6", walkers_src }
+/* The CPUID fields of the Zen parts, each encoding written once: the L1
+ * DTLB (Fn8000_0005 EBX[31:16] and EAX[31:16] for 4K and 2M, Fn8000_0019
+ * EAX[31:16] for 1G: 0xff or 0xf0 = fully associative, then the count in
+ * hex), the L2 DTLB (Fn8000_0006 EBX, 8 ways), a cache level (Fn8000_001D). */
+#define AMD_L1D(src, n, hex) \
+	{ "tlb.l1d.4k.entries=" #n, src ": Fn8000_0005 EBX[31:16] = 0xff" #hex ", " #n " entries fully associative" }, \
+	{ "tlb.l1d.4k.ways=" #n, src }, \
+	{ "tlb.l1d.2m.entries=" #n, src ": Fn8000_0005 EAX[31:16] = 0xff" #hex }, { "tlb.l1d.2m.ways=" #n, src }, \
+	{ "tlb.l1d.1g.entries=" #n, src ": Fn8000_0019 EAX[31:16] = 0xf0" #hex }, { "tlb.l1d.1g.ways=" #n, src }
+#define AMD_STLB(src, n, ebx) \
+	{ "tlb.stlb.entries=" #n, src ": Fn8000_0006 EBX = " #ebx ", L2 DTLB 4K " #n " entries, 8 ways" }, \
+	{ "tlb.stlb.ways=8", src }
+#define AMD_CACHE(src, level, subleaf, size, size_text, ways) \
+	{ "cache." level ".size=" size, src ": Fn8000_001D subleaf " #subleaf ", " size_text " " #ways " ways" }, \
+	{ "cache." level ".ways=" #ways, src }
+#define AMD_L2_LATENCY(sog, cycles) { "cache.l2.latency=" #cycles, sog ": L2 " #cycles " cycles" }
 static const struct preset_set zen3_sets[] = {
 	AMD_COMMON(MILAN, SOG19, SOG19 ": up to six page table walks in flight (docs/semantics.md 1.6: Zen 3 has 6 walkers)"),
-	{ "tlb.l1d.4k.entries=64", MILAN ": Fn8000_0005 EBX[31:16] = 0xff40, 64 entries fully associative" },
-	{ "tlb.l1d.4k.ways=64", MILAN },
-	{ "tlb.l1d.2m.entries=64", MILAN ": Fn8000_0005 EAX[31:16] = 0xff40" }, { "tlb.l1d.2m.ways=64", MILAN },
-	{ "tlb.l1d.1g.entries=64", MILAN ": Fn8000_0019 EAX[31:16] = 0xf040" }, { "tlb.l1d.1g.ways=64", MILAN },
-	{ "tlb.stlb.entries=2048", MILAN ": Fn8000_0006 EBX = 0x68004200, L2 DTLB 4K 2048 entries, 8 ways" },
-	{ "tlb.stlb.ways=8", MILAN },
-	{ "cache.l1d.size=32k", MILAN ": Fn8000_001D subleaf 0, 32 KiB 8 ways" }, { "cache.l1d.ways=8", MILAN },
-	{ "cache.l2.size=512k", MILAN ": Fn8000_001D subleaf 2, 512 KiB 8 ways" }, { "cache.l2.ways=8", MILAN },
-	{ "cache.l2.latency=12", SOG19 ": L2 12 cycles" },
+	AMD_L1D(MILAN, 64, 40),
+	AMD_STLB(MILAN, 2048, 0x68004200),
+	AMD_CACHE(MILAN, "l1d", 0, "32k", "32 KiB", 8),
+	AMD_CACHE(MILAN, "l2", 2, "512k", "512 KiB", 8),
+	AMD_L2_LATENCY(SOG19, 12),
 	{ "cache.llc.latency=46", SOG19 ": L3 46 cycles on average" },
 	{ NULL, NULL }
 };
 static const struct preset_set zen4_sets[] = {
 	AMD_COMMON(GENOA, SOG19Z4, SOG19Z4 ": six page table walkers, as Zen 3"),
-	{ "tlb.l1d.4k.entries=72", GENOA ": Fn8000_0005 EBX[31:16] = 0xff48, 72 entries fully associative" },
-	{ "tlb.l1d.4k.ways=72", GENOA },
-	{ "tlb.l1d.2m.entries=72", GENOA ": Fn8000_0005 EAX[31:16] = 0xff48" }, { "tlb.l1d.2m.ways=72", GENOA },
-	{ "tlb.l1d.1g.entries=72", GENOA ": Fn8000_0019 EAX[31:16] = 0xf048" }, { "tlb.l1d.1g.ways=72", GENOA },
-	{ "tlb.stlb.entries=3072", GENOA ": Fn8000_0006 EBX = 0x6c004200, L2 DTLB 4K 3072 entries, 8 ways" },
-	{ "tlb.stlb.ways=8", GENOA },
-	{ "cache.l1d.size=32k", GENOA ": Fn8000_001D subleaf 0, 32 KiB 8 ways" }, { "cache.l1d.ways=8", GENOA },
-	{ "cache.l2.size=1m", GENOA ": Fn8000_001D subleaf 2, 1 MiB 8 ways" }, { "cache.l2.ways=8", GENOA },
-	{ "cache.l2.latency=14", SOG19Z4 ": L2 14 cycles" },
+	AMD_L1D(GENOA, 72, 48),
+	AMD_STLB(GENOA, 3072, 0x6c004200),
+	AMD_CACHE(GENOA, "l1d", 0, "32k", "32 KiB", 8),
+	AMD_CACHE(GENOA, "l2", 2, "1m", "1 MiB", 8),
+	AMD_L2_LATENCY(SOG19Z4, 14),
 	{ "cache.llc.latency=50", SOG19Z4 ": L3 about 50 cycles on average" },
 	{ NULL, NULL }
 };
 static const struct preset_set zen5_sets[] = {
 	AMD_COMMON(TURIN, SOG1A, "assumption, range 6-8: as Zen 4 (no published change)"),
-	{ "tlb.l1d.4k.entries=96", TURIN ": Fn8000_0005 EBX[31:16] = 0xff60, 96 entries fully associative" },
-	{ "tlb.l1d.4k.ways=96", TURIN },
-	{ "tlb.l1d.2m.entries=96", TURIN ": Fn8000_0005 EAX[31:16] = 0xff60" }, { "tlb.l1d.2m.ways=96", TURIN },
-	{ "tlb.l1d.1g.entries=96", TURIN ": Fn8000_0019 EAX[31:16] = 0xf060" }, { "tlb.l1d.1g.ways=96", TURIN },
+	AMD_L1D(TURIN, 96, 60),
 	{ "tlb.stlb.entries=4096", SOG1A ": L2 DTLB 4096 entries (Fn8000_0006 no longer gives the count directly); assumption 16 ways, range 8-16" },
 	{ "tlb.stlb.ways=16", "assumption, range 8-16" },
 	{ "cache.l1d.size=48k", TURIN ": Fn8000_0005 ECX = 0x300c0140, 48 KiB 12 ways" }, { "cache.l1d.ways=12", TURIN },
-	{ "cache.l2.size=1m", TURIN ": Fn8000_001D subleaf 2, 1 MiB 16 ways" }, { "cache.l2.ways=16", TURIN },
-	{ "cache.l2.latency=14", SOG1A ": L2 14 cycles" },
+	AMD_CACHE(TURIN, "l2", 2, "1m", "1 MiB", 16),
+	AMD_L2_LATENCY(SOG1A, 14),
 	{ "cache.llc.latency=50", SOG1A ": L3 about 50 cycles on average" },
 	{ NULL, NULL }
 };

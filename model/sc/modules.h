@@ -37,31 +37,47 @@ void add_var(std::vector<trace_var> &vars, const std::string &scope, const char 
 	vars.push_back(trace_var{scope, name, width, &s, &read_signal<T>, &s.value_changed_event()});
 }
 
+// A module's signals, each named once in a list of X(type, name, VCD
+// width): MMUSIM_SC_SIGNALS(list) declares them and the module's collect,
+// which gives them to the VCD writer in the list's order.
+#define MMUSIM_SC_SIGNAL(type, name, width) sc_core::sc_signal<type> name{#name};
+#define MMUSIM_SC_VAR(type, name, width) add_var(v, s, #name, width, name);
+#define MMUSIM_SC_SIGNALS(list) \
+	list(MMUSIM_SC_SIGNAL) \
+	void collect(std::vector<trace_var> &v) const \
+	{ \
+		std::string s = basename(); \
+		list(MMUSIM_SC_VAR) \
+	}
+
 // The MMU of one CPU, as seen from outside: what it runs, what it looks up,
 // what its walker does, and running counters.
+#define CPU_MMU_SIGNALS(X) \
+	X(bool, clk, 1)                  /* driven only inside a VCD window */ \
+	X(uint32_t, pid, 32) \
+	X(bool, user_mode, 1) \
+	X(uint64_t, cr3, 64)             /* with the PCID in bits 11:0 */ \
+	X(uint32_t, pcid, 12) \
+	X(bool, lookup_valid, 1) \
+	X(uint64_t, lookup_va, 64) \
+	X(uint32_t, lookup_kind, 2)      /* 0 r, 1 w, 2 x */ \
+	X(bool, l1_hit, 1) \
+	X(bool, stlb_hit, 1) \
+	X(bool, walk_active, 1) \
+	X(uint32_t, walk_level, 3)       /* 0 when idle */ \
+	X(uint64_t, walk_pte_pa, 64)     /* 0 for a PSC step */ \
+	X(bool, page_fault, 1) \
+	X(uint64_t, fault_va, 64) \
+	X(bool, ipi_sent, 1) \
+	X(bool, ipi_received, 1) \
+	X(bool, shootdown, 1) \
+	X(uint64_t, hits, 64) \
+	X(uint64_t, misses, 64) \
+	X(uint64_t, walks, 64) \
+	X(uint64_t, faults, 64)
+
 struct cpu_mmu : sc_core::sc_module {
-	sc_core::sc_signal<bool> clk{"clk"};          // driven only inside a VCD window
-	sc_core::sc_signal<uint32_t> pid{"pid"};
-	sc_core::sc_signal<bool> user_mode{"user_mode"};
-	sc_core::sc_signal<uint64_t> cr3{"cr3"};      // with the PCID in bits 11:0
-	sc_core::sc_signal<uint32_t> pcid{"pcid"};
-	sc_core::sc_signal<bool> lookup_valid{"lookup_valid"};
-	sc_core::sc_signal<uint64_t> lookup_va{"lookup_va"};
-	sc_core::sc_signal<uint32_t> lookup_kind{"lookup_kind"};   // 0 r, 1 w, 2 x
-	sc_core::sc_signal<bool> l1_hit{"l1_hit"};
-	sc_core::sc_signal<bool> stlb_hit{"stlb_hit"};
-	sc_core::sc_signal<bool> walk_active{"walk_active"};
-	sc_core::sc_signal<uint32_t> walk_level{"walk_level"};     // 0 when idle
-	sc_core::sc_signal<uint64_t> walk_pte_pa{"walk_pte_pa"};   // 0 for a PSC step
-	sc_core::sc_signal<bool> page_fault{"page_fault"};
-	sc_core::sc_signal<uint64_t> fault_va{"fault_va"};
-	sc_core::sc_signal<bool> ipi_sent{"ipi_sent"};
-	sc_core::sc_signal<bool> ipi_received{"ipi_received"};
-	sc_core::sc_signal<bool> shootdown{"shootdown"};
-	sc_core::sc_signal<uint64_t> hits{"hits"};
-	sc_core::sc_signal<uint64_t> misses{"misses"};
-	sc_core::sc_signal<uint64_t> walks{"walks"};
-	sc_core::sc_signal<uint64_t> faults{"faults"};
+	MMUSIM_SC_SIGNALS(CPU_MMU_SIGNALS)
 
 	// plain copies of the counters: the driver increments these and writes
 	// the signals, so it never reads a signal back within a delta cycle
@@ -70,86 +86,44 @@ struct cpu_mmu : sc_core::sc_module {
 	bool in_shootdown = false;
 
 	explicit cpu_mmu(sc_core::sc_module_name name) : sc_core::sc_module(name) {}
-
-	void collect(std::vector<trace_var> &v) const
-	{
-		std::string s = basename();
-		add_var(v, s, "clk", 1, clk);
-		add_var(v, s, "pid", 32, pid);
-		add_var(v, s, "user_mode", 1, user_mode);
-		add_var(v, s, "cr3", 64, cr3);
-		add_var(v, s, "pcid", 12, pcid);
-		add_var(v, s, "lookup_valid", 1, lookup_valid);
-		add_var(v, s, "lookup_va", 64, lookup_va);
-		add_var(v, s, "lookup_kind", 2, lookup_kind);
-		add_var(v, s, "l1_hit", 1, l1_hit);
-		add_var(v, s, "stlb_hit", 1, stlb_hit);
-		add_var(v, s, "walk_active", 1, walk_active);
-		add_var(v, s, "walk_level", 3, walk_level);
-		add_var(v, s, "walk_pte_pa", 64, walk_pte_pa);
-		add_var(v, s, "page_fault", 1, page_fault);
-		add_var(v, s, "fault_va", 64, fault_va);
-		add_var(v, s, "ipi_sent", 1, ipi_sent);
-		add_var(v, s, "ipi_received", 1, ipi_received);
-		add_var(v, s, "shootdown", 1, shootdown);
-		add_var(v, s, "hits", 64, hits);
-		add_var(v, s, "misses", 64, misses);
-		add_var(v, s, "walks", 64, walks);
-		add_var(v, s, "faults", 64, faults);
-	}
 };
 
 // The interconnect that carries TLB-shootdown IPIs between CPUs: which CPU
 // sent the latest one to which, and how many are between send and ack.
+#define IPI_SIGNALS(X) \
+	X(uint32_t, in_flight, 16) \
+	X(uint32_t, last_from, 16) \
+	X(uint32_t, last_to, 16) \
+	X(uint64_t, sent, 64)
+
 struct ipi_interconnect : sc_core::sc_module {
-	sc_core::sc_signal<uint32_t> in_flight{"in_flight"};
-	sc_core::sc_signal<uint32_t> last_from{"last_from"};
-	sc_core::sc_signal<uint32_t> last_to{"last_to"};
-	sc_core::sc_signal<uint64_t> sent{"sent"};
+	MMUSIM_SC_SIGNALS(IPI_SIGNALS)
 
 	uint32_t n_in_flight = 0;
 	uint64_t n_sent = 0;
 
 	explicit ipi_interconnect(sc_core::sc_module_name name) : sc_core::sc_module(name) {}
-
-	void collect(std::vector<trace_var> &v) const
-	{
-		std::string s = basename();
-		add_var(v, s, "in_flight", 16, in_flight);
-		add_var(v, s, "last_from", 16, last_from);
-		add_var(v, s, "last_to", 16, last_to);
-		add_var(v, s, "sent", 64, sent);
-	}
 };
 
 // The memory side of the page walkers: every paging-structure access of a
 // walk (the read of each level, and the locked A/D writes), with the cache
 // level that served it (0 PSC, 1 L1D, 2 L2, 3 LLC, 4 DRAM).
+#define PT_MEMORY_SIGNALS(X) \
+	X(bool, req_valid, 1) \
+	X(uint64_t, req_addr, 64) \
+	X(bool, req_write, 1) \
+	X(uint32_t, req_cpu, 16) \
+	X(uint32_t, req_src, 3) \
+	X(uint64_t, reads, 64) \
+	X(uint64_t, writes, 64)
+
 struct pt_memory : sc_core::sc_module {
-	sc_core::sc_signal<bool> req_valid{"req_valid"};
-	sc_core::sc_signal<uint64_t> req_addr{"req_addr"};
-	sc_core::sc_signal<bool> req_write{"req_write"};
-	sc_core::sc_signal<uint32_t> req_cpu{"req_cpu"};
-	sc_core::sc_signal<uint32_t> req_src{"req_src"};
-	sc_core::sc_signal<uint64_t> reads{"reads"};
-	sc_core::sc_signal<uint64_t> writes{"writes"};
+	MMUSIM_SC_SIGNALS(PT_MEMORY_SIGNALS)
 
 	unsigned outstanding = 0;
 	uint64_t n_reads = 0, n_writes = 0;
 
 	explicit pt_memory(sc_core::sc_module_name name) : sc_core::sc_module(name) {}
-
-	void collect(std::vector<trace_var> &v) const
-	{
-		std::string s = basename();
-		add_var(v, s, "req_valid", 1, req_valid);
-		add_var(v, s, "req_addr", 64, req_addr);
-		add_var(v, s, "req_write", 1, req_write);
-		add_var(v, s, "req_cpu", 16, req_cpu);
-		add_var(v, s, "req_src", 3, req_src);
-		add_var(v, s, "reads", 64, reads);
-		add_var(v, s, "writes", 64, writes);
-	}
 };
 
 } // namespace mmusim_sc

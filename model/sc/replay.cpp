@@ -52,6 +52,14 @@ void machine::push(uint64_t cycle, ev type, unsigned cpu, uint64_t a, uint32_t b
 	q_.push(cycle, type, cpu, a, b, flag);
 }
 
+// A lookup or a dropped access counts as the statistics do (a TLB hit
+// or a miss, by its final attempt): flag bits 4 and 5 of its event.
+enum : uint8_t { COUNTED_HIT = 16, COUNTED_MISS = 32 };
+static inline uint8_t counted(unsigned level)
+{
+	return level != XL_WALK ? COUNTED_HIT : COUNTED_MISS;
+}
+
 void machine::on_translation(void *ctx, unsigned cpu, uint64_t va, enum access_kind kind,
                              bool user, const xlate_result *r)
 {
@@ -61,7 +69,7 @@ void machine::on_translation(void *ctx, unsigned cpu, uint64_t va, enum access_k
 	uint8_t flag = (uint8_t)(kind | r->level << 2);
 	// counted by the final attempt: a hit or miss unless it faults
 	if (r->fault == XF_NONE)
-		flag |= r->level != XL_WALK ? 16 : 32;
+		flag |= counted(r->level);
 	m->push(r->start, ev::lookup, cpu, va, 0, flag);
 	if (r->walked) {
 		m->push(r->walk_start, ev::walk_begin, cpu);
@@ -117,7 +125,7 @@ void machine::on_fault(void *ctx, unsigned cpu, uint64_t cycle, uint64_t va, uin
 	machine *m = static_cast<machine *>(ctx);
 	uint8_t flag = segv;
 	if (segv)   // the access is dropped: counted by this last attempt
-		flag |= m->last_level_[cpu] != XL_WALK ? 16 : 32;
+		flag |= counted(m->last_level_[cpu]);
 	m->push(cycle, ev::fault, cpu, va, error, flag);
 	m->push(cycle + 1, ev::fault_end, cpu);
 }
@@ -191,6 +199,14 @@ template <class T> static inline void bump(sc_core::sc_signal<uint64_t> &sig, T 
 	sig.write(++n);
 }
 
+static inline void count(cpu_mmu &c, uint8_t flag)
+{
+	if (flag & COUNTED_HIT)
+		bump(c.hits, c.n_hits);
+	if (flag & COUNTED_MISS)
+		bump(c.misses, c.n_misses);
+}
+
 void machine::apply(const event &e)
 {
 	cpu_mmu &c = *cpus[e.cpu];
@@ -210,10 +226,7 @@ void machine::apply(const event &e)
 		c.lookup_kind.write(e.flag & 3);
 		c.l1_hit.write(level == XL_L1);
 		c.stlb_hit.write(level == XL_STLB);
-		if (e.flag & 16)
-			bump(c.hits, c.n_hits);
-		if (e.flag & 32)
-			bump(c.misses, c.n_misses);
+		count(c, e.flag);
 		break;
 	}
 	case ev::lookup_end:
@@ -252,10 +265,7 @@ void machine::apply(const event &e)
 		c.page_fault.write(true);
 		c.fault_va.write(e.a);
 		bump(c.faults, c.n_faults);
-		if (e.flag & 16)
-			bump(c.hits, c.n_hits);
-		if (e.flag & 32)
-			bump(c.misses, c.n_misses);
+		count(c, e.flag);
 		break;
 	case ev::fault_end:
 		c.page_fault.write(false);
