@@ -26,6 +26,9 @@ void stats_free(sim_stats *s)
 	free(s->reports);
 	s->reports = NULL;
 	s->nreports = s->capreports = 0;
+	free(s->tasks);
+	s->tasks = NULL;
+	s->ntasks = s->captasks = 0;
 	free(s->provenance);
 	s->provenance = NULL;
 }
@@ -43,6 +46,10 @@ static void copy_counts(sim_stats *to, const sim_stats *from)
 	to->nreports = keep.nreports;
 	to->capreports = keep.capreports;
 	to->summary_mm = keep.summary_mm;
+	to->summary_tasks = keep.summary_tasks;
+	to->tasks = keep.tasks;
+	to->ntasks = keep.ntasks;
+	to->captasks = keep.captasks;
 	to->provenance = keep.provenance;
 	to->complete = keep.complete;
 	for (unsigned i = 0; i < to->ncpus; i++) {
@@ -61,6 +68,25 @@ void stats_reset_counters(sim_stats *s)
 	zero.cpu = cpus;
 	copy_counts(s, &zero);
 	free(cpus);
+	for (size_t i = 0; i < s->ntasks; i++) {
+		task_counts *t = &s->tasks[i], row = { .pid = t->pid };
+		memcpy(row.comm, t->comm, sizeof row.comm);
+		*t = row;
+	}
+}
+
+/* to's rows become a copy of from's. */
+static void copy_tasks(sim_stats *to, const sim_stats *from)
+{
+	if (to->captasks < from->ntasks) {
+		to->captasks = from->ntasks;
+		to->tasks = realloc(to->tasks, to->captasks * sizeof *to->tasks);
+		if (!to->tasks)
+			output_out_of_memory();
+	}
+	if (from->ntasks)
+		memcpy(to->tasks, from->tasks, from->ntasks * sizeof *to->tasks);
+	to->ntasks = from->ntasks;
 }
 
 void stats_save_counters(sim_stats *saved, const sim_stats *s)
@@ -73,11 +99,30 @@ void stats_save_counters(sim_stats *saved, const sim_stats *s)
 			output_out_of_memory();
 	}
 	copy_counts(saved, s);
+	copy_tasks(saved, s);
 }
 
 void stats_restore_counters(sim_stats *s, const sim_stats *saved)
 {
 	copy_counts(s, saved);
+	copy_tasks(s, saved);
+}
+
+task_counts *stats_task(sim_stats *s, uint32_t pid, const char *comm)
+{
+	for (size_t i = s->ntasks; i-- > 0;)
+		if (s->tasks[i].pid == pid && !strcmp(s->tasks[i].comm, comm))
+			return &s->tasks[i];
+	if (s->ntasks == s->captasks) {
+		s->captasks = s->captasks ? 2 * s->captasks : 16;
+		s->tasks = realloc(s->tasks, s->captasks * sizeof *s->tasks);
+		if (!s->tasks)
+			output_out_of_memory();
+	}
+	task_counts *t = &s->tasks[s->ntasks++];
+	*t = (task_counts){ .pid = pid };
+	snprintf(t->comm, sizeof t->comm, "%s", comm);
+	return t;
 }
 
 mm_report *stats_add_report(sim_stats *s)
@@ -233,6 +278,21 @@ static const char *const report_at[] = { "exit", "exec", "end" };
 
 /* The per-process reports and the machine-wide sums over the mms in use
  * at the end (docs/model.md, "Accounting"). */
+static void tasks_json(FILE *f, const sim_stats *s)
+{
+	fprintf(f, "  \"tasks\": [");
+	for (size_t i = 0; i < s->ntasks; i++) {
+		const task_counts *t = &s->tasks[i];
+		fprintf(f, "%s\n    {\"pid\": %u, \"comm\": \"%s\", \"runs\": %" PRIu64 ", \"cycles\": %" PRIu64
+		        ", \"accesses\": %" PRIu64 ", \"tlb_misses\": %" PRIu64 ", \"mpki\": %.6f, \"l1d_misses\": %" PRIu64
+		        ", \"l1i_misses\": %" PRIu64 ", \"stlb_misses\": %" PRIu64 ", \"walks\": %" PRIu64
+		        ", \"walk_cycles\": %" PRIu64 ", \"page_faults\": %" PRIu64 "}", i ? "," : "", t->pid, t->comm,
+		        t->runs, t->cycles, t->accesses, t->tlb_misses, mpki(t->tlb_misses, t->accesses), t->l1d_misses,
+		        t->l1i_misses, t->stlb_misses, t->walks, t->walk_cycles, t->page_faults);
+	}
+	fprintf(f, "%s],\n", s->ntasks ? "\n  " : "");
+}
+
 static void processes_json(FILE *f, const sim_stats *s)
 {
 	fprintf(f, "  \"processes\": [");
@@ -360,6 +420,7 @@ void stats_print_json(const sim_stats *s, const config *cfg, const char *mode, F
 	fprintf(f, "  \"mm\": {\"created\": %" PRIu64 ", \"freed\": %" PRIu64 ", \"free_deferred\": %" PRIu64 "},\n",
 	        s->mm_created, s->mm_freed, s->mm_free_deferred);
 	processes_json(f, s);
+	tasks_json(f, s);
 	fprintf(f, "  \"check\": {\"stale_hits\": %" PRIu64 "},\n", t.stale_hits);
 	fprintf(f, "  \"cpus\": [\n");
 	for (unsigned c = 0; c < s->ncpus; c++) {
@@ -368,6 +429,35 @@ void stats_print_json(const sim_stats *s, const config *cfg, const char *mode, F
 		fprintf(f, "%s\n", c + 1 < s->ncpus ? "," : "");
 	}
 	fprintf(f, "  ]\n}\n");
+}
+
+/* --summary tasks: a row per task and COMM, the most cycles first, at
+ * most 20 (the JSON has them all). */
+static void tasks_summary(const sim_stats *s, FILE *f)
+{
+	size_t n = s->ntasks, *order = malloc((n ? n : 1) * sizeof *order);
+	if (!order)
+		output_out_of_memory();
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	for (size_t i = 1; i < n; i++)   /* insertion sort: stable, by cycles down */
+		for (size_t j = i; j > 0 && s->tasks[order[j]].cycles > s->tasks[order[j - 1]].cycles; j--) {
+			size_t x = order[j];
+			order[j] = order[j - 1];
+			order[j - 1] = x;
+		}
+	fprintf(f, "  tasks (the most cycles first)\n");
+	fprintf(f, "  %7s %-15s %6s %12s %10s %9s %8s %9s %9s %7s\n", "PID", "COMM", "RUNS", "CYCLES",
+	        "ACCESSES", "MISSES", "MPKI", "WALKS", "WALK_CYC", "FAULTS");
+	for (size_t k = 0; k < n && k < 20; k++) {
+		const task_counts *t = &s->tasks[order[k]];
+		fprintf(f, "  %7u %-15s %6" PRIu64 " %12" PRIu64 " %10" PRIu64 " %9" PRIu64 " %8.2f %9" PRIu64
+		        " %9" PRIu64 " %7" PRIu64 "\n", t->pid, t->comm, t->runs, t->cycles, t->accesses, t->tlb_misses,
+		        mpki(t->tlb_misses, t->accesses), t->walks, t->walk_cycles, t->page_faults);
+	}
+	if (n > 20)
+		fprintf(f, "  ... %zu more in the JSON (tasks)\n", n - 20);
+	free(order);
 }
 
 void stats_print_summary(const sim_stats *s, FILE *f)
@@ -405,6 +495,8 @@ void stats_print_summary(const sim_stats *s, FILE *f)
 	fprintf(f, "  mm            %12" PRIu64 " created, %" PRIu64 " freed (%" PRIu64 " deferred by lazy CPUs)\n",
 	        s->mm_created, s->mm_freed, s->mm_free_deferred);
 	fprintf(f, "  checker       %12" PRIu64 " stale TLB hits\n", t.stale_hits);
+	if (s->summary_tasks)
+		tasks_summary(s, f);
 	if (!s->summary_mm)
 		return;
 	/* --summary mm: as ps -o pid,comm,vsz,rss and top's SHR (RssFile +

@@ -76,6 +76,18 @@ typedef struct mm_report {
 	uint64_t start_code, end_code, start_data, end_data, start_brk, brk, start_stack, mmap_base;
 } mm_report;
 
+/* What one task did while it ran (sim/engine.c): its CPU's counts from
+ * when it was switched in (or exec'd) to when it was switched out (or
+ * exec'd, or the run ended), by PID and COMM; an exec starts a new row. */
+typedef struct task_counts {
+	uint32_t pid;
+	char comm[16];
+	uint64_t runs;            /* times it was switched in (or began: boot, exec) */
+	uint64_t cycles;          /* its CPU's cycles while it ran */
+	uint64_t accesses, tlb_misses, l1d_misses, l1i_misses, stlb_misses;
+	uint64_t walks, walk_cycles, page_faults;
+} task_counts;
+
 typedef struct sim_stats {
 	unsigned ncpus;
 	cpu_stats *cpu;
@@ -113,6 +125,11 @@ typedef struct sim_stats {
 	mm_report *reports;
 	size_t nreports, capreports;
 	uint64_t page_cache_pages;   /* named files' page-cache pages at the end */
+	/* per task, in the order they first ran; rows stay, their counts are
+	 * counts (stats_reset_counters zeroes them) */
+	task_counts *tasks;
+	size_t ntasks, captasks;
+	bool summary_tasks;          /* --summary tasks: the human summary's table */
 	bool summary_mm;             /* --summary mm: the human summary's table */
 	/* the region of interest: records roi_begin + 1 .. roi_end of the
 	 * trace are what the counts count (0 .. records without one) */
@@ -136,6 +153,8 @@ void stats_reset_counters(sim_stats *s);
 void stats_save_counters(sim_stats *saved, const sim_stats *s);
 void stats_restore_counters(sim_stats *s, const sim_stats *saved);
 mm_report *stats_add_report(sim_stats *s);
+/* The row of (pid, comm), made at the end if new. */
+task_counts *stats_task(sim_stats *s, uint32_t pid, const char *comm);
 void hist_add(latency_hist *h, uint64_t v);
 /* Smallest v with at least q (0..1] of the samples <= v. */
 uint64_t hist_quantile(const latency_hist *h, double q);

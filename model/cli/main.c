@@ -59,7 +59,8 @@ static const char usage[] =
 	"  --warmup-records N          the first N records warm the machine up and count in no statistic\n"
 	"                              (--set roi.warmup_records=N; also the trace's roi begin/end)\n"
 	"  --quiet                     no human summary on standard output\n"
-	"  --summary mm                the human summary adds a ps-like table of the address spaces\n"
+	"  --summary mm|tasks|mm,tasks the human summary adds a ps-like table of the address spaces (mm)\n"
+	"                              or of what each task did while it ran (tasks)\n"
 	"  --threads 1|2               fast mode: 2 reads the trace on a thread of its own (the default\n"
 	"                              for a text trace on a machine with two or more cores)\n"
 	"  --parse-only                read and validate the trace, simulate nothing (benchmark baseline)\n"
@@ -168,7 +169,7 @@ struct options {
 	const char *sets[256];
 	int nsets;
 	char warmup_set[64];   /* --warmup-records N as its --set */
-	bool quiet, parse_only, summary_mm, list_config;
+	bool quiet, parse_only, summary_mm, summary_tasks, list_config;
 	int threads;   /* 0: the default */
 	mode_options mo;
 };
@@ -196,9 +197,20 @@ static int parse_args(int argc, char **argv, struct options *o)
 		} else if (!strcmp(a, "--summary")) {
 			if (i + 1 >= argc)
 				return usage_error("%s needs a value", a);
-			if (strcmp(argv[++i], "mm"))
-				return usage_error("unknown summary '%s' (mm)", argv[i]);
-			o->summary_mm = true;
+			/* mm, tasks, or both: "mm,tasks" or --summary twice */
+			const char *w = argv[++i];
+			for (;;) {
+				size_t n = strcspn(w, ",");
+				if (n == 2 && !strncmp(w, "mm", 2))
+					o->summary_mm = true;
+				else if (n == 5 && !strncmp(w, "tasks", 5))
+					o->summary_tasks = true;
+				else
+					return usage_error("unknown summary '%s' (mm, tasks, or mm,tasks)", argv[i]);
+				if (!w[n])
+					break;
+				w += n + 1;
+			}
 			continue;
 		} else if (!strcmp(a, "--mode")) {
 			slot = &o->mode;
@@ -420,6 +432,7 @@ int main(int argc, char **argv)
 		return fail_run(EXIT_NOINPUT);
 	}
 	s.st.summary_mm = o.summary_mm;
+	s.st.summary_tasks = o.summary_tasks;
 	vcd_out = NULL;
 	if (stats_out) {
 		stats_print_json(&s.st, &cfg, sim_mode_name(mode), output_stream(stats_out));

@@ -277,6 +277,15 @@ static inline void os_cpu_start_at(kcpu *c, uint64_t start)
 {
 	c->clock = start;
 }
+/* The task c runs: its PID and COMM (the idle task: 0, swapper/N). */
+static inline uint32_t os_cpu_task_pid(const kcpu *c)
+{
+	return c->curr->pid;
+}
+static inline const char *os_cpu_task_comm(const kcpu *c)
+{
+	return c->curr->comm;
+}
 static inline bool os_cpu_owes_switch(const kcpu *c)
 {
 	return c->must_switch;

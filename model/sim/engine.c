@@ -29,6 +29,11 @@ static enum failure boot(sim *s, const config *cfg)
 	s->roi_clock = calloc(cpus, sizeof *s->roi_clock);
 	if (!s->roi_clock)
 		output_out_of_memory();
+	s->acct = calloc(cpus, sizeof *s->acct);
+	if (!s->acct)
+		output_out_of_memory();
+	for (unsigned i = 0; i < cpus; i++)
+		s->acct[i].row = SIZE_MAX;
 	s->roi_warmup = cfg->v[K_ROI_WARMUP];
 	s->roi_begun = s->roi_warmup == 0;   /* without a warm-up it begins with the trace */
 	if (os_init(&s->k, &s->cfg, cpus, &s->st)) {
@@ -185,6 +190,56 @@ static void start_timed_record(sim *s, kcpu *c, uint64_t time_ns)
 	start_record(&s->k, c, &s->last_start, true, os_ns_to_cycles(&s->k, time_ns));
 }
 
+/* ---- per-task counts (docs/trace-format.md, "tasks") ----
+ * Each CPU's counts go to the task it runs: taken at every switch and
+ * exec and at the end, so the hot path counts nothing more. */
+
+static task_counts cpu_counts(const sim *s, unsigned cpu)
+{
+	const cpu_stats *c = &s->st.cpu[cpu];
+	return (task_counts){ .cycles = os_cpu_clock(os_cpu_const(&s->k, cpu)), .accesses = c->accesses,
+	                      .tlb_misses = c->tlb_misses, .l1d_misses = c->l1d.misses,
+	                      .l1i_misses = c->l1i.misses, .stlb_misses = c->stlb.misses,
+	                      .walks = c->walks, .walk_cycles = c->walk_cycles, .page_faults = c->faults_pf };
+}
+
+/* The row of the task CPU cpu runs now; a new run of it unless it is the
+ * row the CPU had. */
+static void acct_start(sim *s, unsigned cpu)
+{
+	struct task_acct *a = &s->acct[cpu];
+	const kcpu *c = os_cpu_const(&s->k, cpu);
+	size_t row = (size_t)(stats_task(&s->st, os_cpu_task_pid(c), os_cpu_task_comm(c)) - s->st.tasks);
+	if (row != a->row)
+		s->st.tasks[row].runs++;
+	a->row = row;
+}
+
+/* CPU cpu's counts since they were last taken go to its row. */
+static void acct_take(sim *s, unsigned cpu)
+{
+	struct task_acct *a = &s->acct[cpu];
+	if (a->row == SIZE_MAX)
+		acct_start(s, cpu);
+	task_counts now = cpu_counts(s, cpu), *t = &s->st.tasks[a->row];
+	t->cycles += now.cycles - a->base.cycles;
+	t->accesses += now.accesses - a->base.accesses;
+	t->tlb_misses += now.tlb_misses - a->base.tlb_misses;
+	t->l1d_misses += now.l1d_misses - a->base.l1d_misses;
+	t->l1i_misses += now.l1i_misses - a->base.l1i_misses;
+	t->stlb_misses += now.stlb_misses - a->base.stlb_misses;
+	t->walks += now.walks - a->base.walks;
+	t->walk_cycles += now.walk_cycles - a->base.walk_cycles;
+	t->page_faults += now.page_faults - a->base.page_faults;
+	a->base = now;
+}
+
+static void acct_take_all(sim *s)
+{
+	for (unsigned i = 0; i < s->ncpus; i++)
+		acct_take(s, i);
+}
+
 /* ---- the region of interest (docs/trace-format.md, "roi") ----
  * It begins after roi.warmup_records records or at `roi begin`, the later
  * of the two, and ends at `roi end` or with the trace; the counts count
@@ -195,7 +250,12 @@ static void start_timed_record(sim *s, kcpu *c, uint64_t time_ns)
 static void roi_begin(sim *s)
 {
 	s->roi_begin += s->st.records;
+	acct_take_all(s);
 	stats_reset_counters(&s->st);
+	for (unsigned i = 0; i < s->ncpus; i++) {
+		s->acct[i].base = cpu_counts(s, i);   /* the counts are zero, the clock goes on */
+		s->st.tasks[s->acct[i].row].runs = 1;   /* running as it begins */
+	}
 	for (unsigned i = 0; i < s->ncpus; i++)
 		s->roi_clock[i] = os_cpu_clock(os_cpu_const(&s->k, i));
 	s->roi_begun = true;
@@ -224,6 +284,7 @@ static void roi_end(sim *s)
 {
 	s->st.records--;
 	roi_cycles(s);
+	acct_take_all(s);
 	stats_save_counters(&s->roi_saved, &s->st);
 	s->st.records++;
 	s->roi_ended = true;
@@ -346,7 +407,15 @@ static int run_next(sim *s, int got)
 		start_record(&s->k, c, &s->last_start, false, 0);
 	if (os_cpu_clock(c) >= OS_CLOCK_LIMIT)
 		return clock_overflow(s, r->cpu);
-	return after_record(s, dispatch(s, r) ? fail_record(s) : 1);
+	/* the task a switch or an exec ends has its counts */
+	bool new_task = r->op == REC_SWITCH || r->op == REC_EXEC;
+	if (new_task)
+		acct_take(s, r->cpu);
+	if (dispatch(s, r))
+		return fail_record(s);
+	if (new_task)
+		acct_start(s, r->cpu);
+	return after_record(s, 1);
 }
 
 /* A run of accesses, the ordering rule's state in registers: 0, or -1
@@ -440,10 +509,12 @@ void sim_finish(sim *s)
 		s->roi_warmup = 0;
 		roi_begin(s);   /* the trace ended in its warm-up: the region is empty */
 	}
-	if (s->roi_ended)
+	if (s->roi_ended) {
 		stats_restore_counters(&s->st, &s->roi_saved);
-	else
+	} else {
 		roi_cycles(s);
+		acct_take_all(s);
+	}
 	s->st.roi_begin = s->roi_begin;
 	s->st.roi_end = s->roi_begin + s->st.records;
 	s->st.roi = s->cfg.v[K_ROI_WARMUP] || s->roi_marked || s->roi_ended;
@@ -465,6 +536,10 @@ void sim_close(sim *s)
 	s->roi_saved.cpu = NULL;
 	free(s->roi_clock);
 	s->roi_clock = NULL;
+	free(s->roi_saved.tasks);
+	s->roi_saved.tasks = NULL;
+	free(s->acct);
+	s->acct = NULL;
 	if (s->reader)
 		trace_close(s->reader);
 	s->reader = NULL;

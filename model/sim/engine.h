@@ -43,6 +43,9 @@ typedef struct sim {
 	bool roi_begun, roi_marked, roi_ended;
 	uint64_t roi_begin_line;
 	sim_stats roi_saved;       /* the counts as it ended */
+	/* Per-task counts (stats_task): each CPU's row (SIZE_MAX: none yet)
+	 * and its counts when they were last taken. */
+	struct task_acct { size_t row; task_counts base; } *acct;
 	enum failure failure;      /* of the failed step, with err */
 	char err[640];
 } sim;

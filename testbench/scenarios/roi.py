@@ -29,7 +29,17 @@ GEN = os.path.join(ROOT, "scripts", "gen-workload")
 # what is not a count: derived rates and quantiles, state at the end
 NOT_COUNTS = ("hit_rate", "mpki", "mean", "p50", "p90", "p99", "max")
 SKIP_TOP = ("schema", "complete", "mode", "provenance", "config", "roi", "processes",
-            "address_space", "mm_totals")
+            "address_space", "mm_totals", "tasks")
+TASK_COUNTS = ("cycles", "accesses", "tlb_misses", "l1d_misses", "l1i_misses", "stlb_misses",
+               "walks", "walk_cycles", "page_faults")
+
+
+def task_leaves(data):
+    """The tasks' counts by (PID, COMM) (runs is not additive: a task
+    running as the region begins has a run in it)."""
+    for row in data["tasks"]:
+        for k in TASK_COUNTS:
+            yield "tasks.%d.%s.%s" % (row["pid"], row["comm"], k), row[k]
 
 
 def run(mmusim, trace, out, *args):
@@ -100,9 +110,9 @@ def main():
                     f.writelines(head + recs[:n])
                 _, _, pre = run(mmusim, prefix, out)
                 rc, _, roi = run(mmusim, t, out, "--warmup-records", str(n))
-                want = dict(leaves(full))
-                less = dict(leaves(pre))
-                got = dict(leaves(roi))
+                want = dict(leaves(full), **dict(task_leaves(full)))
+                less = dict(leaves(pre), **dict(task_leaves(pre)))
+                got = dict(leaves(roi), **dict(task_leaves(roi)))
                 bad = [k for k in set(want) | set(less) | set(got)
                        if got.get(k, 0) != want.get(k, 0) - less.get(k, 0)]
                 bad += [k for k in ("accesses", "tlb.misses", "walks.count", "cycles") if k not in got]
@@ -113,7 +123,7 @@ def main():
                 with open(marked, "w", encoding="ascii") as f:
                     f.writelines(head + recs[:n] + ["roi begin\n"] + recs[n:])
                 rc, _, m = run(mmusim, marked, out)
-                mine = dict(leaves(m))
+                mine = dict(leaves(m), **dict(task_leaves(m)))
                 bad = [k for k in got if k != "records" and mine.get(k) != got[k]]
                 check(rc == 0 and not bad and m["roi"] == {"begin_record": n + 1, "end_record": len(recs) + 1},
                       "%s: 'roi begin' after record %d counts the same%s"
@@ -146,6 +156,20 @@ def main():
               0 < sum(by[z]["misses"] for z in by) <= t["misses"] and
               t["l1d"]["lookups"] == t["l1d"]["hits"] + t["l1d"]["misses"],
               "mixed: the counts by page size add up to each structure's")
+
+        # the tasks' counts add up to the machine's, warm-up or not
+        for args in ([], ["--warmup-records", "777"]):
+            _, _, d = run(mmusim, mixed, out, *args)
+            rows = d["tasks"]
+            total = lambda k: sum(r[k] for r in rows)
+            check(len(rows) > 4 and total("accesses") == d["accesses"] and
+                  total("tlb_misses") == d["tlb"]["misses"] and total("walks") == d["walks"]["count"] and
+                  total("stlb_misses") == d["tlb"]["stlb"]["misses"] and
+                  total("l1d_misses") == d["tlb"]["l1d"]["misses"] and
+                  total("page_faults") == d["faults"]["total"] and
+                  total("walk_cycles") == d["walks"]["cycles"] and
+                  total("cycles") == sum(c["cycles"] for c in d["cpus"]),
+                  "mixed %s: the tasks' counts add up to the machine's" % " ".join(args))
 
         # 4: a stale hit in the warm-up fails the run
         sc = os.path.join(ROOT, "testbench", "scenarios", "checker_catches_skipped_shootdown.trace")
