@@ -26,8 +26,13 @@ End snapshot: `#` lines (every trace reader skips them) after the events:
   # end-task TGID COMM              one per live user process
   # end-status TGID KEY VALUE       VALUE of a /proc/TGID/status line (kB), KEY in STATUS_KEYS
   # end-vma TGID START END PERMS OFFSET DEV INODE [PATH]   one per /proc/TGID/maps line
+  # end-busy TGID                   its status or maps changed while the capture ended
 Kernel threads (no VmSize line) are left out, and so is a process that
-exits while it is being read.
+exits while it is being read. The capture reads /proc twice, just before
+and just after it turns tracing off, and writes the second reading; a
+process whose two readings differ (or that only the second has) was
+changing its address space as tracing stopped, so /proc need not show
+where its trace ends: it is marked busy (mark_busy).
 """
 
 import os
@@ -88,6 +93,24 @@ def take_end_snapshot(clock=None, proc="/proc"):
     return lines
 
 
+def _by_process(lines):
+    out = {}
+    for line in lines[1:]:
+        words = line.split(" ", 3)
+        out.setdefault(words[2], []).append(line)
+    return out
+
+
+def mark_busy(before, after):
+    """AFTER's lines plus `# end-busy TGID` for each process whose lines
+    differ from BEFORE's (the reading made while still tracing)."""
+    if before is None:
+        return after
+    old, new = _by_process(before), _by_process(after)
+    busy = [tgid for tgid in new if old.get(tgid) != new[tgid]]
+    return after + ["# end-busy %s" % tgid for tgid in sorted(busy, key=int)]
+
+
 # -- reading it --------------------------------------------------------------
 
 class RssEvent:
@@ -106,6 +129,7 @@ class EndProcess:
         self.comm = comm
         self.status = {}
         self.vmas = []           # (start, end, perms, offset, dev, inode, path)
+        self.busy = False        # changing as the capture ended (end-busy)
 
     @property
     def map_count(self):
@@ -146,7 +170,9 @@ def _end_line(out, path, lineno, text):
         proc = out.end.get(int(tgid))
         if proc is None:
             raise InputError(path, lineno, "%s of process %s without its end-task line" % (kind, tgid))
-        if kind == "end-status":
+        if kind == "end-busy":
+            proc.busy = True
+        elif kind == "end-status":
             key, value = rest.split()
             proc.status[key] = int(value)
         else:
@@ -351,6 +377,9 @@ def compare(mms, end, processes, pid_map, tol=0.05):
             continue
         if mm.fate == "unknown":
             skip("its end not seen (no exit_mmap tied to it, not alive at the end)")
+            continue
+        if mm.fate == "end" and end[mm.owner].busy:
+            skip("alive, its /proc changing as the capture ended (end-busy)")
             continue
         theirs = kernel_of[mm.opid]
         ours = model_of.get(mm.opid, [])

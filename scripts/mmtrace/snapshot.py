@@ -98,9 +98,12 @@ class Snapshot:
 
 
 def base_name(out):
-    """The side files' base: OUT without a trailing .gz, then without .txt."""
-    if out.endswith(".gz"):
-        out = out[:-3]
+    """The side files' base: OUT without a trailing .gz (or .xz, .zst: a
+    trace compressed afterwards), then without .txt."""
+    for suffix in (".gz", ".xz", ".zst"):
+        if out.endswith(suffix):
+            out = out[:-len(suffix)]
+            break
     if out.endswith(".txt"):
         out = out[:-4]
     return out

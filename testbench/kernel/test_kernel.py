@@ -4,6 +4,10 @@
   test_kernel.py departs        kernel=6.13 must fail where 6.18 passes
   test_kernel.py live WORKDIR   capture two workloads here and validate them,
                                 up to 3 times (SKIP unless root with a free tracefs)
+  test_kernel.py mm NAME        the per-mm comparison of traces/captures/NAME.txt.gz holds
+  test_kernel.py live-mm        capture a shell loop here (--duration) and hold its
+                                mms against the kernel's, up to 3 times (exit 77 = SKIP
+                                unless root with a free tracefs)
 
 MMUSIM names the binary (ctest sets it).
 """
@@ -153,6 +157,77 @@ def live(workdir):
     fail("no live capture validated in %d attempts" % LIVE_ATTEMPTS)
 
 
+# The per-mm comparison must compare this many mms of a committed capture,
+# and as many alive at its end, or a pass could mean nothing was compared.
+MM_MIN_COMPARED = 10
+MM_MIN_ALIVE = 1
+SKIP = 77          # ctest SKIP_RETURN_CODE
+
+
+def check_mm(capture):
+    """validate-kernel's per-mm section of CAPTURE: every compared mm within
+    tolerance; returns an error message or None."""
+    rc, report, err = validate(capture)
+    if report is None:
+        return "%s: validate-kernel printed no report (exit %d): %s" % (capture, rc, err)
+    mm = report.get("mm")
+    if mm is None:
+        return "%s: no per-mm comparison (no kmem:rss_stat events?)" % capture
+    for r in mm["rows"]:
+        k, m = r["kernel"], r["mmusim"]
+        print("  %7d %-15s %4s anon %6s/%-6s file %6s/%-6s %s" % (
+            r["pid"], r["comm"], r["at"], k.get("rss_anon_kb"), m.get("rss_anon_kb"),
+            k.get("rss_file_kb"), m.get("rss_file_kb"),
+            "size %s/%s maps %s/%s " % (k["vm_size_kb"], m.get("vm_size_kb"), k["map_count"],
+                                        m.get("map_count")) if r["at"] == "end" else ""),
+              "ok" if r["ok"] else "FAIL %s" % r["why"])
+    alive = sum(1 for r in mm["rows"] if r["at"] == "end")
+    print("%s: %d of %d mms within %g, %d alive at the end; not compared: %s"
+          % (os.path.basename(capture), mm["passed"], mm["compared"], mm["tolerance"], alive,
+             mm["skipped"]))
+    if mm["compared"] < MM_MIN_COMPARED or alive < MM_MIN_ALIVE:
+        return "%s: only %d mms compared, %d alive" % (capture, mm["compared"], alive)
+    if not mm["ok"]:
+        return "%s: %d mms outside tolerance" % (capture, mm["compared"] - mm["passed"])
+    return None
+
+
+def mm(name):
+    why = check_mm(os.path.join(CAPTURES, name + ".txt.xz"))
+    if why:
+        fail(why)
+    print("ok: %s: the per-mm comparison holds" % name)
+
+
+LIVE_MM_CMD = ["sh", "-c", "while :; do ls / > /dev/null; cat /etc/hostname > /dev/null; sleep 0.1; done"]
+
+
+def live_mm():
+    """A fresh capture of a shell loop, ended by --duration while it runs,
+    then the per-mm comparison (retried: a live capture can lose events
+    or catch the machine's other work mid-change)."""
+    why = live_reason()
+    if why is not None:
+        print("SKIP: live per-mm capture: %s" % why)
+        return SKIP
+    for attempt in range(1, LIVE_ATTEMPTS + 1):
+        print("== attempt %d of %d" % (attempt, LIVE_ATTEMPTS))
+        with tempfile.TemporaryDirectory() as out:
+            cap = os.path.join(out, "mm-live.txt.gz")
+            proc = subprocess.run([sys.executable, os.path.join(SCRIPTS, "capture"), "-o", cap,
+                                   "--duration", "1.5", "--"] + LIVE_MM_CMD, cwd=out,
+                                  capture_output=True, text=True, timeout=300)
+            print(proc.stderr, end="")
+            if proc.returncode != 0:
+                fail("capture exit %d" % proc.returncode)
+            why = check_mm(cap)
+            if why is None:
+                print("ok: a live capture's mms match the kernel's (attempt %d)" % attempt)
+                return 0
+            print(why)
+    fail("no live capture's mms matched in %d attempts" % LIVE_ATTEMPTS)
+
+
 def main(argv):
     if len(argv) == 2 and argv[0] == "capture":
         capture(argv[1])
@@ -160,6 +235,10 @@ def main(argv):
         departs()
     elif len(argv) == 2 and argv[0] == "live":
         live(argv[1])
+    elif len(argv) == 2 and argv[0] == "mm":
+        mm(argv[1])
+    elif argv == ["live-mm"]:
+        return live_mm()
     else:
         print(__doc__, file=sys.stderr)
         return 2

@@ -139,7 +139,8 @@ def run_capture(argv, euid=0):
 class TestNames(unittest.TestCase):
     def test_base_name(self):
         cases = {"cap/foo.txt": "cap/foo", "foo": "foo", "foo.txt.gz": "foo", "foo.gz": "foo",
-                 "a.b/c.trace": "a.b/c.trace", "x.txt.txt": "x.txt", "/abs/run.txt": "/abs/run"}
+                 "a.b/c.trace": "a.b/c.trace", "x.txt.txt": "x.txt", "/abs/run.txt": "/abs/run",
+                 "foo.txt.xz": "foo", "foo.txt.zst": "foo", "foo.xz.gz": "foo.xz"}
         for out, base in cases.items():
             self.assertEqual(snapmod.base_name(out), base, out)
 

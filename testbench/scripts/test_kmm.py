@@ -116,6 +116,30 @@ class TestKmm(unittest.TestCase):
         self.assertFalse(ok)
         self.assertEqual([r["why"] for r in rows], [["rss_file_kb"], [], ["vm_size_kb"]])
 
+    def test_busy_at_the_end_not_compared(self):
+        # capture marks a process whose /proc changed as tracing stopped:
+        # /proc need not show where its trace ends
+        kern, mms = parse(TRACE + "# end-busy 102\n")
+        self.assertTrue(kern.end[102].busy)
+        self.assertFalse(kern.end[100].busy)
+        procs = [{"pid": 101, "mm": 3, "at": "exit", "comm": "ls", "rss_anon_kb": 20, "rss_file_kb": 40, "rss_shmem_kb": 0},
+                 {"pid": 102, "mm": 4, "at": "exec", "comm": "sh", "rss_anon_kb": 8, "rss_file_kb": 0, "rss_shmem_kb": 0},
+                 {"pid": 102, "mm": 5, "at": "end", "comm": "sleep", "rss_anon_kb": 0, "rss_file_kb": 0,
+                  "rss_shmem_kb": 0, "vm_size_kb": 0, "map_count": 0}]   # would fail: not compared
+        pid_map = {101: [(0, 101)], 102: [(0, 102)]}
+        ok, rows, skipped = kmm.compare(mms, kern.end, procs, pid_map)
+        self.assertTrue(ok)
+        self.assertEqual([(r["pid"], r["at"]) for r in rows], [(101, "exit"), (102, "exit")])
+        self.assertEqual(skipped["alive, its /proc changing as the capture ended (end-busy)"], 1)
+
+    def test_mark_busy(self):
+        before = ["# end-snapshot 1 mono 5", "# end-task 1 a", "# end-status 1 VmSize 4",
+                  "# end-task 2 b", "# end-status 2 VmSize 8"]
+        after = ["# end-snapshot 1 mono 6", "# end-task 1 a", "# end-status 1 VmSize 4",
+                 "# end-task 2 b", "# end-status 2 VmSize 12", "# end-task 3 c"]
+        self.assertEqual(kmm.mark_busy(before, after), after + ["# end-busy 2", "# end-busy 3"])
+        self.assertEqual(kmm.mark_busy(None, after), after)
+
     def test_output_pid_follows_reuse(self):
         pid_map = {7: [(100, 7), (500, 4194305)]}
         self.assertEqual([kmm.output_pid(pid_map, 7, t) for t in (50, 100, 499, 500, 900)],
