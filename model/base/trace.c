@@ -22,6 +22,7 @@
 #include "base/trace_lane.h"
 #include "base/zsource.h"
 
+#include <stdatomic.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -48,7 +49,7 @@ struct trace_reader {
 	 * file's */
 	bool probed, raw_eof;
 	zsource *z;
-	uint64_t raw_bytes;       /* bytes read from the file or stream */
+	_Atomic uint64_t raw_bytes;  /* bytes read from the file or stream (read by other threads: progress) */
 	uint64_t line;
 	unsigned cpus;
 	char name[256];
@@ -87,6 +88,18 @@ const char *rec_op_name(enum rec_op op)
 
 const char *trace_name(const trace_reader *r) { return r->name; }
 int trace_io_error(const trace_reader *r) { return r->io_errno; }
+uint64_t trace_bytes_read(const trace_reader *r)
+{
+	return atomic_load_explicit(&r->raw_bytes, memory_order_relaxed);
+}
+bool trace_file_size(const trace_reader *r, uint64_t *size)
+{
+	struct stat st;
+	if (!r->f || fileno(r->f) < 0 || fstat(fileno(r->f), &st) || !S_ISREG(st.st_mode))
+		return false;
+	*size = (uint64_t)st.st_size;
+	return true;
+}
 
 static trace_reader *alloc_reader(const char *name)
 {

@@ -170,6 +170,11 @@ const char *trace_last_line(const trace_reader *r, size_t *len);
 /* errno of a failed read (0: none): a -1 from the reader is then an
  * unreadable trace (exit 66), not a bad one. */
 int trace_io_error(const trace_reader *r);
+/* Bytes read so far from the file or stream (compressed bytes for a
+ * compressed one); any thread may ask (progress). */
+uint64_t trace_bytes_read(const trace_reader *r);
+/* The size of the file read, when it is a regular file. */
+bool trace_file_size(const trace_reader *r, uint64_t *size);
 /* The name used in messages (path or "<stdin>"; for a binary trace the
  * original's name that it carries). */
 const char *trace_name(const trace_reader *r);

@@ -19,6 +19,7 @@
 #include "base/mmtb.h"
 #include "base/output.h"
 #include "base/stats.h"
+#include "cli/progress.h"
 #include "sim/engine.h"
 #include "sim/modes.h"
 #include "sim/stage.h"
@@ -58,6 +59,8 @@ static const char usage[] =
 	"  --vcd-to CYCLE              last cycle written to the VCD (default: the end)\n"
 	"  --warmup-records N          the first N records warm the machine up and count in no statistic\n"
 	"                              (--set roi.warmup_records=N; also the trace's roi begin/end)\n"
+	"  --progress[=on|json|off]    a progress line on standard error (default: on a terminal);\n"
+	"                              json: an object a line, for tools\n"
 	"  --quiet                     no human summary on standard output\n"
 	"  --summary mm|tasks|mm,tasks the human summary adds a ps-like table of the address spaces (mm)\n"
 	"                              or of what each task did while it ran (tasks)\n"
@@ -170,6 +173,7 @@ struct options {
 	int nsets;
 	char warmup_set[64];   /* --warmup-records N as its --set */
 	bool quiet, parse_only, summary_mm, summary_tasks, list_config;
+	enum progress_mode progress;   /* --progress[=on|json|off]; AUTO: on a terminal */
 	int threads;   /* 0: the default */
 	mode_options mo;
 };
@@ -187,6 +191,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 			return -1;
 		} else if (!strcmp(a, "--list-config")) {
 			o->list_config = true;   /* after every option: --preset may follow */
+			continue;
+		} else if (!strcmp(a, "--progress") || !strncmp(a, "--progress=", 11)) {
+			if (progress_parse(a[10] ? a + 11 : "on", &o->progress))
+				return usage_error("unknown --progress '%s' (on, json or off)", a + 11);
 			continue;
 		} else if (!strcmp(a, "--quiet")) {
 			o->quiet = true;
@@ -408,7 +416,14 @@ int main(int argc, char **argv)
 	static provenance prov;
 	if (o.stats_json)
 		prov_start_file(&prov, o.trace, &interrupted);
+	static progress prog;
+	progress_start(&prog, o.progress, s.reader);
+	if (prog.mode != PROGRESS_OFF) {
+		s.progress = progress_update;
+		s.progress_ctx = &prog;
+	}
 	rc = exit_status(run_mode(&s, mode, &o.mo));
+	progress_end(&prog, sim_records_run(&s), rc == 0 || rc == EXIT_CHECK);
 	if (rc != 0 && rc != EXIT_CHECK) {
 		if (o.stats_json)
 			free(prov_finish(&prov, argc, argv, ""));

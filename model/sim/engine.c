@@ -363,8 +363,16 @@ static inline __attribute__((always_inline)) int run_access(sim *s, const trace_
 
 static int run_next(sim *s, int got);
 
+/* Progress now and then: every 64 runs of accesses, every 16384 steps. */
+static inline void tick(sim *s, unsigned every)
+{
+	if (s->progress && !(++s->progress_tick & (every - 1)))
+		s->progress(s->progress_ctx, s->roi_begin + s->st.records);
+}
+
 int sim_step(sim *s)
 {
+	tick(s, 16384);
 	if (s->batch_next == s->batch_len) {
 		s->batch_next = 0;
 		s->batch_len = trace_next_accesses(s->reader, s->batch, sizeof s->batch / sizeof s->batch[0]);
@@ -460,6 +468,7 @@ static enum failure run_staged(sim *s, volatile sig_atomic_t *interrupted)
 		const stage_chunk *c = stage_next(s->stage);
 		if (run_accesses(s, c->acc, c->n))
 			return s->failure;
+		tick(s, 64);
 		if (c->tail == TAIL_NONE)
 			continue;
 		if (c->tail == TAIL_ERROR)
@@ -495,6 +504,7 @@ enum failure sim_run_fast(sim *s, volatile sig_atomic_t *interrupted)
 		}
 		if (run_accesses(s, batch, n))
 			return s->failure;
+		tick(s, 64);
 	}
 }
 

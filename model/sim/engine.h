@@ -46,6 +46,11 @@ typedef struct sim {
 	/* Per-task counts (stats_task): each CPU's row (SIZE_MAX: none yet)
 	 * and its counts when they were last taken. */
 	struct task_acct { size_t row; task_counts base; } *acct;
+	/* Progress (the command line's): called now and then, about every
+	 * 16,000 records, with the records run so far; NULL: never. */
+	void (*progress)(void *ctx, uint64_t records);
+	void *progress_ctx;
+	unsigned progress_tick;
 	enum failure failure;      /* of the failed step, with err */
 	char err[640];
 } sim;
@@ -78,6 +83,8 @@ static inline mmu *sim_cpu_mmu(sim *s, unsigned cpu)
 {
 	return os_cpu_mmu(os_cpu(&s->k, cpu));
 }
+/* Records run so far, the warm-up's too. */
+static inline uint64_t sim_records_run(const sim *s) { return s->roi_begin + s->st.records; }
 /* Finalizes statistics (per-CPU cycles, complete). */
 void sim_finish(sim *s);
 void sim_close(sim *s);
