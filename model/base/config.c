@@ -284,6 +284,9 @@ static char *trim(char *s)
 	return s;
 }
 
+/* A --config line is at most this long (comment included). */
+#define CONFIG_MAX_LINE 65536
+
 int config_load(config *c, const char *path, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "r");
@@ -295,11 +298,29 @@ int config_load(config *c, const char *path, char *err, size_t errlen)
 			fclose(f);
 		return -2;
 	}
-	char line[1024];
+	static char line[CONFIG_MAX_LINE + 2];
 	unsigned lineno = 0;
 	int rc = 0;
-	while (fgets(line, sizeof line, f)) {
+	for (;;) {
+		/* one whole line, however long its comment, up to CONFIG_MAX_LINE */
+		size_t n = 0;
+		int ch = 0;
+		while (n <= CONFIG_MAX_LINE && (ch = getc(f)) != EOF && ch != '\n')
+			line[n++] = (char)ch;
+		if (ch == EOF && n == 0)
+			break;
 		lineno++;
+		if (n > CONFIG_MAX_LINE) {
+			snprintf(err, errlen, "%s:%u: line longer than %d characters", path, lineno, CONFIG_MAX_LINE);
+			rc = -1;
+			break;
+		}
+		line[n] = 0;
+		if (memchr(line, 0, n)) {
+			snprintf(err, errlen, "%s:%u: NUL byte in the line", path, lineno);
+			rc = -1;
+			break;
+		}
 		char *hash = strchr(line, '#');
 		if (hash)
 			*hash = 0;

@@ -144,6 +144,34 @@ def case_unreadable_inputs():
     check(p.returncode == 66 and "Is a directory" in err(p), f"--config DIR: {p.returncode} {err(p)}")
 
 
+def case_config_lines():
+    """A --config line is read whole, however long its comment (it was
+    cut at 1,024 bytes and the rest read as another line); a line beyond
+    65,536 characters, a NUL byte or an endless file is a usage error (64)
+    with the line, never a hang."""
+    conf = os.path.join(TMP, "long.conf")
+    with open(conf, "w") as f:
+        f.write("# " + "x" * 3000 + "\n" + "tlb.l1d.4k.entries = 32   # " + "y" * 2000 + "\n"
+                + "tlb.l1d.4k.ways=" + "0" * 1500 + "4\n")
+    out = os.path.join(TMP, "conf.json")
+    p = run(["--quiet", "--config", conf, "--stats-json", out, TRACE])
+    ok = p.returncode == 0
+    if ok:
+        with open(out) as f:
+            got = json.load(f)["config"]
+        ok = got["tlb.l1d.4k.entries"] == 32 and got["tlb.l1d.4k.ways"] == 4
+    check(ok, f"long comment lines: {p.returncode} {err(p)}")
+    for name, text, want in (("huge.conf", b"pcid=on\n# " + b"z" * 70000 + b"\n", "huge.conf:2: line longer than 65536"),
+                             ("nul.conf", b"pcid=on\x00\n", "nul.conf:1: NUL byte")):
+        path = os.path.join(TMP, name)
+        with open(path, "wb") as f:
+            f.write(text)
+        p = run(["--quiet", "--config", path, TRACE])
+        check(p.returncode == 64 and want in err(p), f"{name}: {p.returncode} {err(p)}")
+    p = run(["--quiet", "--config", "/dev/zero", TRACE], timeout=30)
+    check(p.returncode == 64 and "/dev/zero:1: line longer than 65536" in err(p), f"/dev/zero: {p.returncode} {err(p)}")
+
+
 # -- writing ---------------------------------------------------------------
 
 def case_output_checked_first():
