@@ -31,6 +31,11 @@
  *                points away from w (bit = 1 if w is in its left half).
  *                Victim: follow the bits from the root (0 = left), but never
  *                into a subtree whose leaves are all >= ways.
+ *
+ * hw/tlb.c writes these rules plainly over the entries, the twin a reader
+ * compares with the RTL; hw/tlb_fast.h and tlb_fast.c hold the speed
+ * devices beside them, chosen at one point and held to the same answers
+ * by a unit test.
  */
 #ifndef MMUSIM_HW_TLB_H
 #define MMUSIM_HW_TLB_H
@@ -91,26 +96,24 @@ typedef struct tlb {
 	unsigned sets, ways;
 	uint64_t set_mask;        /* sets - 1 when sets is a power of two */
 	bool pow2;                /* sets is a power of two (1 included) */
-	/* The entry touched last: it is the most recent of its set, so a
-	 * repeated hit on it changes no replacement state and may skip the
-	 * search (used only without a shadow hook). */
-	tlb_entry *last;
 	unsigned tree_leaves;     /* PLRU: next power of two >= ways */
 	enum tlb_policy policy;
 	uint64_t shifts;          /* bit s set: holds entries of page shift s */
 	tlb_entry *entries;       /* sets * ways */
-	/* Search keys beside the entries, rows of `stride` (ways rounded up
-	 * to 4) for SSE2: key = vpn << 7 | 64 | shift, 0 when invalid; owner =
-	 * pcid | OWNER_GLOBAL when global.  Derived from entries on every
-	 * write; a lookup checks these and reads the entry it hits. */
-	uint64_t *key;
-	uint32_t *owner;
-	unsigned stride;
 	uint8_t *repl;            /* LRU: ages, sets*ways; PLRU: bits, sets*tree_leaves */
-	unsigned fast;            /* tlb.c's code for this geometry: 0 general, else ways / 4 */
 	tlb_op_hook hook;         /* optional shadow, called after each op */
 	void *hook_ctx;
 	uint64_t *hits;           /* an L1 array's hit count in the statistics (set by the MMU), or NULL */
+	/* Speed devices (hw/tlb_fast.h, tlb_fast.c), which decide nothing:
+	 * the rules above (tlb.c) tell them of every write and touch. */
+	tlb_entry *last;          /* the entry touched last: the most recent of its set */
+	/* search keys beside the entries, rows of `stride` (ways rounded up
+	 * to 4) for SSE2: key = vpn << 7 | 64 | shift, 0 when invalid; owner =
+	 * pcid | OWNER_GLOBAL when global */
+	uint64_t *key;
+	uint32_t *owner;
+	unsigned stride;
+	unsigned fast;            /* tlb_fast.c's code for this array: TLB_FAST_* */
 } tlb;
 
 /* entries == 0 makes an absent array (every lookup misses, fills drop).
@@ -130,21 +133,11 @@ static inline unsigned tlb_set_of(const tlb *t, uint64_t vpn)
 	return t->pow2 ? (unsigned)(vpn & t->set_mask) : (unsigned)(vpn % t->sets);
 }
 
+/* Returns the hit entry (touching its way) or NULL: tlb_lookup, inline in
+ * hw/tlb_fast.h, skips the search when the entry touched last hits again,
+ * else calls tlb_lookup_slow. */
 tlb_entry *tlb_lookup_slow(tlb *t, uint64_t vpn, unsigned shift, uint16_t pcid,
                            bool pge, bool write);
-
-/* Returns the hit entry (touching its way) or NULL.  Inline for the one
- * case that needs no search: the entry touched last hits again, and
- * touching the most recent way changes no replacement state. */
-static inline tlb_entry *tlb_lookup(tlb *t, uint64_t vpn, unsigned shift, uint16_t pcid,
-                                    bool pge, bool write)
-{
-	tlb_entry *l = t->last;
-	if (l && !t->hook && l->vpn == vpn && l->valid && l->shift == shift &&
-	    (l->pcid == pcid || (l->global && pge)))
-		return l;
-	return tlb_lookup_slow(t, vpn, shift, pcid, pge, write);
-}
 /* Inserts e (e->valid is forced to 1); returns the written entry or NULL
  * for an absent array. */
 tlb_entry *tlb_fill(tlb *t, const tlb_entry *e);
@@ -165,7 +158,19 @@ void tlb_invlpgb_all(tlb *t, bool pcid_valid, uint16_t pcid, bool globals);
 
 /* Replacement state helpers, exposed for unit tests and the co-simulation. */
 void tlb_touch(tlb *t, unsigned set, unsigned way);
+/* LRU touch(w) on one set's ages (the rule above), without branches:
+ * ages are unpredictable, so branches would miss. */
+static inline __attribute__((always_inline)) void tlb_lru_touch(uint8_t *age, unsigned ways,
+                                                                 unsigned way)
+{
+	uint8_t mine = age[way];
+	for (unsigned w = 0; w < ways; w++)
+		age[w] = (uint8_t)(age[w] + (age[w] < mine));
+	age[way] = 0;
+}
 unsigned tlb_victim(const tlb *t, unsigned set);
 unsigned tlb_count_valid(const tlb *t);
+
+#include "hw/tlb_fast.h"
 
 #endif

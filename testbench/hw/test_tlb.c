@@ -215,10 +215,13 @@ static void lookups_agree_with_a_scan(void)
 	}
 }
 
-/* The code specialized for 4, 8, 12 and 16 ways (LRU, power-of-two sets)
- * against the general code on the same operations: after each of 30000
- * random lookups, fills (conflicting ones too) and invalidations, the
- * same result, and the same entries, keys, owners and ages. */
+/* The speed devices (tlb_fast.c) against the plain rules (tlb.c, an
+ * array with tlb.fast = TLB_FAST_NONE) on the same operations: the code
+ * for 4, 8, 12 and 16 LRU ways, and the keyed search of other geometries
+ * (PLRU, sets not a power of two, 2, 6, 32, 40 and 64 ways).  After each
+ * of 30000 random lookups, fills (conflicting ones too) and invalidations
+ * of every kind, the same result, and the same entries, keys, owners,
+ * replacement state and entry touched last. */
 static bool same_state(const tlb *a, const tlb *b)
 {
 	size_t n = (size_t)a->sets * a->ways;
@@ -228,54 +231,72 @@ static bool same_state(const tlb *a, const tlb *b)
 		    x->global != y->global || x->shift != y->shift || x->pfn != y->pfn)))
 			return false;
 	}
-	return memcmp(a->key, b->key, n * sizeof *a->key) == 0 &&
-	       memcmp(a->owner, b->owner, n * sizeof *a->owner) == 0 &&
-	       memcmp(a->repl, b->repl, n) == 0 &&
+	size_t keys = (size_t)a->sets * a->stride;
+	size_t repl = (size_t)a->sets * (a->policy == TLB_LRU ? a->ways : a->tree_leaves);
+	for (size_t i = 0; i < keys; i++)   /* an invalid entry's owner is not kept */
+		if (a->key[i] != b->key[i] || (a->key[i] && a->owner[i] != b->owner[i]))
+			return false;
+	return memcmp(a->repl, b->repl, repl) == 0 &&
 	       (a->last ? a->last - a->entries : -1) == (b->last ? b->last - b->entries : -1);
 }
 
-static void fast_code_agrees_with_general_code(void)
+static void fast_code_agrees_with_plain_rules(void)
 {
-	static const unsigned geo[][2] = { { 4, 4 }, { 64, 4 }, { 32, 8 }, { 48, 12 }, { 1536, 12 },
-	                                   { 64, 16 } };
+	static const struct { unsigned entries, ways, policy, fast; } geo[] = {
+		{ 4, 4, TLB_LRU, 1 }, { 64, 4, TLB_LRU, 1 }, { 32, 8, TLB_LRU, 2 }, { 48, 12, TLB_LRU, 3 },
+		{ 1536, 12, TLB_LRU, 3 }, { 64, 16, TLB_LRU, 4 }, { 2, 2, TLB_LRU, TLB_FAST_KEYED },
+		{ 64, 4, TLB_PLRU, TLB_FAST_KEYED }, { 48, 4, TLB_LRU, TLB_FAST_KEYED },
+		{ 36, 6, TLB_PLRU, TLB_FAST_KEYED }, { 128, 32, TLB_LRU, TLB_FAST_KEYED },
+		{ 64, 64, TLB_LRU, TLB_FAST_KEYED }, { 80, 40, TLB_PLRU, TLB_FAST_KEYED } };
 	uint64_t x = 0x2545f4914f6cdd1dull;
 	for (unsigned g = 0; g < sizeof geo / sizeof geo[0]; g++) {
-		tlb fast, general;
-		CHECK_EQ(tlb_init(&fast, "f", geo[g][0], geo[g][1], TLB_LRU, 1ull << 12 | 1ull << 21), 0);
-		CHECK_EQ(tlb_init(&general, "g", geo[g][0], geo[g][1], TLB_LRU, 1ull << 12 | 1ull << 21), 0);
-		CHECK(fast.fast != 0);
-		general.fast = 0;
+		tlb fast, plain;
+		enum tlb_policy policy = (enum tlb_policy)geo[g].policy;
+		CHECK_EQ(tlb_init(&fast, "f", geo[g].entries, geo[g].ways, policy, 1ull << 12 | 1ull << 21), 0);
+		CHECK_EQ(tlb_init(&plain, "p", geo[g].entries, geo[g].ways, policy, 1ull << 12 | 1ull << 21), 0);
+		CHECK_EQ(fast.fast, geo[g].fast);
+		plain.fast = TLB_FAST_NONE;
 		unsigned differ = 0, hits = 0;
 		for (int i = 0; i < 30000 && !differ; i++) {
-			rand_op r = random_op(&x, 3 * geo[g][0]);
+			rand_op r = random_op(&x, geo[g].entries < 128 ? 3 * geo[g].entries : 384);
 			unsigned shift = r.shift, op = r.kind;
-			uint64_t vpn = r.vpn;
+			uint64_t vpn = r.vpn, va = vpn << shift;
 			uint16_t pcid = r.pcid;
-			bool pge = r.pge;
+			bool pge = r.pge, globals = rng(&x, 2), pcid_valid = rng(&x, 2);
 			if (op == 0) {
-				tlb_flush_pcid(&fast, pcid), tlb_flush_pcid(&general, pcid);
+				tlb_flush_pcid(&fast, pcid), tlb_flush_pcid(&plain, pcid);
 			} else if (op == 1) {
-				tlb_invlpg(&fast, vpn << shift, pcid), tlb_invlpg(&general, vpn << shift, pcid);
-			} else if (op == 2) {
-				tlb_flush_nonglobal(&fast), tlb_flush_nonglobal(&general);
-			} else if (op < 24) {
+				tlb_invlpg(&fast, va, pcid), tlb_invlpg(&plain, va, pcid);
+			} else if (op == 2 && rng(&x, 8) == 0) {   /* the whole array rarely */
+				tlb_flush_nonglobal(&fast), tlb_flush_nonglobal(&plain);
+			} else if (op == 3) {
+				tlb_invpcid_addr(&fast, va, pcid), tlb_invpcid_addr(&plain, va, pcid);
+			} else if (op == 4 && rng(&x, 8) == 0) {
+				tlb_flush_all(&fast), tlb_flush_all(&plain);
+			} else if (op == 5) {
+				tlb_invlpgb_page(&fast, va, pcid_valid, pcid, globals);
+				tlb_invlpgb_page(&plain, va, pcid_valid, pcid, globals);
+			} else if (op == 6 && rng(&x, 8) == 0) {
+				tlb_invlpgb_all(&fast, pcid_valid, pcid, globals);
+				tlb_invlpgb_all(&plain, pcid_valid, pcid, globals);
+			} else if (op < 26) {
 				tlb_entry n = entry(vpn, pcid, rng(&x, 5) == 0);
 				n.shift = (uint8_t)shift;
 				n.pfn = rng(&x, 1000);
-				tlb_entry *a = tlb_fill(&fast, &n), *b = tlb_fill(&general, &n);
-				differ += a - fast.entries != b - general.entries;
+				tlb_entry *a = tlb_fill(&fast, &n), *b = tlb_fill(&plain, &n);
+				differ += a - fast.entries != b - plain.entries;
 			} else {
 				tlb_entry *a = tlb_lookup(&fast, vpn, shift, pcid, pge, false);
-				tlb_entry *b = tlb_lookup(&general, vpn, shift, pcid, pge, false);
-				differ += (a ? a - fast.entries : -1) != (b ? b - general.entries : -1);
+				tlb_entry *b = tlb_lookup(&plain, vpn, shift, pcid, pge, false);
+				differ += (a ? a - fast.entries : -1) != (b ? b - plain.entries : -1);
 				hits += a != NULL;
 			}
-			differ += !same_state(&fast, &general);
+			differ += !same_state(&fast, &plain);
 		}
 		CHECK_EQ(differ, 0);
 		CHECK(hits > 300);
 		tlb_free(&fast);
-		tlb_free(&general);
+		tlb_free(&plain);
 	}
 }
 
@@ -288,6 +309,6 @@ int main(void)
 	RUN(set_index_is_vpn_mod_sets);
 	RUN(invalidations_remove_exactly_their_entries);
 	RUN(lookups_agree_with_a_scan);
-	RUN(fast_code_agrees_with_general_code);
+	RUN(fast_code_agrees_with_plain_rules);
 	return check_report();
 }

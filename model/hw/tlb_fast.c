@@ -1,0 +1,222 @@
+/* hw/tlb_fast.c - the speed devices of the TLB arrays (tlb_fast.h): the
+ * same answers as the rules of tlb.c, found on the keys mirrored beside
+ * the entries, with SSE2 rows, and for the common LRU geometries with
+ * their way count a constant (no loop to mispredict, hit and victim
+ * chosen without branches). */
+#include "tlb.h"
+#include "base/output.h"
+
+#include <stdlib.h>
+#include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+void tlb_fast_init(tlb *t)
+{
+	t->stride = (t->ways + 3) & ~3u;
+	size_t keys = (size_t)t->sets * t->stride;
+	t->key = aligned_alloc(16, keys * sizeof *t->key);
+	t->owner = aligned_alloc(16, keys * sizeof *t->owner);
+	if (!t->key || !t->owner)
+		output_out_of_memory();
+	memset(t->key, 0, keys * sizeof *t->key);      /* 0: no entry */
+	memset(t->owner, 0, keys * sizeof *t->owner);
+	if (t->policy == TLB_LRU && t->pow2 && t->ways % 4 == 0 && t->ways <= 16)
+		t->fast = t->ways / 4;
+	else
+		t->fast = TLB_FAST_KEYED;
+}
+
+void tlb_fast_free(tlb *t)
+{
+	free(t->key);
+	free(t->owner);
+	t->key = NULL;
+	t->owner = NULL;
+	t->last = NULL;
+}
+
+/* Bit w set where way w of the row may hit: its key matches and it
+ * belongs to pcid or is global under pge.  Rows are padded to whole
+ * groups of four ways with key 0, which never matches. */
+static inline __attribute__((always_inline)) unsigned row_hits(const tlb *t, unsigned set,
+                                                                uint64_t key, uint16_t pcid,
+                                                                bool pge, unsigned stride)
+{
+	const uint64_t *k = &t->key[(size_t)set * stride];
+	const uint32_t *o = &t->owner[(size_t)set * stride];
+	uint32_t gmin = pge ? OWNER_GLOBAL : UINT32_MAX;   /* owner >= gmin: global */
+	unsigned hits = 0;
+#ifdef __SSE2__
+	const __m128i kk = _mm_set1_epi64x((long long)key), pp = _mm_set1_epi32(pcid);
+	const __m128i gg = _mm_set1_epi32((int)(gmin - 1));  /* owners < 2^31: signed compare */
+	const __m128i low = _mm_set1_epi32(OWNER_GLOBAL - 1);
+	for (unsigned g = 0; g < stride; g += 4) {
+		__m128i e0 = _mm_cmpeq_epi32(_mm_load_si128((const __m128i *)(k + g)), kk);
+		__m128i e1 = _mm_cmpeq_epi32(_mm_load_si128((const __m128i *)(k + g + 2)), kk);
+		/* a 64-bit lane is equal when both its halves are */
+		e0 = _mm_and_si128(e0, _mm_shuffle_epi32(e0, _MM_SHUFFLE(2, 3, 0, 1)));
+		e1 = _mm_and_si128(e1, _mm_shuffle_epi32(e1, _MM_SHUFFLE(2, 3, 0, 1)));
+		unsigned kb = (unsigned)(_mm_movemask_pd(_mm_castsi128_pd(e0)) |
+		                         _mm_movemask_pd(_mm_castsi128_pd(e1)) << 2);
+		__m128i ow = _mm_load_si128((const __m128i *)(o + g));
+		__m128i om = _mm_or_si128(_mm_cmpeq_epi32(_mm_and_si128(ow, low), pp),
+		                          pge ? _mm_cmpgt_epi32(ow, gg) : _mm_setzero_si128());
+		hits |= (kb & (unsigned)_mm_movemask_ps(_mm_castsi128_ps(om))) << g;
+	}
+#else
+	for (unsigned w = 0; w < t->ways; w++)
+		hits |= (unsigned)((k[w] == key) & (((o[w] & (OWNER_GLOBAL - 1)) == pcid) | (o[w] >= gmin))) << w;
+#endif
+	return hits;
+}
+
+/* Bit w set where way w of the row holds key (any owner). */
+static inline __attribute__((always_inline)) unsigned key_mask(const uint64_t *k, uint64_t key,
+                                                                unsigned ways)
+{
+	unsigned m = 0;
+	for (unsigned w = 0; w < ways; w++)
+		m |= (unsigned)(k[w] == key) << w;
+	return m;
+}
+
+/* The common geometries (4, 8, 12 or 16 ways, LRU, sets a power of two)
+ * searched and filled with their way count a constant: no loop to
+ * mispredict, hit and victim chosen without branches. */
+static inline __attribute__((always_inline)) tlb_entry *lookup_lru(tlb *t, uint64_t vpn,
+                                                                    unsigned shift, uint16_t pcid,
+                                                                    bool pge, unsigned ways)
+{
+	unsigned set = (unsigned)(vpn & t->set_mask);
+	unsigned hits = row_hits(t, set, tlb_key_of(vpn, shift), pcid, pge, ways);
+	if (!hits)
+		return NULL;
+	unsigned way = (unsigned)__builtin_ctz(hits);   /* at most one way hits (tlb.h) */
+	tlb_entry *e = &t->entries[(size_t)set * ways + way];
+	t->last = e;   /* tlb_fast_touched */
+	tlb_lru_touch(&t->repl[set * ways], ways, way);
+	return e;
+}
+
+static inline __attribute__((always_inline)) tlb_entry *fill_lru(tlb *t, const tlb_entry *n,
+                                                                  unsigned ways)
+{
+	unsigned set = (unsigned)(n->vpn & t->set_mask);
+	uint64_t *k = &t->key[(size_t)set * ways];
+	const uint32_t *o = &t->owner[(size_t)set * ways];
+	uint8_t *age = &t->repl[set * ways];
+	unsigned same = key_mask(k, tlb_key_of(n->vpn, n->shift), ways), empty = key_mask(k, 0, ways);
+	unsigned mine = 0, oldest = 0;
+	for (unsigned w = 0; w < ways; w++) {
+		mine |= (unsigned)(((o[w] & (OWNER_GLOBAL - 1)) == n->pcid) | ((o[w] & OWNER_GLOBAL) != 0)) << w;
+		oldest |= (unsigned)(age[w] == ways - 1) << w;
+	}
+	unsigned conflict = same & (n->global ? ~0u : mine);
+	/* the first conflicting way, else the first empty one, else the victim */
+	unsigned pick = conflict ? conflict : empty ? empty : oldest;
+	unsigned way = (unsigned)__builtin_ctz(pick);
+	for (unsigned more = conflict & (conflict - 1); more; more &= more - 1) {
+		unsigned w = (unsigned)__builtin_ctz(more);
+		t->entries[(size_t)set * ways + w].valid = 0;
+		k[w] = 0;
+	}
+	tlb_entry *e = &t->entries[(size_t)set * ways + way];
+	*e = *n;
+	e->valid = 1;
+	tlb_fast_written(t, set, way);
+	t->last = e;   /* tlb_fast_touched */
+	tlb_lru_touch(age, ways, way);
+	return e;
+}
+
+/* tlb_touch of e at (set, way), its LRU case inline. */
+static inline void touch(tlb *t, unsigned set, unsigned way, tlb_entry *e)
+{
+	if (t->policy != TLB_LRU) {
+		tlb_touch(t, set, way);
+		return;
+	}
+	t->last = e;   /* tlb_fast_touched */
+	tlb_lru_touch(&t->repl[set * t->ways], t->ways, way);
+}
+
+/* Any other geometry: the search on the keys, in SSE2 rows up to 32
+ * ways, else one key after another. */
+static tlb_entry *lookup_keyed(tlb *t, uint64_t vpn, unsigned shift, uint16_t pcid, bool pge)
+{
+	unsigned set = tlb_set_of(t, vpn), way;
+	uint64_t key = tlb_key_of(vpn, shift);
+	if (t->ways <= 32) {
+		unsigned hits = row_hits(t, set, key, pcid, pge, t->stride);
+		if (!hits)
+			return NULL;
+		way = (unsigned)__builtin_ctz(hits);
+	} else {
+		const uint64_t *k = &t->key[(size_t)set * t->stride];
+		const uint32_t *o = &t->owner[(size_t)set * t->stride];
+		for (way = 0; way < t->ways; way++)
+			if (k[way] == key && ((o[way] & (OWNER_GLOBAL - 1)) == pcid || (pge && o[way] >= OWNER_GLOBAL)))
+				break;
+		if (way == t->ways)
+			return NULL;
+	}
+	tlb_entry *e = &t->entries[(size_t)set * t->ways + way];
+	touch(t, set, way, e);
+	return e;
+}
+
+/* Any other geometry: the fill decided on the keys (a key is 0 exactly
+ * when its entry is invalid; the 32-byte entries of a wide set span
+ * several host cache lines). */
+static tlb_entry *fill_keyed(tlb *t, const tlb_entry *n)
+{
+	unsigned set = tlb_set_of(t, n->vpn);
+	uint64_t *k = &t->key[(size_t)set * t->stride];
+	const uint32_t *o = &t->owner[(size_t)set * t->stride];
+	uint64_t want = tlb_key_of(n->vpn, n->shift);
+	int first = -1, empty = -1;
+	for (unsigned w = 0; w < t->ways; w++) {
+		if (k[w] != want) {
+			if (!k[w] && empty < 0)
+				empty = (int)w;
+		} else if (n->global || (o[w] & OWNER_GLOBAL) || (o[w] & (OWNER_GLOBAL - 1)) == n->pcid) {
+			if (first >= 0) {   /* a second conflict goes */
+				t->entries[(size_t)set * t->ways + w].valid = 0;
+				k[w] = 0;
+			} else {
+				first = (int)w;
+			}
+		}
+	}
+	unsigned way = first >= 0 ? (unsigned)first : empty >= 0 ? (unsigned)empty : tlb_victim(t, set);
+	tlb_entry *e = &t->entries[(size_t)set * t->ways + way];
+	*e = *n;
+	e->valid = 1;
+	tlb_fast_written(t, set, way);
+	touch(t, set, way, e);
+	return e;
+}
+
+tlb_entry *tlb_fast_lookup(tlb *t, uint64_t vpn, unsigned shift, uint16_t pcid, bool pge)
+{
+	switch (t->fast) {
+	case 1: return lookup_lru(t, vpn, shift, pcid, pge, 4);
+	case 2: return lookup_lru(t, vpn, shift, pcid, pge, 8);
+	case 3: return lookup_lru(t, vpn, shift, pcid, pge, 12);
+	case 4: return lookup_lru(t, vpn, shift, pcid, pge, 16);
+	default: return lookup_keyed(t, vpn, shift, pcid, pge);
+	}
+}
+
+tlb_entry *tlb_fast_fill(tlb *t, const tlb_entry *n)
+{
+	switch (t->fast) {
+	case 1: return fill_lru(t, n, 4);
+	case 2: return fill_lru(t, n, 8);
+	case 3: return fill_lru(t, n, 12);
+	case 4: return fill_lru(t, n, 16);
+	default: return fill_keyed(t, n);
+	}
+}

@@ -1,0 +1,80 @@
+/* hw/tlb_fast.h - the speed devices of hw/tlb.c, beside its rules.
+ *
+ * tlb.c writes the rules of tlb.h plainly, over the entries.  What makes
+ * them fast lives here and in tlb_fast.c, and decides nothing: the
+ * search keys mirrored beside the entries (for SSE2 rows), the code for
+ * LRU arrays of 4, 8, 12 or 16 ways with a constant way count, the keyed
+ * search and fill of any other array, and `last`, the entry touched
+ * last (a repeated hit on it changes no replacement state, so
+ * tlb_lookup returns it without a search).  The one selection point is
+ * tlb_fast_serves, at the top of tlb_lookup_slow and tlb_fill: with a
+ * shadow (the co-simulation), an absent array or a vpn the keys cannot
+ * hold, the plain rules run.  testbench/hw/test_tlb.c holds
+ * both to the same answers and the same state on random operations.
+ * Included by tlb.h. */
+#ifndef MMUSIM_HW_TLB_FAST_H
+#define MMUSIM_HW_TLB_FAST_H
+
+#include <stddef.h>
+
+/* tlb.fast: which code serves the array */
+enum {
+	TLB_FAST_NONE = 0,        /* the plain rules of tlb.c (an absent array; tests) */
+	/* 1..4: LRU, sets a power of two, ways = 4 * code */
+	TLB_FAST_KEYED = 5        /* any other geometry: search (SSE2 rows up to 32 ways) and
+	                           * fill on the keys */
+};
+
+/* Allocates the mirrors and chooses t->fast; tlb_init calls it. */
+void tlb_fast_init(tlb *t);
+void tlb_fast_free(tlb *t);
+
+/* The search keys (tlb.h): what a fast lookup compares. */
+static inline uint64_t tlb_key_of(uint64_t vpn, unsigned shift)
+{
+	return vpn << 7 | 1u << 6 | (shift & 63);   /* never 0 */
+}
+
+/* The selection point: whether the devices serve a lookup or fill of
+ * vpn.  Keys hold the whole vpn below 2^57 (any VA >> 12 is); a wider one
+ * (only a unit test could make it) takes the plain rules. */
+static inline bool tlb_fast_serves(const tlb *t, uint64_t vpn)
+{
+	return t->fast != TLB_FAST_NONE && !t->hook && vpn >> 57 == 0;
+}
+
+/* What the rules tell the devices: entry (set, way) was written,
+ * invalidated or touched. */
+static inline void tlb_fast_written(tlb *t, unsigned set, unsigned way)
+{
+	const tlb_entry *e = &t->entries[(size_t)set * t->ways + way];
+	size_t k = (size_t)set * t->stride + way;
+	t->key[k] = e->valid ? tlb_key_of(e->vpn, e->shift) : 0;
+	t->owner[k] = e->pcid | (e->global ? OWNER_GLOBAL : 0);
+}
+static inline void tlb_fast_killed(tlb *t, unsigned set, unsigned way)
+{
+	t->key[(size_t)set * t->stride + way] = 0;
+}
+static inline void tlb_fast_touched(tlb *t, unsigned set, unsigned way)
+{
+	t->last = &t->entries[(size_t)set * t->ways + way];
+}
+
+/* The lookup and fill of an array tlb_fast_serves, with the rules' answers. */
+tlb_entry *tlb_fast_lookup(tlb *t, uint64_t vpn, unsigned shift, uint16_t pcid, bool pge);
+tlb_entry *tlb_fast_fill(tlb *t, const tlb_entry *n);
+
+/* tlb.h's lookup: the entry touched last hits again without a search
+ * (touching the most recent way changes no replacement state). */
+static inline tlb_entry *tlb_lookup(tlb *t, uint64_t vpn, unsigned shift, uint16_t pcid,
+                                    bool pge, bool write)
+{
+	tlb_entry *l = t->last;
+	if (l && !t->hook && l->vpn == vpn && l->valid && l->shift == shift &&
+	    (l->pcid == pcid || (l->global && pge)))
+		return l;
+	return tlb_lookup_slow(t, vpn, shift, pcid, pge, write);
+}
+
+#endif
