@@ -83,6 +83,9 @@ class Epoch:
         self.initial = self.vmas.copy()
         self.brk = brk
         self.unknown = {}     # page -> kind bits (1 r, 2 w, 4 x), first pass
+        # the epoch whose declaration guessed this heap's start (a process
+        # older than the trace, or a fork of one); None when an exec made it
+        self.heap_root = None
         self.exec = False     # made by exec (its stack is built by exec)
 
 
@@ -533,7 +536,8 @@ def _clip(start, end, vmas):
 class Importer:
     """Turns events into records through a TraceWriter (one pass)."""
 
-    def __init__(self, args, writer, look, is_kthread, snapshot, model, inferred, stacks, t0):
+    def __init__(self, args, writer, look, is_kthread, snapshot, model, inferred, stacks, t0,
+                 heaps=None):
         self.args = args
         self.w = writer
         self.look = look
@@ -542,6 +546,8 @@ class Importer:
         self.model = model
         self.inferred = inferred      # epoch id -> [(start, end, prot, flags)] (second pass)
         self.stacks = stacks          # epoch id -> exec's stack top (second pass)
+        self.heaps = heaps or {}      # heap root's epoch id -> [first brk, lowest brk] (second pass)
+        self.heaps_seen = {}          # the same, of this pass
         self.t0 = t0
         self.ident = {}               # trace pid -> Task (current incarnation)
         self.tasks = {}               # output pid -> Task
@@ -562,7 +568,8 @@ class Importer:
         self.guessed = {}             # cpu -> task switched in at a wakeup (untraced idle exit)
         self.n = dict.fromkeys(("sched_switch", "switch", "noop", "inferred", "implied", "repairs", "fork",
                                 "clone", "exec", "exec_preempted", "exit", "reused", "faults", "kernel_faults", "syscalls",
-                                "vmas_elf", "vmas_inferred", "cpumasks", "preempted", "dropped", "ignored"), 0)
+                                "vmas_elf", "vmas_inferred", "cpumasks", "preempted", "dropped", "ignored",
+                                "heap_floors"), 0)
 
     # -- identities ------------------------------------------------------
     def _alloc_pid(self, tpid):
@@ -634,11 +641,13 @@ class Importer:
             self.w.thread(opid, member, name)
             return self._bind(tpid, opid, False, self.tasks[member].epoch, group)
         epoch = self._new_epoch()
+        epoch.heap_root = epoch.id
         self.w.proc(opid, name)
         t = self._bind(tpid, opid, False, epoch, group)
         if self.snap and tgid in self.snap.vmas and tgid not in self.snap_declared:
             self.snap_declared.add(tgid)
             self._declare_snapshot(opid, epoch, tgid)
+        self._declare_heap_floor(opid, epoch)
         epoch.initial = epoch.vmas.copy()
         self._declare_epoch_state(opid, epoch)
         cpus, next_trim = self.look.initial_cpumasks.get(tgid, ((), None))
@@ -680,14 +689,34 @@ class Importer:
             if path == "[heap]":
                 epoch.brk = end
                 # the heap's start and end (start_brk, brk): a later brk
-                # of this mm grows or shrinks it
-                self.w.layout(opid, 0, 0, 0, 0, start, end, 0)
+                # of this mm grows or shrinks it; no lower than a brk the
+                # trace shows (_declare_heap_floor)
+                seen = self.heaps.get(epoch.id)
+                self.w.layout(opid, 0, 0, 0, 0, min(start, seen[1]) if seen else start, end, 0)
         for start, end, flags in self.snap.present.get(tgid, ()):
             if any(s <= start < e for s, e in raw_pfn):
                 continue
             kind = "file" if "f" in flags else "anon" if "x" in flags else "cow"
             for s, e in self._inside(epoch.vmas, start, end):
                 self.w.present(opid, s, e - s, kind)
+
+    def _declare_heap_floor(self, opid, epoch):
+        """SYSCALL_DEFINE1(brk) (mm/mmap.c, v6.18) refuses a brk below
+        mm->start_brk and returns the current brk unchanged: every value
+        sys_exit_brk returns is at least start_brk. A process older than
+        the trace, without a [heap] in the snapshot, learns its heap's start
+        from the first brk the trace shows, which need not be glibc's brk(0)
+        (it began between the snapshot and the trace, or had no heap yet):
+        when a later brk of this mm (or of a fork of it) goes lower, the
+        heap starts at the lowest one instead and ends at the first (the
+        first pass found both)."""
+        seen = self.heaps.get(epoch.id)
+        if seen is None or epoch.brk is not None or seen[1] >= seen[0]:
+            return
+        first, floor = seen
+        epoch.brk = first
+        self.w.layout(opid, 0, 0, 0, 0, floor, first, 0)
+        self.n["heap_floors"] += 1
 
     @staticmethod
     def _inside(vmas, start, end):
@@ -828,6 +857,7 @@ class Importer:
         self.w.fork(ev.cpu, child, kind="fork")
         self.n["fork"] += 1
         epoch = self._new_epoch(p.epoch.vmas.copy(), p.epoch.brk)
+        epoch.heap_root = p.epoch.heap_root   # dup_mm copies start_brk and brk
         self._bind(child_tpid, child, False, epoch, ("g", self.look.tgid.get(child_tpid, child_tpid)))
         self._declare_epoch_state(child, epoch)
 
@@ -938,6 +968,9 @@ class Importer:
         if t is None:
             return
         e = t.epoch
+        if name == "brk" and ret is not None and ret > 0 and e.heap_root is not None:
+            seen = self.heaps_seen.setdefault(e.heap_root, [ret, ret])
+            seen[1] = min(seen[1], ret)
         rec = getattr(self, "_sys_" + name)(e, a, ret)
         for text in rec:
             self.w.user_op(ev.cpu, text)

@@ -1,10 +1,11 @@
 """import-sched: real traces, each input format, repairs, options, bad input."""
 
 import os
+import subprocess
 import tempfile
 import unittest
 
-from common import real_trace, records, run, summary
+from common import MMUSIM, real_trace, records, run, summary
 from mmtrace_check import check
 
 FTRACE_HEADER = """\
@@ -379,6 +380,71 @@ class TestImportSchedFormats(unittest.TestCase):
         self.assertIn("layout 3514 0x0 0x0 0x0 0x0 0x555555570000 0x555555591000 0x0", lines)
         brks = [" ".join(x.split()[-2:]) for x in lines if " brk " in x and not x.startswith("#")]
         self.assertEqual(brks, ["brk 0x555555592000", "brk 0x555555580000"])
+
+    def test_heap_of_a_process_older_than_the_trace_starts_at_its_lowest_brk(self):
+        """A live shell-loop capture, shortened: bash 17757 began between
+        the snapshot and the trace (in neither), so the first brk the trace
+        shows grows its heap rather than asking where it is, and the next
+        one shrinks it below that. SYSCALL_DEFINE1(brk) never returns a
+        break below mm->start_brk, so the heap starts at the lowest result:
+        one layout (START_BRK 0x...20000, BRK the first result
+        0x...28000); the first brk record changes nothing, the second
+        unmaps [0x...20000, 0x...28000), 8 pages. Without it mmusim
+        stopped: 'brk 0x55cf67f20000 is below the heap's start'."""
+        trace = (
+            "# tracer: nop\n# CPUs: 2  #P:2\n"
+            "     rcu_preempt-15      (     15) [000] d..2.  5047.908528: sched_switch: prev_comm=rcu_preempt prev_pid=15 prev_prio=120 prev_state=I ==> next_comm=bash next_pid=17757 next_prio=120\n"
+            "            bash-17757   (  17757) [000] d....  5047.908744: page_fault_user: address=0x55cf67ef4f98 ip=0x55cf5faef0aa error_code=0x7\n"
+            "            bash-17757   (  17757) [000] .....  5047.908784: sys_brk(brk: 0x55cf67f28000)\n"
+            "            bash-17757   (  17757) [000] .....  5047.908796: sys_brk -> 0x55cf67f28000\n"
+            "            bash-17757   (  17757) [000] d....  5047.908798: page_fault_user: address=0x55cf67f07a88 ip=0x7f488d087c98 error_code=0x6\n"
+            "            bash-17757   (  17757) [000] .....  5047.908836: sys_brk(brk: 0x55cf67f20000)\n"
+            "            bash-17757   (  17757) [000] .....  5047.908842: sys_brk -> 0x55cf67f20000\n"
+            "            bash-17757   (  17757) [000] d....  5047.908851: page_fault_user: address=0x55cf67ef0b1c ip=0x55cf5faba2c3 error_code=0x7\n")
+        out, n = self.good(trace)
+        lines = out.splitlines()
+        self.assertIn("layout 17757 0x0 0x0 0x0 0x0 0x55cf67f20000 0x55cf67f28000 0x0", lines)
+        self.assertEqual(n["heap_floors"], 1)
+        brks = [" ".join(x.split()[-2:]) for x in lines if " brk " in x and not x.startswith("#")]
+        self.assertEqual(brks, ["brk 0x55cf67f28000", "brk 0x55cf67f20000"])
+        self.assertEqual(self.replay(out), 0)
+        # a fork of it shares the heap's start (dup_mm): the child's lower
+        # brk sets the parent's layout; the first result stays its BRK
+        forked = trace.replace(
+            "            bash-17757   (  17757) [000] .....  5047.908836: sys_brk(brk: 0x55cf67f20000)\n"
+            "            bash-17757   (  17757) [000] .....  5047.908842: sys_brk -> 0x55cf67f20000\n",
+            "            bash-17757   (  17757) [000] .....  5047.908800: sched_process_fork: comm=bash pid=17757 child_comm=bash child_pid=17760\n"
+            "            bash-17757   (  17757) [000] d..2.  5047.908810: sched_switch: prev_comm=bash prev_pid=17757 prev_prio=120 prev_state=S ==> next_comm=bash next_pid=17760 next_prio=120\n"
+            "            bash-17760   (  17760) [000] .....  5047.908836: sys_brk(brk: 0x55cf67f1f000)\n"
+            "            bash-17760   (  17760) [000] .....  5047.908842: sys_brk -> 0x55cf67f1f000\n"
+            ).replace("bash-17757   (  17757) [000] d....  5047.908851", "bash-17760   (  17760) [000] d....  5047.908851")
+        out, n = self.good(forked)
+        self.assertIn("layout 17757 0x0 0x0 0x0 0x0 0x55cf67f1f000 0x55cf67f28000 0x0", out.splitlines())
+        self.assertEqual(n["heap_floors"], 1)
+        self.assertEqual(self.replay(out), 0)
+        # a snapshot's [heap] above a brk result: START_BRK is that result
+        snap = ("mmusim-snapshot 1\ncpus 2\nclock mono 5047908000000\n"
+                "task 17757 17757 user bash\n"
+                "vma 17757 55cf67ee4000 55cf67f28000 rw-p 00000000 00:00 0 [heap]\n")
+        low = trace.replace("0x55cf67f20000", "0x55cf67ee0000")
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "s.snapshot")
+            with open(path, "w") as f:
+                f.write(snap)
+            out, n = self.good(low, "--snapshot", path)
+        self.assertIn("layout 17757 0x0 0x0 0x0 0x0 0x55cf67ee0000 0x55cf67f28000 0x0", out.splitlines())
+        self.assertEqual(n["heap_floors"], 0)
+        self.assertEqual(self.replay(out), 0)
+
+    def replay(self, text):
+        """mmusim's exit status on TEXT (it checks every brk)."""
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "t.trace")
+            with open(path, "w") as f:
+                f.write(text)
+            proc = subprocess.run([MMUSIM, "--quiet", path], capture_output=True, text=True)
+        self.assertEqual(proc.stderr, "")
+        return proc.returncode
 
 
 class TestImportSchedBadInput(unittest.TestCase):
