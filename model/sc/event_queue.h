@@ -34,6 +34,7 @@ enum class ev : uint8_t {
 	ipi_ack,       // cpu = target
 	shootdown_begin,
 	shootdown_end,
+	line,          // a = the trace line of the record the CPU starts
 };
 
 struct event {

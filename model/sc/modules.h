@@ -74,7 +74,8 @@ void add_var(std::vector<trace_var> &vars, const std::string &scope, const char 
 	X(uint64_t, hits, 64) \
 	X(uint64_t, misses, 64) \
 	X(uint64_t, walks, 64) \
-	X(uint64_t, faults, 64)
+	X(uint64_t, faults, 64) \
+	X(uint64_t, line, 64)            /* trace line of the record it runs, from its start */
 
 struct cpu_mmu : sc_core::sc_module {
 	MMUSIM_SC_SIGNALS(CPU_MMU_SIGNALS)

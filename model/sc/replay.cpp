@@ -1,6 +1,7 @@
 // sc/replay.cpp - see replay.h.
 #include "sc/replay.h"
 
+#include <climits>
 #include <cstdint>
 #include <string>
 
@@ -148,6 +149,8 @@ void machine::refill()
 			break;
 		}
 		int got = sim_step(s_);
+		if (got > 0 && s_->step_cpu != UINT_MAX)
+			push(s_->last_start, ev::line, s_->step_cpu, s_->rec.line);
 		if (got > 0 && s_->failure == FAIL_CHECK) {
 			got = -1;   /* a co-simulation mismatch: the first one stops the run */
 		}
@@ -211,6 +214,9 @@ void machine::apply(const event &e)
 {
 	cpu_mmu &c = *cpus[e.cpu];
 	switch (e.type) {
+	case ev::line:
+		c.line.write(e.a);
+		break;
 	case ev::context:
 		c.pid.write(e.b);
 		c.user_mode.write(e.flag != 0);

@@ -2,6 +2,7 @@
 #include "sim/engine.h"
 #include "sim/stage.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -381,6 +382,7 @@ int sim_step(sim *s)
 		const trace_access *a = &s->batch[s->batch_next++];
 		s->st.records++;
 		s->rec.line = a->line;
+		s->step_cpu = a->cpu;
 		return after_record(s, run_access(s, a, &s->last_start) ? -1 : 1);
 	}
 	return run_next(s, trace_next(s->reader, &s->rec, s->err, sizeof s->err));
@@ -406,6 +408,7 @@ static int run_next(sim *s, int got)
 		return 0;
 	}
 	s->st.records++;
+	s->step_cpu = rec_is_declaration(r->op) ? UINT_MAX : r->cpu;
 	if (rec_is_declaration(r->op))
 		return after_record(s, declare(s, r) ? fail_record(s) : 1);
 	kcpu *c = os_cpu(&s->k, r->cpu);

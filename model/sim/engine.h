@@ -51,6 +51,10 @@ typedef struct sim {
 	void (*progress)(void *ctx, uint64_t records);
 	void *progress_ctx;
 	unsigned progress_tick;
+	/* The CPU of the record sim_step just ran (UINT_MAX: a declaration);
+	 * its line is rec.line, its start last_start (the SystemC layer's
+	 * line signal). */
+	unsigned step_cpu;
 	enum failure failure;      /* of the failed step, with err */
 	char err[640];
 } sim;

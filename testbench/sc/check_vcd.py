@@ -23,7 +23,7 @@ from vcd import read_vcd  # noqa: E402
 CPU_SIGNALS = ["clk", "pid", "user_mode", "cr3", "pcid", "lookup_valid", "lookup_va",
                "lookup_kind", "l1_hit", "stlb_hit", "walk_active", "walk_level", "walk_pte_pa",
                "page_fault", "fault_va", "ipi_sent", "ipi_received", "shootdown", "hits",
-               "misses", "walks", "faults"]
+               "misses", "walks", "faults", "line"]
 OTHER_SIGNALS = ["ipi.in_flight", "ipi.last_from", "ipi.last_to", "ipi.sent",
                  "memory.req_valid", "memory.req_addr", "memory.req_write", "memory.req_cpu",
                  "memory.req_src", "memory.reads", "memory.writes"]
@@ -55,6 +55,18 @@ def switched_pids(trace):
     return pids
 
 
+def cpu_lines(trace):
+    """The line numbers of each CPU's records."""
+    lines = {}
+    with open(trace, encoding="ascii") as f:
+        for n, line in enumerate(f, 1):
+            fields = line.split("#")[0].split()
+            if fields and fields[0].lstrip("@").isdigit() and len(fields) > 1:
+                cpu = fields[1] if fields[0].startswith("@") else fields[0]
+                lines.setdefault(int(cpu), []).append(n)
+    return lines
+
+
 def run(mmusim, trace, vcd, json_path, extra=()):
     cmd = [mmusim, "--mode", "systemc", "--quiet", "--stats-json", json_path, "--vcd", vcd,
            *extra, trace]
@@ -72,6 +84,7 @@ def check_full(c, vcd_path, stats, trace):
     for name in OTHER_SIGNALS:
         c.true(f"signal mmusim.{name} exists", "mmusim." + name in sig)
     pids = switched_pids(trace)
+    lines = cpu_lines(trace)
     for cpu in stats["cpus"]:
         i = cpu["id"]
         p = f"mmusim.cpu{i}."
@@ -82,6 +95,13 @@ def check_full(c, vcd_path, stats, trace):
         c.eq(f"cpu{i} walks counter", sig[p + "walks"].final() or 0, cpu["walks"]["count"])
         c.eq(f"cpu{i} hits counter", sig[p + "hits"].final() or 0, cpu["tlb"]["hits"])
         c.eq(f"cpu{i} misses counter", sig[p + "misses"].final() or 0, cpu["tlb"]["misses"])
+        mine = lines.get(i, [])
+        shown = set(sig[p + "line"].values()) - {0}
+        c.true(f"cpu{i} line shows only its records' lines ({sorted(shown - set(mine))[:5]} are not)",
+               shown <= set(mine))
+        c.true(f"cpu{i} line shows most of its {len(mine)} records (saw {len(shown)})",
+               len(shown) * 2 >= len(mine))
+        c.eq(f"cpu{i} line at the end", sig[p + "line"].final() or 0, mine[-1] if mine else 0)
         seen = set(sig[p + "pid"].values())
         c.true(f"cpu{i} pid takes {sorted(pids.get(i, set()))} (saw {sorted(seen)})",
                pids.get(i, set()) <= seen)
