@@ -155,6 +155,7 @@ class Lines:
         self._pos = 0
         self._failure = None
         self._end = False
+        self._decoded = 0
 
     def __iter__(self):
         return self
@@ -176,6 +177,7 @@ class Lines:
         if not block:
             self._end = True
             return False
+        self._decoded += len(block)
         self._buf = self._buf[self._pos:] + block
         self._pos = 0
         return True
@@ -201,6 +203,15 @@ class Lines:
         if raw.endswith(b"\r"):
             raw = raw[:-1]
         return raw.decode(self._encoding, "replace") + "\n"
+
+    def position(self):
+        """The bytes of the input as stored read so far (of a compressed
+        file, its compressed bytes: the progress line's share of its
+        size); from a pipe, the bytes decoded."""
+        try:
+            return self._raw.tell()
+        except (OSError, ValueError):
+            return self._decoded
 
     def read(self):
         return "".join(iter(self.readline, ""))

@@ -26,6 +26,24 @@ def run(name, *args, stdin=None):
                           input=stdin, capture_output=True, text=True)
 
 
+def on_a_terminal(args):
+    """Run ARGS with stderr a pty's slave; (exit status, what the terminal got)."""
+    master, slave = os.openpty()
+    p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:   # EIO: the terminal's other end closed
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(master)
+    return p.wait(), seen.decode()
+
+
 def real_trace(name):
     return os.path.join(REAL_TRACES, name)
 

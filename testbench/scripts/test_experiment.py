@@ -10,7 +10,7 @@ import tempfile
 import time
 import unittest
 
-from common import FAKE_MMUSIM, run
+from common import FAKE_MMUSIM, on_a_terminal, run
 
 
 class TestExperiment(unittest.TestCase):
@@ -198,26 +198,14 @@ class TestExperiment(unittest.TestCase):
         proc = self.grid()
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertEqual(proc.stderr, "")          # stderr is a pipe: no progress
-        master, slave = os.openpty()               # stderr a terminal, as a user's
+        # stderr a terminal, as a user's
         args = [sys.executable, os.path.join(os.path.dirname(FAKE_MMUSIM), "..", "..",
                                              "scripts", "experiment"),
                 "--mmusim", FAKE_MMUSIM, "--config", "base:", "-j", "1"]
         for t in self.traces:
             args += ["--trace", t]
-        p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=slave)
-        os.close(slave)
-        seen = b""
-        while True:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:   # EIO: the terminal's other end closed
-                break
-            if not chunk:
-                break
-            seen += chunk
-        os.close(master)
-        self.assertEqual(p.wait(), 0)
-        text = seen.decode()
+        status, text = on_a_terminal(args)
+        self.assertEqual(status, 0)
         self.assertIn("experiment: 1/2 runs done, 0 failed", text)
         self.assertIn("experiment: 2/2 runs done, 0 failed", text)
         self.assertTrue(text.endswith("\r\033[K"), repr(text[-20:]))   # the line cleared at the end
