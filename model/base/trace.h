@@ -138,7 +138,9 @@ trace_reader *trace_open(const char *path, char *err, size_t errlen);
 /* Same over a stream the caller opened (libmmusim's record streams);
  * the reader closes it.  name is used in messages. */
 trace_reader *trace_open_stream(FILE *f, const char *name);
-/* Same over an in-memory buffer (fuzzing, tests); name is used in messages. */
+/* Same over an in-memory buffer (fuzzing, tests); name is used in messages.
+ * Its bytes are the text or the binary form as they are: a compressed
+ * buffer is not decoded (files and streams are). */
 trace_reader *trace_open_mem(const char *name, const char *buf, size_t len);
 void trace_close(trace_reader *r);
 
