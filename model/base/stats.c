@@ -33,6 +33,19 @@ void stats_free(sim_stats *s)
 	s->provenance = NULL;
 }
 
+/* Element n of the array *p of *cap elements of size bytes, the array
+ * doubled first when n is past its end. */
+static void *grow(void **p, size_t *cap, size_t n, size_t size)
+{
+	if (n >= *cap) {
+		*cap = *cap ? 2 * *cap : 16;
+		*p = realloc(*p, *cap * size);
+		if (!*p)
+			output_out_of_memory();
+	}
+	return (char *)*p + n * size;
+}
+
 /* The counts of s only: the struct without what stats_reset_counters
  * keeps, and each CPU's counts without its stale hits. */
 static void copy_counts(sim_stats *to, const sim_stats *from)
@@ -113,13 +126,7 @@ task_counts *stats_task(sim_stats *s, uint32_t pid, const char *comm)
 	for (size_t i = s->ntasks; i-- > 0;)
 		if (s->tasks[i].pid == pid && !strcmp(s->tasks[i].comm, comm))
 			return &s->tasks[i];
-	if (s->ntasks == s->captasks) {
-		s->captasks = s->captasks ? 2 * s->captasks : 16;
-		s->tasks = realloc(s->tasks, s->captasks * sizeof *s->tasks);
-		if (!s->tasks)
-			output_out_of_memory();
-	}
-	task_counts *t = &s->tasks[s->ntasks++];
+	task_counts *t = grow((void **)&s->tasks, &s->captasks, s->ntasks++, sizeof *s->tasks);
 	*t = (task_counts){ .pid = pid };
 	snprintf(t->comm, sizeof t->comm, "%s", comm);
 	return t;
@@ -127,13 +134,7 @@ task_counts *stats_task(sim_stats *s, uint32_t pid, const char *comm)
 
 mm_report *stats_add_report(sim_stats *s)
 {
-	if (s->nreports == s->capreports) {
-		s->capreports = s->capreports ? 2 * s->capreports : 16;
-		s->reports = realloc(s->reports, s->capreports * sizeof *s->reports);
-		if (!s->reports)
-			output_out_of_memory();
-	}
-	mm_report *r = &s->reports[s->nreports++];
+	mm_report *r = grow((void **)&s->reports, &s->capreports, s->nreports++, sizeof *s->reports);
 	memset(r, 0, sizeof *r);
 	return r;
 }

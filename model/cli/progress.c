@@ -79,14 +79,15 @@ static void line(progress *p, uint64_t records, bool done)
 		si(size, sizeof size, (double)p->size, " ", "B");
 		snprintf(where, sizeof where, ", %.0f%% of %s", percent, size);
 	}
+	char tail[48] = "";
 	if (eta) {
 		clock_text(togo, sizeof togo, left);
-		fprintf(stderr, "%smmusim: %s records%s, %s records/s, %s elapsed, ~%s left%s", p->tty ? "\r\033[K" : "",
-		        recs, where, rate_text, spent, togo, p->tty ? "" : "\n");
-	} else {
-		fprintf(stderr, "%smmusim: %s records%s, %s records/s, %s elapsed%s%s", p->tty ? "\r\033[K" : "",
-		        recs, where, rate_text, spent, done ? ", done" : "", p->tty ? "" : "\n");
+		snprintf(tail, sizeof tail, ", ~%s left", togo);
+	} else if (done) {
+		snprintf(tail, sizeof tail, ", done");
 	}
+	fprintf(stderr, "%smmusim: %s records%s, %s records/s, %s elapsed%s%s", p->tty ? "\r\033[K" : "",
+	        recs, where, rate_text, spent, tail, p->tty ? "" : "\n");
 	fflush(stderr);
 	p->shown = p->tty;
 }

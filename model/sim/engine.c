@@ -256,19 +256,23 @@ static void roi_begin(sim *s)
 	for (unsigned i = 0; i < s->ncpus; i++) {
 		s->acct[i].base = cpu_counts(s, i);   /* the counts are zero, the clock goes on */
 		s->st.tasks[s->acct[i].row].runs = 1;   /* running as it begins */
-	}
-	for (unsigned i = 0; i < s->ncpus; i++)
 		s->roi_clock[i] = os_cpu_clock(os_cpu_const(&s->k, i));
+	}
 	s->roi_begun = true;
+}
+
+/* The warm-up is over: the region begins. */
+static void warmup_ends(sim *s)
+{
+	s->roi_warmup = 0;
+	roi_begin(s);
 }
 
 /* The record just run was the last of the warm-up. */
 static inline int after_record(sim *s, int rc)
 {
-	if (s->roi_warmup && rc > 0 && s->roi_begin + s->st.records == s->roi_warmup) {
-		s->roi_warmup = 0;
-		roi_begin(s);
-	}
+	if (s->roi_warmup && rc > 0 && sim_records_run(s) == s->roi_warmup)
+		warmup_ends(s);
 	return rc;
 }
 
@@ -309,7 +313,7 @@ static int roi_marker(sim *s, const trace_record *r)
 	if (!s->roi_begun || s->roi_warmup)
 		return os_fail(k, 2, "'roi end' before the region of interest began (roi.warmup_records=%llu;"
 		               " %llu records have run)", (unsigned long long)s->roi_warmup,
-		               (unsigned long long)(s->roi_begin + s->st.records));
+		               (unsigned long long)sim_records_run(s));
 	roi_end(s);
 	return 0;
 }
@@ -368,7 +372,7 @@ static int run_next(sim *s, int got);
 static inline void tick(sim *s, unsigned every)
 {
 	if (s->progress && !(++s->progress_tick & (every - 1)))
-		s->progress(s->progress_ctx, s->roi_begin + s->st.records);
+		s->progress(s->progress_ctx, sim_records_run(s));
 }
 
 int sim_step(sim *s)
@@ -408,9 +412,11 @@ static int run_next(sim *s, int got)
 		return 0;
 	}
 	s->st.records++;
-	s->step_cpu = rec_is_declaration(r->op) ? UINT_MAX : r->cpu;
-	if (rec_is_declaration(r->op))
+	if (rec_is_declaration(r->op)) {
+		s->step_cpu = UINT_MAX;
 		return after_record(s, declare(s, r) ? fail_record(s) : 1);
+	}
+	s->step_cpu = r->cpu;
 	kcpu *c = os_cpu(&s->k, r->cpu);
 	if (r->timed)
 		start_timed_record(s, c, r->time_ns);
@@ -449,12 +455,11 @@ static int run_access_loop(sim *s, const trace_access *batch, unsigned n)
 /* The same, the region of interest begun where the warm-up ends. */
 static __attribute__((noinline)) int run_accesses(sim *s, const trace_access *batch, unsigned n)
 {
-	if (s->roi_warmup && s->roi_begin + s->st.records + n >= s->roi_warmup) {
-		unsigned warm = (unsigned)(s->roi_warmup - s->roi_begin - s->st.records);
+	if (s->roi_warmup && sim_records_run(s) + n >= s->roi_warmup) {
+		unsigned warm = (unsigned)(s->roi_warmup - sim_records_run(s));
 		if (run_access_loop(s, batch, warm))
 			return -1;
-		s->roi_warmup = 0;
-		roi_begin(s);
+		warmup_ends(s);
 		batch += warm;
 		n -= warm;
 	}
@@ -518,10 +523,8 @@ enum failure sim_run(sim *s)
 
 void sim_finish(sim *s)
 {
-	if (s->roi_warmup) {
-		s->roi_warmup = 0;
-		roi_begin(s);   /* the trace ended in its warm-up: the region is empty */
-	}
+	if (s->roi_warmup)
+		warmup_ends(s);   /* the trace ended in its warm-up: the region is empty */
 	if (s->roi_ended) {
 		stats_restore_counters(&s->st, &s->roi_saved);
 	} else {
