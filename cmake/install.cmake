@@ -4,6 +4,12 @@
 #   lib/libmmusim.so.0 and lib/libmmusim.a, include/mmusim/mmusim.h,
 #   lib/pkgconfig/mmusim.pc, lib/cmake/mmusim/ (find_package(mmusim)),
 #   the Python module mmusim, and the man pages mmusim(1) and mmtrace(5).
+# With the SystemC layer built (model/sc, MMUSIM_HW_LAYERS and SystemC
+# found) also lib/libmmusim_systemc.a, its headers under include/mmusim/
+# (sc/mmu_tlm.h and the C model headers it includes),
+# lib/pkgconfig/mmusim-systemc.pc and the package's component systemc
+# (docs/tlm-platform.md); without it none of these, and the package says
+# the component is unavailable.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
@@ -73,6 +79,24 @@ install(FILES ${CMAKE_BINARY_DIR}/install/mmusim.pc DESTINATION ${CMAKE_INSTALL_
 set(MMUSIM_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/mmusim)
 # the static library's own dependencies: libm and the decompressors
 set(MMUSIM_STATIC_INTERFACE_LIBS m ${MMUSIM_COMPRESSION_CMAKE_LIBS})
+
+# The SystemC layer for platforms: the TLM MMU's archive and the headers
+# mmu_tlm.h includes, each at its place under include/mmusim/ so that its
+# includes ("base/config.h", "hw/mmu.h") resolve inside the prefix; the
+# package's component systemc (mmusim::systemc) and mmusim-systemc.pc.
+set(MMUSIM_SYSTEMC_INSTALLED FALSE)
+if(TARGET mmusim_systemc)
+  set(MMUSIM_SYSTEMC_INSTALLED TRUE)
+  install(TARGETS mmusim_systemc ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+  foreach(h sc/mmu_tlm.h base/config.h base/phys.h base/stats.h
+            hw/mmu.h hw/cache.h hw/paging.h hw/tlb.h hw/tlb_fast.h)
+    get_filename_component(_dir ${h} DIRECTORY)
+    install(FILES ${PROJECT_SOURCE_DIR}/model/${h} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/mmusim/${_dir})
+  endforeach()
+  configure_file(${PROJECT_SOURCE_DIR}/cmake/mmusim-systemc.pc.in
+                 ${CMAKE_BINARY_DIR}/install/mmusim-systemc.pc @ONLY)
+  install(FILES ${CMAKE_BINARY_DIR}/install/mmusim-systemc.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+endif()
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/mmusimConfig.cmake.in
   ${CMAKE_BINARY_DIR}/install/mmusimConfig.cmake INSTALL_DESTINATION ${MMUSIM_CMAKEDIR}
   PATH_VARS CMAKE_INSTALL_LIBDIR CMAKE_INSTALL_INCLUDEDIR)

@@ -11,6 +11,24 @@ namespace mmusim_sc {
 
 using sc_core::sc_time;
 
+machine_memory::machine_memory(const config &cfg)
+{
+	if (phys_init(&pm, cfg.v[K_MEM_SIZE]))
+		throw std::runtime_error("mem.size: below 144 MiB or not a multiple of 2 MiB");
+	if (cache_init(&sh.llc, cfg.v[K_LLC_SIZE], (unsigned)cfg.v[K_LLC_WAYS],
+	               (unsigned)cfg.v[K_LAT_LLC], cfg.v[K_MEM_SIZE])) {
+		phys_free(&pm);
+		throw std::runtime_error("impossible geometry for cache.llc.size");
+	}
+	sh.pm = &pm;
+}
+
+machine_memory::~machine_memory()
+{
+	cache_free(&sh.llc);
+	phys_free(&pm);
+}
+
 mmu_tlm::mmu_tlm(sc_core::sc_module_name name, unsigned cpu, const config &cfg,
                  machine_shared *sh)
 	: sc_core::sc_module(name), xlate_socket("xlate_socket"), walk_socket("walk_socket"),

@@ -26,7 +26,16 @@
 //
 // Behaviour and timing come only from the C model's hw layer: the
 // component owns an `mmu` built with mmu_init on a machine_shared (physical
-// memory, LLC) that the platform provides.
+// memory, LLC) that the platform provides (machine_memory below builds
+// one).  The walker reads the entries from that physical memory itself;
+// walk_socket carries the same accesses, in order and in time, so the
+// platform's memory target must serve that same memory (pt_memory_tlm
+// does).
+//
+// Installed (cmake --install, docs/waves.md) with the C model
+// headers it includes under include/mmusim/; a platform includes
+// <mmusim/sc/mmu_tlm.h> and links mmusim::systemc (CMake) or
+// mmusim-systemc (pkg-config).
 #ifndef MMUSIM_SC_MMU_TLM_H
 #define MMUSIM_SC_MMU_TLM_H
 
@@ -46,6 +55,21 @@ extern "C" {
 }
 
 namespace mmusim_sc {
+
+// The physical memory and LLC one machine's MMUs share, built from the
+// configuration (mem.size, cache.llc.*): what every mmu_tlm of the
+// platform is given, and the memory its walks read.  Page tables are
+// written into `pm` (phys_write64, or a memory target's writes).
+struct machine_memory {
+	phys_mem pm;
+	machine_shared sh{};
+
+	// Throws std::runtime_error when memory or the LLC cannot be built.
+	explicit machine_memory(const config &cfg);
+	~machine_memory();
+	machine_memory(const machine_memory &) = delete;
+	machine_memory &operator=(const machine_memory &) = delete;
+};
 
 // Request and response of one translation.
 struct xlate_extension : tlm::tlm_extension<xlate_extension> {

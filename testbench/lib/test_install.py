@@ -4,9 +4,13 @@ are there; a C program built through pkg-config and a CMake project built
 through find_package(mmusim), shared and static, give the statistics the
 installed mmusim writes; the Python module imports from the prefix; the
 scripts' wrappers run with the installation's mmusim; and all of it still
-works after the prefix is moved elsewhere.
+works after the prefix is moved elsewhere.  With the SystemC layer built
+(SYSTEMC = ON) its archive, headers, mmusim-systemc.pc and the package's
+component systemc are there; without it none of them, and
+find_package(mmusim COMPONENTS systemc) fails saying why
+(test_tlm_platform.py builds a platform against them).
 
-  test_install.py BUILD_DIR SOURCE_DIR C_COMPILER CMAKE
+  test_install.py BUILD_DIR SOURCE_DIR C_COMPILER CMAKE SYSTEMC
 """
 import json
 import os
@@ -16,7 +20,8 @@ import subprocess
 import sys
 import tempfile
 
-build, src, cc, cmake = sys.argv[1:5]
+build, src, cc, cmake, systemc = sys.argv[1:6]
+systemc = systemc == "ON"
 trace = os.path.join(src, "traces", "shootdown.trace")
 failures = 0
 
@@ -34,6 +39,25 @@ int main(int argc, char **argv)
 	mmusim_close(m);
 	return 0;
 }
+"""
+
+# The SystemC layer's files (cmake/install.cmake), all or none.
+SYSTEMC_FILES = ["lib/libmmusim_systemc.a", "lib/pkgconfig/mmusim-systemc.pc"] + [
+    "include/mmusim/" + h for h in ["sc/mmu_tlm.h", "base/config.h", "base/phys.h", "base/stats.h",
+                                    "hw/mmu.h", "hw/cache.h", "hw/paging.h", "hw/tlb.h", "hw/tlb_fast.h"]]
+
+# find_package(mmusim COMPONENTS systemc), optional then required: no
+# compiler needed, the component is only looked up.
+COMPONENT_PROJECT = """cmake_minimum_required(VERSION 3.16)
+project(asks_for_systemc NONE)
+find_package(mmusim 0.1 REQUIRED OPTIONAL_COMPONENTS systemc)
+message(STATUS "optional: mmusim_systemc_FOUND=[${mmusim_systemc_FOUND}]")
+if(TARGET mmusim::systemc)
+  get_target_property(inc mmusim::systemc INTERFACE_INCLUDE_DIRECTORIES)
+  message(STATUS "includes: ${inc}")
+endif()
+find_package(mmusim 0.1 REQUIRED COMPONENTS systemc)
+message(STATUS "required: found")
 """
 
 PROJECT = """cmake_minimum_required(VERSION 3.16)
@@ -160,6 +184,29 @@ with tempfile.TemporaryDirectory(prefix="mmusim-install-") as tmp:
                   label + ": mmusim-experiment runs the installation's mmusim")
         p = run(["man", "-l", "--warnings", os.path.join(prefix, "share", "man", "man5", "mmtrace.5")])
         check(p.returncode == 0 and "mmtrace 1" in p.stdout, label + ": man mmtrace(5) renders")
+        # the SystemC layer: there when built, else absent and refused with the reason
+        for rel in SYSTEMC_FILES:
+            rel = os.path.join(os.path.relpath(libdir2, prefix), rel[4:]) if rel.startswith("lib/") else rel
+            there = os.path.exists(os.path.join(prefix, rel))
+            check(there == systemc, label + ": %s is %s" % (rel, "installed" if systemc else "not installed"))
+        cdir = os.path.join(work, "component")
+        os.makedirs(cdir)
+        with open(os.path.join(cdir, "CMakeLists.txt"), "w") as f:
+            f.write(COMPONENT_PROJECT)
+        p = subprocess.run([cmake, "-S", cdir, "-B", os.path.join(cdir, "build"), "-DCMAKE_PREFIX_PATH=" + prefix],
+                           capture_output=True, text=True)
+        out = p.stdout + p.stderr
+        if systemc:
+            want_inc = "includes: %s/include;%s/include/mmusim" % (prefix, prefix)
+            ok = check(p.returncode == 0 and "optional: mmusim_systemc_FOUND=[TRUE]" in out
+                       and "required: found" in out and want_inc in out,
+                       label + ": find_package(mmusim COMPONENTS systemc) gives mmusim::systemc")
+        else:
+            ok = check(p.returncode != 0 and "optional: mmusim_systemc_FOUND=[FALSE]" in out
+                       and "installed without its SystemC layer" in out and "required: found" not in out,
+                       label + ": find_package(mmusim COMPONENTS systemc) says the component is unavailable")
+        if not ok:
+            print(out)
 
     first_prefix = prefix
     exercise(prefix, "installed")

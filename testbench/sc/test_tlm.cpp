@@ -39,19 +39,13 @@ static int failures;
 		}                                                                                         \
 	} while (0)
 
-// Physical memory, LLC and page tables of one machine.
-struct platform {
-	phys_mem pm;
-	machine_shared sh{};
+// Physical memory, LLC (mmu_tlm.h's machine_memory) and page tables of
+// one machine.
+struct platform : mmusim_sc::machine_memory {
 	uint64_t pml4 = 0;
 
-	explicit platform(const config &cfg)
+	explicit platform(const config &cfg) : machine_memory(cfg)
 	{
-		if (phys_init(&pm, cfg.v[K_MEM_SIZE]) ||
-		    cache_init(&sh.llc, cfg.v[K_LLC_SIZE], (unsigned)cfg.v[K_LLC_WAYS],
-		               (unsigned)cfg.v[K_LAT_LLC], cfg.v[K_MEM_SIZE]))
-			std::abort();
-		sh.pm = &pm;
 		pml4 = alloc_table();
 		// the same deterministic allocator gives both machines the same frames
 		map(0x400000, frame(0), PTE_P | PTE_RW | PTE_US, 1);         // user rw
@@ -59,11 +53,6 @@ struct platform {
 		map(0x402000, frame(0), PTE_P | PTE_RW, 1);                  // kernel only
 		map(0x403000, frame(0), PTE_P | PTE_RW | PTE_US | PTE_XD, 1); // no execute
 		map(0x40000000, frame(9), PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D, 2); // 2 MiB page
-	}
-	~platform()
-	{
-		cache_free(&sh.llc);
-		phys_free(&pm);
 	}
 	uint64_t frame(unsigned order)
 	{
