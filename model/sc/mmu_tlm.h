@@ -30,9 +30,9 @@
 // one).  The walker reads the entries from that physical memory itself;
 // walk_socket carries the same accesses, in order and in time, so the
 // platform's memory target must serve that same memory (pt_memory_tlm
-// does).
+// does, and so does examples/tlm-platform's).
 //
-// Installed (cmake --install, docs/waves.md) with the C model
+// Installed (cmake --install, docs/tlm-platform.md) with the C model
 // headers it includes under include/mmusim/; a platform includes
 // <mmusim/sc/mmu_tlm.h> and links mmusim::systemc (CMake) or
 // mmusim-systemc (pkg-config).
