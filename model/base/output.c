@@ -26,6 +26,7 @@ struct output {
  * is written before it is marked live, and unlink is async-signal-safe. */
 static char temps[MAX_OUTPUTS][PATH_MAX];
 static volatile sig_atomic_t live[MAX_OUTPUTS];
+static char sides[MAX_OUTPUTS][PATH_MAX + 16];   /* a side file, "" for none */
 static output *opened[MAX_OUTPUTS];   /* to compare a new output with the others */
 static bool exit_handler_set;
 
@@ -35,7 +36,17 @@ static void remove_temps(void)
 		if (live[i]) {
 			live[i] = 0;
 			unlink(temps[i]);
+			if (sides[i][0])
+				unlink(sides[i]);
 		}
+}
+
+static void remove_side(const output *o)
+{
+	if (o->slot >= 0 && sides[o->slot][0]) {
+		unlink(sides[o->slot]);
+		sides[o->slot][0] = 0;
+	}
 }
 
 static void forget(output *o)
@@ -43,8 +54,10 @@ static void forget(output *o)
 	for (int i = 0; i < MAX_OUTPUTS; i++)
 		if (opened[i] == o)
 			opened[i] = NULL;
-	if (o->slot >= 0)
+	if (o->slot >= 0) {
 		live[o->slot] = 0;
+		sides[o->slot][0] = 0;
+	}
 	free(o->path);
 	free(o);
 }
@@ -171,6 +184,34 @@ bad:
 
 FILE *output_stream(output *o) { return o->f; }
 const char *output_path(const output *o) { return o->path; }
+const char *output_temp_path(const output *o) { return o->slot >= 0 ? temps[o->slot] : NULL; }
+
+void output_side_file(output *o, const char *suffix)
+{
+	if (o->slot < 0)
+		return;
+	/* written whole before the handlers can see it: live is already set,
+	 * and an empty or complete name is all they find */
+	char *side = sides[o->slot];
+	size_t n = strlen(temps[o->slot]);
+	if (n + strlen(suffix) >= sizeof sides[o->slot])
+		return;
+	memcpy(side + 1, temps[o->slot] + 1, n - 1);
+	strcpy(side + n, suffix);
+	side[0] = temps[o->slot][0];
+}
+
+int output_reopen(output *o, char *err, size_t errlen)
+{
+	if (o->slot < 0)
+		return 0;
+	FILE *f = fopen(temps[o->slot], "r+");
+	if (!f)
+		return fail(err, errlen, o->path, strerror(errno));
+	fclose(o->f);
+	o->f = f;
+	return 0;
+}
 
 int output_commit(output *o, char *err, size_t errlen)
 {
@@ -198,6 +239,7 @@ int output_commit(output *o, char *err, size_t errlen)
 		live[o->slot] = 0;
 	else
 		unlink(temps[o->slot]);
+	remove_side(o);
 	forget(o);
 	return rc;
 }
@@ -210,6 +252,7 @@ void output_abandon(output *o)
 		if (o->f)
 			fclose(o->f);
 		unlink(temps[o->slot]);
+		remove_side(o);
 	}
 	forget(o);
 }

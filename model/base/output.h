@@ -40,6 +40,18 @@ int output_commit(output *o, char *err, size_t errlen);
 /* Removes the temp file; frees o.  NULL is allowed. */
 void output_abandon(output *o);
 
+/* For a writer that opens its file by name (the FST library, which also
+ * unlinks and recreates it and keeps a side file NAME.hier while it
+ * writes): the temp file's path (NULL for standard output). */
+const char *output_temp_path(const output *o);
+/* The temp file's side file, temp path + SUFFIX, removed with it
+ * whenever the temp file is (abandon, commit, exit, signals). */
+void output_side_file(output *o, const char *suffix);
+/* After such a writer closed the file: take the one now at the temp path,
+ * so that output_commit syncs and renames what it wrote.  0, or -1 with
+ * err set. */
+int output_reopen(output *o, char *err, size_t errlen);
+
 /* Checks standard output after the last write: 0, or -1 with err set. */
 int output_check_stdout(char *err, size_t errlen);
 

@@ -54,9 +54,13 @@ static const char usage[] =
 	"  --set KEY=VALUE             override one configuration key (repeatable)\n"
 	"  --config FILE               KEY=VALUE lines, '#' comments; applied before --set\n"
 	"  --stats-json FILE           write statistics as JSON (atomically: temp + rename; - for stdout)\n"
-	"  --vcd FILE                  waveform (systemc and cosim modes)\n"
-	"  --vcd-from CYCLE            first cycle written to the VCD (default 0)\n"
-	"  --vcd-to CYCLE              last cycle written to the VCD (default: the end)\n"
+	"  --vcd FILE                  waveform as VCD text (systemc and cosim modes)\n"
+	"  --fst FILE                  the same waveform as FST, GTKWave's compressed form (with or\n"
+	"                              without --vcd)\n"
+	"  --vcd-from CYCLE|line:N     the waves' first cycle (default 0), or the cycle the record on\n"
+	"                              trace line N starts (the next record if N holds none)\n"
+	"  --vcd-to CYCLE|line:N       the waves' last cycle (default: the end), or the last cycle of\n"
+	"                              the records up to line N (both cycles or both lines)\n"
 	"  --warmup-records N          the first N records warm the machine up and count in no statistic\n"
 	"                              (--set roi.warmup_records=N; also the trace's roi begin/end)\n"
 	"  --progress[=on|json|off]    a progress line on standard error (default: on a terminal);\n"
@@ -168,7 +172,7 @@ static enum failure run_mode(sim *s, enum sim_mode mode, const mode_options *mo)
 }
 
 struct options {
-	const char *mode, *preset, *config_file, *stats_json, *trace, *pack;
+	const char *mode, *preset, *config_file, *stats_json, *trace, *pack, *fst;
 	const char *sets[256];
 	int nsets;
 	char warmup_set[64];   /* --warmup-records N as its --set */
@@ -177,6 +181,41 @@ struct options {
 	int threads;   /* 0: the default */
 	mode_options mo;
 };
+
+/* --vcd-from/--vcd-to VALUE: a cycle number (C syntax: 5000, 0x1388), or
+ * line:N, a trace line (decimal, from 1; docs/waves.md).  0, or the
+ * usage error reported. */
+static int parse_window(const char *opt, const char *v, mode_options *mo)
+{
+	bool from = opt[6] == 'f';
+	char *end;
+	if (!strncmp(v, "line:", 5)) {
+		const char *n = v + 5;
+		errno = 0;
+		unsigned long long line = strtoull(n, &end, 10);
+		if (!*n || strspn(n, "0123456789") != strlen(n) || errno == ERANGE) {
+			fail(EXIT_USAGE, "%s takes line:N with N a trace line number, not '%s'\n(try mmusim --help)",
+			     opt, v);
+			return -1;
+		}
+		if (line == 0) {
+			fail(EXIT_USAGE, "%s %s: trace lines count from 1\n(try mmusim --help)", opt, v);
+			return -1;
+		}
+		*(from ? &mo->vcd_from_line : &mo->vcd_to_line) = line;
+		*(from ? &mo->vcd_from : &mo->vcd_to) = 0;
+		return 0;
+	}
+	errno = 0;
+	unsigned long long c = strtoull(v, &end, 0);
+	if (*end || v[0] == '-' || !v[0] || errno == ERANGE) {
+		fail(EXIT_USAGE, "%s takes a cycle number or line:N, not '%s'\n(try mmusim --help)", opt, v);
+		return -1;
+	}
+	*(from ? &mo->vcd_from : &mo->vcd_to) = c;
+	*(from ? &mo->vcd_from_line : &mo->vcd_to_line) = 0;
+	return 0;
+}
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
@@ -232,17 +271,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 			slot = &o->stats_json;
 		} else if (!strcmp(a, "--vcd")) {
 			slot = &o->mo.vcd_path;
+		} else if (!strcmp(a, "--fst")) {
+			slot = &o->fst;
 		} else if (!strcmp(a, "--vcd-from") || !strcmp(a, "--vcd-to")) {
 			if (i + 1 >= argc)
 				return usage_error("%s needs a value", a);
-			char *end;
-			unsigned long long v = strtoull(argv[++i], &end, 0);
-			if (*end || argv[i][0] == '-' || !argv[i][0])
-				return usage_error("bad cycle number '%s'", argv[i]);
-			if (a[6] == 'f')
-				o->mo.vcd_from = v;
-			else
-				o->mo.vcd_to = v;
+			if (parse_window(a, argv[++i], &o->mo))
+				return EXIT_USAGE;
 			continue;
 		} else if (!strcmp(a, "--threads")) {
 			if (i + 1 >= argc)
@@ -355,13 +390,14 @@ static int stdout_done(void)
 	return 0;
 }
 
-static output *stats_out, *vcd_out;
+static output *stats_out, *vcd_out, *fst_out;
 
 static int fail_run(int rc)
 {
 	output_abandon(stats_out);
 	output_abandon(vcd_out);
-	stats_out = vcd_out = NULL;
+	output_abandon(fst_out);
+	stats_out = vcd_out = fst_out = NULL;
 	return rc;
 }
 
@@ -378,6 +414,18 @@ int main(int argc, char **argv)
 		return usage_error("unknown mode '%s' (fast, systemc or cosim)", o.mode);
 	if (o.mo.vcd_path && mode == MODE_FAST)
 		return usage_error("--vcd needs --mode systemc or cosim%s", "");
+	if (o.fst && mode == MODE_FAST)
+		return usage_error("--fst needs --mode systemc or cosim%s", "");
+#ifndef MMUSIM_HAVE_FST
+	if (o.fst && mode != MODE_FAST)
+		return usage_error("--fst is not available: this build has no FST writer"
+		                   " (Verilator's fstapi, found when mmusim is configured)%s", "");
+#endif
+	if (o.fst && !strcmp(o.fst, "-"))
+		return usage_error("--fst cannot write standard output ('-'): the FST writer seeks in its file%s", "");
+	/* a window is given in cycles or in trace lines, not half of each */
+	if ((o.mo.vcd_from_line && o.mo.vcd_to) || (o.mo.vcd_to_line && o.mo.vcd_from))
+		return usage_error("--vcd-from and --vcd-to take both cycles or both line:N%s", "");
 	config cfg;
 	if ((rc = build_config(&o, &cfg)))
 		return rc;
@@ -388,10 +436,15 @@ int main(int argc, char **argv)
 	char err[640];
 	const char *inputs[] = { o.trace, o.config_file, NULL };
 	if ((o.stats_json && !(stats_out = output_open(o.stats_json, inputs, err, sizeof err))) ||
-	    (o.mo.vcd_path && !(vcd_out = output_open(o.mo.vcd_path, inputs, err, sizeof err))))
+	    (o.mo.vcd_path && !(vcd_out = output_open(o.mo.vcd_path, inputs, err, sizeof err))) ||
+	    (o.fst && !(fst_out = output_open(o.fst, inputs, err, sizeof err))))
 		return fail_run(report(EXIT_NOINPUT, err));
 	if (vcd_out)
 		o.mo.vcd_file = output_stream(vcd_out);
+	if (fst_out) {   /* the FST writer opens the temp file by name and keeps NAME.hier beside it */
+		output_side_file(fst_out, ".hier");
+		o.mo.fst_file = output_temp_path(fst_out);
+	}
 	if (stats_out && output_stream(stats_out) == stdout)
 		o.quiet = true;   /* standard output holds the JSON alone */
 	if (o.parse_only)
@@ -446,9 +499,21 @@ int main(int argc, char **argv)
 		sim_close(&s);
 		return fail_run(EXIT_NOINPUT);
 	}
+	vcd_out = NULL;
+	if (fst_out && output_reopen(fst_out, err, sizeof err)) {
+		report(EXIT_NOINPUT, err);
+		sim_close(&s);
+		return fail_run(EXIT_NOINPUT);
+	}
+	if (fst_out && output_commit(fst_out, err, sizeof err)) {
+		fst_out = NULL;
+		report(EXIT_NOINPUT, err);
+		sim_close(&s);
+		return fail_run(EXIT_NOINPUT);
+	}
+	fst_out = NULL;
 	s.st.summary_mm = o.summary_mm;
 	s.st.summary_tasks = o.summary_tasks;
-	vcd_out = NULL;
 	if (stats_out) {
 		stats_print_json(&s.st, &cfg, sim_mode_name(mode), output_stream(stats_out));
 		int bad = output_commit(stats_out, err, sizeof err);

@@ -9,7 +9,8 @@ namespace mmusim_sc {
 
 using sc_core::sc_time;
 
-machine::machine(sc_core::sc_module_name name, sim *s, const mode_options *mo, FILE *vcd)
+machine::machine(sc_core::sc_module_name name, sim *s, const mode_options *mo,
+                 std::vector<std::unique_ptr<wave_sink>> sinks)
 	: sc_core::sc_module(name), s_(s), mo_(mo), last_level_(s->ncpus, 0),
 	  cycle_value_(sc_time(1, sc_core::SC_NS).value())
 {
@@ -33,17 +34,88 @@ machine::machine(sc_core::sc_module_name name, sim *s, const mode_options *mo, F
 	}
 
 	SC_METHOD(drive);
-	if (vcd) {
-		vcd_from_ = mo->vcd_from;
-		vcd_to_ = mo->vcd_to ? mo->vcd_to : UINT64_MAX;
+	if (!sinks.empty()) {
+		win_.from = mo->vcd_from;
+		win_.to = mo->vcd_to ? mo->vcd_to : UINT64_MAX;
+		from_line_ = mo->vcd_from_line;
+		to_line_ = mo->vcd_to_line;
+		if (from_line_)
+			win_.from = UINT64_MAX;   // until the from-line's record starts
+		if (to_line_)
+			win_.to = 0;              // grows with the records up to the to-line
 		std::vector<trace_var> vars;
 		for (auto &c : cpus)
 			c->collect(vars);
 		ipi.collect(vars);
 		memory.collect(vars);
-		vcd_.reset(new vcd_writer("vcd", std::move(vars), vcd, vcd_from_, vcd_to_));
+		waves_.reset(new wave_writer("waves", std::move(vars), std::move(sinks), win_));
 		SC_METHOD(tick_clock);
 	}
+}
+
+// ---- a window by trace lines ----
+//
+// A record that runs on a CPU (every record but a declaration) occupies
+// that CPU's cycles from its start (sim.last_start) to the clock it
+// leaves behind, the last of them clock - 1, or its start if it took no
+// time.  The window opens at the start of the first record on or after
+// the from-line and closes at the last cycle of any record from there
+// to the to-line.  The ordering rule (records start in file order) makes
+// this safe to learn as the records run: the replay applies an event
+// only when its cycle is before the latest record's start, so the window
+// is known, or still beyond that cycle, whenever a cycle is written.
+void machine::note_record(unsigned cpu)
+{
+	uint64_t line = s_->rec.line, start = s_->last_start, end = sim_cpu_clock(s_, cpu);
+	if (!first_line_)
+		first_line_ = line;
+	last_line_ = line;
+	if (!waves_)
+		return;
+	if (from_line_ && !from_seen_ && line >= from_line_) {
+		from_seen_ = true;
+		win_.from = start;
+		window_opens_.notify(sc_core::SC_ZERO_TIME);
+	}
+	if (to_line_ && (!from_line_ || from_seen_) && line <= to_line_) {
+		uint64_t last = end > start ? end - 1 : start;
+		if (!to_seen_ || last > win_.to)
+			win_.to = last;
+		to_seen_ = true;
+	}
+}
+
+bool machine::window_found(char *err, size_t errlen) const
+{
+	typedef unsigned long long ull;
+	if (!waves_ || (!from_line_ && !to_line_))
+		return true;
+	if (!first_line_) {
+		std::snprintf(err, errlen, "--vcd-%s line:%llu: the trace has no record that runs on a CPU",
+		              from_line_ ? "from" : "to", (ull)(from_line_ ? from_line_ : to_line_));
+		return false;
+	}
+	if (from_line_ && !from_seen_) {
+		std::snprintf(err, errlen, "--vcd-from line:%llu is past the trace's last record (line %llu)",
+		              (ull)from_line_, (ull)last_line_);
+		return false;
+	}
+	if (to_line_ && to_line_ > last_line_) {
+		std::snprintf(err, errlen, "--vcd-to line:%llu is past the trace's last record (line %llu)",
+		              (ull)to_line_, (ull)last_line_);
+		return false;
+	}
+	if (to_line_ && !to_seen_) {
+		if (from_line_)
+			std::snprintf(err, errlen, "lines %llu to %llu hold no record that runs on a CPU"
+			              " (--vcd-from line:%llu --vcd-to line:%llu)", (ull)from_line_,
+			              (ull)to_line_, (ull)from_line_, (ull)to_line_);
+		else
+			std::snprintf(err, errlen, "--vcd-to line:%llu is before the trace's first record (line %llu)",
+			              (ull)to_line_, (ull)first_line_);
+		return false;
+	}
+	return true;
 }
 
 // ---- the engine's events, queued with their cycles ----
@@ -149,8 +221,10 @@ void machine::refill()
 			break;
 		}
 		int got = sim_step(s_);
-		if (got > 0 && s_->step_cpu != UINT_MAX)
+		if (got > 0 && s_->step_cpu != UINT_MAX) {
 			push(s_->last_start, ev::line, s_->step_cpu, s_->rec.line);
+			note_record(s_->step_cpu);
+		}
 		if (got > 0 && s_->failure == FAIL_CHECK) {
 			got = -1;   /* a co-simulation mismatch: the first one stops the run */
 		}
@@ -304,18 +378,21 @@ void machine::apply(const event &e)
 	}
 }
 
-// The clock of every CPU, toggled at half cycles, but only while a VCD
-// window is open: outside it nothing observes a clock, so none runs.
+// The clock of every CPU, toggled at half cycles, but only while the
+// waves' window is open: outside it nothing observes a clock, so none runs.
 void machine::tick_clock()
 {
 	uint64_t half = cycle_value_ / 2;
 	uint64_t now = sc_core::sc_time_stamp().value();
 	uint64_t cycle = now / cycle_value_;
-	if (cycle < vcd_from_) {
-		next_trigger(cycles(vcd_from_) - sc_core::sc_time_stamp());
+	if (cycle < win_.from) {
+		if (win_.from == UINT64_MAX)   // a from-line not reached yet
+			next_trigger(window_opens_);
+		else
+			next_trigger(cycles(win_.from) - sc_core::sc_time_stamp());
 		return;
 	}
-	if ((done_ && cycle >= end_cycle_) || cycle > vcd_to_)
+	if ((done_ && cycle >= end_cycle_) || cycle > win_.to)
 		return;
 	clk_ = now % cycle_value_ == 0;   // high in the first half of a cycle
 	for (auto &c : cpus)

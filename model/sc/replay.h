@@ -19,7 +19,7 @@
 
 #include "sc/event_queue.h"
 #include "sc/modules.h"
-#include "sc/vcd_writer.h"
+#include "sc/wave_writer.h"
 
 extern "C" {
 #include "sim/engine.h"
@@ -31,16 +31,20 @@ namespace mmusim_sc {
 class machine : public sc_core::sc_module {
 public:
 	SC_HAS_PROCESS(machine);
-	// vcd may be NULL (no waveform).
-	machine(sc_core::sc_module_name name, sim *s, const mode_options *mo, FILE *vcd);
+	// sinks: the waves' back ends (none: no waves).
+	machine(sc_core::sc_module_name name, sim *s, const mode_options *mo,
+	        std::vector<std::unique_ptr<wave_sink>> sinks);
 
 	// After sc_start(): FAIL_NONE or the run's failure (with s->err).
 	enum failure result() const { return rc_; }
-	void finish_vcd()
+	void finish_waves()
 	{
-		if (vcd_)
-			vcd_->finish();
+		if (waves_)
+			waves_->finish();
 	}
+	// After a whole run: false, with err, when a window's trace line
+	// was never reached (docs/waves.md, "A window by trace lines").
+	bool window_found(char *err, size_t errlen) const;
 
 	std::vector<std::unique_ptr<cpu_mmu>> cpus;
 	ipi_interconnect ipi{"ipi"};
@@ -51,6 +55,7 @@ private:
 	void refill();
 	void apply(const event &e);
 	void tick_clock();
+	void note_record(unsigned cpu);
 	sc_core::sc_time cycles(uint64_t n) const
 	{
 		return sc_core::sc_time::from_value(n * cycle_value_);
@@ -79,8 +84,13 @@ private:
 	uint64_t now_ = 0;                  // the cycle SystemC time stands at
 	bool eof_ = false, done_ = false;
 	enum failure rc_ = FAIL_NONE;
-	std::unique_ptr<vcd_writer> vcd_;
-	uint64_t vcd_from_ = 0, vcd_to_ = 0;
+	std::unique_ptr<wave_writer> waves_;
+	wave_window win_;
+	// a window by trace lines (0: by cycles): found yet?
+	uint64_t from_line_ = 0, to_line_ = 0;
+	bool from_seen_ = false, to_seen_ = false;
+	uint64_t first_line_ = 0, last_line_ = 0;   // of the records that ran on a CPU
+	sc_core::sc_event window_opens_;            // the from-line's record has started
 	bool clk_ = false;
 	uint64_t end_cycle_ = 0;            // the latest CPU clock, once done
 };

@@ -29,27 +29,48 @@ extern "C" enum failure mmusim_sc_run(sim *s, enum sim_mode mode, const mode_opt
 		return s->failure = FAIL_USAGE;
 	}
 #endif
-	if (mo->vcd_to && mo->vcd_to < mo->vcd_from) {
+	if ((mo->vcd_to && mo->vcd_to < mo->vcd_from) ||
+	    (mo->vcd_to_line && mo->vcd_to_line < mo->vcd_from_line)) {
 		std::snprintf(s->err, sizeof s->err, "--vcd-to is before --vcd-from");
 		return s->failure = FAIL_USAGE;
 	}
-	FILE *vcd = mo->vcd_file;   /* checked and opened before the run (base/output.h) */
-	if (vcd) {
+	// the outputs were checked and opened before the run (base/output.h)
+	std::vector<std::unique_ptr<mmusim_sc::wave_sink>> sinks;
+	if (FILE *vcd = mo->vcd_file) {
 		static char buf[1 << 16];
 		std::setvbuf(vcd, buf, _IOFBF, sizeof buf);
+		sinks.push_back(mmusim_sc::vcd_sink(vcd));
+	}
+	if (mo->fst_file) {
+#ifdef MMUSIM_HAVE_FST
+		std::string why;
+		std::unique_ptr<mmusim_sc::wave_sink> fst = mmusim_sc::fst_sink(mo->fst_file, why);
+		if (!fst) {
+			std::snprintf(s->err, sizeof s->err, "cannot write the FST: %s", why.c_str());
+			return s->failure = FAIL_INPUT;
+		}
+		sinks.push_back(std::move(fst));
+#else
+		std::snprintf(s->err, sizeof s->err,
+		              "--fst is not available: this build has no FST writer (Verilator's fstapi)");
+		return s->failure = FAIL_USAGE;
+#endif
 	}
 	// the library's banner would land in the middle of our output
 	setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
 	enum failure rc;
 	try {
-		mmusim_sc::machine m("mmusim", s, mo, vcd);
+		mmusim_sc::machine m("mmusim", s, mo, std::move(sinks));
 		sc_core::sc_start();
-		m.finish_vcd();
+		m.finish_waves();
 		rc = m.result();
 #ifdef MMUSIM_HAVE_COSIM
 		if (rtl && rtl->failed())   /* found by an RTL module after the engine's last step */
 			rc = FAIL_CHECK;
 #endif
+		bool stopped = mo->interrupted && *mo->interrupted;
+		if (rc == FAIL_NONE && !stopped && !m.window_found(s->err, sizeof s->err))
+			rc = s->failure = FAIL_USAGE;
 	} catch (const std::exception &e) {
 		std::snprintf(s->err, sizeof s->err, "SystemC: %s", e.what());
 		rc = s->failure = FAIL_INTERNAL;

@@ -20,7 +20,11 @@ enum sim_mode { MODE_FAST, MODE_SYSTEMC, MODE_COSIM };
 typedef struct mode_options {
 	const char *vcd_path;           /* for messages */
 	FILE *vcd_file;                 /* opened (and committed) by the caller: base/output.h */
-	uint64_t vcd_from, vcd_to;      /* vcd_to 0: to the end */
+	const char *fst_file;           /* the temp file the FST writer opens by name (or NULL) */
+	/* The window of the waves: cycles, vcd_to 0 to the end; or, when
+	 * the *_line field is nonzero, that trace line (docs/waves.md) */
+	uint64_t vcd_from, vcd_to;
+	uint64_t vcd_from_line, vcd_to_line;
 	volatile sig_atomic_t *interrupted;
 } mode_options;
 

@@ -2,7 +2,9 @@
 
 read_vcd(path) -> Vcd with .timescale (text), .signals {full name: Signal},
 each Signal with .width and .changes [(time, value)] (value an int, or None
-for x/z).  Full names join scopes with dots: "mmusim.cpu0.walk_active".
+for x/z), .times (every time stamp in order) and .declarations (each $var
+as (full name, type, width, range or ""), in order).  Full names join
+scopes with dots: "mmusim.cpu0.walk_active".
 """
 
 
@@ -32,6 +34,7 @@ class Vcd:
         self.timescale = None
         self.signals = {}
         self.times = []
+        self.declarations = []
 
 
 def _value(text):
@@ -56,12 +59,13 @@ def read_vcd(path):
             scopes.pop()
             _skip_end(tokens)
         elif tok == "$var":
-            next(tokens)
+            kind = next(tokens)
             width = int(next(tokens))
             ident = next(tokens)
             name = next(tokens)
-            _skip_end(tokens)
+            rng = " ".join(_until_end(tokens))
             sig = Signal(".".join(scopes + [name]), width)
+            vcd.declarations.append((sig.name, kind, width, rng))
             vcd.signals[sig.name] = sig
             by_id.setdefault(ident, []).append(sig)
         elif tok == "$timescale":
