@@ -416,7 +416,7 @@ int main(int argc, char **argv)
 		return usage_error("--vcd needs --mode systemc or cosim%s", "");
 	if (o.fst && mode == MODE_FAST)
 		return usage_error("--fst needs --mode systemc or cosim%s", "");
-#ifndef MMUSIM_HAVE_FST
+#if defined(MMUSIM_HAVE_SC) && !defined(MMUSIM_HAVE_FST)   /* without SystemC: run_mode says so */
 	if (o.fst && mode != MODE_FAST)
 		return usage_error("--fst is not available: this build has no FST writer"
 		                   " (Verilator's fstapi, found when mmusim is configured)%s", "");
@@ -443,6 +443,7 @@ int main(int argc, char **argv)
 		o.mo.vcd_file = output_stream(vcd_out);
 	if (fst_out) {   /* the FST writer opens the temp file by name and keeps NAME.hier beside it */
 		output_side_file(fst_out, ".hier");
+		o.mo.fst_path = o.fst;
 		o.mo.fst_file = output_temp_path(fst_out);
 	}
 	if (stats_out && output_stream(stats_out) == stdout)

@@ -57,12 +57,31 @@ public:
 	void finish(uint64_t units) override
 	{
 		time(units);
+		end_ = units;
+	}
+	// fstapi reports no write error (a full disk, a file size limit): the
+	// file it closed is read back, and must hold every variable and end
+	// at the closing time stamp.
+	bool close(std::string &err) override
+	{
+		if (!ctx_)
+			return true;
 		fstWriterClose(ctx_);
 		ctx_ = nullptr;
+		void *r = fstReaderOpen(path_.c_str());
+		bool ok = r && fstReaderGetVarCount(r) == handles_.size() && fstReaderGetEndTime(r) == end_;
+		if (r)
+			fstReaderClose(r);
+		if (!ok)
+			err = "the FST written is incomplete (a full disk or a file size limit?)";
+		return ok;
 	}
+
+	std::string path_;
 
 private:
 	void *ctx_;
+	uint64_t end_ = 0;
 	std::vector<fstHandle> handles_;
 	std::vector<uint32_t> widths_;
 };
@@ -77,7 +96,9 @@ std::unique_ptr<wave_sink> fst_sink(const char *path, std::string &err)
 		return nullptr;
 	}
 	fstWriterSetPackType(ctx, FST_WR_PT_LZ4);
-	return std::unique_ptr<wave_sink>(new fst_file(ctx));
+	fst_file *f = new fst_file(ctx);
+	f->path_ = path;
+	return std::unique_ptr<wave_sink>(f);
 }
 
 } // namespace mmusim_sc

@@ -37,11 +37,9 @@ public:
 
 	// After sc_start(): FAIL_NONE or the run's failure (with s->err).
 	enum failure result() const { return rc_; }
-	void finish_waves()
-	{
-		if (waves_)
-			waves_->finish();
-	}
+	// The closing time stamps, the sinks closed: false, with err, if
+	// one could not write all of its file.
+	bool finish_waves(std::string &err) { return !waves_ || waves_->finish(err); }
 	// After a whole run: false, with err, when a window's trace line
 	// was never reached (docs/waves.md, "A window by trace lines").
 	bool window_found(char *err, size_t errlen) const;

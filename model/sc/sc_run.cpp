@@ -62,7 +62,8 @@ extern "C" enum failure mmusim_sc_run(sim *s, enum sim_mode mode, const mode_opt
 	try {
 		mmusim_sc::machine m("mmusim", s, mo, std::move(sinks));
 		sc_core::sc_start();
-		m.finish_waves();
+		std::string why;
+		bool written = m.finish_waves(why);
 		rc = m.result();
 #ifdef MMUSIM_HAVE_COSIM
 		if (rtl && rtl->failed())   /* found by an RTL module after the engine's last step */
@@ -71,6 +72,10 @@ extern "C" enum failure mmusim_sc_run(sim *s, enum sim_mode mode, const mode_opt
 		bool stopped = mo->interrupted && *mo->interrupted;
 		if (rc == FAIL_NONE && !stopped && !m.window_found(s->err, sizeof s->err))
 			rc = s->failure = FAIL_USAGE;
+		if (!written && (rc == FAIL_NONE || rc == FAIL_CHECK)) {
+			std::snprintf(s->err, sizeof s->err, "cannot write %s: %s", mo->fst_path, why.c_str());
+			rc = s->failure = FAIL_INPUT;
+		}
 	} catch (const std::exception &e) {
 		std::snprintf(s->err, sizeof s->err, "SystemC: %s", e.what());
 		rc = s->failure = FAIL_INTERNAL;

@@ -51,14 +51,19 @@ void wave_writer::on_change()
 	}
 }
 
-void wave_writer::finish()
+bool wave_writer::finish(std::string &err)
 {
-	if (!dumped_)
-		return;
-	// the next cycle boundary after the last change
-	uint64_t end = (last_units_ / units_per_cycle + 1) * units_per_cycle;
+	if (dumped_) {
+		// the next cycle boundary after the last change
+		uint64_t end = (last_units_ / units_per_cycle + 1) * units_per_cycle;
+		for (auto &k : sinks_)
+			k->finish(end);
+	}
+	bool ok = true;
 	for (auto &k : sinks_)
-		k->finish(end);
+		if (ok && !k->close(err))
+			ok = false;
+	return ok;
 }
 
 // ---- VCD ----

@@ -47,6 +47,10 @@ public:
 	virtual void time(uint64_t units) = 0;
 	virtual void value(size_t i, uint64_t v) = 0;
 	virtual void finish(uint64_t units) = 0;       // the closing time stamp
+	// After finish (or with nothing in the window): the file complete?
+	// false with err when it is not.  The VCD's FILE is checked when the
+	// caller commits it.
+	virtual bool close(std::string &err) { (void)err; return true; }
 };
 
 // VCD text onto a FILE the caller opened (and commits).
@@ -60,8 +64,9 @@ public:
 	SC_HAS_PROCESS(wave_writer);
 	wave_writer(sc_core::sc_module_name name, std::vector<trace_var> vars,
 	            std::vector<std::unique_ptr<wave_sink>> sinks, const wave_window &window);
-	// Writes the closing time stamp; the sinks are then done.
-	void finish();
+	// Writes the closing time stamp and closes the sinks: false, with
+	// err, if one could not write all of its file.
+	bool finish(std::string &err);
 
 private:
 	void on_change();

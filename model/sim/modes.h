@@ -20,6 +20,7 @@ enum sim_mode { MODE_FAST, MODE_SYSTEMC, MODE_COSIM };
 typedef struct mode_options {
 	const char *vcd_path;           /* for messages */
 	FILE *vcd_file;                 /* opened (and committed) by the caller: base/output.h */
+	const char *fst_path;           /* for messages */
 	const char *fst_file;           /* the temp file the FST writer opens by name (or NULL) */
 	/* The window of the waves: cycles, vcd_to 0 to the end; or, when
 	 * the *_line field is nonzero, that trace line (docs/waves.md) */

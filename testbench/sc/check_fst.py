@@ -14,9 +14,14 @@ temp or side file (.hier) is left beside the outputs.  Then the outputs
 refused before the run, with their exact messages and exit statuses: an
 FST onto a directory, a FIFO, standard output, the trace, the VCD's own
 file, and --fst in fast mode (the run would fail with 65 on BAD_TRACE:
-getting 66 or 64 shows nothing ran).
+getting 66 or 64 shows nothing ran).  Last, a disk that fills up (a file
+size limit of 1,000 bytes, the FST being 2.5 KB) while the FST is
+written: the FST library reports no write error, so mmusim reads the file
+back and must refuse it (66), leaving the previous file as it was and no
+temp file; and an empty window gives an FST all the same.
 """
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -99,6 +104,38 @@ def refusals(mmusim, bad_trace, tmp):
     return failures
 
 
+def full_disk(mmusim, trace, tmp):
+    trace = os.path.abspath(trace)
+    failures = 0
+    out = os.path.join(tmp, "full.fst")
+    with open(out, "w", encoding="ascii") as f:
+        f.write("previous\n")
+    lim = lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))  # noqa: E731
+    p = subprocess.run([mmusim, "--mode", "systemc", "--quiet", "--fst", "full.fst", trace], cwd=tmp,
+                       capture_output=True, text=True, preexec_fn=lim)
+    want = (66, "mmusim: error: cannot write full.fst: the FST written is incomplete"
+                " (a full disk or a file size limit?)")
+    if (p.returncode, p.stderr.rstrip("\n")) != want:
+        print(f"FAIL full disk: got {(p.returncode, p.stderr)}, want {want}", file=sys.stderr)
+        failures += 1
+    with open(out, encoding="ascii") as f:
+        if f.read() != "previous\n":
+            print("FAIL full disk: the previous file was replaced", file=sys.stderr)
+            failures += 1
+    left = sorted(n for n in os.listdir(tmp) if n.startswith(".mmusim-"))
+    if left:
+        print(f"FAIL full disk: left behind: {left}", file=sys.stderr)
+        failures += 1
+    p = subprocess.run([mmusim, "--mode", "systemc", "--quiet", "--fst", "empty.fst", "--vcd-from",
+                        "99999999", trace], cwd=tmp, capture_output=True, text=True)
+    if p.returncode != 0 or not os.path.getsize(os.path.join(tmp, "empty.fst")):
+        print(f"FAIL empty window: {p.returncode} {p.stderr}", file=sys.stderr)
+        failures += 1
+    if not failures:
+        print("ok a full disk refused, an empty window written")
+    return failures
+
+
 def main():
     mmusim, fst2vcd, trace, bad_trace = sys.argv[1:5]
     failures = 0
@@ -125,6 +162,7 @@ def main():
             for n in ("run.vcd", "run.fst", "back.vcd", "alone.fst"):
                 os.unlink(os.path.join(tmp, n))
         failures += refusals(mmusim, bad_trace, tmp)
+        failures += full_disk(mmusim, trace, tmp)
     sys.exit(1 if failures else 0)
 
 
