@@ -9,7 +9,8 @@ writes the waves (FST by default, a VCD with -o FILE.vcd), the save file
 and the Tcl, and prints the gtkwave command it would run: each is checked
 exactly (zoom 2000000..2550000 ps, the window's last cycle whole; marker A
 at 2000000, B at 2549000; [timestart] 2000000).  The same cycles given as
-numbers ask for the same window.  --gtkw-only 4 gives the committed
+numbers ask for the same window.  A save file that cannot be written is
+refused before the run.  --gtkw-only 4 gives the committed
 model/sc/mmusim.gtkw.  Then, when xvfb-run and gtkwave are there, GTKWave
 itself runs headless on the files with a probe appended to the Tcl and
 must report that window, those markers and every signal displayed.
@@ -68,6 +69,12 @@ def main():
            "waves: gtkwave -a cycles.gtkw -S cycles.tcl cycles.vcd\n")
         eq("by cycles: Tcl", read("cycles.tcl"),
            tcl.replace("from line:7", "from 2000").replace("to line:10", "to 2549"))
+
+        os.mkdir(os.path.join(tmp, "taken.gtkw"))   # refused before the run: no waves written
+        p = subprocess.run([sys.executable, WAVES, "--mmusim", mmusim, TRACE, "--no-open", "-o", "taken.fst"],
+                           cwd=tmp, capture_output=True, text=True)
+        eq("a save file onto a directory", (p.returncode, p.stderr, os.path.exists(os.path.join(tmp, "taken.fst"))),
+           (1, "waves: taken.gtkw: error: not a regular file (use '-' for standard output)\n", False))
 
         p = subprocess.run([sys.executable, WAVES, "--gtkw-only", "4"], capture_output=True, text=True)
         with open(os.path.join(ROOT, "model", "sc", "mmusim.gtkw"), encoding="ascii") as f:
