@@ -117,6 +117,7 @@ class TraceWriter:
         self._flush_lines = flush_lines
         self.records = 0
         self.prefix = ""          # "@NS " before CPU records once at() is called
+        self.on_leave = None      # on_leave(cpu): before a switch, exit or exec there
         self.emit("mmtrace 1")
         self.emit("cpus %d" % cpus)
 
@@ -263,6 +264,8 @@ class TraceWriter:
             raise RuleError("pid %d already runs on cpu %d" % (pid, self.running_on[pid]))
         if pid == self.current[cpu] and not self.need_switch[cpu]:
             return False
+        if self.on_leave:
+            self.on_leave(cpu)
         prev = self.current[cpu]
         if self.running_on.get(prev) == cpu:
             del self.running_on[prev]
@@ -336,6 +339,8 @@ class TraceWriter:
         pid = self._user(cpu, "exec")
         if not COMM_RE.match(comm):
             raise RuleError("bad comm %r" % comm)
+        if self.on_leave:
+            self.on_leave(cpu)
         self._release_vfork(pid)
         text = "exec %s" % comm if stack is None else "exec %s 0x%x" % (comm, stack)
         if preempted:
@@ -350,6 +355,8 @@ class TraceWriter:
 
     def exit(self, cpu):
         pid = self._user(cpu, "exit")
+        if self.on_leave:
+            self.on_leave(cpu)
         self._release_vfork(pid)
         self.alive[pid] = False
         self.need_switch[cpu] = True

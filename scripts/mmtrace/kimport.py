@@ -87,6 +87,9 @@ class Epoch:
         # older than the trace, or a fork of one); None when an exec made it
         self.heap_root = None
         self.exec = False     # made by exec (its stack is built by exec)
+        # who made it: the kernel TGID, comm, group key and output PID of
+        # the task that declared, forked or exec'd it (--accesses-from)
+        self.tgid = self.comm = self.group = self.owner = None
 
 
 class Task:
@@ -537,7 +540,7 @@ class Importer:
     """Turns events into records through a TraceWriter (one pass)."""
 
     def __init__(self, args, writer, look, is_kthread, snapshot, model, inferred, stacks, t0,
-                 heaps=None):
+                 heaps=None, splicer=None):
         self.args = args
         self.w = writer
         self.look = look
@@ -548,6 +551,7 @@ class Importer:
         self.stacks = stacks          # epoch id -> exec's stack top (second pass)
         self.heaps = heaps or {}      # heap root's epoch id -> [first brk, lowest brk] (second pass)
         self.heaps_seen = {}          # the same, of this pass
+        self.splicer = splicer        # --accesses-from (splice.Splicer), or None
         self.t0 = t0
         self.ident = {}               # trace pid -> Task (current incarnation)
         self.tasks = {}               # output pid -> Task
@@ -604,12 +608,31 @@ class Importer:
 
     def _declare_epoch_state(self, opid, epoch):
         """The inferred mappings of a new address space (second pass), but
-        what it already has (a child inherits its parent's)."""
+        what it already has (a child inherits its parent's); for one whose
+        accesses come from a lackey log, the pages the log touches that no
+        mapping covers, rwx and anonymous as import-lackey maps them."""
         for start, end, prot, flags in self.inferred.get(epoch.id, ()):
             for s, e in _clip(start, end, epoch.vmas):
                 self.w.vma(opid, s, e - s, prot_text(prot), flags)
                 epoch.vmas.insert(s, e, prot, flags)
                 self.n["vmas_inferred"] += 1
+        sel = self.splicer.chosen.get(epoch.id) if self.splicer and self.splicer.chosen else None
+        for start, end in sel.ranges if sel else ():
+            for s, e in _clip(start, end, epoch.vmas):
+                self.w.vma(opid, s, e - s, "rwx")
+                epoch.vmas.insert(s, e, 7, ())
+                sel.vmas += 1
+
+    @staticmethod
+    def _own(epoch, tgid, comm, group, opid):
+        epoch.tgid, epoch.comm, epoch.group, epoch.owner = tgid, comm, group, opid
+
+    def kernel_tgid(self, tpid):
+        """The thread group of trace PID TPID: the snapshot's, else the
+        trace's TGID column, else its own."""
+        if self.snap and tpid in self.snap.tasks:
+            return self.snap.tasks[tpid][0]
+        return self.look.tgid.get(tpid, tpid)
 
     def _kthread_task(self, tpid, raw):
         if self.snap and tpid in self.snap.tasks:
@@ -644,6 +667,7 @@ class Importer:
         epoch.heap_root = epoch.id
         self.w.proc(opid, name)
         t = self._bind(tpid, opid, False, epoch, group)
+        self._own(epoch, tgid, name, group, opid)
         if self.snap and tgid in self.snap.vmas and tgid not in self.snap_declared:
             self.snap_declared.add(tgid)
             self._declare_snapshot(opid, epoch, tgid)
@@ -745,13 +769,21 @@ class Importer:
         return False
 
     def _slice(self, cpu, opid):
-        """Synthetic accesses after a switch-in (--synthetic; docs/import.md)."""
+        """Synthetic accesses after a switch-in (--synthetic; docs/import.md),
+        or a stretch of a lackey log's (--accesses-from)."""
+        spliced = self.splicer is not None and opid != 0 and self.splicer.begin(cpu, self.tasks[opid])
         if not self.model or opid == 0:
             return
         t = self.tasks[opid]
         if t.kthread:
             if self.model.kaccesses:
                 self.w.kernel_ops(cpu, self.model.kernel_slice(opid))
+            return
+        if spliced:
+            if self.model.accesses:
+                # drawn and dropped: every other task's synthetic accesses
+                # stay those of the same import without --accesses-from
+                self.model.user_slice()
             return
         e = t.epoch
         if not getattr(e, "ws_mapped", False):
@@ -858,7 +890,9 @@ class Importer:
         self.n["fork"] += 1
         epoch = self._new_epoch(p.epoch.vmas.copy(), p.epoch.brk)
         epoch.heap_root = p.epoch.heap_root   # dup_mm copies start_brk and brk
-        self._bind(child_tpid, child, False, epoch, ("g", self.look.tgid.get(child_tpid, child_tpid)))
+        group = ("g", self.look.tgid.get(child_tpid, child_tpid))
+        self._bind(child_tpid, child, False, epoch, group)
+        self._own(epoch, self.kernel_tgid(child_tpid), sanitize_comm(raw), group, child)
         self._declare_epoch_state(child, epoch)
 
     def on_newtask(self, ev):
@@ -890,7 +924,8 @@ class Importer:
         epoch = self._new_epoch()
         epoch.exec = True
         stack = self.stacks.get(epoch.id, DEFAULT_STACK)
-        self.w.exec(cpu, sanitize_comm(os.path.basename(ev.f["file"])), stack, preempted)
+        comm = sanitize_comm(os.path.basename(ev.f["file"]))
+        self.w.exec(cpu, comm, stack, preempted)
         self.n["exec_preempted"] += preempted
         self.n["exec"] += 1
         members = self.groups.get(t.group, [])
@@ -899,6 +934,7 @@ class Importer:
         t.group = ("g", tpid, "exec", self.n["exec"])
         self.groups.setdefault(t.group, []).append(t.opid)
         t.epoch = epoch
+        self._own(epoch, self.kernel_tgid(tpid), comm, t.group, t.opid)
         if self.stacks:
             epoch.vmas.insert(stack - PAGE - EXEC_STACK_EXPAND, stack, 3, ())
         for start, end, prot, flags in self.look.elf_layouts.get(id(ev), ()):
@@ -908,6 +944,8 @@ class Importer:
                 self.n["vmas_elf"] += 1
         epoch.initial = epoch.vmas.copy()
         self._declare_epoch_state(t.opid, epoch)
+        if self.splicer and not preempted:
+            self.splicer.begin(cpu, t)   # the new program runs from here
 
     def on_exit(self, ev):
         tpid = ev.f["pid"]
@@ -1081,6 +1119,8 @@ class Importer:
     def on_event(self, ev):
         self.now = ev.ts
         self.w.at(None if self.args.no_time else ev.ts - self.t0)
+        if self.splicer:
+            self.splicer.advance(ev.ts)   # a log's records due by now, before the event
         if self.look.pv:
             self._vcpus_at(ev)
         handler = self.HANDLERS.get(ev.kind)
@@ -1112,11 +1152,15 @@ class Importer:
         a record is allowed), then settle owed switches: to idle, untraced
         (the capture ended before the kernel traced the switch)."""
         self.w.at(None if self.args.no_time else last_ts - self.t0)
+        if self.splicer:
+            self.splicer.advance(last_ts)
         for cpu in range(self.w.cpus):
             if self.w.need_switch[cpu]:
                 self.w.switch(cpu, 0, untraced=True)
                 self.n["switch"] += 1
             self.w.tick(cpu, 0)
+        if self.splicer:
+            self.splicer.close()
         self.w.finish()
 
     def summary(self):

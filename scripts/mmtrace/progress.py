@@ -129,6 +129,7 @@ class Progress:
         self.size = file_size(path)
         self.passes = passes
         self.total = None if self.size is None else self.size * passes
+        self.others = False      # other inputs (add_input) in the total
         self.base = 0            # bytes of the passes already over
         self.bytes = 0
         self.records = 0
@@ -138,6 +139,13 @@ class Progress:
         self.closed = False
         if self.active and self.out.json:
             self._json(False, self.t0)
+
+    def add_input(self, path, passes=1):
+        """Another input, read PASSES times in passes of its own (import-sched's
+        lackey logs): its size counts in the total ("of 4.2 MB" then)."""
+        size = file_size(path)
+        self.others = True
+        self.total = None if self.total is None or size is None else self.total + size * passes
 
     def counter(self, fn):
         """FN() is the number of records written so far (None: keep the last)."""
@@ -179,11 +187,13 @@ class Progress:
                 self.bytes = base + span * i // total
                 self.poll()
 
-    def end_pass(self, position=None):
+    def end_pass(self, position=None, path=None):
         """A pass over: the next one counts from IN's size (or, for a
-        pipe, from POSITION, the bytes this pass read)."""
-        if self.size is not None:
-            self.base += self.size
+        pipe, from POSITION, the bytes this pass read); PATH: a pass over
+        that other input (add_input), counted as its size."""
+        size = self.size if path is None else file_size(path)
+        if size is not None:
+            self.base += size
         elif position is not None:
             self.base += position
         self.bytes = self.base
@@ -214,7 +224,8 @@ class Progress:
         elapsed, rate, percent, eta = self._figures(time.monotonic() if now is None else now)
         parts = ["%s records" % count(self.records)]
         if percent is not None:
-            of = size(self.size) if self.passes == 1 else "%d x %s" % (self.passes, size(self.size))
+            of = size(self.total) if self.others else size(self.size) if self.passes == 1 else \
+                "%d x %s" % (self.passes, size(self.size))
             parts.append("%.0f%% of %s" % (percent, of))
         if self.records or not self.bytes:
             parts.append("%s records/s" % count(rate))
