@@ -101,13 +101,14 @@ bool trace_file_size(const trace_reader *r, uint64_t *size)
 	return true;
 }
 
-static trace_reader *alloc_reader(const char *name)
+/* STREAM: a reader of a file or pipe, which reads blocks into its buffer;
+ * an in-memory reader parses its bytes in place and needs none. */
+static trace_reader *alloc_reader(const char *name, bool stream)
 {
 	trace_reader *r = calloc(1, sizeof *r);
 	if (!r)
 		output_out_of_memory();
-	r->buf = malloc(BLOCK + TRACE_MAX_LINE + 2);
-	if (!r->buf)
+	if (stream && !(r->buf = malloc(BLOCK + TRACE_MAX_LINE + 2)))
 		output_out_of_memory();
 	snprintf(r->name, sizeof r->name, "%s", name);
 	snprintf(r->file, sizeof r->file, "%s", name);
@@ -131,7 +132,7 @@ trace_reader *trace_open(const char *path, char *err, size_t errlen)
 			fclose(f);
 		return NULL;
 	}
-	trace_reader *r = alloc_reader(strcmp(path, "-") == 0 ? "<stdin>" : path);
+	trace_reader *r = alloc_reader(strcmp(path, "-") == 0 ? "<stdin>" : path, true);
 	r->f = f;
 	r->own = f != stdin;
 	/* blocks are read straight into buf (refill): stdio's own buffer
@@ -142,7 +143,7 @@ trace_reader *trace_open(const char *path, char *err, size_t errlen)
 
 trace_reader *trace_open_stream(FILE *f, const char *name)
 {
-	trace_reader *r = alloc_reader(name);
+	trace_reader *r = alloc_reader(name, true);
 	r->f = f;
 	r->own = true;
 	return r;
@@ -150,7 +151,7 @@ trace_reader *trace_open_stream(FILE *f, const char *name)
 
 trace_reader *trace_open_mem(const char *name, const char *buf, size_t len)
 {
-	trace_reader *r = alloc_reader(name);
+	trace_reader *r = alloc_reader(name, false);
 	r->mem = buf;
 	r->mem_len = len;
 	return r;

@@ -113,10 +113,9 @@ int os_init(kernel *k, const config *cfg, unsigned ncpus, sim_stats *st)
 	if (cache_init(&k->sh.llc, cfg->v[K_LLC_SIZE], (unsigned)cfg->v[K_LLC_WAYS],
 	               (unsigned)cfg->v[K_LAT_LLC], cfg->v[K_MEM_SIZE]))
 		return os_fail(k, -1, "impossible LLC geometry");
-	k->tasks = calloc((size_t)TRACE_MAX_PID + 1, sizeof *k->tasks);
-	k->pid_used = calloc((size_t)TRACE_MAX_PID / 8 + 1, 1);
+	k->pids = calloc(PID_CHUNKS, sizeof *k->pids);
 	k->cpu = calloc(ncpus, sizeof *k->cpu);
-	if (!k->tasks || !k->pid_used || !k->cpu)
+	if (!k->pids || !k->cpu)
 		output_out_of_memory();
 	k->init_mm.is_init = true;
 	k->init_mm.ctx_id = 1;
@@ -143,12 +142,12 @@ int os_init(kernel *k, const config *cfg, unsigned ncpus, sim_stats *st)
 
 void os_free(kernel *k)
 {
-	if (k->tasks && k->pid_used) {
-		/* only PIDs ever declared can hold a task */
-		for (size_t byte = 0; byte <= TRACE_MAX_PID / 8; byte++)
-			for (unsigned bit = 0; k->pid_used[byte] >> bit; bit++)
-				if (k->pid_used[byte] >> bit & 1)
-					free(k->tasks[byte * 8 + bit]);
+	for (size_t c = 0; k->pids && c < PID_CHUNKS; c++) {
+		if (!k->pids[c])
+			continue;
+		for (size_t i = 0; i < 1u << PID_CHUNK_BITS; i++)
+			free(k->pids[c]->task[i]);
+		free(k->pids[c]);
 	}
 	for (unsigned i = 0; k->cpu && i < k->ncpus; i++) {
 		mmu_free(&k->cpu[i].hw);
@@ -163,8 +162,7 @@ void os_free(kernel *k)
 		free(k->files[i].name);
 	}
 	free(k->files);
-	free(k->tasks);
-	free(k->pid_used);
+	free(k->pids);
 	free(k->cpu);
 	cache_free(&k->sh.llc);
 	free(k->sh.cpus);

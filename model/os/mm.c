@@ -1442,7 +1442,7 @@ int dup_mmap(kernel *k, kcpu *c, mm_struct *old, mm_struct *mm)
 
 static task *declared_user_task(kernel *k, uint32_t pid)
 {
-	task *t = pid <= TRACE_MAX_PID ? k->tasks[pid] : NULL;
+	task *t = os_task(k, pid);
 	if (!t || t->state == TS_DEAD) {
 		os_fail(k, 2, "PID %u is not a live declared task", pid);
 		return NULL;

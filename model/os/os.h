@@ -20,6 +20,7 @@
 #include "base/config.h"
 #include "base/phys.h"
 #include "base/stats.h"
+#include "base/trace.h"
 #include "hw/mmu.h"
 
 #define OS_MAX_CPUS 256
@@ -212,6 +213,17 @@ typedef struct os_observer {
 	void (*context)(void *ctx, unsigned cpu, uint64_t cycle, uint32_t pid, bool user_mode);
 } os_observer;
 
+/* The PIDs (1..TRACE_MAX_PID) in chunks of 1024, each allocated when one of
+ * its PIDs is first declared: a trace names a few hundred PIDs at most, and
+ * a table of every possible PID (32 MiB of pointers) costs page faults on
+ * every run, which dominated short runs (the fuzzers', the tests'). */
+#define PID_CHUNK_BITS 10
+#define PID_CHUNKS ((TRACE_MAX_PID >> PID_CHUNK_BITS) + 1)
+typedef struct pid_chunk {
+	task *task[1u << PID_CHUNK_BITS];                 /* live tasks */
+	uint8_t used[(1u << PID_CHUNK_BITS) / 8];        /* PID ever declared */
+} pid_chunk;
+
 typedef struct kernel {
 	const config *cfg;
 	unsigned ncpus;
@@ -221,8 +233,7 @@ typedef struct kernel {
 	mm_struct init_mm;
 	mm_struct *all_mm;        /* list of live mms */
 	uint64_t next_ctx_id;
-	task **tasks;             /* by PID, live tasks */
-	uint8_t *pid_used;        /* bitmap: PID ever declared */
+	pid_chunk **pids;         /* PID_CHUNKS, each made when a PID in it is first declared */
 	sim_stats *st;
 	os_observer obs;
 	unsigned levels;
@@ -256,6 +267,13 @@ typedef struct kernel {
 	char err[256];
 	int err_field;
 } kernel;
+
+/* The live task of PID (NULL: none, or a PID above TRACE_MAX_PID). */
+static inline task *os_task(const kernel *k, uint32_t pid)
+{
+	const pid_chunk *ch = pid <= TRACE_MAX_PID ? k->pids[pid >> PID_CHUNK_BITS] : NULL;
+	return ch ? ch->task[pid & ((1u << PID_CHUNK_BITS) - 1)] : NULL;
+}
 
 /* One CPU of the machine, for the layers above, which name none of its
  * fields: its clock, its MMU, whether it owes a switch. */

@@ -26,11 +26,15 @@ static void mmput_reported(kernel *k, kcpu *c, mm_struct *mm, unsigned at)
 
 static task *find_task(kernel *k, kcpu *c, uint32_t pid)
 {
-	return pid == 0 ? &c->idle : k->tasks[pid];
+	return pid == 0 ? &c->idle : os_task(k, pid);
 }
 
 static task *new_task(kernel *k, uint32_t pid, const char *comm, enum task_kind kind)
 {
+	pid_chunk **ch = &k->pids[pid >> PID_CHUNK_BITS];
+	unsigned i = pid & ((1u << PID_CHUNK_BITS) - 1);
+	if (!*ch && !(*ch = calloc(1, sizeof **ch)))
+		output_out_of_memory();
 	task *t = calloc(1, sizeof *t);
 	if (!t)
 		output_out_of_memory();
@@ -39,14 +43,16 @@ static task *new_task(kernel *k, uint32_t pid, const char *comm, enum task_kind 
 	t->kind = kind;
 	t->state = TS_RUNNABLE;
 	t->cpu = -1;
-	k->tasks[pid] = t;
-	k->pid_used[pid / 8] |= (uint8_t)(1u << (pid % 8));
+	(*ch)->task[i] = t;
+	(*ch)->used[i / 8] |= (uint8_t)(1u << (i % 8));
 	return t;
 }
 
 static bool pid_used(const kernel *k, uint32_t pid)
 {
-	return (k->pid_used[pid / 8] >> (pid % 8)) & 1;
+	const pid_chunk *ch = k->pids[pid >> PID_CHUNK_BITS];
+	unsigned i = pid & ((1u << PID_CHUNK_BITS) - 1);
+	return ch && (ch->used[i / 8] >> (i % 8)) & 1;
 }
 
 int os_declare(kernel *k, uint32_t pid, const char *comm, bool kthread)
@@ -141,7 +147,7 @@ static int do_switch(kernel *k, unsigned cpu, uint32_t pid)
 		prev->state = TS_RUNNABLE;
 	prev->cpu = -1;
 	if (prev->state == TS_DEAD && prev->kind == TASK_USER) {
-		k->tasks[prev->pid] = NULL;
+		k->pids[prev->pid >> PID_CHUNK_BITS]->task[prev->pid & ((1u << PID_CHUNK_BITS) - 1)] = NULL;
 		free(prev);
 	}
 	next->state = TS_RUNNING;
@@ -191,7 +197,7 @@ int os_declare_thread(kernel *k, uint32_t pid, uint32_t tgid, const char *comm)
 {
 	if (pid_used(k, pid))
 		return os_fail(k, 2, "PID already used: %u", pid);
-	task *leader = tgid <= TRACE_MAX_PID ? k->tasks[tgid] : NULL;
+	task *leader = os_task(k, tgid);
 	if (!leader || leader->state == TS_DEAD)
 		return os_fail(k, 3, "TGID %u is not a live declared task", tgid);
 	if (leader->kind != TASK_USER || !leader->mm)

@@ -281,9 +281,16 @@ def case_stdout_write_error():
 
 
 def case_out_of_memory():
+    # A 1 GiB LLC has 16 Mi lines, whose tags take 64 MiB of host memory:
+    # the run needs them, and an address space of 24 MiB cannot hold them
+    # (mmusim alone needs under 4 MiB on this trace, so the limit has to
+    # meet a configuration that asks for memory, not mmusim's start-up).
     out = os.path.join(TMP, "s.json")
+    big = ["--set", "cache.llc.size=1G"]
+    p = run(["--quiet"] + big + [TRACE])
+    check(p.returncode == 0, f"the 1 GiB LLC run fails without a memory limit: {p.returncode} {err(p)}")
     lim = lambda: resource.setrlimit(resource.RLIMIT_AS, (24 << 20, 24 << 20))
-    p = run(["--quiet", "--stats-json", out, TRACE], preexec=lim)
+    p = run(["--quiet", "--stats-json", out] + big + [TRACE], preexec=lim)
     check(p.returncode == 70 and "out of host memory" in err(p), f"out of memory: {p.returncode} {err(p)}")
     check(not os.path.exists(out) and not leftovers(), "out of memory: output left")
 

@@ -14,7 +14,7 @@ static sim s;
 static uint64_t pte(uint32_t pid, uint64_t va)
 {
 	unsigned level;
-	uint64_t pa = pt_find_leaf(&s.k, s.k.tasks[pid]->mm, va, &level);
+	uint64_t pa = pt_find_leaf(&s.k, os_task(&s.k, pid)->mm, va, &level);
 	return pa ? phys_read64(&s.k.pm, pa) : 0;
 }
 

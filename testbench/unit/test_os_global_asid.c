@@ -63,7 +63,7 @@ static void every_cpu_runs_the_global_pcid(void)
 	if (sim_open_mem(&s, &cfg, "t", text, sizeof text - 1))
 		exit(2);
 	run_to(&s, 11);
-	mm_struct *mm = s.k.tasks[32]->mm;
+	mm_struct *mm = os_task(&s.k, 32)->mm;
 	CHECK_EQ(mm->global_asid, 6);
 	CHECK(mm->asid_transition);
 	CHECK_EQ(s.k.global_asid_available, 2038);

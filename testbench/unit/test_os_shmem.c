@@ -12,7 +12,7 @@ static sim s;
 static uint64_t frame(uint32_t pid, uint64_t va)
 {
 	unsigned level;
-	uint64_t pa = pt_find_leaf(&s.k, s.k.tasks[pid]->mm, va, &level);
+	uint64_t pa = pt_find_leaf(&s.k, os_task(&s.k, pid)->mm, va, &level);
 	uint64_t e = pa ? phys_read64(&s.k.pm, pa) : 0;
 	return (e & PTE_P) ? (e & PTE_ADDR) >> 12 : 0;
 }
@@ -92,7 +92,7 @@ static void dontneed_keeps_the_objects_pages(void)
 static unsigned leaf_level(uint32_t pid, uint64_t va)
 {
 	unsigned level = 0;
-	return pt_find_leaf(&s.k, s.k.tasks[pid]->mm, va, &level) ? level : 0;
+	return pt_find_leaf(&s.k, os_task(&s.k, pid)->mm, va, &level) ? level : 0;
 }
 
 static const char huge_trace[] =

@@ -21,7 +21,7 @@ static const char procs[] =
 	"mmtrace 1\ncpus 2\n"
 	"proc 1 a\nproc 2 b\nproc 3 c\nproc 4 d\nproc 5 e\nproc 6 f\nproc 7 g\nproc 8 h\n";
 
-static mm_struct *mm_of(uint32_t pid) { return s.k.tasks[pid]->mm; }
+static mm_struct *mm_of(uint32_t pid) { return os_task(&s.k, pid)->mm; }
 static kcpu *cpu(unsigned i) { return &s.k.cpu[i]; }
 static uint64_t task_switch_full(void) { return s.st.flush_full[FLUSH_ON_TASK_SWITCH]; }
 static uint64_t task_switch_none(void) { return s.st.flush_none[FLUSH_ON_TASK_SWITCH]; }
