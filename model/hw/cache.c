@@ -1,169 +1,29 @@
-/* hw/cache.c - timing-only set-associative caches.
+/* hw/cache.c - timing-only set-associative caches: the rules (cache.h).
  *
- * Speed matters here: every data access and every walker read probes one
- * to three levels.  Each set is a row of tags in recency order (cache.h);
- * rows of up to 16 slots are probed with SSE2 (with AVX2 where the host
- * has it, chosen at cache_init) without a branch, hit or miss alike:
- * compare, then shift the slots before the hit (or all of them) down by
- * one and put the line in front.  Wider rows, and hosts without SSE2, take
- * a plain loop with the same result; testbench/hw/test_cache.c checks
- * every code against a list model.
+ * Each set is a row of tags in recency order, so LRU is "move to the
+ * front": a lookup finds the line's slot; a hit moves the slots before it
+ * down by one and puts the line first; a miss fills the line the same
+ * way in place of the least recent one.  These are written here plainly
+ * over 32-bit rows; the SIMD probes that do the same without a branch are
+ * in cache_fast.c, chosen once in cache_init (cache_fast_init), and
+ * testbench/hw/test_cache.c holds them to these rules.
  */
 #include "cache.h"
+#include "cache_fast.h"
 #include "base/output.h"
 
 #include <stdlib.h>
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
-#if defined(__x86_64__) && defined(__SSE2__) && defined(__GNUC__)
-#include <immintrin.h>
-#define CACHE_AVX2 1   /* rows of 8 and 16 slots in 256-bit vectors when the host has AVX2 */
-#endif
 
-static inline __attribute__((always_inline)) void set_and_tag(const cache_level *c, uint64_t line,
-                                                              unsigned *set, uint32_t *want)
+void *cache_rows_alloc(size_t bytes)
 {
-	if (c->pow2) {
-		*set = (unsigned)(line & c->set_mask);
-		*want = (uint32_t)(line >> c->set_shift) + 1;
-	} else {
-		*set = (unsigned)(line % c->sets);
-		*want = (uint32_t)(line / c->sets) + 1;
-	}
+	bytes = (bytes + 63) & ~(size_t)63;
+	void *rows = aligned_alloc(64, bytes ? bytes : 64);
+	if (!rows)
+		output_out_of_memory();
+	memset(rows, 0, bytes);
+	return rows;
 }
-
-/* Any width: find the line, move what is before it down, put it first. */
-static int probe_list(cache_level *c, uint64_t line)
-{
-	unsigned set;
-	uint32_t want;
-	set_and_tag(c, line, &set, &want);
-	uint32_t *row = &c->tag[(size_t)set * c->tag_stride];
-	unsigned r = 0;
-	while (r < c->ways - 1 && row[r] != want)
-		r++;
-	int hit = row[r] == want;
-	memmove(row + 1, row, r * sizeof *row);
-	row[0] = want;
-	return hit;
-}
-
-#ifdef __SSE2__
-/* Rows of nvec vectors of four slots (nvec a constant in each copy). */
-static inline __attribute__((always_inline)) int probe_row(cache_level *c, uint64_t line,
-                                                           unsigned nvec)
-{
-	unsigned set;
-	uint32_t want;
-	set_and_tag(c, line, &set, &want);
-	__m128i *row = (__m128i *)&c->tag[(size_t)set * c->tag_stride];
-	__m128i k = _mm_set1_epi32((int)want), v[4], slot = _mm_setr_epi32(0, 1, 2, 3);
-	unsigned hits = 0;
-	for (unsigned i = 0; i < nvec; i++) {
-		v[i] = _mm_load_si128(row + i);
-		hits |= (unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v[i], k))) << (4 * i);
-	}
-	/* the slot that leaves: the hit, or the least recent (padding slots
-	 * are 0 and never hit, and lie beyond it); no branch, as hit or miss
-	 * is as unpredictable as the trace */
-	unsigned r = (unsigned)__builtin_ctz(hits | 1u << (c->ways - 1));
-	__m128i rr = _mm_set1_epi32((int)r), carry = _mm_cvtsi32_si128((int)want);
-	for (unsigned i = 0; i < nvec; i++) {
-		/* slots down by one, the last slot of the vector before (or the
-		 * line) in front; keep slots beyond r */
-		__m128i moved = _mm_or_si128(_mm_slli_si128(v[i], 4), carry);
-		carry = _mm_srli_si128(v[i], 12);
-		__m128i keep = _mm_cmpgt_epi32(_mm_add_epi32(slot, _mm_set1_epi32((int)(4 * i))), rr);
-		_mm_store_si128(row + i, _mm_or_si128(_mm_and_si128(keep, v[i]), _mm_andnot_si128(keep, moved)));
-	}
-	return hits != 0;
-}
-
-static int probe_v1(cache_level *c, uint64_t line) { return probe_row(c, line, 1); }
-static int probe_v2(cache_level *c, uint64_t line) { return probe_row(c, line, 2); }
-static int probe_v3(cache_level *c, uint64_t line) { return probe_row(c, line, 3); }
-static int probe_v4(cache_level *c, uint64_t line) { return probe_row(c, line, 4); }
-#endif
-
-#ifdef CACHE_AVX2
-/* The same with rows of 8 or 16 slots in one or two 256-bit vectors:
- * a lane permute moves the slots down by one (fewer instructions than the
- * shifts and carries of SSE2).  Chosen at run time (cache_init); the
- * result is the same bit for bit. */
-static inline __attribute__((always_inline, target("avx2"))) int probe_row256(cache_level *c,
-                                                                            uint64_t line,
-                                                                            unsigned nv)
-{
-	unsigned set;
-	uint32_t want;
-	set_and_tag(c, line, &set, &want);
-	__m256i *row = (__m256i *)&c->tag[(size_t)set * c->tag_stride];
-	__m256i k = _mm256_set1_epi32((int)want);
-	__m256i v0 = _mm256_load_si256(row), v1 = nv > 1 ? _mm256_load_si256(row + 1) : k;
-	unsigned hits = (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(v0, k)));
-	if (nv > 1)
-		hits |= (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(v1, k))) << 8;
-	unsigned r = (unsigned)__builtin_ctz(hits | 1u << (c->ways - 1));
-	__m256i rr = _mm256_set1_epi32((int)r), up = _mm256_setr_epi32(7, 0, 1, 2, 3, 4, 5, 6);
-	__m256i p0 = _mm256_permutevar8x32_epi32(v0, up);     /* lane i: slot i - 1; lane 0: slot 7 */
-	__m256i keep0 = _mm256_cmpgt_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), rr);
-	_mm256_store_si256(row, _mm256_blendv_epi8(_mm256_blend_epi32(p0, k, 1), v0, keep0));
-	if (nv > 1) {
-		__m256i p1 = _mm256_permutevar8x32_epi32(v1, up);
-		__m256i keep1 = _mm256_cmpgt_epi32(_mm256_setr_epi32(8, 9, 10, 11, 12, 13, 14, 15), rr);
-		_mm256_store_si256(row + 1, _mm256_blendv_epi8(_mm256_blend_epi32(p1, p0, 1), v1, keep1));
-	}
-	return hits != 0;
-}
-
-__attribute__((target("avx2"))) static int probe_w1(cache_level *c, uint64_t line)
-{
-	return probe_row256(c, line, 1);
-}
-
-__attribute__((target("avx2"))) static int probe_w2(cache_level *c, uint64_t line)
-{
-	return probe_row256(c, line, 2);
-}
-
-/* Rows of up to 16 slots whose tags fit 16 bits (the LLC of a machine
- * of up to 16 GiB): 32 bytes a set, one 256-bit vector, half the host
- * memory of 32-bit rows (the LLC model's rows miss the host's caches
- * more than anything else the model touches). */
-__attribute__((target("avx2"))) static int probe_h16(cache_level *c, uint64_t line)
-{
-	unsigned set;
-	uint32_t want;
-	set_and_tag(c, line, &set, &want);
-	__m256i *row = (__m256i *)((uint16_t *)c->tag + (size_t)set * 16);
-	__m256i k = _mm256_set1_epi16((short)want), v = _mm256_load_si256(row);
-	/* two mask bits per slot */
-	unsigned hits = (unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi16(v, k));
-	unsigned r = (unsigned)__builtin_ctz(hits | 1u << (2 * (c->ways - 1))) >> 1;
-	/* slots down by one across the two 128-bit halves, the line first */
-	__m256i moved = _mm256_alignr_epi8(v, _mm256_permute2x128_si256(v, v, 0x08), 14);
-	moved = _mm256_or_si256(moved, _mm256_and_si256(k, _mm256_setr_epi16(-1, 0, 0, 0, 0, 0, 0, 0,
-	                                                                       0, 0, 0, 0, 0, 0, 0, 0)));
-	__m256i keep = _mm256_cmpgt_epi16(_mm256_setr_epi16(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
-	                                                    14, 15), _mm256_set1_epi16((short)r));
-	_mm256_store_si256(row, _mm256_blendv_epi8(moved, v, keep));
-	return hits != 0;
-}
-
-static int avx2_mode = -1;   /* -1: as the host allows; 0: never (tests) */
-
-void cache_allow_avx2(bool allow)
-{
-	avx2_mode = allow ? -1 : 0;
-}
-#else
-void cache_allow_avx2(bool allow)
-{
-	(void)allow;
-}
-#endif
 
 int cache_init(cache_level *c, uint64_t size, unsigned ways, unsigned latency, uint64_t max_pa)
 {
@@ -181,35 +41,13 @@ int cache_init(cache_level *c, uint64_t size, unsigned ways, unsigned latency, u
 	c->pow2 = (c->sets & (c->sets - 1)) == 0;
 	c->set_mask = c->pow2 ? c->sets - 1 : 0;
 	c->set_shift = c->pow2 ? (unsigned)__builtin_ctz(c->sets) : 0;
-	c->tag_stride = (ways + 3) & ~3u;
-	size_t ntag = (size_t)c->sets * c->tag_stride;
-#ifdef CACHE_AVX2
-	if (avx2_mode && ways <= 16 && (max_pa >> 6) / c->sets + 1 <= UINT16_MAX &&
-	    __builtin_cpu_supports("avx2")) {
-		c->tag = aligned_alloc(64, ((size_t)c->sets * 32 + 63) & ~(size_t)63);
-		if (!c->tag)
-			output_out_of_memory();
-		memset(c->tag, 0, (size_t)c->sets * 32);
-		c->probe = probe_h16;
+	if (cache_fast_init(c, max_pa))
 		return 0;
-	}
-#endif
-	c->tag = aligned_alloc(64, (ntag * sizeof *c->tag + 63) & ~(size_t)63);
-	if (!c->tag)
-		output_out_of_memory();
-	memset(c->tag, 0, ntag * sizeof *c->tag);
-	c->probe = probe_list;
-#ifdef __SSE2__
-	static int (*const by_vectors[])(cache_level *, uint64_t) = {
-		probe_v1, probe_v2, probe_v3, probe_v4,
-	};
-	if (ways <= 16)
-		c->probe = by_vectors[c->tag_stride / 4 - 1];
-#endif
-#ifdef CACHE_AVX2
-	if (avx2_mode && (c->tag_stride == 8 || c->tag_stride == 16) && __builtin_cpu_supports("avx2"))
-		c->probe = c->tag_stride == 8 ? probe_w1 : probe_w2;
-#endif
+	/* the rules: one row of `ways` 32-bit tags a set */
+	c->fast = CACHE_FAST_NONE;
+	c->tag_stride = ways;
+	c->tag = cache_rows_alloc((size_t)c->sets * ways * sizeof *c->tag);
+	c->probe = cache_probe;
 	return 0;
 }
 
@@ -217,6 +55,43 @@ void cache_free(cache_level *c)
 {
 	free(c->tag);
 	memset(c, 0, sizeof *c);
+}
+
+/* Lookup: the slot of the row holding tag, or ways if none does. */
+static unsigned lookup(const uint32_t *row, unsigned ways, uint32_t tag)
+{
+	unsigned r = 0;
+	while (r < ways && row[r] != tag)
+		r++;
+	return r;
+}
+
+/* LRU: the line in slot r (or the one filled in its place) becomes the
+ * most recent; the slots before it move down by one. */
+static void make_most_recent(uint32_t *row, unsigned r, uint32_t tag)
+{
+	memmove(row + 1, row, r * sizeof *row);
+	row[0] = tag;
+}
+
+int cache_probe(cache_level *c, uint64_t line)
+{
+	unsigned set;
+	uint32_t tag;
+	cache_place(c, line, &set, &tag);
+	uint32_t *row = &c->tag[(size_t)set * c->tag_stride];
+	unsigned r = lookup(row, c->ways, tag);
+	int hit = r < c->ways;
+	if (!hit)
+		r = c->ways - 1;   /* fill: the least recent line (or an empty slot, always last) leaves */
+	make_most_recent(row, r, tag);
+	return hit;
+}
+
+uint32_t cache_tag(const cache_level *c, unsigned set, unsigned slot)
+{
+	size_t i = (size_t)set * c->tag_stride + slot;
+	return c->tag16 ? ((const uint16_t *)c->tag)[i] : c->tag[i];
 }
 
 unsigned cache_access(cache_path *p, uint64_t pa, enum mem_source *src)

@@ -5,6 +5,11 @@
  * write-allocate, LRU).  L1D and L2 are per CPU, the LLC is shared.  The
  * walker's PTE reads and the trace's data accesses both come through here,
  * so a walk's latency depends on where its entries are.
+ *
+ * hw/cache.c writes the rules plainly (where a line goes, lookup, fill,
+ * LRU over the tags); the SIMD probes that give the same answers faster
+ * are in hw/cache_fast.c, chosen at one point (cache_fast_init, from
+ * cache_init).
  */
 #ifndef MMUSIM_HW_CACHE_H
 #define MMUSIM_HW_CACHE_H
@@ -23,15 +28,16 @@ typedef struct cache_level {
 	 * recent.  A hit at slot r moves slots 0..r-1 down by one and puts the
 	 * line in slot 0; a miss does the same with r = ways-1, dropping the
 	 * least recent line (or an empty slot: empty slots are always last).
-	 * That is LRU exactly, and with SSE2 a probe is a few compares and
-	 * blends without a branch.  Which slot a line occupies is not
-	 * observable: a line is only ever found or not.  Tags are 32 bits,
-	 * rows padded to a multiple of four slots; or, where every tag fits
-	 * 16 bits and the host has AVX2, 16 bits in rows of 16 slots (tag
-	 * then points at uint16_t).  Padding slots stay 0. */
+	 * That is LRU exactly.  Which slot a line occupies is not observable:
+	 * a line is only ever found or not.  Row set starts at
+	 * tag[set * tag_stride]; tags are 32 bits, unless the fast code chose
+	 * 16-bit rows (tag16: tag then points at uint16_t).  Slots beyond
+	 * ways (padding for the fast code) stay 0. */
 	uint32_t *tag;
 	unsigned tag_stride;
-	int (*probe)(struct cache_level *c, uint64_t line);  /* for this width */
+	bool tag16;
+	unsigned char fast;       /* which code probes (cache_fast.h); 0: the rules */
+	int (*probe)(struct cache_level *c, uint64_t line);  /* cache_probe or a fast code */
 	unsigned latency;
 } cache_level;
 
@@ -47,9 +53,24 @@ typedef struct cache_path {
 	unsigned dram_latency;
 } cache_path;
 
-/* Tests only: false makes later cache_init calls keep to SSE2 (or plain
- * C) even on hosts with AVX2, so that both codes are tested. */
-void cache_allow_avx2(bool allow);
+/* Where a line goes: its set and its tag (never 0). */
+static inline __attribute__((always_inline)) void cache_place(const cache_level *c, uint64_t line,
+                                                              unsigned *set, uint32_t *tag)
+{
+	if (c->pow2) {
+		*set = (unsigned)(line & c->set_mask);
+		*tag = (uint32_t)(line >> c->set_shift) + 1;
+	} else {
+		*set = (unsigned)(line % c->sets);
+		*tag = (uint32_t)(line / c->sets) + 1;
+	}
+}
+
+/* The rules: look line up in one level; a miss fills it.  1 on a hit. */
+int cache_probe(cache_level *c, uint64_t line);
+
+/* The tag in slot `slot` of row `set` (0: empty), whatever code holds it. */
+uint32_t cache_tag(const cache_level *c, unsigned set, unsigned slot);
 
 /* Latency of an access to pa; *src receives the level it hit. */
 unsigned cache_access(cache_path *p, uint64_t pa, enum mem_source *src);

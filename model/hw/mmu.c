@@ -28,12 +28,14 @@
  *                               entry is filled into the STLB and the L1
  *   hw/walker.c       walk: PSC start, one loop over the levels, the leaf's
  *                     rights, A and D; every entry read through the data
- *                     caches (hw/cache.c)
+ *                     caches (hw/cache.c: cache_access, the rules of
+ *                     lookup, fill and LRU in cache_probe)
  *
  * The speed devices beside that path: the memo (l1_memo, hw/mmu.h: the
  * page of the last translation of its kind, still the most recent entry
- * of its array) and the TLB arrays' key mirrors and fixed-way code
- * (hw/tlb.c).  test.slow_paths=on turns the memo off;
+ * of its array), the TLB arrays' key mirrors and fixed-way code
+ * (hw/tlb_fast.c, chosen by tlb_fast_serves) and the caches' SIMD probes
+ * (hw/cache_fast.c, chosen once by cache_fast_init).  test.slow_paths=on turns the memo off;
  * testbench/scenarios/fast_paths.py holds both to the same statistics. */
 #include "hw/mmu.h"
 #include "hw/walker.h"

@@ -1,6 +1,8 @@
-/* Unit tests of hw/cache.c: where an access is found and what it costs. */
+/* Unit tests of hw/cache.c: where an access is found and what it costs;
+ * and of hw/cache_fast.c: its probes hold to the rules of cache.c. */
 #include "check.h"
 #include "hw/cache.h"
+#include "hw/cache_fast.h"
 
 #include <stdlib.h>
 
@@ -66,25 +68,18 @@ static int ref_probe(ref_cache *r, uint64_t line)
 	return hit;
 }
 
-/* Every width from 1 to 20 ways (the SSE2 rows up to 16, padded when not a
- * multiple of 4, the AVX2 rows of 8 and 16 slots and of 16-bit tags where
- * the host has AVX2, and the scalar loop above; once with AVX2 allowed,
- * once without; tags of 32 and of 16 bits), power-of-two and odd set
- * counts: 200000 accesses over a working set about twice the cache give
- * the same hit or miss at every access as the list model. */
+/* The plain rules (cache_probe over rows of 32-bit tags), every width
+ * from 1 to 20 ways, power-of-two and odd set counts: 200000 accesses
+ * over a working set about twice the cache give the same hit or miss at
+ * every access as the list model. */
 static void lru_matches_reference(void)
 {
-	for (int wide = 1; wide >= 0; wide--) {
-	cache_allow_avx2(wide);
-	for (int small = 0; small <= 1; small++) {
+	cache_fast_allow(CACHE_FAST_NONE);
 	for (unsigned ways = 1; ways <= 20; ways++) {
 		for (unsigned sets = 3; sets <= 4; sets++) {
 			cache_level c;
-			/* small: tags fit 16 bits (AVX2 hosts then keep 16-bit rows);
-			 * the lines sit at the top of memory, tags above 32767 */
-			uint64_t max_pa = small ? 65000ull * sets * 64 : 1ull << 30;
-			uint64_t base = small ? 65000ull * sets - 2ull * sets * ways - 2 : 0;
-			CHECK_EQ(cache_init(&c, (uint64_t)sets * ways * 64, ways, 4, max_pa), 0);
+			CHECK_EQ(cache_init(&c, (uint64_t)sets * ways * 64, ways, 4, 1ull << 30), 0);
+			CHECK_EQ(c.fast, CACHE_FAST_NONE);
 			ref_cache r = { sets, ways, calloc((size_t)sets * ways, sizeof(uint64_t)),
 			                calloc(sets, sizeof(unsigned)) };
 			cache_level none;
@@ -94,7 +89,7 @@ static void lru_matches_reference(void)
 			unsigned mismatches = 0, hits = 0;
 			for (int i = 0; i < 200000; i++) {
 				x ^= x << 13, x ^= x >> 7, x ^= x << 17;   /* xorshift64 */
-				uint64_t line = base + x % span;
+				uint64_t line = x % span;
 				enum mem_source src;
 				int got = cache_access(&p, line * 64 + (x >> 58), &src) == 4;
 				int want = ref_probe(&r, line);
@@ -108,9 +103,142 @@ static void lru_matches_reference(void)
 			cache_free(&c);
 		}
 	}
+	cache_fast_allow(CACHE_FAST_AVX2_16);
+}
+
+static uint64_t xorshift(uint64_t *x)
+{
+	*x ^= *x << 13, *x ^= *x >> 7, *x ^= *x << 17;
+	return *x;
+}
+
+/* Whether two levels hold the same lines in the same recency order. */
+static int same_rows(const cache_level *a, const cache_level *b)
+{
+	for (unsigned set = 0; set < a->sets; set++)
+		for (unsigned slot = 0; slot < a->ways; slot++)
+			if (cache_tag(a, set, slot) != cache_tag(b, set, slot))
+				return 0;
+	return 1;
+}
+
+/* Every fast code against the plain rules (the TLB's test of the same
+ * name does this for tlb_fast.c): for each code the host allows (SSE2;
+ * AVX2; AVX2 with 16-bit tags), each geometry of 1, 3, 4, 5, 7 or 64 sets
+ * and 1 to 32 ways (rows of up to 16 are the vectors' and padded when not
+ * a multiple of four, wider rows the rules' own), tags of 16 bits (lines
+ * at the top of a small memory, tags above 32767) and of 32 bits (lines
+ * anywhere below 1 GiB): random accesses, mostly within about twice the
+ * cache, some repeating a recent line, some anywhere, give the same hit
+ * or miss at every access and the same rows after it as cache_probe on a
+ * level the rules serve. */
+static void fast_code_agrees_with_plain_rules(void)
+{
+	static const unsigned set_counts[] = { 1, 3, 4, 5, 7, 64 };
+	static const enum cache_fast_code codes[] = { CACHE_FAST_SSE2, CACHE_FAST_AVX2,
+	                                              CACHE_FAST_AVX2_16 };
+	unsigned served[CACHE_FAST_AVX2_16 + 1] = { 0 };
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	for (unsigned ci = 0; ci < sizeof codes / sizeof codes[0]; ci++) {
+	for (int small = 0; small <= 1; small++) {
+	for (unsigned si = 0; si < sizeof set_counts / sizeof set_counts[0]; si++) {
+	for (unsigned ways = 1; ways <= 32; ways++) {
+		unsigned sets = set_counts[si];
+		uint64_t size = (uint64_t)sets * ways * 64;
+		uint64_t max_pa = small ? 65000ull * sets * 64 : 1ull << 30;
+		uint64_t top = max_pa >> 6, span = 2ull * sets * ways + 1;
+		uint64_t base = small ? top - span : xorshift(&x) % (top - span);
+		cache_level fast, plain;
+		cache_fast_allow(codes[ci]);
+		CHECK_EQ(cache_init(&fast, size, ways, 4, max_pa), 0);
+		cache_fast_allow(CACHE_FAST_NONE);
+		CHECK_EQ(cache_init(&plain, size, ways, 4, max_pa), 0);
+		CHECK_EQ(plain.fast, CACHE_FAST_NONE);
+		CHECK(fast.fast <= codes[ci]);
+#ifdef __SSE2__
+		CHECK_EQ(fast.fast == CACHE_FAST_NONE, ways > 16);
+#else
+		CHECK_EQ(fast.fast, CACHE_FAST_NONE);   /* no vectors: the rules serve */
+#endif
+		served[fast.fast]++;
+		unsigned differ = 0, hits = 0;
+		uint64_t recent[4] = { base, base, base, base };
+		for (int i = 0; i < 4000 && !differ; i++) {
+			uint64_t r = xorshift(&x), line;
+			if (r % 8 == 0)
+				line = recent[(r >> 3) % 4];          /* again */
+			else if (r % 8 == 1)
+				line = (r >> 8) % top;                /* anywhere */
+			else
+				line = base + (r >> 8) % span;        /* the working set */
+			recent[(r >> 5) % 4] = line;
+			int a = fast.probe(&fast, line), b = cache_probe(&plain, line);
+			differ += a != b;
+			hits += b;
+			if (r % 64 == 0 || i == 3999)
+				differ += !same_rows(&fast, &plain);
+			else {
+				unsigned set;
+				uint32_t tag;
+				cache_place(&plain, line, &set, &tag);
+				for (unsigned slot = 0; slot < ways; slot++)
+					differ += cache_tag(&fast, set, slot) != cache_tag(&plain, set, slot);
+			}
+		}
+		CHECK_EQ(differ, 0);
+		CHECK(hits > 200);
+		cache_free(&fast);
+		cache_free(&plain);
 	}
 	}
-	cache_allow_avx2(true);
+	}
+	}
+	cache_fast_allow(CACHE_FAST_AVX2_16);
+#ifdef __SSE2__
+	CHECK(served[CACHE_FAST_SSE2] > 0);
+#endif
+#if defined(__x86_64__) && defined(__SSE2__) && defined(__GNUC__)
+	if (__builtin_cpu_supports("avx2")) {
+		CHECK(served[CACHE_FAST_AVX2] > 0);
+		CHECK(served[CACHE_FAST_AVX2_16] > 0);
+	}
+#endif
+	CHECK(served[CACHE_FAST_NONE] > 0);
+}
+
+/* cache_access through levels served by different codes: the fast
+ * machine (as the model runs it) and the plain one find every access at
+ * the same level, at the same cost. */
+static void fast_levels_agree_with_plain_levels(void)
+{
+	cache_level f[3], q[3];
+	const uint64_t size[3] = { 48 * 1024, 2 * 1024 * 1024, 3 * 1024 * 1024 };
+	const unsigned ways[3] = { 12, 16, 24 }, lat[3] = { 5, 14, 50 };
+	for (int plain = 0; plain <= 1; plain++) {
+		cache_fast_allow(plain ? CACHE_FAST_NONE : CACHE_FAST_AVX2_16);
+		for (int l = 0; l < 3; l++)
+			CHECK_EQ(cache_init(plain ? &q[l] : &f[l], size[l], ways[l], lat[l], 1ull << 32), 0);
+	}
+	cache_fast_allow(CACHE_FAST_AVX2_16);
+	cache_path pf = { &f[0], &f[1], &f[2], 300 }, pq = { &q[0], &q[1], &q[2], 300 };
+	uint64_t x = 12345;
+	unsigned differ = 0, at[5] = { 0 };
+	for (int i = 0; i < 300000; i++) {
+		uint64_t r = xorshift(&x);
+		uint64_t pa = r % 4 ? (r >> 8) % (8ull << 20) : (r >> 8) % (1ull << 32);
+		enum mem_source a, b;
+		differ += cache_access(&pf, pa, &a) != cache_access(&pq, pa, &b);
+		differ += a != b;
+		at[b]++;
+	}
+	CHECK_EQ(differ, 0);
+	for (int s = SRC_L1D; s <= SRC_DRAM; s++)
+		CHECK(at[s] > 1000);
+	for (int l = 0; l < 3; l++) {
+		CHECK(same_rows(&f[l], &q[l]));
+		cache_free(&f[l]);
+		cache_free(&q[l]);
+	}
 }
 
 int main(void)
@@ -118,5 +246,7 @@ int main(void)
 	RUN(levels_fill_and_evict);
 	RUN(absent_levels_are_skipped);
 	RUN(lru_matches_reference);
+	RUN(fast_code_agrees_with_plain_rules);
+	RUN(fast_levels_agree_with_plain_levels);
 	return check_report();
 }
