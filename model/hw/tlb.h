@@ -114,6 +114,8 @@ typedef struct tlb {
 	uint32_t *owner;
 	unsigned stride;
 	unsigned fast;            /* tlb_fast.c's code for this array: TLB_FAST_* */
+	uint32_t held[64];        /* valid entries by page shift: a lookup of a shift
+	                           * the array holds none of is skipped */
 } tlb;
 
 /* entries == 0 makes an absent array (every lookup misses, fills drop).

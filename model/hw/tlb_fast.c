@@ -120,7 +120,7 @@ static inline __attribute__((always_inline)) tlb_entry *fill_lru(tlb *t, const t
 	for (unsigned more = conflict & (conflict - 1); more; more &= more - 1) {
 		unsigned w = (unsigned)__builtin_ctz(more);
 		t->entries[(size_t)set * ways + w].valid = 0;
-		k[w] = 0;
+		tlb_fast_killed(t, set, w);
 	}
 	tlb_entry *e = &t->entries[(size_t)set * ways + way];
 	*e = *n;
@@ -184,7 +184,7 @@ static tlb_entry *fill_keyed(tlb *t, const tlb_entry *n)
 		} else if (n->global || (o[w] & OWNER_GLOBAL) || (o[w] & (OWNER_GLOBAL - 1)) == n->pcid) {
 			if (first >= 0) {   /* a second conflict goes */
 				t->entries[(size_t)set * t->ways + w].valid = 0;
-				k[w] = 0;
+				tlb_fast_killed(t, set, w);
 			} else {
 				first = (int)w;
 			}

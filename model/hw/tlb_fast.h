@@ -6,7 +6,10 @@
  * LRU arrays of 4, 8, 12 or 16 ways with a constant way count, the keyed
  * search and fill of any other array, and `last`, the entry touched
  * last (a repeated hit on it changes no replacement state, so
- * tlb_lookup returns it without a search).  The one selection point is
+ * tlb_lookup returns it without a search), and the count of valid
+ * entries of each page shift (a lookup of a shift the array holds none
+ * of misses without a search: the STLB's 2 MiB half and the L1 DTLB's
+ * 2 MiB and 1 GiB arrays, empty in most runs).  The one selection point is
  * tlb_fast_serves, at the top of tlb_lookup_slow and tlb_fill: with a
  * shadow (the co-simulation), an absent array or a vpn the keys cannot
  * hold, the plain rules run.  testbench/hw/test_tlb.c holds
@@ -44,17 +47,25 @@ static inline bool tlb_fast_serves(const tlb *t, uint64_t vpn)
 }
 
 /* What the rules tell the devices: entry (set, way) was written,
- * invalidated or touched. */
+ * invalidated or touched.  A key's low 6 bits are the shift of the entry
+ * it was made from, which the held counts follow. */
 static inline void tlb_fast_written(tlb *t, unsigned set, unsigned way)
 {
 	const tlb_entry *e = &t->entries[(size_t)set * t->ways + way];
 	size_t k = (size_t)set * t->stride + way;
+	if (t->key[k])
+		t->held[t->key[k] & 63]--;
 	t->key[k] = e->valid ? tlb_key_of(e->vpn, e->shift) : 0;
 	t->owner[k] = e->pcid | (e->global ? OWNER_GLOBAL : 0);
+	if (e->valid)
+		t->held[e->shift & 63]++;
 }
 static inline void tlb_fast_killed(tlb *t, unsigned set, unsigned way)
 {
-	t->key[(size_t)set * t->stride + way] = 0;
+	size_t k = (size_t)set * t->stride + way;
+	if (t->key[k])
+		t->held[t->key[k] & 63]--;
+	t->key[k] = 0;
 }
 static inline void tlb_fast_touched(tlb *t, unsigned set, unsigned way)
 {
@@ -66,7 +77,9 @@ tlb_entry *tlb_fast_lookup(tlb *t, uint64_t vpn, unsigned shift, uint16_t pcid, 
 tlb_entry *tlb_fast_fill(tlb *t, const tlb_entry *n);
 
 /* tlb.h's lookup: the entry touched last hits again without a search
- * (touching the most recent way changes no replacement state). */
+ * (touching the most recent way changes no replacement state); a shift
+ * the array holds no entry of misses without one (a miss changes
+ * nothing). */
 static inline tlb_entry *tlb_lookup(tlb *t, uint64_t vpn, unsigned shift, uint16_t pcid,
                                     bool pge, bool write)
 {
@@ -74,6 +87,8 @@ static inline tlb_entry *tlb_lookup(tlb *t, uint64_t vpn, unsigned shift, uint16
 	if (l && !t->hook && l->vpn == vpn && l->valid && l->shift == shift &&
 	    (l->pcid == pcid || (l->global && pge)))
 		return l;
+	if (!t->held[shift & 63] && tlb_fast_serves(t, vpn))
+		return NULL;
 	return tlb_lookup_slow(t, vpn, shift, pcid, pge, write);
 }
 

@@ -221,7 +221,8 @@ static void lookups_agree_with_a_scan(void)
  * (PLRU, sets not a power of two, 2, 6, 32, 40 and 64 ways).  After each
  * of 30000 random lookups, fills (conflicting ones too) and invalidations
  * of every kind, the same result, and the same entries, keys, owners,
- * replacement state and entry touched last. */
+ * replacement state, entry touched last and counts of valid entries by
+ * page shift (which let a lookup of a shift held by none skip the search). */
 static bool same_state(const tlb *a, const tlb *b)
 {
 	size_t n = (size_t)a->sets * a->ways;
@@ -236,6 +237,13 @@ static bool same_state(const tlb *a, const tlb *b)
 	for (size_t i = 0; i < keys; i++)   /* an invalid entry's owner is not kept */
 		if (a->key[i] != b->key[i] || (a->key[i] && a->owner[i] != b->owner[i]))
 			return false;
+	/* the held counts: the valid entries of each shift, in both */
+	uint32_t held[64] = { 0 };
+	for (size_t i = 0; i < n; i++)
+		if (a->entries[i].valid)
+			held[a->entries[i].shift & 63]++;
+	if (memcmp(held, a->held, sizeof held) || memcmp(held, b->held, sizeof held))
+		return false;
 	return memcmp(a->repl, b->repl, repl) == 0 &&
 	       (a->last ? a->last - a->entries : -1) == (b->last ? b->last - b->entries : -1);
 }
