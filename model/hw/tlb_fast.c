@@ -77,9 +77,91 @@ static inline __attribute__((always_inline)) unsigned key_mask(const uint64_t *k
                                                                 unsigned ways)
 {
 	unsigned m = 0;
+#ifdef __SSE2__
+	const __m128i kk = _mm_set1_epi64x((long long)key);
+	for (unsigned g = 0; g < ways; g += 2) {
+		__m128i e = _mm_cmpeq_epi32(_mm_loadu_si128((const __m128i *)(k + g)), kk);
+		e = _mm_and_si128(e, _mm_shuffle_epi32(e, _MM_SHUFFLE(2, 3, 0, 1)));
+		m |= (unsigned)_mm_movemask_pd(_mm_castsi128_pd(e)) << g;
+	}
+#else
 	for (unsigned w = 0; w < ways; w++)
 		m |= (unsigned)(k[w] == key) << w;
+#endif
 	return m;
+}
+
+/* Bit w set where way w of the row belongs to pcid or is global (the
+ * fill's conflicts). */
+static inline __attribute__((always_inline)) unsigned mine_mask(const uint32_t *o, uint16_t pcid,
+                                                                 unsigned ways)
+{
+	unsigned m = 0;
+#ifdef __SSE2__
+	const __m128i pp = _mm_set1_epi32(pcid), low = _mm_set1_epi32(OWNER_GLOBAL - 1);
+	const __m128i gg = _mm_set1_epi32(OWNER_GLOBAL - 1);   /* owners < 2^31: signed compare */
+	for (unsigned g = 0; g < ways; g += 4) {
+		__m128i ow = _mm_loadu_si128((const __m128i *)(o + g));
+		__m128i om = _mm_or_si128(_mm_cmpeq_epi32(_mm_and_si128(ow, low), pp), _mm_cmpgt_epi32(ow, gg));
+		m |= (unsigned)_mm_movemask_ps(_mm_castsi128_ps(om)) << g;
+	}
+#else
+	for (unsigned w = 0; w < ways; w++)
+		m |= (unsigned)(((o[w] & (OWNER_GLOBAL - 1)) == pcid) | ((o[w] & OWNER_GLOBAL) != 0)) << w;
+#endif
+	return m;
+}
+
+#ifdef __SSE2__
+/* One set's LRU ages (4, 8, 12 or 16 bytes) in a vector, zeros beyond. */
+static inline __attribute__((always_inline)) __m128i ages_load(const uint8_t *age, unsigned ways)
+{
+	uint32_t a, b, c, d;
+	memcpy(&a, age, 4);
+	if (ways == 4)
+		return _mm_cvtsi32_si128((int)a);
+	memcpy(&b, age + 4, 4);
+	c = d = 0;
+	if (ways >= 12)
+		memcpy(&c, age + 8, 4);
+	if (ways == 16)
+		memcpy(&d, age + 12, 4);
+	return _mm_setr_epi32((int)a, (int)b, (int)c, (int)d);
+}
+
+static inline __attribute__((always_inline)) void ages_store(uint8_t *age, __m128i v, unsigned ways)
+{
+	uint32_t x[4];
+	_mm_storeu_si128((__m128i *)x, v);
+	memcpy(age, x, ways);
+}
+#endif
+
+/* tlb_lru_touch (tlb.h) on a set of 4, 8, 12 or 16 ways, in a vector. */
+static inline __attribute__((always_inline)) void lru_touch(uint8_t *age, unsigned ways, unsigned way)
+{
+#ifdef __SSE2__
+	__m128i a = ages_load(age, ways);
+	__m128i younger = _mm_cmplt_epi8(a, _mm_set1_epi8((char)age[way]));   /* ages < 16 */
+	ages_store(age, _mm_sub_epi8(a, younger), ways);   /* -(-1): one older */
+	age[way] = 0;
+#else
+	tlb_lru_touch(age, ways, way);
+#endif
+}
+
+/* Bit w set where way w of the set is the LRU victim (age ways - 1). */
+static inline __attribute__((always_inline)) unsigned oldest_mask(const uint8_t *age, unsigned ways)
+{
+#ifdef __SSE2__
+	__m128i a = ages_load(age, ways);   /* the zeros beyond never equal ways - 1 >= 3 */
+	return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(a, _mm_set1_epi8((char)(ways - 1))));
+#else
+	unsigned m = 0;
+	for (unsigned w = 0; w < ways; w++)
+		m |= (unsigned)(age[w] == ways - 1) << w;
+	return m;
+#endif
 }
 
 /* The common geometries (4, 8, 12 or 16 ways, LRU, sets a power of two)
@@ -96,7 +178,7 @@ static inline __attribute__((always_inline)) tlb_entry *lookup_lru(tlb *t, uint6
 	unsigned way = (unsigned)__builtin_ctz(hits);   /* at most one way hits (tlb.h) */
 	tlb_entry *e = &t->entries[(size_t)set * ways + way];
 	t->last = e;   /* tlb_fast_touched */
-	tlb_lru_touch(&t->repl[set * ways], ways, way);
+	lru_touch(&t->repl[set * ways], ways, way);
 	return e;
 }
 
@@ -107,15 +189,14 @@ static inline __attribute__((always_inline)) tlb_entry *fill_lru(tlb *t, const t
 	uint64_t *k = &t->key[(size_t)set * ways];
 	const uint32_t *o = &t->owner[(size_t)set * ways];
 	uint8_t *age = &t->repl[set * ways];
-	unsigned same = key_mask(k, tlb_key_of(n->vpn, n->shift), ways), empty = key_mask(k, 0, ways);
-	unsigned mine = 0, oldest = 0;
-	for (unsigned w = 0; w < ways; w++) {
-		mine |= (unsigned)(((o[w] & (OWNER_GLOBAL - 1)) == n->pcid) | ((o[w] & OWNER_GLOBAL) != 0)) << w;
-		oldest |= (unsigned)(age[w] == ways - 1) << w;
-	}
-	unsigned conflict = same & (n->global ? ~0u : mine);
+	unsigned same = key_mask(k, tlb_key_of(n->vpn, n->shift), ways);
+	unsigned conflict = same && !n->global ? same & mine_mask(o, n->pcid, ways) : same;
 	/* the first conflicting way, else the first empty one, else the victim */
-	unsigned pick = conflict ? conflict : empty ? empty : oldest;
+	unsigned pick = conflict;
+	if (!pick)
+		pick = key_mask(k, 0, ways);
+	if (!pick)
+		pick = oldest_mask(age, ways);
 	unsigned way = (unsigned)__builtin_ctz(pick);
 	for (unsigned more = conflict & (conflict - 1); more; more &= more - 1) {
 		unsigned w = (unsigned)__builtin_ctz(more);
@@ -127,7 +208,7 @@ static inline __attribute__((always_inline)) tlb_entry *fill_lru(tlb *t, const t
 	e->valid = 1;
 	tlb_fast_written(t, set, way);
 	t->last = e;   /* tlb_fast_touched */
-	tlb_lru_touch(age, ways, way);
+	lru_touch(age, ways, way);
 	return e;
 }
 
