@@ -208,9 +208,12 @@ tlb_entry *tlb_fill(tlb *t, const tlb_entry *n)
 
 void tlb_flush_pcid(tlb *t, uint16_t pcid)
 {
-	FOR_EACH_VALID(t, set, way, e)
-		if (e->pcid == pcid && !e->global)
-			kill(t, set, way);
+	if (tlb_fast_serves(t, 0))
+		tlb_fast_flush_pcid(t, pcid);
+	else
+		FOR_EACH_VALID(t, set, way, e)
+			if (e->pcid == pcid && !e->global)
+				kill(t, set, way);
 	tlb_op op = { .kind = TLB_OP_FLUSH_PCID, .pcid = pcid };
 	notify(t, &op);
 }
@@ -220,6 +223,10 @@ static void invalidate_page(tlb *t, uint64_t va, uint16_t pcid, bool globals_too
 {
 	if (!t->sets)
 		return;
+	if (tlb_fast_serves(t, va >> 12)) {
+		tlb_fast_invalidate_page(t, va, pcid, globals_too);
+		return;
+	}
 	for (uint64_t left = t->shifts; left; left &= left - 1) {
 		unsigned shift = (unsigned)__builtin_ctzll(left);
 		uint64_t vpn = va >> shift;

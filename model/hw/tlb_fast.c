@@ -301,3 +301,53 @@ tlb_entry *tlb_fast_fill(tlb *t, const tlb_entry *n)
 	default: return fill_keyed(t, n);
 	}
 }
+
+/* The entry at (set, way) invalidated, as tlb.c's kill does. */
+static inline void kill_entry(tlb *t, unsigned set, unsigned way)
+{
+	t->entries[(size_t)set * t->ways + way].valid = 0;
+	tlb_fast_killed(t, set, way);
+}
+
+/* tlb.c's invalidate_page: for each page size the array holds entries
+ * of, the one set the page can be in, searched on the keys. */
+void tlb_fast_invalidate_page(tlb *t, uint64_t va, uint16_t pcid, bool globals_too)
+{
+	for (uint64_t left = t->shifts; left; left &= left - 1) {
+		unsigned shift = (unsigned)__builtin_ctzll(left);
+		if (!t->held[shift & 63])
+			continue;
+		uint64_t vpn = va >> shift, key = tlb_key_of(vpn, shift);
+		unsigned set = tlb_set_of(t, vpn);
+		const uint64_t *k = &t->key[(size_t)set * t->stride];
+		const uint32_t *o = &t->owner[(size_t)set * t->stride];
+		for (unsigned w = 0; w < t->ways; w++)
+			if (k[w] == key && ((o[w] & OWNER_GLOBAL) ? globals_too : o[w] == pcid))
+				kill_entry(t, set, w);
+	}
+}
+
+/* tlb_flush_pcid: the non-global entries of pcid, whose owner is pcid
+ * itself (a global's has OWNER_GLOBAL set; an invalid slot's owner is
+ * stale, so its key, 0, is looked at too). */
+void tlb_fast_flush_pcid(tlb *t, uint16_t pcid)
+{
+	size_t n = (size_t)t->sets * t->stride;
+	for (size_t i = 0; i < n; i += 4) {
+		unsigned m;
+#ifdef __SSE2__
+		__m128i ow = _mm_load_si128((const __m128i *)(t->owner + i));
+		m = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(ow, _mm_set1_epi32(pcid))));
+#else
+		m = 0;
+		for (unsigned j = 0; j < 4; j++)
+			m |= (unsigned)(t->owner[i + j] == pcid) << j;
+#endif
+		for (; m; m &= m - 1) {
+			size_t slot = i + (unsigned)__builtin_ctz(m);
+			unsigned set = (unsigned)(slot / t->stride), way = (unsigned)(slot % t->stride);
+			if (t->key[slot] && way < t->ways)
+				kill_entry(t, set, way);
+		}
+	}
+}

@@ -12,7 +12,8 @@
  * 2 MiB and 1 GiB arrays, empty in most runs).  The one selection point is
  * tlb_fast_serves, at the top of tlb_lookup_slow and tlb_fill: with a
  * shadow (the co-simulation), an absent array or a vpn the keys cannot
- * hold, the plain rules run.  testbench/hw/test_tlb.c holds
+ * hold, the plain rules run (and at the top of invalidate_page and
+ * tlb_flush_pcid, which search the keys too).  testbench/hw/test_tlb.c holds
  * both to the same answers and the same state on random operations.
  * Included by tlb.h. */
 #ifndef MMUSIM_HW_TLB_FAST_H
@@ -75,6 +76,10 @@ static inline void tlb_fast_touched(tlb *t, unsigned set, unsigned way)
 /* The lookup and fill of an array tlb_fast_serves, with the rules' answers. */
 tlb_entry *tlb_fast_lookup(tlb *t, uint64_t vpn, unsigned shift, uint16_t pcid, bool pge);
 tlb_entry *tlb_fast_fill(tlb *t, const tlb_entry *n);
+/* Two invalidations of tlb.c (a #PF's and INVLPG's page, a CR3 write's
+ * PCID) found on the keys and owners: the same entries killed. */
+void tlb_fast_invalidate_page(tlb *t, uint64_t va, uint16_t pcid, bool globals_too);
+void tlb_fast_flush_pcid(tlb *t, uint16_t pcid);
 
 /* tlb.h's lookup: the entry touched last hits again without a search
  * (touching the most recent way changes no replacement state); a shift

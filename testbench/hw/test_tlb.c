@@ -218,7 +218,8 @@ static void lookups_agree_with_a_scan(void)
 /* The speed devices (tlb_fast.c) against the plain rules (tlb.c, an
  * array with tlb.fast = TLB_FAST_NONE) on the same operations: the code
  * for 4, 8, 12 and 16 LRU ways, and the keyed search of other geometries
- * (PLRU, sets not a power of two, 2, 6, 32, 40 and 64 ways).  After each
+ * (PLRU, sets not a power of two, 2, 6, 32, 40 and 64 ways), and the
+ * keyed page invalidation and PCID flush of all of them.  After each
  * of 30000 random lookups, fills (conflicting ones too) and invalidations
  * of every kind, the same result, and the same entries, keys, owners,
  * replacement state, entry touched last and counts of valid entries by
