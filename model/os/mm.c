@@ -200,7 +200,7 @@ static void free_table_tree(kernel *k, mm_struct *mm, uint64_t table_pfn, unsign
 	if (level > 1)
 		for (unsigned i = 0; i < 512; i++) {
 			uint64_t e = phys_read64(&k->pm, (table_pfn << 12) + 8ull * i);
-			if ((e & PTE_P) && !(e & PTE_PS))
+			if ((e & PTE_P) && !pte_is_leaf(e, level))
 				free_table_tree(k, mm, (e & PTE_ADDR) >> 12, level - 1);
 		}
 	phys_clear_frame(&k->pm, table_pfn);
