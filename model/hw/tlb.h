@@ -75,6 +75,12 @@ enum tlb_op_kind {
 	TLB_OP_FLUSH_NONGLOBAL,   /* everything but globals (INVPCID 3) */
 };
 
+/* The RTL's invalidation code for an invalidation kind (rtl/tlb_pkg.sv,
+ * inv_op_e, the input inv_op_i of rtl/tlb_array.sv): the kinds in this
+ * order after LOOKUP and FILL, from 0.  The one definition on the C side;
+ * testbench/unit/test_written_once.py holds the RTL's to it. */
+#define TLB_INV_CODE(kind) ((unsigned)(kind) - (unsigned)TLB_OP_FLUSH_PCID)
+
 struct tlb;
 typedef struct tlb_op {
 	enum tlb_op_kind kind;

@@ -34,10 +34,6 @@ namespace {
 
 using sc_core::sc_signal;
 
-// Invalidation encodings of tlb_array.sv
-enum { INV_FLUSH_PCID = 0, INV_INVLPG = 1, INV_INVPCID_ADDR = 2, INV_FLUSH_ALL = 3,
-       INV_FLUSH_NONGLOBAL = 4 };
-
 const char *op_name(enum tlb_op_kind k)
 {
 	switch (k) {
@@ -205,10 +201,7 @@ template <class Top> struct rtl_module : cosim::array_base {
 			inv_valid_i.write(true);
 			inv_pcid_i.write(p.pcid);
 			inv_vpn_i.write(p.vpn);
-			inv_op_i.write(p.kind == TLB_OP_FLUSH_PCID ? INV_FLUSH_PCID
-			               : p.kind == TLB_OP_INVLPG ? INV_INVLPG
-			               : p.kind == TLB_OP_INVPCID_ADDR ? INV_INVPCID_ADDR
-			               : p.kind == TLB_OP_FLUSH_ALL ? INV_FLUSH_ALL : INV_FLUSH_NONGLOBAL);
+			inv_op_i.write(TLB_INV_CODE(p.kind));   // hw/tlb.h: the RTL's code
 			settle();
 			break;
 		}

@@ -40,9 +40,6 @@ extern "C" {
 
 namespace {
 
-// Invalidation encodings of tlb_array.sv
-enum { INV_FLUSH_PCID = 0, INV_INVLPG = 1, INV_INVPCID_ADDR = 2, INV_FLUSH_ALL = 3,
-       INV_FLUSH_NONGLOBAL = 4 };
 
 struct Options {
 	unsigned sets = 16, ways = 4, shift = 12, vpn_w = 36;
@@ -63,10 +60,10 @@ struct Mismatch {
 	std::string what;
 };
 
-const char *inv_name(int op)
+const char *inv_name(enum tlb_op_kind k)
 {
 	static const char *n[] = { "flush_pcid", "invlpg", "invpcid_addr", "flush_all", "flush_nonglobal" };
-	return n[op];
+	return n[TLB_INV_CODE(k)];
 }
 
 template <class Top> class Lockstep {
@@ -172,7 +169,7 @@ private:
 		bool pge, write;
 	};
 	struct Inval {
-		int op;
+		enum tlb_op_kind op;      // driven as TLB_INV_CODE(op) (hw/tlb.h)
 		uint64_t vpn, va;
 		uint16_t pcid;
 	};
@@ -217,15 +214,16 @@ private:
 	{
 		Inval i;
 		// page and PCID flushes are common, whole-array flushes rare
-		static const int ops[] = { INV_FLUSH_PCID, INV_FLUSH_PCID, INV_INVLPG, INV_INVLPG, INV_INVLPG,
-		                           INV_INVPCID_ADDR, INV_INVPCID_ADDR, INV_INVPCID_ADDR, INV_FLUSH_ALL,
-		                           INV_FLUSH_NONGLOBAL };
+		static const enum tlb_op_kind ops[] = {
+			TLB_OP_FLUSH_PCID, TLB_OP_FLUSH_PCID, TLB_OP_INVLPG, TLB_OP_INVLPG, TLB_OP_INVLPG,
+			TLB_OP_INVPCID_ADDR, TLB_OP_INVPCID_ADDR, TLB_OP_INVPCID_ADDR, TLB_OP_FLUSH_ALL,
+			TLB_OP_FLUSH_NONGLOBAL };
 		i.op = ops[pick(10)];
 		i.vpn = vpn();
 		i.va = i.vpn << o_.shift | (rng_() & ((1ull << o_.shift) - 1)); // any byte of the page
 		i.pcid = pcid();
 		top_->inv_valid_i = 1;
-		top_->inv_op_i = i.op;
+		top_->inv_op_i = TLB_INV_CODE(i.op);
 		top_->inv_vpn_i = i.vpn;
 		top_->inv_pcid_i = i.pcid;
 		return i;
@@ -236,16 +234,16 @@ private:
 	{
 		unsigned before = tlb_count_valid(&c_);
 		c_inval_op(i);
-		cov_.inval[i.op]++;
+		cov_.inval[TLB_INV_CODE(i.op)]++;
 		cov_.killed += before - tlb_count_valid(&c_);
 	}
 	void c_inval_op(const Inval &i)
 	{
 		switch (i.op) {
-		case INV_FLUSH_PCID: tlb_flush_pcid(&c_, i.pcid); break;
-		case INV_INVLPG: tlb_invlpg(&c_, i.va, i.pcid); break;
-		case INV_INVPCID_ADDR: tlb_invpcid_addr(&c_, i.va, i.pcid); break;
-		case INV_FLUSH_ALL: tlb_flush_all(&c_); break;
+		case TLB_OP_FLUSH_PCID: tlb_flush_pcid(&c_, i.pcid); break;
+		case TLB_OP_INVLPG: tlb_invlpg(&c_, i.va, i.pcid); break;
+		case TLB_OP_INVPCID_ADDR: tlb_invpcid_addr(&c_, i.va, i.pcid); break;
+		case TLB_OP_FLUSH_ALL: tlb_flush_all(&c_); break;
 		default: tlb_flush_nonglobal(&c_); break;
 		}
 	}
