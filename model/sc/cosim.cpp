@@ -228,15 +228,39 @@ cosim::~cosim()
 			mmu_shadow_l1d(sim_cpu_mmu(s_, cpu), (unsigned)i, nullptr, nullptr);
 }
 
-// Only the built geometries: the default L1 DTLB (4K 16x4, 2M 8x4, 1G 1x4).
+// The Verilated L1 DTLB arrays, 4K, 2M and 1G, of the geometry
+// model/sc/CMakeLists.txt builds them with (its list is the one statement
+// of it): only a configuration of that geometry can be co-simulated.
+namespace {
+struct built_array {
+	enum cfg_key entries, ways;
+	unsigned sets, nways, vpn_bits, shift;
+};
+const built_array built[3] = {
+	{ K_L1D4K_ENTRIES, K_L1D4K_WAYS, MMUSIM_COSIM_L1D4K_SETS, MMUSIM_COSIM_L1D4K_WAYS,
+	  MMUSIM_COSIM_L1D4K_VPN_W, 12 },
+	{ K_L1D2M_ENTRIES, K_L1D2M_WAYS, MMUSIM_COSIM_L1D2M_SETS, MMUSIM_COSIM_L1D2M_WAYS,
+	  MMUSIM_COSIM_L1D2M_VPN_W, 21 },
+	{ K_L1D1G_ENTRIES, K_L1D1G_WAYS, MMUSIM_COSIM_L1D1G_SETS, MMUSIM_COSIM_L1D1G_WAYS,
+	  MMUSIM_COSIM_L1D1G_VPN_W, 30 },
+};
+} // namespace
+
 bool cosim::attach()
 {
 	const config &c = s_->cfg;
-	if (c.v[K_L1D4K_ENTRIES] != 64 || c.v[K_L1D4K_WAYS] != 4 || c.v[K_L1D2M_ENTRIES] != 32 ||
-	    c.v[K_L1D2M_WAYS] != 4 || c.v[K_L1D1G_ENTRIES] != 4 || c.v[K_L1D1G_WAYS] != 4) {
-		std::snprintf(s_->err, sizeof s_->err,
-		              "--mode cosim has Verilated L1 DTLBs of the default geometry only "
-		              "(tlb.l1d.4k 64x4, tlb.l1d.2m 32x4, tlb.l1d.1g 4x4)");
+	bool fits = true;
+	for (const built_array &b : built)
+		fits = fits && c.v[b.entries] == (uint64_t)b.sets * b.nways && c.v[b.ways] == b.nways;
+	if (!fits) {
+		int n = std::snprintf(s_->err, sizeof s_->err,
+		                      "--mode cosim has Verilated L1 DTLBs of the default geometry only (");
+		for (unsigned i = 0; i < 3 && n > 0 && (size_t)n < sizeof s_->err; i++)
+			n += std::snprintf(s_->err + n, sizeof s_->err - (size_t)n, "%s%s=%u %s=%u", i ? ", " : "",
+			                   config_key_name(built[i].entries), built[i].sets * built[i].nways,
+			                   config_key_name(built[i].ways), built[i].nways);
+		if (n > 0 && (size_t)n < sizeof s_->err)
+			std::snprintf(s_->err + n, sizeof s_->err - (size_t)n, ")");
 		return false;
 	}
 	bool plru = c.v[K_REPLACEMENT] != 0;
@@ -253,13 +277,11 @@ bool cosim::attach()
 				a = plru ? (array_base *)new rtl_module<Vl1d2m_plru>(name) : new rtl_module<Vl1d2m_lru>(name);
 			else
 				a = plru ? (array_base *)new rtl_module<Vl1d1g_plru>(name) : new rtl_module<Vl1d1g_lru>(name);
-			// VPN widths for canonical 57-bit addresses: 45, 36, 27 bits
-			unsigned vpn_bits = i == 0 ? 45 : i == 1 ? 36 : 27;
 			a->owner = this;
 			a->cpu = cpu;
 			a->array = mmu_shadow_l1d(m, (unsigned)i, &cosim::on_op, a)->name;
-			a->shift = i == 0 ? 12 : i == 1 ? 21 : 30;
-			a->mask = (1ull << vpn_bits) - 1;
+			a->shift = built[i].shift;
+			a->mask = (1ull << built[i].vpn_bits) - 1;   // canonical 57-bit addresses
 			arrays_.emplace_back(a);
 		}
 	}
