@@ -91,6 +91,28 @@ static inline __attribute__((always_inline)) unsigned key_mask(const uint64_t *k
 	return m;
 }
 
+/* Bit 4w set where way w of a row of up to 16 ways holds key (any
+ * owner): four keys compared in two vectors, packed into one mask. */
+static inline __attribute__((always_inline)) uint64_t key_nibbles(const uint64_t *k, uint64_t key,
+                                                                   unsigned ways)
+{
+	uint64_t m = 0;
+#ifdef __SSE2__
+	const __m128i kk = _mm_set1_epi64x((long long)key);
+	for (unsigned g = 0; g < ways; g += 4) {
+		__m128i e0 = _mm_cmpeq_epi32(_mm_load_si128((const __m128i *)(k + g)), kk);
+		__m128i e1 = _mm_cmpeq_epi32(_mm_load_si128((const __m128i *)(k + g + 2)), kk);
+		/* 16-bit lanes: low and high half of each key; 4 mask bits a key */
+		m |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_packs_epi32(e0, e1)) << (4 * g);
+	}
+	return m & m >> 2 & 0x1111111111111111ull;   /* both halves equal */
+#else
+	for (unsigned w = 0; w < ways; w++)
+		m |= (uint64_t)(k[w] == key) << (4 * w);
+	return m;
+#endif
+}
+
 /* Bit w set where way w of the row belongs to pcid or is global (the
  * fill's conflicts). */
 static inline __attribute__((always_inline)) unsigned mine_mask(const uint32_t *o, uint16_t pcid,
@@ -172,14 +194,20 @@ static inline __attribute__((always_inline)) tlb_entry *lookup_lru(tlb *t, uint6
                                                                     bool pge, unsigned ways)
 {
 	unsigned set = (unsigned)(vpn & t->set_mask);
-	unsigned hits = row_hits(t, set, tlb_key_of(vpn, shift), pcid, pge, ways);
-	if (!hits)
-		return NULL;
-	unsigned way = (unsigned)__builtin_ctz(hits);   /* at most one way hits (tlb.h) */
-	tlb_entry *e = &t->entries[(size_t)set * ways + way];
-	t->last = e;   /* tlb_fast_touched */
-	lru_touch(&t->repl[set * ways], ways, way);
-	return e;
+	/* the keys first (on a miss they rarely match), then the owner of
+	 * each way whose key does, lowest first */
+	uint64_t cand = key_nibbles(&t->key[(size_t)set * ways], tlb_key_of(vpn, shift), ways);
+	const uint32_t *o = &t->owner[(size_t)set * ways];
+	for (; cand; cand &= cand - 1) {
+		unsigned way = (unsigned)__builtin_ctzll(cand) / 4;
+		if ((o[way] & (OWNER_GLOBAL - 1)) == pcid || (pge && o[way] >= OWNER_GLOBAL)) {
+			tlb_entry *e = &t->entries[(size_t)set * ways + way];
+			t->last = e;   /* tlb_fast_touched */
+			lru_touch(&t->repl[set * ways], ways, way);
+			return e;
+		}
+	}
+	return NULL;
 }
 
 static inline __attribute__((always_inline)) tlb_entry *fill_lru(tlb *t, const tlb_entry *n,
@@ -280,13 +308,31 @@ static tlb_entry *fill_keyed(tlb *t, const tlb_entry *n)
 	return e;
 }
 
+/* One function per way count, so that the dispatch below is a jump and
+ * each keeps only its own registers. */
+#define LRU_CODE(W)                                                                        \
+	static __attribute__((noinline)) tlb_entry *lookup_lru##W(tlb *t, uint64_t vpn,        \
+	                                                          unsigned shift, uint16_t pcid, \
+	                                                          bool pge)                     \
+	{                                                                                      \
+		return lookup_lru(t, vpn, shift, pcid, pge, W);                                    \
+	}                                                                                      \
+	static __attribute__((noinline)) tlb_entry *fill_lru##W(tlb *t, const tlb_entry *n)    \
+	{                                                                                      \
+		return fill_lru(t, n, W);                                                          \
+	}
+LRU_CODE(4)
+LRU_CODE(8)
+LRU_CODE(12)
+LRU_CODE(16)
+
 tlb_entry *tlb_fast_lookup(tlb *t, uint64_t vpn, unsigned shift, uint16_t pcid, bool pge)
 {
 	switch (t->fast) {
-	case 1: return lookup_lru(t, vpn, shift, pcid, pge, 4);
-	case 2: return lookup_lru(t, vpn, shift, pcid, pge, 8);
-	case 3: return lookup_lru(t, vpn, shift, pcid, pge, 12);
-	case 4: return lookup_lru(t, vpn, shift, pcid, pge, 16);
+	case 1: return lookup_lru4(t, vpn, shift, pcid, pge);
+	case 2: return lookup_lru8(t, vpn, shift, pcid, pge);
+	case 3: return lookup_lru12(t, vpn, shift, pcid, pge);
+	case 4: return lookup_lru16(t, vpn, shift, pcid, pge);
 	default: return lookup_keyed(t, vpn, shift, pcid, pge);
 	}
 }
@@ -294,10 +340,10 @@ tlb_entry *tlb_fast_lookup(tlb *t, uint64_t vpn, unsigned shift, uint16_t pcid, 
 tlb_entry *tlb_fast_fill(tlb *t, const tlb_entry *n)
 {
 	switch (t->fast) {
-	case 1: return fill_lru(t, n, 4);
-	case 2: return fill_lru(t, n, 8);
-	case 3: return fill_lru(t, n, 12);
-	case 4: return fill_lru(t, n, 16);
+	case 1: return fill_lru4(t, n);
+	case 2: return fill_lru8(t, n);
+	case 3: return fill_lru12(t, n);
+	case 4: return fill_lru16(t, n);
 	default: return fill_keyed(t, n);
 	}
 }
