@@ -5,13 +5,17 @@
 //   cpu.mmu_socket  --> mmu.xlate_socket
 //                       mmu.walk_socket -------> memory.walk_socket
 //
-// The CPU stub writes x86-64 page tables (4-level paging, SDM Vol.3A 4.5)
-// into the platform's memory through memory.cpu_socket, loads CR3, then
-// sends fetches, loads and stores to the MMU.  The MMU's walks read those
-// tables: each entry the walker reads (and each A/D update it writes)
-// arrives at memory.walk_socket.  Every answer is checked against what the
-// page tables say (the table `requests`, written from the tables below);
-// the program exits 1 if any differs.
+// The memory is the platform's own storage: the page tables exist only
+// there.  The CPU stub writes x86-64 page tables (4-level paging, SDM
+// Vol.3A 4.5) into it through memory.cpu_socket, loads CR3, then sends
+// fetches, loads and stores to the MMU.  The MMU's walks read those tables
+// through its walk socket: each entry the walker reads is a b_transport
+// that memory.walk_socket answers with the entry, and each A/D update the
+// walker makes is a write there.  Then the CPU stub changes one entry in
+// the memory, invalidates it (INVLPG) and translates again: the walk sees
+// the new entry.  Every answer is checked against what the page tables say
+// (the tables `requests` and `after_remap`, written from the tables
+// below); the program exits 1 if any differs.
 //
 // Build it against an installed mmusim (CMakeLists.txt beside this file):
 // find_package(mmusim COMPONENTS systemc), target mmusim::systemc.
@@ -25,6 +29,7 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <vector>
 
 #include <mmusim/sc/mmu_tlm.h>
 
@@ -93,40 +98,47 @@ static const request requests[] = {
 	{ACC_READ, 0x403000, 0, PF_U},                   // not present
 };
 
-// The platform's memory: the machine's physical memory (machine_memory's
-// phys_mem, the memory the MMU's walker reads) behind two target sockets,
-// one for the CPU and one for the MMU's walks.  A walk's access carries a
-// pte_extension with its latency from the C model's caches, which the
-// memory adds to the delay: the MMU checks that the delay coming back is
-// its walk's timeline.
+// Then PT[1] is changed in the memory (the data page moves to 0x104000)
+// and INVLPG drops what the MMU cached of it: the next translation of the
+// page walks and finds the new entry.
+static const entry remap = {0x4000, 1, 0x104000 | DATA, "PT[1]       data  0x401000 -> 0x104000, moved"};
+static const request after_remap[] = {
+	{ACC_READ, 0x401008, 0x104008, 0},
+};
+
+// The platform's memory: its own storage, SIZE bytes of 8-byte words,
+// behind two target sockets, one for the CPU and one for the MMU's walks.
+// A walk's access carries a pte_extension with its latency from the C
+// model's caches, which the memory adds to the delay: the MMU checks that
+// the delay coming back is its walk's timeline.  The walk socket also
+// answers transport_dbg, the untimed reads the MMU's checker makes.
 class memory : public sc_core::sc_module {
 public:
+	static constexpr uint64_t SIZE = 4 << 20;   // 4 MiB: the tables and the pages they map
 	tlm_utils::simple_target_socket<memory> cpu_socket{"cpu_socket"};
 	tlm_utils::simple_target_socket<memory> walk_socket{"walk_socket"};
 	unsigned walk_reads = 0, walk_writes = 0, cpu_writes = 0;
 
-	memory(sc_core::sc_module_name name, phys_mem *pm) : sc_core::sc_module(name), pm_(pm)
+	explicit memory(sc_core::sc_module_name name) : sc_core::sc_module(name), words_(SIZE / 8)
 	{
 		cpu_socket.register_b_transport(this, &memory::cpu_access);
 		walk_socket.register_b_transport(this, &memory::walk_access);
+		walk_socket.register_transport_dbg(this, &memory::debug_access);
 	}
 
 private:
 	// 8-byte aligned accesses inside memory
 	bool serve(tlm::tlm_generic_payload &gp)
 	{
-		uint64_t addr = gp.get_address(), value;
-		if (gp.get_data_length() != 8 || (addr & 7) || addr >= pm_->size) {
+		uint64_t addr = gp.get_address();
+		if (gp.get_data_length() != 8 || (addr & 7) || addr >= SIZE) {
 			gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
 			return false;
 		}
-		if (gp.is_write()) {
-			std::memcpy(&value, gp.get_data_ptr(), 8);
-			phys_write64(pm_, addr, value);
-		} else {
-			value = phys_read64(pm_, addr);
-			std::memcpy(gp.get_data_ptr(), &value, 8);
-		}
+		if (gp.is_write())
+			std::memcpy(&words_[addr / 8], gp.get_data_ptr(), 8);
+		else
+			std::memcpy(gp.get_data_ptr(), &words_[addr / 8], 8);
 		gp.set_response_status(tlm::TLM_OK_RESPONSE);
 		return true;
 	}
@@ -146,7 +158,11 @@ private:
 		if (e)
 			delay += sc_time(1, SC_NS) * (double)e->latency;
 	}
-	phys_mem *pm_;
+	unsigned debug_access(tlm::tlm_generic_payload &gp)
+	{
+		return !gp.is_write() && serve(gp) ? 8 : 0;
+	}
+	std::vector<uint64_t> words_;
 };
 
 static const char *kind_name(enum access_kind k)
@@ -164,7 +180,7 @@ class cpu_stub : public sc_core::sc_module {
 public:
 	tlm_utils::simple_initiator_socket<cpu_stub> mem_socket{"mem_socket"};
 	tlm_utils::simple_initiator_socket<cpu_stub> mmu_socket{"mmu_socket"};
-	unsigned failures = 0, faults = 0;
+	unsigned failures = 0, faults = 0, translations = 0;
 
 	SC_HAS_PROCESS(cpu_stub);
 	cpu_stub(sc_core::sc_module_name name, mmusim_sc::mmu_tlm &mmu, const memory &mem)
@@ -186,32 +202,56 @@ private:
 		qk_.inc(sc_time(1, SC_NS) * (double)mmu_.write_cr3(PML4 | PCID));
 		std::printf("CR3         0x%" PRIx64 " (PML4 0x%" PRIx64 ", PCID %u)\n",
 		            (uint64_t)(PML4 | PCID), PML4, PCID);
-		unsigned n = 0;
 		for (const request &q : requests)
-			translate(++n, q);
+			translate(q);
+
+		// The entry the D-assist of the bss store set D in, read back
+		// from the memory: the walk's write reached it.
+		uint64_t bss = 0x4000 + 8 * 2;
+		std::printf("memory      PT[2] at 0x%" PRIx64 " = 0x%016" PRIx64 " after the walks\n", bss,
+		            read64(bss));
+		// A change in the memory alone, then INVLPG: the next walk reads it.
+		write64(remap.table + 8 * (uint64_t)remap.index, remap.value);
+		std::printf("page table  %-50s at 0x%" PRIx64 " = 0x%016" PRIx64 "\n", remap.what,
+		            remap.table + 8 * (uint64_t)remap.index, remap.value);
+		qk_.inc(sc_time(1, SC_NS) * (double)mmu_.invlpg(0x401000));
+		std::printf("INVLPG      0x401000\n");
+		for (const request &q : after_remap)
+			translate(q);
 	}
 
-	void write64(uint64_t pa, uint64_t value)
+	uint64_t read64(uint64_t pa)
+	{
+		uint64_t value = 0;
+		access(tlm::TLM_READ_COMMAND, pa, &value);
+		return value;
+	}
+
+	void write64(uint64_t pa, uint64_t value) { access(tlm::TLM_WRITE_COMMAND, pa, &value); }
+
+	void access(tlm::tlm_command cmd, uint64_t pa, uint64_t *value)
 	{
 		tlm::tlm_generic_payload gp;
-		gp.set_command(tlm::TLM_WRITE_COMMAND);
+		gp.set_command(cmd);
 		gp.set_address(pa);
-		gp.set_data_ptr(reinterpret_cast<unsigned char *>(&value));
+		gp.set_data_ptr(reinterpret_cast<unsigned char *>(value));
 		gp.set_data_length(8);
 		gp.set_streaming_width(8);
 		gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
 		sc_time delay = qk_.get_local_time();
 		mem_socket->b_transport(gp, delay);
 		if (gp.is_response_error()) {
-			std::printf("write of 0x%" PRIx64 " failed: %s\n", pa, gp.get_response_string().c_str());
+			std::printf("%s of 0x%" PRIx64 " failed: %s\n", cmd == tlm::TLM_WRITE_COMMAND ? "write" : "read",
+			            pa, gp.get_response_string().c_str());
 			failures++;
 		}
 		qk_.set(delay);
 		sync();
 	}
 
-	void translate(unsigned n, const request &q)
+	void translate(const request &q)
 	{
+		unsigned n = ++translations;
 		mmusim_sc::xlate_extension x;   // user mode, CPU 0
 		x.kind = q.kind;
 		x.pcid = PCID;
@@ -278,8 +318,8 @@ int sc_main(int, char *[])
 	}
 	tlm_utils::tlm_quantumkeeper::set_global_quantum(sc_time(1, sc_core::SC_US));
 	try {
-		mmusim_sc::machine_memory machine(cfg);   // physical memory and LLC
-		memory mem("memory", &machine.pm);
+		mmusim_sc::machine_memory machine(cfg);   // the LLC the MMU's walks go through
+		memory mem("memory");                     // the page tables: here only
 		mmusim_sc::mmu_tlm mmu("mmu", 0, cfg, &machine.sh);
 		cpu_stub cpu("cpu", mmu, mem);
 		cpu.mem_socket.bind(mem.cpu_socket);
@@ -287,7 +327,7 @@ int sc_main(int, char *[])
 		mmu.walk_socket.bind(mem.walk_socket);
 		sc_core::sc_start();
 
-		unsigned n = sizeof requests / sizeof requests[0];
+		unsigned n = cpu.translations;
 		std::printf("total       %u translations, %u page faults; page-table entries written %u; "
 		            "walk reads %u, A/D writes %u (the MMU counted %" PRIu64 " walk reads)\n",
 		            n, cpu.faults, mem.cpu_writes, mem.walk_reads, mem.walk_writes,

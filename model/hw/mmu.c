@@ -29,7 +29,10 @@
  *   hw/walker.c       walk: PSC start, one loop over the levels, the leaf's
  *                     rights, A and D; every entry read through the data
  *                     caches (hw/cache.c: cache_access, the rules of
- *                     lookup, fill and LRU in cache_probe)
+ *                     lookup, fill and LRU in cache_probe), its value from
+ *                     physical memory or, when set, the MMU's
+ *                     paging-structure port (pt_port, hw/mmu.h; the TLM
+ *                     MMU's walk socket)
  *
  * The speed devices beside that path: the memo (l1_memo, hw/mmu.h: the
  * page of the last translation of its kind, still the most recent entry

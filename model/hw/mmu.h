@@ -68,6 +68,35 @@ typedef struct xlate_result {
 	walk_step steps[WALK_MAX_STEPS];
 } xlate_result;
 
+/* The walker's port to the paging structures (hw/walker.c).  Without one
+ * (mmu.pt_port NULL: every mode of mmusim) a walk reads and writes the
+ * entries in the machine's physical memory, machine_shared.pm.  With one,
+ * every paging-structure access of a walk goes through it instead, a
+ * D-assist's walk included: read64 is each entry read and what it returns
+ * is the entry the walker uses; write64 is each A/D update (the entry as
+ * read, with A, or A and D, set).  The timing stays the C model's: the
+ * cache path gives each access its latency before the port is called, and
+ * the access carries it (issue, done); what the port does takes no model
+ * time.  peek64 is the checker's read (mmu_probe): untimed, without side
+ * effects, not a walk access.  sc/mmu_tlm.h installs a port that sends
+ * each access on its walk socket. */
+typedef struct pt_access {
+	uint64_t pa;              /* the entry's physical address, 8-byte aligned */
+	uint64_t issue, done;     /* cycles: the access starts when the walk's
+	                           * previous step ended and completes at done
+	                           * (walk_step.cycle of its step) */
+	uint8_t level;            /* 1 (PTE) to 5 (PML5E) */
+	uint8_t src;              /* enum mem_source: where the cache model found it */
+	bool write;               /* an A/D update */
+} pt_access;
+
+typedef struct pt_port {
+	uint64_t (*read64)(void *ctx, const pt_access *a);
+	void (*write64)(void *ctx, const pt_access *a, uint64_t value);
+	uint64_t (*peek64)(void *ctx, uint64_t pa);
+	void *ctx;
+} pt_port;
+
 /* Shared between the CPUs of one machine. */
 typedef struct machine_shared {
 	phys_mem *pm;
@@ -138,6 +167,9 @@ typedef struct mmu {
 	/* when the INVLPGBs this CPU issued have all completed everywhere
 	 * (0: none outstanding); TLBSYNC waits for it */
 	uint64_t invlpgb_done;
+	/* where walks read and write the paging structures (pt_port above);
+	 * NULL from mmu_init: machine_shared.pm */
+	const pt_port *pt_port;
 } mmu;
 
 /* INVLPGB's operands (AMD APM Vol.3, "INVLPGB: Broadcast Invalidation of
@@ -250,7 +282,8 @@ static inline __attribute__((always_inline)) void mmu_translate(mmu *m, uint64_t
 }
 
 /* Untimed, side-effect-free walk of the current CR3 (the checker and the
- * tests).  Returns true and the leaf's pfn/shift/perm when present. */
+ * tests), reading the entries where the walks do: physical memory, or the
+ * port's peek64.  Returns true and the leaf's pfn/shift/perm when present. */
 bool mmu_probe(const mmu *m, uint64_t va, uint64_t *pfn, unsigned *shift,
                uint8_t *perm);
 
@@ -264,6 +297,14 @@ static inline const tlb *mmu_shadow_l1d(mmu *m, unsigned i, tlb_op_hook hook, vo
 	m->l1d[i].hook_ctx = ctx;
 	m->l1_gen++;   /* a memo made before must not outlive the shadow */
 	return &m->l1d[i];
+}
+
+/* Sends this MMU's paging-structure accesses through `port` (its three
+ * callbacks set; it must outlive the MMU's use of it), or back to
+ * machine_shared.pm (NULL). */
+static inline void mmu_set_pt_port(mmu *m, const pt_port *port)
+{
+	m->pt_port = port;
 }
 
 /* Data access to a physical address through this CPU's caches. */

@@ -43,6 +43,8 @@ mmu_tlm::mmu_tlm(sc_core::sc_module_name name, unsigned cpu, const config &cfg,
 		throw std::runtime_error(err);
 	}
 	xlate_socket.register_b_transport(this, &mmu_tlm::b_transport);
+	port_ = pt_port{&mmu_tlm::port_read, &mmu_tlm::port_write, &mmu_tlm::port_peek, this};
+	mmu_set_pt_port(&m_, &port_);   // every walk access goes to walk_socket
 	pte_ext_ = new pte_extension;
 	pte_gp_.set_extension(pte_ext_);   // the payload owns it from here
 	pte_gp_.set_data_ptr(reinterpret_cast<unsigned char *>(&pte_data_));
@@ -50,6 +52,11 @@ mmu_tlm::mmu_tlm(sc_core::sc_module_name name, unsigned cpu, const config &cfg,
 	pte_gp_.set_streaming_width(8);
 	pte_gp_.set_byte_enable_ptr(nullptr);
 	pte_gp_.set_dmi_allowed(false);
+	dbg_gp_.set_command(tlm::TLM_READ_COMMAND);
+	dbg_gp_.set_data_ptr(reinterpret_cast<unsigned char *>(&dbg_data_));
+	dbg_gp_.set_data_length(8);
+	dbg_gp_.set_streaming_width(8);
+	dbg_gp_.set_byte_enable_ptr(nullptr);
 }
 
 mmu_tlm::~mmu_tlm()
@@ -78,9 +85,20 @@ void mmu_tlm::b_transport(tlm::tlm_generic_payload &gp, sc_time &delay)
 		return;
 	}
 	uint64_t start = (sc_core::sc_time_stamp() + delay).value() / cycle_value_;
+	start_ = start;
+	delay_in_ = delay;
+	sent_ = 0;
+	walk_error_ = nullptr;
 	xlate_result r;
-	mmu_translate(&m_, gp.get_address(), kind, user, start, &r);
-	unsigned accesses = send_walk(r, delay);
+	mmu_translate(&m_, gp.get_address(), kind, user, start, &r);   // walks call port_*
+	if (thrown_) {
+		std::exception_ptr e = thrown_;
+		thrown_ = nullptr;
+		std::rethrow_exception(e);
+	}
+	if (walk_error_)
+		SC_REPORT_ERROR(name(), walk_error_);
+	unsigned accesses = sent_;
 	if (x) {
 		x->fault = r.fault;
 		x->pf_error = r.pf_error;
@@ -99,40 +117,77 @@ void mmu_tlm::b_transport(tlm::tlm_generic_payload &gp, sc_time &delay)
 	gp.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 
-// Replays the walk's paging-structure accesses on walk_socket, each sent
-// at the cycle its step started and annotated with its latency.
-unsigned mmu_tlm::send_walk(const xlate_result &r, const sc_time &delay)
+// The walker's accesses (hw/mmu.h pt_port): each a b_transport on
+// walk_socket, sent at the cycle its step starts and annotated with its
+// latency; a read's value is the payload's data when it returns.  Called
+// from inside the C model (mmu_translate), so nothing is thrown through
+// it: an exception is kept for b_transport to rethrow, a disagreement of
+// the memory target is reported there, and the walker gets 0 (not
+// present) for a read that did not complete.
+uint64_t mmu_tlm::walk_access(const pt_access &a, uint64_t value)
 {
-	if (!r.walked)
+	pte_ext_->cpu = m_.id;
+	pte_ext_->level = a.level;
+	pte_ext_->src = a.src;
+	pte_ext_->latency = a.done - a.issue;
+	pte_gp_.set_command(a.write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
+	pte_gp_.set_address(a.pa);
+	pte_gp_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+	pte_data_ = value;   // a write's entry; a read's buffer
+	sc_time d = delay_in_ + cycles(a.issue - start_);
+	sent_++;
+	try {
+		walk_socket->b_transport(pte_gp_, d);
+	} catch (...) {
+		if (!thrown_)
+			thrown_ = std::current_exception();
 		return 0;
-	unsigned sent = 0;
-	uint64_t from = r.walk_start;
-	for (unsigned i = 0; i < r.nsteps; i++) {
-		const walk_step &st = r.steps[i];
-		if (st.pte_pa) {   // 0: a paging-structure-cache hit, no memory access
-			pte_ext_->cpu = m_.id;
-			pte_ext_->level = st.level;
-			pte_ext_->src = st.src;
-			pte_ext_->latency = st.cycle - from;
-			pte_gp_.set_command(st.write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND);
-			pte_gp_.set_address(st.pte_pa);
-			pte_gp_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-			pte_data_ = phys_read64(m_.sh->pm, st.pte_pa);   // what the walk left there
-			sc_time d = delay + cycles(from - r.start);
-			walk_socket->b_transport(pte_gp_, d);
-			if (pte_gp_.is_response_error() || d != delay + cycles(st.cycle - r.start))
-				SC_REPORT_ERROR(name(), "the memory target disagrees with the walk timeline");
-			sent++;
-		}
-		from = st.cycle;
 	}
-	return sent;
+	if (pte_gp_.is_response_error()) {
+		walk_error_ = "the memory target refused a paging-structure access";
+		return 0;
+	}
+	if (d != delay_in_ + cycles(a.done - start_) && !walk_error_)
+		walk_error_ = "the memory target disagrees with the walk timeline";
+	return pte_data_;
+}
+
+uint64_t mmu_tlm::port_read(void *ctx, const pt_access *a)
+{
+	return static_cast<mmu_tlm *>(ctx)->walk_access(*a, 0);
+}
+
+void mmu_tlm::port_write(void *ctx, const pt_access *a, uint64_t value)
+{
+	static_cast<mmu_tlm *>(ctx)->walk_access(*a, value);
+}
+
+// The checker's read (mmu_probe): transport_dbg, no time, no side effect.
+uint64_t mmu_tlm::port_peek(void *ctx, uint64_t pa)
+{
+	mmu_tlm *self = static_cast<mmu_tlm *>(ctx);
+	self->dbg_gp_.set_address(pa);
+	self->dbg_gp_.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+	self->dbg_data_ = 0;
+	unsigned n = 0;
+	try {
+		n = self->walk_socket->transport_dbg(self->dbg_gp_);
+	} catch (...) {
+		if (!self->thrown_)
+			self->thrown_ = std::current_exception();
+		return 0;
+	}
+	if (n != 8 && !self->walk_error_)
+		self->walk_error_ = "the memory target answers no transport_dbg read "
+		                    "(the checker reads the page tables with it)";
+	return n == 8 ? self->dbg_data_ : 0;
 }
 
 pt_memory_tlm::pt_memory_tlm(sc_core::sc_module_name name, phys_mem *pm)
 	: sc_core::sc_module(name), socket("socket"), pm_(pm)
 {
 	socket.register_b_transport(this, &pt_memory_tlm::b_transport);
+	socket.register_transport_dbg(this, &pt_memory_tlm::transport_dbg);
 }
 
 void pt_memory_tlm::b_transport(tlm::tlm_generic_payload &gp, sc_time &delay)
@@ -158,6 +213,18 @@ void pt_memory_tlm::b_transport(tlm::tlm_generic_payload &gp, sc_time &delay)
 		delay += sc_time(1, sc_core::SC_NS) * (double)e->latency;
 	log.push_back(access{addr, write, value, issued, delay});
 	gp.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+unsigned pt_memory_tlm::transport_dbg(tlm::tlm_generic_payload &gp)
+{
+	uint64_t addr = gp.get_address();
+	if (gp.get_data_length() != 8 || (addr & 7) || addr >= pm_->size || gp.is_write())
+		return 0;
+	uint64_t value = phys_read64(pm_, addr);
+	std::memcpy(gp.get_data_ptr(), &value, 8);
+	debug_reads++;
+	gp.set_response_status(tlm::TLM_OK_RESPONSE);
+	return 8;
 }
 
 } // namespace mmusim_sc

@@ -57,8 +57,19 @@ failures = 0
 #    #PF P|U|I = 0x15, 0 reads.
 # 10 load 0x403000: TLB miss, and the PSC entries 8 dropped: a full walk,
 #    0x1000, 0x2000, 0x3010, PTE 0x4018 not present = 4 reads, #PF U = 0x4.
-# Walk reads 4+1+0+1+1+1+4+0+0+4 = 16, A/D writes 1; 11 entries written by
-# the CPU (PT[3] is left 0).
+# Then, in the platform's memory, whose storage is its own (the MMU's
+# phys_mem never holds a table, so every entry a walk uses came back
+# through the walk socket):
+#  - PT[2] at 0x4010 reads back 0x...102027 | D (0x40) = 0x8000000000102067:
+#    the D-assist's write of 5 reached the memory.
+#  - the CPU writes PT[1] = 0x104000 | DATA (0x8000000000104067), then
+#    INVLPG 0x401000: the L1 DTLB and STLB entries of the page go, and all
+#    PSC entries of PCID 1 (SDM 4.10.4.1; hw/mmu.c mmu_invlpg).
+# 11 load 0x401008: TLB and PSC miss: PML4E 0x1000, PDPTE 0x2000, PDE
+#    0x3010, PTE 0x4008 = 4 reads; the new entry (A and D set): 0x104008.
+#    Only a walk that read the memory's new entry gives 0x104008.
+# Walk reads 4+1+0+1+1+1+4+0+0+4+4 = 20, A/D writes 1; 12 entries written
+# by the CPU (PT[3] is left 0; PT[1] twice).
 EXPECTED = """\
 page table  PML4[0]     -> PDPT 0x2000                         at 0x1000 = 0x0000000000002067
 page table  PDPT[0]     -> PD 0x3000                           at 0x2000 = 0x0000000000003067
@@ -82,7 +93,11 @@ CR3         0x1001 (PML4 0x1000, PCID 1)
  8 store 0x400010        -> #PF error 0x7    STLB    walk reads 0, A/D writes 0
  9 fetch 0x401000        -> #PF error 0x15   STLB    walk reads 0, A/D writes 0
 10 load  0x403000        -> #PF error 0x4    walk    walk reads 4, A/D writes 0
-total       10 translations, 3 page faults; page-table entries written 11; walk reads 16, A/D writes 1 (the MMU counted 16 walk reads)
+memory      PT[2] at 0x4010 = 0x8000000000102067 after the walks
+page table  PT[1]       data  0x401000 -> 0x104000, moved      at 0x4008 = 0x8000000000104067
+INVLPG      0x401000
+11 load  0x401008        -> 0x104008         walk    walk reads 4, A/D writes 0
+total       11 translations, 3 page faults; page-table entries written 12; walk reads 20, A/D writes 1 (the MMU counted 20 walk reads)
 """
 
 

@@ -1,13 +1,17 @@
 // testbench/sc/test_tlm.cpp - the TLM-2.0 MMU against the C model.
 //
 // Builds the same page tables in two simulated physical memories: one
-// behind the TLM MMU (mmu_tlm + pt_memory_tlm), one behind a plain `mmu`
+// behind the TLM MMU's walk socket (pt_memory_tlm; the mmu_tlm itself is
+// built on a third machine_memory whose phys_mem stays empty, so its walks
+// find the tables only through the socket), one behind a plain `mmu`
 // called directly.  Drives a list of translations through the target
 // socket from an initiator with a quantum keeper and checks, for each:
 // physical address, fault and #PF error code, latency (annotated delay and
 // extension), the start cycle, and that the PTE accesses the memory target
-// saw (count, addresses, read/write, timing) are the walk timeline of the
-// direct call.
+// saw (count, addresses, read/write, values, timing) are the walk timeline
+// of the direct call.  Then a CR3 write that keeps the TLBs makes the
+// checker verify a hit: its reads are transport_dbg calls, not walk
+// accesses.  At the end every statistic of the two MMUs is the same.
 #include <systemc>
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
@@ -112,6 +116,7 @@ SC_MODULE(tester) {
 	tlm_utils::simple_initiator_socket<tester> socket{"socket"};
 	platform *ref_platform;
 	pt_memory_tlm *memory;
+	mmu_tlm *dut;
 	mmu ref;
 	cpu_stats ref_st{};
 	latency_hist *ref_hist;
@@ -177,7 +182,16 @@ SC_MODULE(tester) {
 				const pt_memory_tlm::access &a = memory->log[seen + i];
 				CHECK_EQ(q.what, a.addr, steps[i].pte_pa);
 				CHECK_EQ(q.what, a.write, steps[i].write);
-				CHECK_EQ(q.what, a.value, phys_read64(&ref_platform->pm, steps[i].pte_pa));
+				// a write carries the entry the direct walk left; a read, the
+				// entry before the A/D update that follows it, if any
+				uint64_t want = phys_read64(&ref_platform->pm, steps[i].pte_pa);
+				bool updated = i + 1 < steps.size() && steps[i + 1].write &&
+				               steps[i + 1].pte_pa == steps[i].pte_pa;
+				uint64_t ad = PTE_A | PTE_D;
+				if (updated)
+					CHECK_EQ(q.what, a.value & ~ad, want & ~ad);
+				else
+					CHECK_EQ(q.what, a.value, want);
 				CHECK_EQ(q.what, a.issued.value(), in.value() + (issued[i] - start) * ns.value());
 				CHECK_EQ(q.what, a.completed.value(),
 				         in.value() + (steps[i].cycle - start) * ns.value());
@@ -189,6 +203,45 @@ SC_MODULE(tester) {
 			if (qk.need_sync())
 				qk.sync();
 		}
+		checker(qk);
+	}
+
+	// CR3 reloaded with NOFLUSH: the TLB entries stay, the checker's epoch
+	// moves, so the next hit is verified against the page tables, 4 untimed
+	// reads through transport_dbg and no walk access.
+	void checker(tlm_utils::tlm_quantumkeeper &qk)
+	{
+		const char *what = "hit verified by the checker after CR3 NOFLUSH";
+		uint64_t cr3 = mmu_cr3(&ref) | CR3_NOFLUSH;
+		CHECK_EQ(what, dut->write_cr3(cr3), mmu_write_cr3(&ref, cr3));
+		tlm::tlm_generic_payload gp;
+		xlate_extension x;
+		x.kind = ACC_READ;
+		x.pcid = PCID;
+		gp.set_extension(&x);
+		uint64_t pa_out = 0;
+		gp.set_command(tlm::TLM_READ_COMMAND);
+		gp.set_address(0x400050);
+		gp.set_data_ptr(reinterpret_cast<unsigned char *>(&pa_out));
+		gp.set_data_length(8);
+		gp.set_streaming_width(8);
+		gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+		sc_time delay = qk.get_local_time();
+		uint64_t start = (sc_time_stamp() + delay).value() / sc_time(1, SC_NS).value();
+		size_t seen = memory->log.size();
+		unsigned long peeks = memory->debug_reads;
+		socket->b_transport(gp, delay);
+		gp.clear_extension(&x);
+		xlate_result r;
+		mmu_translate(&ref, 0x400050, ACC_READ, true, start, &r);
+		CHECK_EQ(what, gp.get_response_status(), tlm::TLM_OK_RESPONSE);
+		CHECK_EQ(what, x.level, XL_L1);
+		CHECK_EQ(what, pa_out, r.pa);
+		CHECK_EQ(what, x.pte_accesses, 0);
+		CHECK_EQ(what, memory->log.size(), seen);
+		CHECK_EQ(what, memory->debug_reads - peeks, 4);   // PML4E, PDPTE, PDE, PTE
+		std::printf("%-40s ok    pa=0x%llx transport_dbg reads=%lu\n", what,
+		            (unsigned long long)pa_out, memory->debug_reads - peeks);
 	}
 };
 
@@ -202,12 +255,14 @@ int sc_main(int, char **)
 	}
 	tlm_utils::tlm_quantumkeeper::set_global_quantum(sc_time(1, SC_US));
 	platform dut_platform(cfg), ref_platform(cfg);
-	mmu_tlm dut("mmu", 0, cfg, &dut_platform.sh);
+	mmusim_sc::machine_memory dut_machine(cfg);   // the LLC; its phys_mem stays empty
+	mmu_tlm dut("mmu", 0, cfg, &dut_machine.sh);
 	pt_memory_tlm memory("memory", &dut_platform.pm);
 	tester t("tester");
 	t.socket.bind(dut.xlate_socket);
 	dut.walk_socket.bind(memory.socket);
 	t.memory = &memory;
+	t.dut = &dut;
 	t.ref_platform = &ref_platform;
 	t.ref_hist = static_cast<latency_hist *>(std::calloc(1, sizeof(latency_hist)));
 	if (mmu_init(&t.ref, 0, &cfg, &ref_platform.sh, &t.ref_st, t.ref_hist, err, sizeof err)) {
@@ -223,6 +278,8 @@ int sc_main(int, char **)
 	CHECK_EQ("PTE reads at the memory target", t.ref_st.walk_mem_refs,
 	         [&] { size_t n = 0; for (auto &a : memory.log) n += !a.write; return n; }());
 	CHECK_EQ("some walks", t.ref_st.walks >= 5, 1);
+	CHECK_EQ("every statistic", std::memcmp(&dut.stats(), &t.ref_st, sizeof t.ref_st), 0);
+	CHECK_EQ("the MMU's own phys_mem holds no page table", dut_machine.pm.content_pages, 0);
 	mmu_free(&t.ref);
 	std::free(t.ref_hist);
 	if (failures) {
