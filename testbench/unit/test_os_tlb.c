@@ -324,6 +324,60 @@ static void mm_lives_until_the_last_lazy_borrower_leaves(void)
 	sim_close(&s);
 }
 
+/* exec_mmap (fs/exec.c): the task's new mm is loaded at once and the
+ * old one released with mmput.  Here a thread keeps the old mm alive; its
+ * exit on the CPU (exit_mm: a reference for the exiting task, kept as
+ * its active_mm, then mmput) tears the address space down but leaves the
+ * struct to that reference, which the next switch drops
+ * (finish_task_switch). */
+static const char exec_lifetime[] =
+	"mmtrace 1\ncpus 1\nproc 1 app\n"   /* 1 */
+	"0 switch 1\n"                 /* 2 */
+	"0 clone 2\n"                  /* 3: a thread: users 2 */
+	"0 exec sh\n"                  /* 4: 1 on a new mm; the old one's users 1 */
+	"0 switch 2\n"                 /* 5: the thread loads the old mm */
+	"0 exit\n"                     /* 6: users 0: exit_mmap; count 1, the exiting task's */
+	"0 switch 1\n";                /* 7: dropped: the struct goes */
+
+static void exec_releases_the_old_mm_its_threads_still_hold(void)
+{
+	open_with(exec_lifetime, NULL);
+	run_to(&s, 3);
+	mm_struct *old = mm_of(1);
+	CHECK(mm_of(2) == old);
+	CHECK_EQ(old->mm_users, 2);
+	CHECK_EQ(old->mm_count, 1);
+	CHECK_EQ(s.st.mm_created, 1);
+	run_to(&s, 4);
+	mm_struct *fresh = mm_of(1);
+	CHECK(fresh != old);
+	CHECK(mm_of(2) == old);
+	CHECK(cpu(0)->tlbstate.loaded_mm == fresh);   /* activate_mm: loaded at once */
+	CHECK_EQ(s.st.mm_created, 2);
+	CHECK_EQ(fresh->mm_users, 1);
+	CHECK_EQ(fresh->mm_count, 1);
+	CHECK_EQ(old->mm_users, 1);                   /* the thread's */
+	CHECK_EQ(old->mm_count, 1);                   /* the users' one */
+	CHECK(!old->users_gone);
+	run_to(&s, 5);
+	CHECK(cpu(0)->tlbstate.loaded_mm == old);
+	CHECK_EQ(old->mm_count, 1);                   /* a user task's mm: no borrowed reference */
+	run_to(&s, 6);
+	CHECK_EQ(old->mm_users, 0);
+	CHECK(old->users_gone);                       /* exit_mmap ran */
+	CHECK_EQ(old->mm_count, 1);                   /* exit_mm's one (2), less mmput's mmdrop */
+	CHECK(cpu(0)->tlbstate.loaded_mm == old);     /* still loaded */
+	CHECK_EQ(s.st.mm_freed, 0);
+	run_to(&s, 0);
+	CHECK(cpu(0)->tlbstate.loaded_mm == fresh);
+	CHECK_EQ(s.st.mm_freed, 1);
+	/* the last reference was the exited task's own, not a kernel
+	 * thread's borrowed one: not a deferred free (docs/model.md) */
+	CHECK_EQ(s.st.mm_free_deferred, 0);
+	CHECK_EQ(fresh->mm_users, 1);
+	sim_close(&s);
+}
+
 int main(void)
 {
 	RUN(new_mms_take_asids_round_robin_from_one);
@@ -340,5 +394,6 @@ int main(void)
 	RUN(flush_for_an_mm_no_longer_loaded_leaves_its_cpumask);
 	RUN(flush_reaching_a_lazy_cpu_switches_it_to_init_mm);
 	RUN(mm_lives_until_the_last_lazy_borrower_leaves);
+	RUN(exec_releases_the_old_mm_its_threads_still_hold);
 	return check_report();
 }
