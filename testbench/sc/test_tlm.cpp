@@ -12,14 +12,23 @@
 // of the direct call.  Then a CR3 write that keeps the TLBs makes the
 // checker verify a hit: its reads are transport_dbg calls, not walk
 // accesses.  At the end every statistic of the two MMUs is the same.
+//
+// A second MMU, behind a memory target that misbehaves on request
+// (bad_memory), checks what the walker's port does then: an error
+// response, a delay that is not the walk's timeline and a target without
+// transport_dbg are SC_REPORT_ERRORs once the translation returns, and an
+// exception the target throws reaches the initiator as it was thrown.
 #include <systemc>
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
 #include <tlm_utils/tlm_quantumkeeper.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "sc/mmu_tlm.h"
@@ -245,6 +254,106 @@ SC_MODULE(tester) {
 	}
 };
 
+// A memory target for a phys_mem that misbehaves as `mode` says, and has
+// no transport_dbg.
+struct bad_memory : sc_module {
+	enum mode_t { GOOD, REFUSE, NO_LATENCY, THROW } mode = GOOD;
+	tlm_utils::simple_target_socket<bad_memory> socket{"socket"};
+	phys_mem *pm;
+
+	bad_memory(sc_module_name name, phys_mem *p) : sc_module(name), pm(p)
+	{
+		socket.register_b_transport(this, &bad_memory::b_transport);
+	}
+	void b_transport(tlm::tlm_generic_payload &gp, sc_time &delay)
+	{
+		if (mode == REFUSE) {
+			gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+			return;
+		}
+		if (mode == THROW)
+			throw std::runtime_error("bad_memory threw");
+		uint64_t v;
+		if (gp.is_write()) {
+			std::memcpy(&v, gp.get_data_ptr(), 8);
+			phys_write64(pm, gp.get_address(), v);
+		} else {
+			v = phys_read64(pm, gp.get_address());
+			std::memcpy(gp.get_data_ptr(), &v, 8);
+		}
+		mmusim_sc::pte_extension *e = nullptr;
+		gp.get_extension(e);
+		if (e && mode == GOOD)
+			delay += sc_time(1, SC_NS) * (double)e->latency;
+		gp.set_response_status(tlm::TLM_OK_RESPONSE);
+	}
+};
+
+SC_MODULE(bad_tester) {
+	tlm_utils::simple_initiator_socket<bad_tester> socket{"socket"};
+	bad_memory *memory;
+	mmu_tlm *dut;
+	uint64_t cr3;
+
+	SC_CTOR(bad_tester) { SC_THREAD(run); }
+
+	// Translates va (a user read) with the memory in `mode`; returns what
+	// the initiator caught ("" for nothing).
+	std::string attempt(bad_memory::mode_t mode, uint64_t va)
+	{
+		memory->mode = mode;
+		tlm::tlm_generic_payload gp;
+		xlate_extension x;
+		x.pcid = PCID;
+		gp.set_extension(&x);
+		uint64_t pa_out = 0;
+		gp.set_command(tlm::TLM_READ_COMMAND);
+		gp.set_address(va);
+		gp.set_data_ptr(reinterpret_cast<unsigned char *>(&pa_out));
+		gp.set_data_length(8);
+		gp.set_streaming_width(8);
+		sc_time delay = SC_ZERO_TIME;
+		std::string caught;
+		try {
+			socket->b_transport(gp, delay);
+		} catch (const sc_report &r) {
+			caught = r.get_msg();
+		} catch (const std::runtime_error &e) {
+			caught = std::string("runtime_error: ") + e.what();
+		}
+		gp.clear_extension(&x);
+		memory->mode = bad_memory::GOOD;
+		return caught;
+	}
+
+	void expect(const char *what, const std::string &caught, const char *want)
+	{
+		bool ok = want ? caught.find(want) != std::string::npos : caught.empty();
+		if (!ok) {
+			std::fprintf(stderr, "FAIL %s: caught \"%s\", want \"%s\"\n", what, caught.c_str(),
+			             want ? want : "");
+			failures++;
+		} else {
+			std::printf("%-40s %s\n", what, want ? want : "ok");
+		}
+	}
+
+	void run()
+	{
+		expect("a refused PTE read", attempt(bad_memory::REFUSE, 0x400010), "refused");
+		expect("a PTE read without its latency", attempt(bad_memory::NO_LATENCY, 0x400010),
+		       "disagrees with the walk timeline");
+		expect("a target that throws", attempt(bad_memory::THROW, 0x401000),
+		       "runtime_error: bad_memory threw");
+		expect("a good walk", attempt(bad_memory::GOOD, 0x400020), nullptr);
+		// the TLB entry stays, the checker's epoch moves: the next hit is
+		// verified through transport_dbg, which this target lacks
+		dut->write_cr3(cr3 | CR3_NOFLUSH);
+		expect("a checker read without transport_dbg", attempt(bad_memory::GOOD, 0x400028),
+		       "transport_dbg");
+	}
+};
+
 int sc_main(int, char **)
 {
 	config cfg;
@@ -272,6 +381,17 @@ int sc_main(int, char **)
 	uint64_t cr3 = dut_platform.pml4 | PCID;
 	CHECK_EQ("same page tables", ref_platform.pml4, dut_platform.pml4);
 	CHECK_EQ("CR3 write cost", dut.write_cr3(cr3), mmu_write_cr3(&t.ref, cr3));
+	// the second MMU, behind the misbehaving memory
+	platform bad_platform(cfg);
+	mmu_tlm bad_dut("bad_mmu", 0, cfg, &bad_platform.sh);
+	bad_memory bad_mem("bad_memory", &bad_platform.pm);
+	bad_tester bt("bad_tester");
+	bt.socket.bind(bad_dut.xlate_socket);
+	bad_dut.walk_socket.bind(bad_mem.socket);
+	bt.memory = &bad_mem;
+	bt.dut = &bad_dut;
+	bt.cr3 = bad_platform.pml4 | PCID;
+	bad_dut.write_cr3(bt.cr3);
 	sc_start();
 	CHECK_EQ("walks", dut.stats().walks, t.ref_st.walks);
 	CHECK_EQ("walk memory references", dut.stats().walk_mem_refs, t.ref_st.walk_mem_refs);
