@@ -49,7 +49,9 @@ bool mmtb_canonical_access(const trace_record *rec, const char *line, size_t len
 		if (!((c - '0' < 10) || ((c | 0x20) - 'a' < 26)))
 			return false;
 	}
-	if (p - a > MMTB_MAX_ADDR_LEN)
+	/* ADDR right after the one space: "0 r  1" has two, and its text
+	 * stays text (an empty ADDR is a damaged record to the reader) */
+	if (p == a || p - a > MMTB_MAX_ADDR_LEN)
 		return false;
 	*addr_len = (unsigned)(p - a);
 	*has_size = p < end;

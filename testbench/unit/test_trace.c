@@ -733,6 +733,55 @@ static int bin_read(struct bin *b, trace_record *recs, unsigned *n)
 	return rc;
 }
 
+/* mmusim --pack keeps a line as a 16-byte access record only when the
+ * record's canonical text is the line; any other layout (two spaces, a
+ * tab, a comment, a trailing space) stays text, so reading the .mmtb gives
+ * the same records with the same columns.  "0 r  1" (ADDR after two
+ * spaces) once packed as an access of an empty address, which the reader
+ * then refused as damaged (found by scripts/fuzz --long, fuzz_mmtb). */
+static void packing_keeps_odd_layouts_as_text(void)
+{
+	static const char text[] = "mmtrace 1\ncpus 2\nkthread 5 k\n0 switch 5\n"
+	                           "0 r  1\n0 r 1\n0  r 1\n0 r 0x10  8\n0 r 1 \n0 r\t1\n"
+	                           "0 r 0x10 8\n0 w 0x10#c\n1 kx 77 4096\n0 r 1  \n";
+	char *buf;
+	size_t len;
+	FILE *f = open_memstream(&buf, &len);
+	trace_reader *r = trace_open_mem("odd.trace", text, sizeof text - 1);
+	CHECK_EQ(mmtb_pack_reader(r, f, err, sizeof err), FAIL_NONE);
+	trace_close(r);
+	fclose(f);
+	trace_reader *t = trace_open_mem("odd.trace", text, sizeof text - 1);
+	trace_reader *b = trace_open_mem("odd.mmtb", buf, len);
+	unsigned cpus_t, cpus_b, n = 0;
+	CHECK_EQ(trace_read_header(t, &cpus_t, err, sizeof err), 0);
+	CHECK_EQ(trace_read_header(b, &cpus_b, err, sizeof err), 0);
+	CHECK(trace_is_binary(b));
+	trace_record rt, rb;
+	int gt, gb;
+	while ((gt = trace_next(t, &rt, err, sizeof err)) > 0) {
+		gb = trace_next(b, &rb, err, sizeof err);
+		CHECK_EQ(gb, 1);
+		if (gb != 1)
+			break;
+		CHECK_EQ(rb.op, rt.op);
+		CHECK_EQ(rb.line, rt.line);
+		if (rt.op >= REC_R && rt.op <= REC_KX) {
+			CHECK_EQ(rb.addr, rt.addr);
+			CHECK_EQ(rb.size, rt.size);
+		}
+		for (unsigned c = 0; c < 5; c++)
+			CHECK_EQ(rb.col[c], rt.col[c]);
+		n++;
+	}
+	CHECK_EQ(gt, 0);
+	CHECK_EQ(trace_next(b, &rb, err, sizeof err), 0);
+	CHECK_EQ(n, 12);      /* kthread, switch and the ten accesses */
+	trace_close(t);
+	trace_close(b);
+	free(buf);
+}
+
 static void binary_form_reads_back(void)
 {
 	struct bin b;
@@ -858,6 +907,7 @@ int main(void)
 	RUN(names_and_messages);
 	RUN(pipe_reads_like_memory);
 	RUN(binary_form_reads_back);
+	RUN(packing_keeps_odd_layouts_as_text);
 	RUN(damaged_binary_form_is_refused);
 	return check_report();
 }
