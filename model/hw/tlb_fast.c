@@ -215,17 +215,19 @@ static inline __attribute__((always_inline)) tlb_entry *fill_lru(tlb *t, const t
 {
 	unsigned set = (unsigned)(n->vpn & t->set_mask);
 	uint64_t *k = &t->key[(size_t)set * ways];
-	const uint32_t *o = &t->owner[(size_t)set * ways];
+	uint32_t *o = &t->owner[(size_t)set * ways];
 	uint8_t *age = &t->repl[set * ways];
 	unsigned same = key_mask(k, tlb_key_of(n->vpn, n->shift), ways);
 	unsigned conflict = same && !n->global ? same & mine_mask(o, n->pcid, ways) : same;
 	/* the first conflicting way, else the first empty one, else the victim */
-	unsigned pick = conflict;
-	if (!pick)
-		pick = key_mask(k, 0, ways);
-	if (!pick)
-		pick = oldest_mask(age, ways);
-	unsigned way = (unsigned)__builtin_ctz(pick);
+	unsigned way;
+	uint64_t empty;
+	if (conflict)
+		way = (unsigned)__builtin_ctz(conflict);
+	else if ((empty = key_nibbles(k, 0, ways)) != 0)
+		way = (unsigned)__builtin_ctzll(empty) / 4;
+	else
+		way = (unsigned)__builtin_ctz(oldest_mask(age, ways));
 	for (unsigned more = conflict & (conflict - 1); more; more &= more - 1) {
 		unsigned w = (unsigned)__builtin_ctz(more);
 		t->entries[(size_t)set * ways + w].valid = 0;
@@ -234,7 +236,12 @@ static inline __attribute__((always_inline)) tlb_entry *fill_lru(tlb *t, const t
 	tlb_entry *e = &t->entries[(size_t)set * ways + way];
 	*e = *n;
 	e->valid = 1;
-	tlb_fast_written(t, set, way);
+	/* tlb_fast_written, the row and way count at hand */
+	if (k[way])
+		t->held[k[way] & 63]--;
+	k[way] = tlb_key_of(n->vpn, n->shift);
+	o[way] = n->pcid | (n->global ? OWNER_GLOBAL : 0);
+	t->held[n->shift & 63]++;
 	t->last = e;   /* tlb_fast_touched */
 	lru_touch(age, ways, way);
 	return e;
