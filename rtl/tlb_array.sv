@@ -95,12 +95,13 @@ module tlb_array #(
   output logic [WAY_W-1:0]  dbg_victim_o    // the victim of set dbg_set_i
 );
 
-  // Invalidation operations (model/hw/tlb.h, enum tlb_op_kind, in order).
-  localparam logic [2:0] InvFlushPcid      = 3'd0;  // non-global entries of one PCID
-  localparam logic [2:0] InvInvlpg         = 3'd1;  // one page: that PCID, and globals
-  localparam logic [2:0] InvInvpcidAddr    = 3'd2;  // one page: that PCID, non-global
-  localparam logic [2:0] InvFlushAll       = 3'd3;  // everything
-  localparam logic [2:0] InvFlushNonGlobal = 3'd4;  // everything but globals
+  // Invalidation operations: tlb_pkg's inv_op_e (model/hw/tlb.h, enum
+  // tlb_op_kind, in order), named here as there.
+  localparam logic [2:0] InvFlushPcid      = tlb_pkg::InvFlushPcid;       // non-global entries of one PCID
+  localparam logic [2:0] InvInvlpg         = tlb_pkg::InvInvlpg;          // one page: that PCID, and globals
+  localparam logic [2:0] InvInvpcidAddr    = tlb_pkg::InvInvpcidAddr;     // one page: that PCID, non-global
+  localparam logic [2:0] InvFlushAll       = tlb_pkg::InvFlushAll;        // everything
+  localparam logic [2:0] InvFlushNonGlobal = tlb_pkg::InvFlushNonGlobal;  // everything but globals
 
   localparam int unsigned NODES = LEAVES - 1;
 

@@ -154,9 +154,13 @@ def invalidation_codes():
     check("tlb_pkg.sv: no inv_op_e", pkg)
     got = [(n.lower(), int(v)) for n, v in re.findall(r"(Inv\w+)\s*=\s*3'd(\d+)", pkg.group(1) if pkg else "")]
     eq("rtl/tlb_pkg.sv inv_op_e against hw/tlb.h tlb_op_kind", got, want)
-    got = [(n.lower(), int(v)) for n, v in
-           re.findall(r"localparam logic \[2:0\] (Inv\w+)\s*=\s*3'd(\d+);", read("rtl/tlb_array.sv"))]
-    eq("rtl/tlb_array.sv's Inv* localparams against hw/tlb.h tlb_op_kind", got, want)
+    array = read("rtl/tlb_array.sv")
+    eq("rtl/tlb_array.sv: Inv* localparams of its own values (take them from tlb_pkg)",
+       re.findall(r"localparam[^;=]*\b(Inv\w+)\s*=\s*\d*'d\d+", array), [])
+    taken = re.findall(r"localparam logic \[2:0\] (Inv\w+)\s*=\s*tlb_pkg::(Inv\w+);", array)
+    eq("rtl/tlb_array.sv: its Inv* names are tlb_pkg's", [a for a, b in taken if a != b], [])
+    eq("rtl/tlb_array.sv: takes every code of tlb_pkg's inv_op_e", sorted(a.lower() for a, _ in taken),
+       sorted(n for n, _ in want))
     for d in ("model", "testbench"):
         for dirpath, _dirs, files in os.walk(os.path.join(ROOT, d)):
             for f in files:
