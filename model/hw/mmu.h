@@ -293,8 +293,7 @@ bool mmu_probe(const mmu *m, uint64_t va, uint64_t *pfn, unsigned *shift,
  * every lookup.  Returns the array (its name and geometry). */
 static inline const tlb *mmu_shadow_l1d(mmu *m, unsigned i, tlb_op_hook hook, void *ctx)
 {
-	m->l1d[i].hook = hook;
-	m->l1d[i].hook_ctx = ctx;
+	tlb_set_hook(&m->l1d[i], hook, ctx);
 	m->l1_gen++;   /* a memo made before must not outlive the shadow */
 	return &m->l1d[i];
 }

@@ -45,6 +45,13 @@ int tlb_init(tlb *t, const char *name, unsigned entries, unsigned ways,
 	return 0;
 }
 
+void tlb_set_hook(tlb *t, tlb_op_hook hook, void *ctx)
+{
+	t->hook = hook;
+	t->hook_ctx = ctx;
+	tlb_fast_select(t);
+}
+
 void tlb_free(tlb *t)
 {
 	tlb_fast_free(t);

@@ -107,7 +107,7 @@ typedef struct tlb {
 	uint64_t shifts;          /* bit s set: holds entries of page shift s */
 	tlb_entry *entries;       /* sets * ways */
 	uint8_t *repl;            /* LRU: ages, sets*ways; PLRU: bits, sets*tree_leaves */
-	tlb_op_hook hook;         /* optional shadow, called after each op */
+	tlb_op_hook hook;         /* optional shadow, called after each op (tlb_set_hook) */
 	void *hook_ctx;
 	uint64_t *hits;           /* an L1 array's hit count in the statistics (set by the MMU), or NULL */
 	/* Speed devices (hw/tlb_fast.h, tlb_fast.c), which decide nothing:
@@ -130,6 +130,9 @@ typedef struct tlb {
 int tlb_init(tlb *t, const char *name, unsigned entries, unsigned ways,
              enum tlb_policy policy, uint64_t shifts);
 void tlb_free(tlb *t);
+/* Attaches a shadow that sees every operation (hook NULL: detaches it);
+ * while one is attached the plain rules serve the array. */
+void tlb_set_hook(tlb *t, tlb_op_hook hook, void *ctx);
 static inline bool tlb_present(const tlb *t) { return t->sets != 0; }
 static inline bool tlb_holds(const tlb *t, unsigned shift)
 {

@@ -22,7 +22,14 @@ void tlb_fast_init(tlb *t)
 		output_out_of_memory();
 	memset(t->key, 0, keys * sizeof *t->key);      /* 0: no entry */
 	memset(t->owner, 0, keys * sizeof *t->owner);
-	if (t->policy == TLB_LRU && t->pow2 && t->ways % 4 == 0 && t->ways <= 16)
+	tlb_fast_select(t);
+}
+
+void tlb_fast_select(tlb *t)
+{
+	if (!t->sets || !t->key || t->hook)
+		t->fast = TLB_FAST_NONE;
+	else if (t->policy == TLB_LRU && t->pow2 && t->ways % 4 == 0 && t->ways <= 16)
 		t->fast = t->ways / 4;
 	else
 		t->fast = TLB_FAST_KEYED;
@@ -35,6 +42,7 @@ void tlb_fast_free(tlb *t)
 	t->key = NULL;
 	t->owner = NULL;
 	t->last = NULL;
+	t->fast = TLB_FAST_NONE;
 }
 
 /* Bit w set where way w of the row may hit: its key matches and it

@@ -31,6 +31,9 @@ enum {
 
 /* Allocates the mirrors and chooses t->fast; tlb_init calls it. */
 void tlb_fast_init(tlb *t);
+/* Chooses t->fast again: TLB_FAST_NONE for an absent array or one with
+ * a shadow (tlb_set_hook calls it), else the code for its geometry. */
+void tlb_fast_select(tlb *t);
 void tlb_fast_free(tlb *t);
 
 /* The search keys (tlb.h): what a fast lookup compares. */
@@ -40,11 +43,12 @@ static inline uint64_t tlb_key_of(uint64_t vpn, unsigned shift)
 }
 
 /* The selection point: whether the devices serve a lookup or fill of
- * vpn.  Keys hold the whole vpn below 2^57 (any VA >> 12 is); a wider one
+ * vpn (an array with a shadow has t->fast TLB_FAST_NONE, tlb_fast_select).
+ * Keys hold the whole vpn below 2^57 (any VA >> 12 is); a wider one
  * (only a unit test could make it) takes the plain rules. */
 static inline bool tlb_fast_serves(const tlb *t, uint64_t vpn)
 {
-	return t->fast != TLB_FAST_NONE && !t->hook && vpn >> 57 == 0;
+	return t->fast != TLB_FAST_NONE && vpn >> 57 == 0;
 }
 
 /* What the rules tell the devices: entry (set, way) was written,

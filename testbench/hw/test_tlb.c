@@ -309,6 +309,39 @@ static void fast_code_agrees_with_plain_rules(void)
 	}
 }
 
+/* A shadow (the co-simulation's RTL) sees every operation: while one is
+ * attached the plain rules serve the array, even a lookup of a page size
+ * it holds none of or of the entry touched last; detached, the devices
+ * serve it again. */
+static unsigned shadow_ops;
+static void count_op(void *ctx, const tlb *t, const tlb_op *op)
+{
+	(void)ctx, (void)t, (void)op;
+	shadow_ops++;
+}
+
+static void shadow_sees_every_operation(void)
+{
+	tlb t;
+	CHECK_EQ(tlb_init(&t, "s", 64, 4, TLB_LRU, 1ull << 12 | 1ull << 21), 0);
+	unsigned code = t.fast;
+	CHECK(code != TLB_FAST_NONE);
+	tlb_entry n = entry(5, 1, false);
+	tlb_set_hook(&t, count_op, NULL);
+	CHECK_EQ(t.fast, TLB_FAST_NONE);
+	CHECK(tlb_fill(&t, &n) != NULL);
+	CHECK(tlb_lookup(&t, 5, 12, 1, true, false) != NULL);   /* the entry touched last */
+	CHECK(tlb_lookup(&t, 0, 21, 1, true, false) == NULL);   /* no 2 MiB entry held */
+	tlb_flush_pcid(&t, 1);
+	CHECK_EQ(shadow_ops, 4);
+	tlb_set_hook(&t, NULL, NULL);
+	CHECK_EQ(t.fast, code);
+	CHECK(tlb_fill(&t, &n) != NULL);
+	CHECK(tlb_lookup(&t, 5, 12, 1, true, false) != NULL);
+	CHECK_EQ(shadow_ops, 4);
+	tlb_free(&t);
+}
+
 int main(void)
 {
 	RUN(lookup_matches_pcid_or_global_with_pge);
@@ -319,5 +352,6 @@ int main(void)
 	RUN(invalidations_remove_exactly_their_entries);
 	RUN(lookups_agree_with_a_scan);
 	RUN(fast_code_agrees_with_plain_rules);
+	RUN(shadow_sees_every_operation);
 	return check_report();
 }
