@@ -370,6 +370,26 @@ static inline void kill_entry(tlb *t, unsigned set, unsigned way)
 	tlb_fast_killed(t, set, way);
 }
 
+/* Whether the entry whose owner is o goes in a page's invalidation. */
+static inline bool invalidated(uint32_t o, uint16_t pcid, bool globals_too)
+{
+	return (o & OWNER_GLOBAL) ? globals_too : o == pcid;
+}
+
+/* The ways of a row of 4, 8, 12 or 16 holding key, from the packed key
+ * mask, lowest first as the rules go. */
+static inline __attribute__((always_inline)) void invalidate_row(tlb *t, unsigned set, uint64_t key,
+                                                                  uint16_t pcid, bool globals_too,
+                                                                  unsigned ways)
+{
+	const uint32_t *o = &t->owner[(size_t)set * ways];
+	for (uint64_t c = key_nibbles(&t->key[(size_t)set * ways], key, ways); c; c &= c - 1) {
+		unsigned w = (unsigned)__builtin_ctzll(c) / 4;
+		if (invalidated(o[w], pcid, globals_too))
+			kill_entry(t, set, w);
+	}
+}
+
 /* tlb.c's invalidate_page: for each page size the array holds entries
  * of, the one set the page can be in, searched on the keys. */
 void tlb_fast_invalidate_page(tlb *t, uint64_t va, uint16_t pcid, bool globals_too)
@@ -380,10 +400,17 @@ void tlb_fast_invalidate_page(tlb *t, uint64_t va, uint16_t pcid, bool globals_t
 			continue;
 		uint64_t vpn = va >> shift, key = tlb_key_of(vpn, shift);
 		unsigned set = tlb_set_of(t, vpn);
+		switch (t->fast) {
+		case 1: invalidate_row(t, set, key, pcid, globals_too, 4); continue;
+		case 2: invalidate_row(t, set, key, pcid, globals_too, 8); continue;
+		case 3: invalidate_row(t, set, key, pcid, globals_too, 12); continue;
+		case 4: invalidate_row(t, set, key, pcid, globals_too, 16); continue;
+		default: break;
+		}
 		const uint64_t *k = &t->key[(size_t)set * t->stride];
 		const uint32_t *o = &t->owner[(size_t)set * t->stride];
 		for (unsigned w = 0; w < t->ways; w++)
-			if (k[w] == key && ((o[w] & OWNER_GLOBAL) ? globals_too : o[w] == pcid))
+			if (k[w] == key && invalidated(o[w], pcid, globals_too))
 				kill_entry(t, set, w);
 	}
 }
