@@ -145,7 +145,7 @@ static inline unsigned tlb_set_of(const tlb *t, uint64_t vpn)
 }
 
 /* Returns the hit entry (touching its way) or NULL: tlb_lookup, inline in
- * hw/tlb_fast.h, skips the search when the entry touched last hits again,
+ * hw/tlb_fast.h, skips the search of a page size the array holds none of,
  * else calls tlb_lookup_slow. */
 tlb_entry *tlb_lookup_slow(tlb *t, uint64_t vpn, unsigned shift, uint16_t pcid,
                            bool pge, bool write);

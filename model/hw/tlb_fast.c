@@ -270,6 +270,12 @@ static inline void touch(tlb *t, unsigned set, unsigned way, tlb_entry *e)
  * ways, else one key after another. */
 static tlb_entry *lookup_keyed(tlb *t, uint64_t vpn, unsigned shift, uint16_t pcid, bool pge)
 {
+	/* the entry touched last hits again without a search (touching the
+	 * most recent way changes no replacement state): worth it where the
+	 * search is long */
+	tlb_entry *l = t->last;
+	if (l && l->vpn == vpn && l->valid && l->shift == shift && (l->pcid == pcid || (l->global && pge)))
+		return l;
 	unsigned set = tlb_set_of(t, vpn), way;
 	uint64_t key = tlb_key_of(vpn, shift);
 	if (t->ways <= 32) {

@@ -5,8 +5,9 @@
  * search keys mirrored beside the entries (for SSE2 rows), the code for
  * LRU arrays of 4, 8, 12 or 16 ways with a constant way count, the keyed
  * search and fill of any other array, and `last`, the entry touched
- * last (a repeated hit on it changes no replacement state, so
- * tlb_lookup returns it without a search), and the count of valid
+ * last (a repeated hit on it changes no replacement state, so the keyed
+ * search, the long one, returns it without searching; the memo of
+ * hw/mmu.h asks it too), and the count of valid
  * entries of each page shift (a lookup of a shift the array holds none
  * of misses without a search: the STLB's 2 MiB half and the L1 DTLB's
  * 2 MiB and 1 GiB arrays, empty in most runs).  The one selection point is
@@ -85,17 +86,11 @@ tlb_entry *tlb_fast_fill(tlb *t, const tlb_entry *n);
 void tlb_fast_invalidate_page(tlb *t, uint64_t va, uint16_t pcid, bool globals_too);
 void tlb_fast_flush_pcid(tlb *t, uint16_t pcid);
 
-/* tlb.h's lookup: the entry touched last hits again without a search
- * (touching the most recent way changes no replacement state); a shift
- * the array holds no entry of misses without one (a miss changes
- * nothing). */
+/* tlb.h's lookup: a shift the array holds no entry of misses without a
+ * search (a miss changes nothing). */
 static inline tlb_entry *tlb_lookup(tlb *t, uint64_t vpn, unsigned shift, uint16_t pcid,
                                     bool pge, bool write)
 {
-	tlb_entry *l = t->last;
-	if (l && !t->hook && l->vpn == vpn && l->valid && l->shift == shift &&
-	    (l->pcid == pcid || (l->global && pge)))
-		return l;
 	if (!t->held[shift & 63] && tlb_fast_serves(t, vpn))
 		return NULL;
 	return tlb_lookup_slow(t, vpn, shift, pcid, pge, write);
