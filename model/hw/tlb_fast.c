@@ -255,6 +255,43 @@ static inline __attribute__((always_inline)) tlb_entry *fill_lru(tlb *t, const t
 	return e;
 }
 
+/* tlb_lru_touch on a set of any way count: 16 ages at a time, then one
+ * by one (ages compared unsigned: flipped top bits, signed compare). */
+static void lru_touch_any(uint8_t *age, unsigned ways, unsigned way)
+{
+	uint8_t mine = age[way];
+	unsigned w = 0;
+#ifdef __SSE2__
+	const __m128i flip = _mm_set1_epi8((char)0x80), m = _mm_set1_epi8((char)(mine ^ 0x80));
+	for (; w + 16 <= ways; w += 16) {
+		__m128i a = _mm_loadu_si128((const __m128i *)(age + w));
+		__m128i younger = _mm_cmplt_epi8(_mm_xor_si128(a, flip), m);
+		_mm_storeu_si128((__m128i *)(age + w), _mm_sub_epi8(a, younger));
+	}
+#endif
+	for (; w < ways; w++)
+		age[w] = (uint8_t)(age[w] + (age[w] < mine));
+	age[way] = 0;
+}
+
+/* tlb_victim of an LRU set of any way count: the way of age ways - 1. */
+static unsigned lru_oldest_any(const uint8_t *age, unsigned ways)
+{
+	unsigned w = 0;
+#ifdef __SSE2__
+	const __m128i old = _mm_set1_epi8((char)(ways - 1));
+	for (; w + 16 <= ways; w += 16) {
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(age + w)), old));
+		if (m)
+			return w + (unsigned)__builtin_ctz(m);
+	}
+#endif
+	for (; w < ways; w++)
+		if (age[w] == ways - 1)
+			return w;
+	return 0;   /* unreachable: ages are a permutation */
+}
+
 /* tlb_touch of e at (set, way), its LRU case inline. */
 static inline void touch(tlb *t, unsigned set, unsigned way, tlb_entry *e)
 {
@@ -263,11 +300,12 @@ static inline void touch(tlb *t, unsigned set, unsigned way, tlb_entry *e)
 		return;
 	}
 	t->last = e;   /* tlb_fast_touched */
-	tlb_lru_touch(&t->repl[set * t->ways], t->ways, way);
+	lru_touch_any(&t->repl[set * t->ways], t->ways, way);
 }
 
 /* Any other geometry: the search on the keys, in SSE2 rows up to 32
- * ways, else one key after another. */
+ * ways, else 16 keys at a time (the packed key mask) and the owner of
+ * each way whose key matches. */
 static tlb_entry *lookup_keyed(tlb *t, uint64_t vpn, unsigned shift, uint16_t pcid, bool pge)
 {
 	/* the entry touched last hits again without a search (touching the
@@ -286,12 +324,17 @@ static tlb_entry *lookup_keyed(tlb *t, uint64_t vpn, unsigned shift, uint16_t pc
 	} else {
 		const uint64_t *k = &t->key[(size_t)set * t->stride];
 		const uint32_t *o = &t->owner[(size_t)set * t->stride];
-		for (way = 0; way < t->ways; way++)
-			if (k[way] == key && ((o[way] & (OWNER_GLOBAL - 1)) == pcid || (pge && o[way] >= OWNER_GLOBAL)))
-				break;
-		if (way == t->ways)
-			return NULL;
+		for (unsigned g = 0; g < t->stride; g += 16) {   /* padding keys are 0: never key */
+			unsigned n = t->stride - g < 16 ? t->stride - g : 16;
+			for (uint64_t c = key_nibbles(k + g, key, n); c; c &= c - 1) {
+				way = g + (unsigned)__builtin_ctzll(c) / 4;
+				if ((o[way] & (OWNER_GLOBAL - 1)) == pcid || (pge && o[way] >= OWNER_GLOBAL))
+					goto found;
+			}
+		}
+		return NULL;
 	}
+found:;
 	tlb_entry *e = &t->entries[(size_t)set * t->ways + way];
 	touch(t, set, way, e);
 	return e;
@@ -307,11 +350,26 @@ static tlb_entry *fill_keyed(tlb *t, const tlb_entry *n)
 	const uint32_t *o = &t->owner[(size_t)set * t->stride];
 	uint64_t want = tlb_key_of(n->vpn, n->shift);
 	int first = -1, empty = -1;
-	for (unsigned w = 0; w < t->ways; w++) {
-		if (k[w] != want) {
-			if (!k[w] && empty < 0)
-				empty = (int)w;
-		} else if (n->global || (o[w] & OWNER_GLOBAL) || (o[w] & (OWNER_GLOBAL - 1)) == n->pcid) {
+	if (t->ways <= 16) {   /* one key after another */
+		for (unsigned w = 0; w < t->ways; w++) {
+			if (k[w] != want) {
+				if (!k[w] && empty < 0)
+					empty = (int)w;
+			} else if (n->global || (o[w] & OWNER_GLOBAL) || (o[w] & (OWNER_GLOBAL - 1)) == n->pcid) {
+				if (first >= 0) {   /* a second conflict goes */
+					t->entries[(size_t)set * t->ways + w].valid = 0;
+					tlb_fast_killed(t, set, w);
+				} else {
+					first = (int)w;
+				}
+			}
+		}
+	} else for (unsigned g = 0; g < t->stride; g += 16) {   /* wide: 16 keys at a time */
+		unsigned span = t->stride - g < 16 ? t->stride - g : 16;
+		for (uint64_t c = key_nibbles(k + g, want, span); c; c &= c - 1) {
+			unsigned w = g + (unsigned)__builtin_ctzll(c) / 4;
+			if (!(n->global || (o[w] & OWNER_GLOBAL) || (o[w] & (OWNER_GLOBAL - 1)) == n->pcid))
+				continue;
 			if (first >= 0) {   /* a second conflict goes */
 				t->entries[(size_t)set * t->ways + w].valid = 0;
 				tlb_fast_killed(t, set, w);
@@ -319,8 +377,16 @@ static tlb_entry *fill_keyed(tlb *t, const tlb_entry *n)
 				first = (int)w;
 			}
 		}
+		if (empty < 0 && first < 0) {   /* the first invalid way (padding keys follow the ways) */
+			uint64_t z = key_nibbles(k + g, 0, span);
+			unsigned w = g + (unsigned)__builtin_ctzll(z | 1ull << 63) / 4;
+			if (z && w < t->ways)
+				empty = (int)w;
+		}
 	}
-	unsigned way = first >= 0 ? (unsigned)first : empty >= 0 ? (unsigned)empty : tlb_victim(t, set);
+	unsigned way = first >= 0 ? (unsigned)first : empty >= 0 ? (unsigned)empty
+	             : t->policy == TLB_LRU ? lru_oldest_any(&t->repl[set * t->ways], t->ways)
+	                                    : tlb_victim(t, set);
 	tlb_entry *e = &t->entries[(size_t)set * t->ways + way];
 	*e = *n;
 	e->valid = 1;
