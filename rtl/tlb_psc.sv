@@ -287,4 +287,77 @@ module tlb_psc #(
     .reset_o  ()
   );
 
+`ifdef FORMAL
+  // Properties for Yosys `sat -tempinduct -prove-asserts` (rtl/formal), as
+  // tlb_array's without globals:
+  //  (a) at most one entry hits a lookup;
+  //  (b) the cycle after an invalidation no entry it covers is still valid
+  //      (each code's rule spelled out here, not tlb_pkg::inv_kills);
+  //  (c) no two valid entries of a set have the same key and PCID;
+  //  and, to make induction close, every valid entry lives in its key's set
+  //  and (d) every entry's bits above the instance's widths are zero.
+  logic                f_inv_q;
+  tlb_pkg::inv_op_e    f_op_q;
+  logic [PcidMaxW-1:0] f_pcid_q;
+  logic [KeyMaxW-1:0]  f_key_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      f_inv_q  <= 1'b0;
+      f_op_q   <= tlb_pkg::InvFlushPcid;
+      f_pcid_q <= '0;
+      f_key_q  <= '0;
+    end else begin
+      f_inv_q  <= inv_valid_i;
+      f_op_q   <= inv_op_i;
+      f_pcid_q <= inv_pcid;
+      f_key_q  <= inv_key;
+    end
+  end
+
+  tlb_pkg::psc_entry_t f_a, f_b;
+  logic [RowW-1:0]     f_row;
+  always_comb begin
+    f_a = '0;
+    f_b = '0;
+    f_row = '0;
+    if (rst_ni) begin
+      assert (!multi_hit_o);                                              // (a)
+      for (int s = 0; s < Sets; s++) begin
+        f_row = row_q[s];
+        for (int a = 0; a < Ways; a++) begin
+          f_a = f_row[a*EntryW +: EntryW];
+          if (Sets > 1 && f_a.valid) assert (f_a.key[SetW-1:0] == SetW'(s));
+          assert (f_a.key == KeyMaxW'(f_a.key[KeyW-1:0]) &&                 // (d)
+                  f_a.pcid == PcidMaxW'(f_a.pcid[PcidW-1:0]) &&
+                  f_a.pfn == PfnMaxW'(f_a.pfn[PfnW-1:0]));
+          for (int b = a + 1; b < Ways; b++) begin                        // (c)
+            f_b = f_row[b*EntryW +: EntryW];
+            assert (!(f_a.valid && f_b.valid && f_a.key == f_b.key && f_a.pcid == f_b.pcid));
+          end
+          if (f_inv_q) begin                                               // (b)
+            unique case (f_op_q)
+              tlb_pkg::InvFlushPcid: begin
+                assert (!(f_a.valid && f_a.pcid == f_pcid_q));
+              end
+              tlb_pkg::InvInvlpg: begin
+                assert (!(f_a.valid && f_a.key == f_key_q && f_a.pcid == f_pcid_q));
+              end
+              tlb_pkg::InvInvpcidAddr: begin
+                assert (!(f_a.valid && f_a.key == f_key_q && f_a.pcid == f_pcid_q));
+              end
+              tlb_pkg::InvFlushAll: begin
+                assert (!f_a.valid);
+              end
+              tlb_pkg::InvFlushNonGlobal: begin
+                assert (!f_a.valid);
+              end
+              default: ;
+            endcase
+          end
+        end
+      end
+    end
+  end
+`endif
+
 endmodule
