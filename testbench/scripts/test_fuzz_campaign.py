@@ -13,7 +13,8 @@ LOG = """# scripts/fuzz --long rounds: UTC-time version target executions second
 2026-12-03T18:21:00Z a2f8241 fuzz_importers 200 60 0 ok
 2026-12-03T18:21:00Z a2f8241 round-end 1 0 0 ok
 2026-12-04T09:00:00Z b31c0de fuzz_trace 5000000 600 430 ok
-2026-12-04T09:10:00Z b31c0de fuzz_config 2500000 600 110 finding
+2026-12-04T09:10:00Z b31c0de fuzz_config 2500000 600 110 finding timeouts-rerun-in-time:0
+2026-12-04T09:20:00Z b31c0de fuzz_mmtb 1000000 600 300 ok timeouts-rerun-in-time:2
 """
 
 
@@ -32,10 +33,12 @@ class Tally(unittest.TestCase):
         # trace: 6,000,000 + 5,000,000 over 2 x 600 s = 0.33 h
         self.assertRegex(out, r"fuzz_trace +11000000 executions in +0\.33 h")
         self.assertRegex(out, r"fuzz_importers +200 mutated inputs")
-        # all: 6.0 M + 0.5 M + 5.0 M + 2.5 M = 14 M in 4 x 600 s = 0.67 core
-        # hours; the importers' inputs and the round-end line are not counted
-        self.assertIn("all                14000000 executions of the libFuzzer targets in 0.67 core hours, "
-                      "2026-12-03T18:10:00Z to 2026-12-04T09:10:00Z", out)
+        # all: 6.0 M + 0.5 M + 5.0 M + 2.5 M + 1.0 M = 15 M in 5 x 600 s =
+        # 0.83 core hours; the importers' inputs and the round-end line are
+        # not counted
+        self.assertIn("all                15000000 executions of the libFuzzer targets in 0.83 core hours, "
+                      "2026-12-03T18:10:00Z to 2026-12-04T09:20:00Z", out)
+        self.assertIn("2 timeout(s) ran in time again at normal priority", out)
         self.assertRegex(out, r"code versions: (a2f8241, b31c0de|b31c0de, a2f8241)")
         self.assertIn("1 finding(s):", out)
         self.assertIn("b31c0de fuzz_config 2500000 600 110 finding", out)
