@@ -355,9 +355,7 @@ static bool check_hit(mmu *m, tlb_entry *e, uint64_t va)
 		/* same 4 KiB frame for va, and no right the tables no longer grant */
 		uint64_t want = (pfn << 12) + (va & ((1ull << shift) - 1) & ~0xfffull);
 		uint64_t have = (e->pfn << 12) + (va & ((1ull << e->shift) - 1) & ~0xfffull);
-		stale = want != have || (e->perm & PERM_W && !(perm & PERM_W)) ||
-		        (e->perm & PERM_U && !(perm & PERM_U)) ||
-		        (!(e->perm & PERM_XD) && (perm & PERM_XD));
+		stale = want != have || (perm_grants(e->perm) & ~perm_grants(perm)) != 0;
 	}
 	if (stale && !m->flush_in_flight)
 		m->st->stale_hits++;
@@ -382,8 +380,8 @@ static inline __attribute__((always_inline)) void remember(mmu *m, bool exec, ui
 	f->t = t;
 	f->hits = t->hits;
 	f->pa = pa & ~0xfffull;
-	/* U; W once D is set (else a D-assist); "not XD" as a right */
-	f->have = (uint8_t)((e->perm ^ PERM_XD) & (PERM_U | PERM_XD | (e->dirty ? PERM_W : 0)));
+	/* W only once D is set (a write to a clean entry is a D-assist) */
+	f->have = (uint8_t)(perm_grants(e->perm) & ~(e->dirty ? 0u : (unsigned)PERM_W));
 	f->shift = e->shift;
 }
 

@@ -32,12 +32,28 @@ static inline uint32_t pf_error_code(bool present, enum access_kind kind, bool u
 	       (kind == ACC_EXEC ? PF_I : 0);
 }
 
-/* Whether combined rights `perm` (PERM_*) refuse the access (SDM 4.6):
- * user mode needs U; a write needs W in either mode (CR0.WP = 1, as
- * Linux runs); a fetch needs XD clear (EFER.NXE = 1).  SMEP and SMAP are
- * off.  The walker's leaf and a TLB hit both ask here. */
+/* The permission rule (SDM 4.6), written once as two sets of rights in
+ * one form: U, W, and "not XD" in the place of PERM_XD.
+ *   perm_needs: user mode needs U; a write needs W in either mode
+ *   (CR0.WP = 1, as Linux runs); a fetch needs XD clear (EFER.NXE = 1).
+ *   SMEP and SMAP are off.
+ *   perm_grants: what combined rights `perm` (PERM_*) give.
+ * An access is refused when it needs a right not granted (perm_denied:
+ * the walker's leaf and a TLB hit); the memo keeps an entry's grants and
+ * the checker compares grants with the tables'. */
+static inline unsigned perm_needs(enum access_kind kind, bool user)
+{
+	return (user ? PERM_U : 0) | (kind == ACC_WRITE ? PERM_W : 0) | (kind == ACC_EXEC ? PERM_XD : 0);
+}
+static inline unsigned perm_grants(uint8_t perm)
+{
+	return (perm ^ PERM_XD) & (PERM_U | PERM_W | PERM_XD);
+}
 static inline bool perm_denied(uint8_t perm, enum access_kind kind, bool user)
 {
+	/* perm_needs(kind, user) & ~perm_grants(perm), spelt out: the
+	 * walker's leaf and the TLB hit take this form's branches for fewer
+	 * instructions (test_mmu holds the two forms equal) */
 	return (user && !(perm & PERM_U)) || (kind == ACC_WRITE && !(perm & PERM_W)) ||
 	       (kind == ACC_EXEC && (perm & PERM_XD));
 }
@@ -131,7 +147,7 @@ typedef struct l1_memo {
 	const tlb *t;
 	uint64_t *hits;           /* t's hits in the statistics (cpu_stats.l1d_hits[size]) */
 	uint64_t pa;              /* the physical address of the page's first byte */
-	uint8_t have;             /* rights: U, W once D is set, XD for "not XD" */
+	uint8_t have;             /* perm_grants of e, less W while D is clear */
 	uint8_t shift;            /* e's page shift */
 } l1_memo;
 
@@ -253,10 +269,8 @@ static inline __attribute__((always_inline)) bool mmu_memo_hit(mmu *m, uint64_t 
 	/* the rest almost always holds: one branch for all of it (a branch
 	 * per condition would mispredict on the mix of reads and writes).
 	 * The rights the access needs against what the entry gives. */
-	bool write = kind == ACC_WRITE;
-	unsigned need = (user ? PERM_U : 0) | (write ? PERM_W : 0) | (exec ? PERM_XD : 0);
 	if ((f->gen != m->l1_gen) | (e != f->t->last) | (e->check_epoch != m->sh->check_epoch + 1) |
-	    ((need & ~(unsigned)f->have) != 0))
+	    ((perm_needs(kind, user) & ~(unsigned)f->have) != 0))
 		return false;
 	(*f->hits)++;   /* an L1 lookup and hit (the lookups are hits + misses) */
 	r->fault = XF_NONE;

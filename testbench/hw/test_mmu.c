@@ -487,6 +487,26 @@ static void memo_gives_what_the_full_path_gives(void)
 	}
 }
 
+/* The permission rule has one definition as sets of rights (perm_needs,
+ * perm_grants) and perm_denied spells it out in branches: the two agree
+ * on every combination of rights, kind and mode, and by hand on the SDM
+ * 4.6 cases. */
+static void permission_rule_has_one_meaning(void)
+{
+	for (unsigned perm = 0; perm < 8; perm++)
+		for (int kind = ACC_READ; kind <= ACC_EXEC; kind++)
+			for (int user = 0; user < 2; user++)
+				CHECK_EQ(perm_denied((uint8_t)perm, (enum access_kind)kind, user),
+				         (perm_needs((enum access_kind)kind, user) & ~perm_grants((uint8_t)perm)) != 0);
+	CHECK(perm_denied(0, ACC_READ, true));                      /* user needs U */
+	CHECK(!perm_denied(0, ACC_READ, false));                    /* supervisor reads anything */
+	CHECK(perm_denied(PERM_U, ACC_WRITE, false));               /* WP=1: W even for the kernel */
+	CHECK(perm_denied(PERM_U | PERM_W | PERM_XD, ACC_EXEC, true)); /* NX */
+	CHECK(!perm_denied(PERM_U | PERM_W, ACC_EXEC, true));
+	CHECK_EQ(perm_grants(PERM_XD), 0u);                          /* XD clear is a right */
+	CHECK_EQ(perm_grants(PERM_U | PERM_W), (unsigned)(PERM_U | PERM_W | PERM_XD));
+}
+
 int main(void)
 {
 	RUN(walk_reads_each_level_then_psc_skips);
@@ -507,6 +527,7 @@ int main(void)
 	RUN(checker_counts_stale_hits);
 	RUN(memo_answers_only_while_nothing_changed);
 	RUN(memo_gives_what_the_full_path_gives);
+	RUN(permission_rule_has_one_meaning);
 	mmu_free(&m);
 	cache_free(&sh.llc);
 	phys_free(&pm);
