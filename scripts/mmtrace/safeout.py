@@ -16,8 +16,14 @@ should not be.
 - install_signal_handlers() turns SIGTERM and SIGHUP into SystemExit, so
   a killed tool unwinds through the same cleanup as SIGINT
   (KeyboardInterrupt) does.
+- Every temp file is on a list from the instant it exists (the signals
+  are blocked while it is made and listed) until it is renamed or removed,
+  and whatever is still listed when the interpreter exits is removed: a
+  signal between two statements of the caller (testbench/faults found
+  one 0.09 s into import-lackey) cannot leave one behind.
 """
 
+import atexit
 import contextlib
 import io
 import os
@@ -76,6 +82,37 @@ def check_output(path, inputs=()):
             pass
 
 
+_temps = set()   # temp files made and not yet renamed or removed
+_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+
+
+def _new_temp(path):
+    """A new temp file beside PATH: (fd, its path), listed in _temps
+    before any signal can be taken."""
+    folder = os.path.dirname(path) or "."
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".%s-" % os.path.basename(path)[:32])
+        _temps.add(tmp)
+    except OSError as e:
+        raise OutputError(path, e.strerror)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+    return fd, tmp
+
+
+def _drop_temp(tmp):
+    with contextlib.suppress(OSError):
+        os.unlink(tmp)
+    _temps.discard(tmp)
+
+
+@atexit.register
+def _remove_leftover_temps():
+    for tmp in list(_temps):
+        _drop_temp(tmp)
+
+
 def _rename_into_place(tmp, path):
     """Renames the finished temp file onto PATH, unless something other
     than a regular file has taken the name meanwhile."""
@@ -85,6 +122,7 @@ def _rename_into_place(tmp, path):
     except FileNotFoundError:
         pass
     os.replace(tmp, path)
+    _temps.discard(tmp)
 
 
 @contextlib.contextmanager
@@ -104,11 +142,7 @@ def safe_output(path, inputs=(), binary=False, encoding="ascii"):
             finally:
                 out.detach()
         return
-    folder = os.path.dirname(path) or "."
-    try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".%s-" % os.path.basename(path)[:32])
-    except OSError as e:
-        raise OutputError(path, e.strerror)
+    fd, tmp = _new_temp(path)
     ok = False
     try:
         mask = os.umask(0)
@@ -124,8 +158,7 @@ def safe_output(path, inputs=(), binary=False, encoding="ascii"):
         ok = True
     finally:
         if not ok:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+            _drop_temp(tmp)
 
 
 _pending = {}   # id(stream) -> (stream, raw file, temp path, target)
@@ -142,11 +175,7 @@ def open_output(path, inputs=(), wrap=None):
                                                           write_through=False)
         _pending[id(stream)] = (stream, raw, None, path)
         return stream
-    folder = os.path.dirname(path) or "."
-    try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".%s-" % os.path.basename(path)[:32])
-    except OSError as e:
-        raise OutputError(path, e.strerror)
+    fd, tmp = _new_temp(path)
     mask = os.umask(0)
     os.umask(mask)
     os.fchmod(fd, 0o666 & ~mask)
@@ -187,8 +216,7 @@ def finish_output(stream, ok):
         if tmp is not None:
             with contextlib.suppress(Exception):
                 stream.close()
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+            _drop_temp(tmp)
 
 
 def write_file(path, data, inputs=(), binary=False):
