@@ -4,7 +4,9 @@ statistics JSON in the schema of docs/trace-format.md whose numbers depend on th
 record count and the --set options, exits 65 on a trace containing 'BAD',
 64 on a key outside KEYS or the value 'bad'. A trace containing 'SLOW'
 takes a second per record; SIGTERM then stops it as mmusim's first SIGTERM
-does: the statistics so far, "complete": false, exit 130."""
+does: the statistics so far, "complete": false, exit 130 (with
+FAKE_MMUSIM_READY=PATH it creates PATH once its SIGTERM handler is in
+place)."""
 
 import argparse
 import hashlib
@@ -46,6 +48,8 @@ def main():
     records = len(text.splitlines())
     if "SLOW" in text:
         signal.signal(signal.SIGTERM, lambda *_: STOP.append(1))
+        if os.environ.get("FAKE_MMUSIM_READY"):   # tests: SIGTERM is handled from now on
+            open(os.environ["FAKE_MMUSIM_READY"], "w").close()
         for n in range(records):
             if STOP:
                 records = n

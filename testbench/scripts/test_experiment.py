@@ -146,12 +146,19 @@ class TestExperiment(unittest.TestCase):
         self.assertEqual(len(lines), 6)
         script = os.path.join(os.path.dirname(FAKE_MMUSIM), "..", "..", "scripts",
                               "slurm-example.sh")
+        ready = os.path.join(self.dir, "ready")
         for task in range(1, 7):
-            env = dict(os.environ, SLURM_ARRAY_TASK_ID=str(task))
+            env = dict(os.environ, SLURM_ARRAY_TASK_ID=str(task), FAKE_MMUSIM_READY=ready)
             p = subprocess.Popen(["bash", script, jobs], env=env, stdout=subprocess.DEVNULL,
                                  stderr=subprocess.DEVNULL)
             if "slow" in lines[task - 1]:
-                time.sleep(2.5)          # two or three records in
+                # a fixed 2.5 s once came before a loaded machine had the
+                # run's SIGTERM handler in place (-15, not 130): wait for it
+                deadline = time.monotonic() + 60
+                while not os.path.exists(ready) and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                os.unlink(ready)
+                time.sleep(1.5)          # one or two records in
                 p.send_signal(signal.SIGTERM)   # slurmstepd's signal at the time limit
             self.assertEqual(p.wait(timeout=60), 130 if "slow" in lines[task - 1] else 0)
         proc = self.grid("--stats-dir", stats, "--collect", "--stat", "walks.count")
