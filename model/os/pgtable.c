@@ -10,13 +10,14 @@ uint64_t pt_alloc_table(kernel *k)
 	if (phys_alloc(&k->pm, 0, &pfn))
 		return 0;
 	phys_clear_frame(&k->pm, pfn);
+	mmu_table_allocated(&k->sh);   /* the checker: hw/mmu.h */
 	return pfn;
 }
 
 void pt_write(kernel *k, mm_struct *mm, uint64_t entry_pa, uint64_t val, unsigned level)
 {
 	phys_write64(&k->pm, entry_pa, val);
-	k->sh.check_epoch++;
+	mmu_tables_written(&k->sh, level);   /* the checker: hw/mmu.h */
 	if (level == k->levels && mm && mm->user_pgd) {
 		unsigned index = (unsigned)(entry_pa & 0xfff) / 8;
 		if (index < 256)  /* user half only: the PTI user pgd maps no kernel */
