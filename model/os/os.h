@@ -611,5 +611,6 @@ void pt_write(kernel *k, mm_struct *mm, uint64_t entry_pa, uint64_t val, unsigne
 uint64_t pt_entry_pa(kernel *k, mm_struct *mm, uint64_t va, unsigned level, bool create,
                      int *err);
 uint64_t pt_find_leaf(kernel *k, const mm_struct *mm, uint64_t va, unsigned *level);
+uint64_t pt_next_leaf(kernel *k, const mm_struct *mm, uint64_t va, uint64_t end);
 
 #endif
