@@ -133,8 +133,10 @@ static int pack_records(trace_reader *r, mmtb_writer *w, char *err, size_t errle
 		unsigned n = trace_next_accesses(r, batch, 256);
 		for (unsigned i = 0; i < n; i++) {
 			const trace_access *a = &batch[i];
-			bool has_size = a->col_size != a->col_end;
-			unsigned addr_len = (has_size ? a->col_size - 1u : a->col_end) - a->col_addr;
+			unsigned col[4];
+			trace_access_columns(a, col);
+			bool has_size = col[2] != col[3];
+			unsigned addr_len = (has_size ? col[2] - 1u : col[3]) - col[1];
 			mmtb_access(w, a->line, (enum rec_op)a->op, a->cpu, a->addr, a->size, addr_len, has_size);
 		}
 		if (n)

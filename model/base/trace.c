@@ -939,8 +939,39 @@ int trace_read_header(trace_reader *r, unsigned *cpus, char *err, size_t errlen)
 }
 
 
+static inline unsigned digits(unsigned v)
+{
+	return v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : 4;
+}
+
+/* The columns of a .mmtb access (col_op == 0): those of its canonical
+ * line "CPU OP ADDR[ SIZE]" (OP is one letter, or two for kr kw kx). */
+static void mmtb_columns(const trace_access *a, unsigned col[4])
+{
+	bool has_size = a->mmtb_len & MMTB_HAS_SIZE;
+	unsigned alen = a->mmtb_len & ~MMTB_HAS_SIZE;
+	col[0] = 2 + digits(a->cpu);
+	col[1] = col[0] + 1 + (a->op >= REC_KR) + 1;
+	col[2] = col[1] + alen + has_size;
+	col[3] = col[2] + (has_size ? digits(a->size) : 0);
+}
+
+void trace_access_columns(const trace_access *a, unsigned col[4])
+{
+	if (a->col_op == 0) {
+		mmtb_columns(a, col);
+		return;
+	}
+	col[0] = a->col_op;
+	col[1] = a->col_addr;
+	col[2] = a->col_size;
+	col[3] = a->col_end;
+}
+
 void trace_access_record(const trace_access *a, trace_record *rec)
 {
+	unsigned col[4];
+	trace_access_columns(a, col);
 	rec->op = (enum rec_op)a->op;
 	rec->cpu = a->cpu;
 	rec->addr = a->addr;
@@ -949,11 +980,11 @@ void trace_access_record(const trace_access *a, trace_record *rec)
 	rec->timed = false;
 	rec->line = a->line;
 	rec->col[0] = 1;
-	rec->col[1] = a->col_op;
-	rec->col[2] = a->col_addr;
-	rec->col[3] = a->col_size;
+	rec->col[1] = col[0];
+	rec->col[2] = col[1];
+	rec->col[3] = col[2];
 	for (unsigned i = 4; i < 8; i++)
-		rec->col[i] = a->col_end;
+		rec->col[i] = col[3];
 }
 
 static unsigned bin_next_accesses(trace_reader *r, trace_access *a, unsigned max);
@@ -1115,20 +1146,15 @@ static int bin_header(trace_reader *r, unsigned *cpus, char *err, size_t errlen)
 	return 0;
 }
 
-static inline unsigned digits(unsigned v)
-{
-	return v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : 4;
-}
-
 /* Access records in a row, decoded where they lie; stops before anything
  * else, a damaged access record included (bin_next reports it). */
 static unsigned bin_next_accesses(trace_reader *r, trace_access *a, unsigned max)
 {
 	const unsigned char *p;
-	size_t avail = bin_avail(r, (size_t)max * 16, &p);
+	size_t avail = bin_avail(r, (size_t)max * 16, &p) / 16;
+	unsigned count = avail < max ? (unsigned)avail : max, n = 0;
 	uint64_t line = r->line;
-	unsigned n = 0;
-	for (; n < max && avail >= 16; n++, p += 16, avail -= 16) {
+	for (; n < count; n++, p += 16) {
 		unsigned kind = p[0] - 1u, cpu = p[1], alen = p[2] & ~MMTB_HAS_SIZE, size = mmtb_le16(p + 4);
 		bool has_size = p[2] & MMTB_HAS_SIZE;
 		if (kind >= 6 || cpu >= r->cpus || alen - 1u >= MMTB_MAX_ADDR_LEN || p[3] || size - 1u >= 4096 ||
@@ -1140,12 +1166,8 @@ static unsigned bin_next_accesses(trace_reader *r, trace_access *a, unsigned max
 		x->cpu = (uint16_t)cpu;
 		x->op = (uint8_t)(REC_R + kind);
 		x->line = line += mmtb_le16(p + 6) + 1u;
-		/* the columns of the canonical line "CPU OP ADDR[ SIZE]" */
-		unsigned col_addr = 2 + digits(cpu) + 1 + (kind >= 3) + 1;
-		x->col_op = (uint8_t)(2 + digits(cpu));
-		x->col_addr = (uint8_t)col_addr;
-		x->col_size = (uint8_t)(col_addr + alen + has_size);
-		x->col_end = (uint8_t)(x->col_size + (has_size ? digits(size) : 0));
+		x->col_op = 0;        /* the columns when asked for: mmtb_columns */
+		x->mmtb_len = p[2];
 	}
 	r->pos += (size_t)n * 16;
 	r->line = line;

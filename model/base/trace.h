@@ -127,7 +127,12 @@ typedef struct trace_access {
 	uint32_t size;
 	uint16_t cpu;
 	uint8_t op;          /* enum rec_op: REC_R .. REC_KX */
-	uint8_t col_op, col_addr, col_size, col_end;   /* 1-based; col_size == col_end: no SIZE */
+	/* 1-based; col_size == col_end: no SIZE.  col_op == 0: a record of a
+	 * .mmtb, whose line is canonical ("CPU OP ADDR[ SIZE]"): the columns
+	 * follow from the fields and mmtb_len and are derived only when asked
+	 * for (trace_access_record, an error), not for every record. */
+	uint8_t col_op, col_addr, col_size, col_end;
+	uint8_t mmtb_len;    /* col_op == 0: ADDR's length | MMTB_HAS_SIZE (base/mmtb.h) */
 } trace_access;
 
 typedef struct trace_reader trace_reader;
@@ -160,6 +165,9 @@ int trace_next(trace_reader *r, trace_record *rec, char *err, size_t errlen);
 unsigned trace_next_accesses(trace_reader *r, trace_access *a, unsigned max);
 /* The trace_record of an access read by trace_next_accesses. */
 void trace_access_record(const trace_access *a, trace_record *rec);
+/* Its columns: op, addr, size, end (as col_op .. col_end), derived for a
+ * .mmtb record. */
+void trace_access_columns(const trace_access *a, unsigned col[4]);
 
 /* Whether the input is the binary form (base/mmtb.h; told by its magic
  * number when the header is read). */

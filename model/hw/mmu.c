@@ -43,7 +43,10 @@
 #include "hw/mmu.h"
 #include "hw/walker.h"
 
+#include "base/output.h"
+
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int init_tlb(tlb *t, const char *name, const config *cfg, enum cfg_key ek,
@@ -117,6 +120,11 @@ int mmu_init(mmu *m, unsigned id, const config *cfg, machine_shared *sh,
 	         (m->levels == 5 ? CR4_LA57 : 0);
 	m->memo[0].page = m->memo[1].page = UINT64_MAX;   /* no page: va >> 12 < 2^52 */
 	m->memo_off = cfg->v[K_TEST_SLOW_PATHS] != 0;
+	m->pcid_bind = malloc((CR3_PCID_MASK + 1) * sizeof *m->pcid_bind);
+	if (!m->pcid_bind)
+		output_out_of_memory();
+	for (unsigned p = 0; p <= CR3_PCID_MASK; p++)
+		m->pcid_bind[p] = (struct pcid_binding){ UINT64_MAX, 0 };   /* no root: PTE_ADDR's are aligned */
 	return 0;
 }
 
@@ -131,6 +139,8 @@ void mmu_free(mmu *m)
 		tlb_free(&m->psc[i]);
 	cache_free(&m->l1);
 	cache_free(&m->l2);
+	free(m->pcid_bind);
+	m->pcid_bind = NULL;
 }
 
 /* Every translation array of this CPU, for the invalidations below. */
@@ -179,6 +189,13 @@ unsigned mmu_write_cr3(mmu *m, uint64_t value)
 	m->l1_gen++;
 	m->st->cr3_writes++;
 	m->sh->check_epoch++;
+	/* check_hit: global entries are found under any root; a PCID's own
+	 * under the root it was last given, and this may be another */
+	uint64_t now = m->sh->check_epoch + 1, root = m->cr3 & PTE_ADDR;
+	struct pcid_binding *b = &m->pcid_bind[mmu_pcid(m)];
+	m->root_floor = now;
+	if (b->root != root)
+		*b = (struct pcid_binding){ root, now };
 	if (pcide && noflush) {
 		m->st->cr3_noflush++;
 		return m->cost_cr3;
@@ -199,6 +216,8 @@ unsigned mmu_write_cr4(mmu *m, uint64_t value)
 	uint64_t old = m->cr4;
 	m->cr4 = value;
 	m->l1_gen++;
+	m->sh->check_epoch++;   /* check_hit: PCIDE may change what a PCID is */
+	m->path_floor = m->sh->check_epoch + 1;
 	if (((old ^ value) & CR4_PGE) || ((old & CR4_PCIDE) && !(value & CR4_PCIDE))) {
 		flush_everything(m);
 		m->sh->check_epoch++;
@@ -341,16 +360,63 @@ static void page_fault(mmu *m, uint64_t va, xlate_result *r, uint32_t error, uin
 
 /* The checker: is a hit entry still what the page tables say?  Verified
  * entries carry the epoch they were checked at, so a stable phase costs
- * one compare per hit. */
+ * one compare per hit.
+ *
+ * Speed device: where the last probe of an entry found its leaf
+ * (tlb_entry.leaf, with the rights of the levels above), so that the next
+ * probe reads that one entry instead of walking from CR3 again.  Why the
+ * answer is the one mmu_probe would give: a probe's answer is a function
+ * of the entries it reads, and it reads the same entries as long as its
+ * root and every entry above the leaf on its way are unchanged.
+ *   - The root: a non-global entry hits only under its own PCID, whose
+ *     root is the one CR3 last gave it; mmu_write_cr3 raises that PCID's
+ *     floor (pcid_bind) when the root differs from the one before.  A
+ *     global entry hits under any root: every CR3 write raises
+ *     root_floor.  A CR4 write raises path_floor (PCIDE may change what
+ *     a PCID is).
+ *   - The entries above the leaf: the kernel writes a table entry
+ *     through mmu_tables_written, which raises machine_shared.path_floor
+ *     for a write above level 1, and makes a frame a table through
+ *     mmu_table_allocated, which raises it too (os/pgtable.c); what it
+ *     writes into a new table before linking it (os/mm.c: pgd_alloc's
+ *     kernel half, a split huge page's PTEs) is written before any access
+ *     can read it.  A write at level 1 is one in a PTE table, which no
+ *     way takes as a pointer: a frame is a table at one level from its
+ *     allocation to its next one.  A table freed is cleared only after a
+ *     write above level 1 unlinked it (os/mm.c, zap_table), a pgd not at
+ *     all.  The walker's A/D updates change no bit a probe
+ *     reads.
+ * Every floor is raised to check_epoch + 1 just after check_epoch moved,
+ * so an entry verified at check_epoch c (c is check_epoch + 1 then) has c
+ * at or above a floor exactly when that floor has not risen since
+ * (mmu_path_known).  Then entry.leaf, found by that verification's probe
+ * (or by the walk that filled the entry, when the walk started from CR3
+ * or from a PSC entry so stamped itself, hw/walker.c) or kept by a check
+ * like this one, is still the leaf the probe reaches, and
+ * mmu_probe_from_leaf reads it as mmu_probe would, handing back to the
+ * full probe when the entry is no leaf of that size any more.  The stale
+ * decision below is the same code on the same values either way.  Kept
+ * only for a leaf of the entry's own size (a 2 MiB entry verified against
+ * a 4 KiB leaf has a leaf per 4 KiB page); off with test.slow_paths
+ * (fast_paths.py holds both to the same statistics, checker_catches_*
+ * included; test_mmu's checker_reads_the_leaf_again the device alone). */
 static bool check_hit(mmu *m, tlb_entry *e, uint64_t va)
 {
 	uint64_t epoch = m->sh->check_epoch + 1;
 	if (e->check_epoch == epoch)
 		return true;
-	uint64_t pfn;
-	unsigned shift;
+	uint64_t pfn, leaf = e->leaf;
+	unsigned shift = e->shift;
 	uint8_t perm;
-	bool stale = !mmu_probe(m, va, &pfn, &shift, &perm);
+	int found = -1;
+	if (leaf && mmu_path_known(m, e))
+		found = mmu_probe_from_leaf(m, leaf, shift, &pfn, &perm);
+	if (found < 0) {
+		found = mmu_probe_leaf(m, va, &pfn, &shift, &perm, &leaf);
+		if (shift != e->shift || m->memo_off)
+			leaf = 0;
+	}
+	bool stale = !found;
 	if (!stale) {
 		/* same 4 KiB frame for va, and no right the tables no longer grant */
 		uint64_t want = (pfn << 12) + (va & ((1ull << shift) - 1) & ~0xfffull);
@@ -359,8 +425,10 @@ static bool check_hit(mmu *m, tlb_entry *e, uint64_t va)
 	}
 	if (stale && !m->flush_in_flight)
 		m->st->stale_hits++;
-	else if (!stale)
+	else if (!stale) {
 		e->check_epoch = epoch;
+		e->leaf = leaf;
+	}
 	return !stale;
 }
 
@@ -516,8 +584,10 @@ static void hit(mmu *m, uint64_t va, enum access_kind kind, bool user, xlate_res
 		m->l1_gen++;
 	}
 	/* the L1 copy is the same entry: verified with it */
-	if (check_hit(m, e, va) && copy)
+	if (check_hit(m, e, va) && copy) {
 		copy->check_epoch = e->check_epoch;
+		copy->leaf = e->leaf;
+	}
 	r->page_shift = e->shift;
 	r->pa = (e->pfn << 12) + (va & ((1ull << e->shift) - 1));
 	r->end = t;
@@ -543,7 +613,8 @@ static void refill(mmu *m, uint64_t va, enum access_kind kind, bool user, uint16
 	m->st->walk_fills[w.shift == 12 ? PS_4K : w.shift == 21 ? PS_2M : PS_1G]++;
 	tlb_entry n = { .vpn = va >> w.shift, .pfn = w.pfn, .pcid = pcid,
 	                .global = w.global, .perm = w.perm, .dirty = w.dirty,
-	                .shift = (uint8_t)w.shift, .check_epoch = m->sh->check_epoch + 1 };
+	                .shift = (uint8_t)w.shift, .check_epoch = m->sh->check_epoch + 1,
+	                .leaf = w.leaf };
 	if (tlb_holds(&m->stlb, w.shift))
 		tlb_fill(&m->stlb, &n);
 	r->page_shift = w.shift;

@@ -118,8 +118,14 @@ typedef struct machine_shared {
 	phys_mem *pm;
 	cache_level llc;
 	/* bumped on every page-table write by the kernel and every CR3 write:
-	 * a TLB entry verified at the current epoch needs no new check */
+	 * a TLB entry verified at the current epoch needs no new check
+	 * (mmu_tables_written, mmu_write_cr3) */
 	uint64_t check_epoch;
+	/* check_epoch + 1 at the last write of a table entry above the leaf
+	 * level (a pointer to a table, or a huge leaf): the checker's
+	 * knowledge of where an entry's leaf is (tlb_entry.leaf) is only as
+	 * old as this (hw/mmu.c, check_hit) */
+	uint64_t path_floor;
 	/* every CPU's MMU, for the broadcasts (INVLPGB); set by the machine's
 	 * builder, NULL in a one-MMU test */
 	struct mmu **cpus;
@@ -166,6 +172,12 @@ typedef struct mmu {
 	cache_level l1, l2;
 	cache_path path;
 	uint64_t l1_gen;          /* bumped by every L1 fill, invalidation, CR3/CR4 write */
+	/* as machine_shared.path_floor, for this CPU (mmu_path_known): at
+	 * its CR4 writes; root_floor at its CR3 writes (global entries,
+	 * found under any PCID's root); pcid_bind[p], the root CR3 last gave
+	 * PCID p and its floor, raised when that root is another one */
+	uint64_t path_floor, root_floor;
+	struct pcid_binding { uint64_t root, floor; } *pcid_bind;   /* [CR3_PCID_MASK + 1] */
 	l1_memo memo[2];          /* [exec] */
 	bool memo_off;            /* test.slow_paths */
 	/* flush IPIs on their way to this CPU (set by the kernel layer): until
@@ -208,6 +220,36 @@ typedef struct invlpgb_args {
 int mmu_init(mmu *m, unsigned id, const config *cfg, machine_shared *sh,
              cpu_stats *st, latency_hist *hist, char *err, size_t errlen);
 void mmu_free(mmu *m);
+
+/* The kernel (or a test) wrote the paging-structure entry of `level`
+ * (1 the PTE, up to the top level) in physical memory: every TLB entry
+ * must be checked again, and, for a level above 1, the checker forgets
+ * where the entries' leaves are (hw/mmu.c, check_hit). */
+static inline void mmu_tables_written(machine_shared *sh, unsigned level)
+{
+	sh->check_epoch++;
+	if (level > 1)
+		sh->path_floor = sh->check_epoch + 1;
+}
+/* The kernel cleared a frame to make it a table (whatever it was before,
+ * a table on someone's way included): as a write above level 1.  What it
+ * writes into the new table before linking it, or before a CR3 names it,
+ * needs nothing more (no access runs in between). */
+static inline void mmu_table_allocated(machine_shared *sh)
+{
+	mmu_tables_written(sh, 2);
+}
+
+/* Whether the entries above the leaf on the way a probe of TLB or PSC
+ * entry e's page takes from CR3 are what they were when e was last
+ * verified (its check_epoch): neither the tables above level 1 nor the
+ * root e is found under have changed since (hw/mmu.c, check_hit). */
+static inline bool mmu_path_known(const mmu *m, const tlb_entry *e)
+{
+	uint64_t c = e->check_epoch;
+	uint64_t f = e->global ? m->root_floor : m->pcid_bind[e->pcid & CR3_PCID_MASK].floor;
+	return c >= f && c >= m->path_floor && c >= m->sh->path_floor;
+}
 
 static inline uint64_t mmu_cr3(const mmu *m)
 {
@@ -300,6 +342,19 @@ static inline __attribute__((always_inline)) void mmu_translate(mmu *m, uint64_t
  * port's peek64.  Returns true and the leaf's pfn/shift/perm when present. */
 bool mmu_probe(const mmu *m, uint64_t va, uint64_t *pfn, unsigned *shift,
                uint8_t *perm);
+/* mmu_probe that also says where it found the leaf (*leaf: the leaf
+ * entry's physical address, 8-byte aligned, with the rights of the
+ * levels above it, PERM_*, in its low 3 bits; 0 without a leaf). */
+bool mmu_probe_leaf(const mmu *m, uint64_t va, uint64_t *pfn, unsigned *shift,
+                    uint8_t *perm, uint64_t *leaf);
+/* Speed device of the checker (hw/mmu.c, check_hit): mmu_probe's answer
+ * for a page of size 1 << shift whose leaf a probe found at `leaf`, read
+ * from that entry alone, valid while the entries above it are as they
+ * were (path_floor).  1 and the leaf's pfn and rights, 0 when the entry
+ * is not present (mmu_probe false), -1 when it is no leaf of that size
+ * any more (a probe from the top must tell). */
+int mmu_probe_from_leaf(const mmu *m, uint64_t leaf, unsigned shift, uint64_t *pfn,
+                        uint8_t *perm);
 
 /* Attaches a shadow to L1 DTLB array i (0 4K, 1 2M, 2 1G) that sees every
  * operation on it (the co-simulated RTL), or detaches it (hook NULL).  A

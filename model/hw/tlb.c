@@ -62,6 +62,8 @@ void tlb_free(tlb *t)
 	t->sets = 0;
 }
 
+/* Tells the shadow, if any; the invalidations build their op only when
+ * there is one (if (t->hook) notify(...)): most calls have none. */
 static void notify(tlb *t, tlb_op *op)
 {
 	if (t->hook)
@@ -221,8 +223,8 @@ void tlb_flush_pcid(tlb *t, uint16_t pcid)
 		FOR_EACH_VALID(t, set, way, e)
 			if (e->pcid == pcid && !e->global)
 				kill(t, set, way);
-	tlb_op op = { .kind = TLB_OP_FLUSH_PCID, .pcid = pcid };
-	notify(t, &op);
+	if (t->hook)
+		notify(t, &(tlb_op){ .kind = TLB_OP_FLUSH_PCID, .pcid = pcid });
 }
 
 /* One page: for each page size the array holds, the one set it can be in. */
@@ -251,23 +253,23 @@ static void invalidate_page(tlb *t, uint64_t va, uint16_t pcid, bool globals_too
 void tlb_invlpg(tlb *t, uint64_t va, uint16_t pcid)
 {
 	invalidate_page(t, va, pcid, true);  /* SDM 4.10.4.1: globals for the page too */
-	tlb_op op = { .kind = TLB_OP_INVLPG, .va = va, .pcid = pcid };
-	notify(t, &op);
+	if (t->hook)
+		notify(t, &(tlb_op){ .kind = TLB_OP_INVLPG, .va = va, .pcid = pcid });
 }
 
 void tlb_invpcid_addr(tlb *t, uint64_t va, uint16_t pcid)
 {
 	invalidate_page(t, va, pcid, false); /* SDM INVPCID type 0: not globals */
-	tlb_op op = { .kind = TLB_OP_INVPCID_ADDR, .va = va, .pcid = pcid };
-	notify(t, &op);
+	if (t->hook)
+		notify(t, &(tlb_op){ .kind = TLB_OP_INVPCID_ADDR, .va = va, .pcid = pcid });
 }
 
 void tlb_flush_all(tlb *t)
 {
 	FOR_EACH_VALID(t, set, way, e)
 		kill(t, set, way);
-	tlb_op op = { .kind = TLB_OP_FLUSH_ALL };
-	notify(t, &op);
+	if (t->hook)
+		notify(t, &(tlb_op){ .kind = TLB_OP_FLUSH_ALL });
 }
 
 void tlb_flush_nonglobal(tlb *t)
@@ -275,8 +277,8 @@ void tlb_flush_nonglobal(tlb *t)
 	FOR_EACH_VALID(t, set, way, e)
 		if (!e->global)
 			kill(t, set, way);
-	tlb_op op = { .kind = TLB_OP_FLUSH_NONGLOBAL };
-	notify(t, &op);
+	if (t->hook)
+		notify(t, &(tlb_op){ .kind = TLB_OP_FLUSH_NONGLOBAL });
 }
 
 void tlb_invlpgb_page(tlb *t, uint64_t va, bool pcid_valid, uint16_t pcid, bool globals)

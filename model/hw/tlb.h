@@ -55,6 +55,8 @@ typedef struct tlb_entry {
 	uint64_t vpn;         /* VA >> shift */
 	uint64_t pfn;         /* PA >> 12 of the page (or of the next table, PSC) */
 	uint64_t check_epoch; /* last epoch the checker verified this entry at */
+	uint64_t leaf;        /* the checker's: where its last probe found the leaf
+	                       * (hw/mmu.c, check_hit), 0 when unknown */
 	uint16_t pcid;
 	uint8_t valid;
 	uint8_t global;

@@ -121,6 +121,30 @@ static inline __attribute__((always_inline)) uint64_t key_nibbles(const uint64_t
 #endif
 }
 
+/* Bits 4w..4w+3 set where way w of a row of up to 16 ways may hit: it
+ * belongs to pcid, or is global under pge (key_nibbles' layout: the two
+ * masks ANDed are the ways that hit). */
+static inline __attribute__((always_inline)) uint64_t owner_nibbles(const uint32_t *o, uint16_t pcid,
+                                                                     bool pge, unsigned ways)
+{
+	uint64_t m = 0;
+#ifdef __SSE2__
+	const __m128i pp = _mm_set1_epi32(pcid), low = _mm_set1_epi32(OWNER_GLOBAL - 1);
+	const __m128i gg = _mm_set1_epi32(OWNER_GLOBAL - 1);   /* owners < 2^31: signed compare */
+	for (unsigned g = 0; g < ways; g += 4) {
+		__m128i ow = _mm_load_si128((const __m128i *)(o + g));
+		__m128i om = _mm_cmpeq_epi32(_mm_and_si128(ow, low), pp);
+		if (pge)
+			om = _mm_or_si128(om, _mm_cmpgt_epi32(ow, gg));
+		m |= (uint64_t)(unsigned)_mm_movemask_epi8(om) << (4 * g);
+	}
+#else
+	for (unsigned w = 0; w < ways; w++)
+		m |= (uint64_t)(((o[w] & (OWNER_GLOBAL - 1)) == pcid) | (pge && o[w] >= OWNER_GLOBAL)) * 15u << (4 * w);
+#endif
+	return m;
+}
+
 /* Bit w set where way w of the row belongs to pcid or is global (the
  * fill's conflicts). */
 static inline __attribute__((always_inline)) unsigned mine_mask(const uint32_t *o, uint16_t pcid,
@@ -202,20 +226,20 @@ static inline __attribute__((always_inline)) tlb_entry *lookup_lru(tlb *t, uint6
                                                                     bool pge, unsigned ways)
 {
 	unsigned set = (unsigned)(vpn & t->set_mask);
-	/* the keys first (on a miss they rarely match), then the owner of
-	 * each way whose key does, lowest first */
-	uint64_t cand = key_nibbles(&t->key[(size_t)set * ways], tlb_key_of(vpn, shift), ways);
-	const uint32_t *o = &t->owner[(size_t)set * ways];
-	for (; cand; cand &= cand - 1) {
-		unsigned way = (unsigned)__builtin_ctzll(cand) / 4;
-		if ((o[way] & (OWNER_GLOBAL - 1)) == pcid || (pge && o[way] >= OWNER_GLOBAL)) {
-			tlb_entry *e = &t->entries[(size_t)set * ways + way];
-			t->last = e;   /* tlb_fast_touched */
-			lru_touch(&t->repl[set * ways], ways, way);
-			return e;
-		}
-	}
-	return NULL;
+	/* the keys first (on a miss in an L1 they rarely match), then the
+	 * owners of the row at once (in the STLB the same page of other
+	 * PCIDs is common: processes of one layout), the lowest way that hits */
+	uint64_t hits = key_nibbles(&t->key[(size_t)set * ways], tlb_key_of(vpn, shift), ways);
+	if (!hits)
+		return NULL;
+	hits &= owner_nibbles(&t->owner[(size_t)set * ways], pcid, pge, ways);
+	if (!hits)
+		return NULL;
+	unsigned way = (unsigned)__builtin_ctzll(hits) / 4;
+	tlb_entry *e = &t->entries[(size_t)set * ways + way];
+	t->last = e;   /* tlb_fast_touched */
+	lru_touch(&t->repl[set * ways], ways, way);
+	return e;
 }
 
 static inline __attribute__((always_inline)) tlb_entry *fill_lru(tlb *t, const tlb_entry *n,

@@ -57,10 +57,11 @@ static uint8_t combine(uint8_t acc, uint8_t lvl)
  * next and its address, or the top level and CR3's table.  (Inlined into
  * both copies of walk_from, as it was into the one walk before.) */
 static inline __attribute__((always_inline)) unsigned
-psc_start(mmu *m, uint64_t va, uint16_t pcid, uint64_t *table, uint8_t *perm)
+psc_start(mmu *m, uint64_t va, uint16_t pcid, uint64_t *table, uint8_t *perm, bool *known)
 {
 	*table = m->cr3 & PTE_ADDR;
 	*perm = PERM_W | PERM_U;
+	*known = true;
 	if (!m->pwc_on)
 		return m->levels;
 	for (unsigned level = 2; level <= m->levels; level++) {
@@ -75,6 +76,7 @@ psc_start(mmu *m, uint64_t va, uint16_t pcid, uint64_t *table, uint8_t *perm)
 			m->st->pwc_hits++;
 			*table = e->pfn << 12;
 			*perm = e->perm;
+			*known = mmu_path_known(m, e);
 			return level - 1;
 		}
 	}
@@ -93,7 +95,12 @@ walk_from(mmu *m, const pt_port *port, uint64_t va, enum access_kind kind, bool 
 	uint64_t t = start + m->lat_pwc, from = start;
 	uint64_t table;
 	uint8_t perm;
-	unsigned level = psc_start(m, va, pcid, &table, &perm);
+	/* the checker's (hw/mmu.c, check_hit): whether this walk reads the
+	 * entries a probe from CR3 would, the PSC entries it fills stamped
+	 * so (their check_epoch, unused otherwise) */
+	bool known;
+	unsigned level = psc_start(m, va, pcid, &table, &perm, &known);
+	uint64_t stamp = known ? m->sh->check_epoch + 1 : 0;
 	if (level < m->levels) {
 		add_step(r, t, 0, level + 1, SRC_PSC, false);
 		from = t;
@@ -112,6 +119,7 @@ walk_from(mmu *m, const pt_port *port, uint64_t va, enum access_kind kind, bool 
 			w->end = t;
 			return false;
 		}
+		uint8_t above = perm;
 		perm = combine(perm, entry_perm(e));
 		if (!pte_is_leaf(e, level)) {
 			if (!(e & PTE_A)) {
@@ -125,7 +133,8 @@ walk_from(mmu *m, const pt_port *port, uint64_t va, enum access_kind kind, bool 
 			if (m->pwc_on && c->sets) {
 				unsigned key_shift = level_shift(level);
 				tlb_entry n = { .vpn = va >> key_shift, .pfn = (e & PTE_ADDR) >> 12,
-				                .pcid = pcid, .perm = perm, .shift = (uint8_t)key_shift };
+				                .pcid = pcid, .perm = perm, .shift = (uint8_t)key_shift,
+				                .check_epoch = stamp };
 				tlb_fill(c, &n);
 			}
 			table = e & PTE_ADDR;
@@ -149,6 +158,7 @@ walk_from(mmu *m, const pt_port *port, uint64_t va, enum access_kind kind, bool 
 		w->perm = perm;
 		w->global = (e & PTE_G) != 0;
 		w->dirty = (e & PTE_D) != 0;
+		w->leaf = known && !m->memo_off ? pte_pa | above : 0;
 		w->end = t;
 		return true;
 	}
@@ -170,26 +180,53 @@ static uint64_t peek_entry(const phys_mem *pm, const pt_port *port, uint64_t pa)
 	return phys_read64(pm, pa);
 }
 
-bool mmu_probe(const mmu *m, uint64_t va, uint64_t *pfn, unsigned *shift, uint8_t *perm)
+bool mmu_probe_leaf(const mmu *m, uint64_t va, uint64_t *pfn, unsigned *shift, uint8_t *perm,
+                    uint64_t *leaf)
 {
 	const phys_mem *pm = m->sh->pm;
 	const pt_port *port = m->pt_port;
 	uint64_t table = m->cr3 & PTE_ADDR;
 	uint8_t acc = PERM_W | PERM_U;
+	*leaf = 0;
 	if (!va_canonical(va, m->levels))
 		return false;
 	for (unsigned level = m->levels; level >= 1; level--) {
-		uint64_t e = peek_entry(pm, port, table + 8ull * pt_index(va, level));
+		uint64_t pa = table + 8ull * pt_index(va, level);
+		uint64_t e = peek_entry(pm, port, pa);
 		if (!(e & PTE_P))
 			return false;
+		uint8_t above = acc;
 		acc = combine(acc, entry_perm(e));
 		if (pte_is_leaf(e, level)) {
 			*shift = level_shift(level);
 			*pfn = (e & PTE_ADDR & ~((1ull << *shift) - 1)) >> 12;
 			*perm = acc;
+			*leaf = pa | above;
 			return true;
 		}
 		table = e & PTE_ADDR;
 	}
 	return false;
+}
+
+bool mmu_probe(const mmu *m, uint64_t va, uint64_t *pfn, unsigned *shift, uint8_t *perm)
+{
+	uint64_t leaf;
+	return mmu_probe_leaf(m, va, pfn, shift, perm, &leaf);
+}
+
+/* The last step of mmu_probe_leaf, from the leaf it found: the same
+ * reads of the same entries give the same answer, so while the entries
+ * above are unchanged this is what a probe from the top would say. */
+int mmu_probe_from_leaf(const mmu *m, uint64_t leaf, unsigned shift, uint64_t *pfn, uint8_t *perm)
+{
+	unsigned level = (shift - 12) / 9 + 1;
+	uint64_t e = peek_entry(m->sh->pm, m->pt_port, leaf & ~7ull);
+	if (!(e & PTE_P))
+		return 0;
+	if (!pte_is_leaf(e, level))
+		return -1;
+	*pfn = (e & PTE_ADDR & ~((1ull << shift) - 1)) >> 12;
+	*perm = combine((uint8_t)(leaf & 7), entry_perm(e));
+	return 1;
 }

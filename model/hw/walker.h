@@ -11,6 +11,10 @@ typedef struct walk_out {
 	uint8_t perm;            /* PERM_* combined over the levels */
 	uint8_t global, dirty;
 	uint32_t pf_error;       /* on failure */
+	/* where the leaf is, as mmu_probe_leaf says (hw/mmu.h) when the walk
+	 * took the probe's way (from CR3, or from a PSC entry filled on that
+	 * way, mmu_path_known), else 0 */
+	uint64_t leaf;
 } walk_out;
 
 /* Walks va from CR3 starting at cycle `start`.  Reads entries through the

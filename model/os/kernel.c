@@ -142,9 +142,12 @@ int os_init(kernel *k, const config *cfg, unsigned ncpus, sim_stats *st)
 
 void os_free(kernel *k)
 {
-	for (size_t c = 0; k->pids && c < PID_CHUNKS; c++) {
+	/* the chunks made are few and usually first (PIDs are small): stop
+	 * at the last one rather than read all PID_CHUNKS pointers */
+	for (size_t c = 0, freed = 0; k->pids && c < PID_CHUNKS && freed < k->pid_chunks_made; c++) {
 		if (!k->pids[c])
 			continue;
+		freed++;
 		for (size_t i = 0; i < 1u << PID_CHUNK_BITS; i++)
 			free(k->pids[c]->task[i]);
 		free(k->pids[c]);

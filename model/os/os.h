@@ -234,6 +234,7 @@ typedef struct kernel {
 	mm_struct *all_mm;        /* list of live mms */
 	uint64_t next_ctx_id;
 	pid_chunk **pids;         /* PID_CHUNKS, each made when a PID in it is first declared */
+	size_t pid_chunks_made;   /* how many of them are made (os_free stops there) */
 	sim_stats *st;
 	os_observer obs;
 	unsigned levels;
@@ -268,11 +269,23 @@ typedef struct kernel {
 	int err_field;
 } kernel;
 
+/* Where PID (at most TRACE_MAX_PID) lives: its chunk, k->pids[pid_chunk_index],
+ * and its slot in that chunk. */
+static inline size_t pid_chunk_index(uint32_t pid)
+{
+	return pid >> PID_CHUNK_BITS;
+}
+
+static inline unsigned pid_slot(uint32_t pid)
+{
+	return pid & ((1u << PID_CHUNK_BITS) - 1);
+}
+
 /* The live task of PID (NULL: none, or a PID above TRACE_MAX_PID). */
 static inline task *os_task(const kernel *k, uint32_t pid)
 {
-	const pid_chunk *ch = pid <= TRACE_MAX_PID ? k->pids[pid >> PID_CHUNK_BITS] : NULL;
-	return ch ? ch->task[pid & ((1u << PID_CHUNK_BITS) - 1)] : NULL;
+	const pid_chunk *ch = pid <= TRACE_MAX_PID ? k->pids[pid_chunk_index(pid)] : NULL;
+	return ch ? ch->task[pid_slot(pid)] : NULL;
 }
 
 /* One CPU of the machine, for the layers above, which name none of its
@@ -598,5 +611,6 @@ void pt_write(kernel *k, mm_struct *mm, uint64_t entry_pa, uint64_t val, unsigne
 uint64_t pt_entry_pa(kernel *k, mm_struct *mm, uint64_t va, unsigned level, bool create,
                      int *err);
 uint64_t pt_find_leaf(kernel *k, const mm_struct *mm, uint64_t va, unsigned *level);
+uint64_t pt_next_leaf(kernel *k, const mm_struct *mm, uint64_t va, uint64_t end);
 
 #endif

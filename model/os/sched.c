@@ -31,10 +31,13 @@ static task *find_task(kernel *k, kcpu *c, uint32_t pid)
 
 static task *new_task(kernel *k, uint32_t pid, const char *comm, enum task_kind kind)
 {
-	pid_chunk **ch = &k->pids[pid >> PID_CHUNK_BITS];
-	unsigned i = pid & ((1u << PID_CHUNK_BITS) - 1);
-	if (!*ch && !(*ch = calloc(1, sizeof **ch)))
-		output_out_of_memory();
+	pid_chunk **ch = &k->pids[pid_chunk_index(pid)];
+	unsigned i = pid_slot(pid);
+	if (!*ch) {
+		if (!(*ch = calloc(1, sizeof **ch)))
+			output_out_of_memory();
+		k->pid_chunks_made++;
+	}
 	task *t = calloc(1, sizeof *t);
 	if (!t)
 		output_out_of_memory();
@@ -50,8 +53,8 @@ static task *new_task(kernel *k, uint32_t pid, const char *comm, enum task_kind 
 
 static bool pid_used(const kernel *k, uint32_t pid)
 {
-	const pid_chunk *ch = k->pids[pid >> PID_CHUNK_BITS];
-	unsigned i = pid & ((1u << PID_CHUNK_BITS) - 1);
+	const pid_chunk *ch = k->pids[pid_chunk_index(pid)];
+	unsigned i = pid_slot(pid);
 	return ch && (ch->used[i / 8] >> (i % 8)) & 1;
 }
 
@@ -147,7 +150,7 @@ static int do_switch(kernel *k, unsigned cpu, uint32_t pid)
 		prev->state = TS_RUNNABLE;
 	prev->cpu = -1;
 	if (prev->state == TS_DEAD && prev->kind == TASK_USER) {
-		k->pids[prev->pid >> PID_CHUNK_BITS]->task[prev->pid & ((1u << PID_CHUNK_BITS) - 1)] = NULL;
+		k->pids[pid_chunk_index(prev->pid)]->task[pid_slot(prev->pid)] = NULL;
 		free(prev);
 	}
 	next->state = TS_RUNNING;

@@ -56,12 +56,15 @@ int os_vmap(kernel *k, unsigned cpu, uint64_t addr, uint64_t len, uint32_t prot)
 	uint64_t end = addr + ((len + 0xfff) & ~0xfffull);
 	if (check_vmalloc(k, addr, end))
 		return -1;
-	for (uint64_t a = addr; a < end; a += 4096) {
-		unsigned level;
-		if (pt_find_leaf(k, &k->init_mm, a, &level))
-			return os_fail(k, 2, "0x%llx is mapped already (vmap maps only free vmalloc addresses)",
-			               (unsigned long long)a);
-	}
+	uint64_t mapped = pt_next_leaf(k, &k->init_mm, addr, end);
+	if (mapped < end)
+		return os_fail(k, 2, "0x%llx is mapped already (vmap maps only free vmalloc addresses)",
+		               (unsigned long long)mapped);
+	/* more pages than free frames cannot be mapped: the loop below would
+	 * fail after mapping what memory holds (__vmalloc_node_range_noprof,
+	 * mm/vmalloc.c v6.18, refuses more pages than totalram_pages at once) */
+	if ((end - addr) >> 12 > k->pm.nframes - k->pm.frames_in_use)
+		return os_fail(k, 0, "out of simulated physical memory (mem.size)");
 	os_enter_kernel(k, cpu);
 	c->clock += k->cfg->v[K_COST_MM_OP];
 	uint64_t flags = kernel_pte_flags(k, prot);

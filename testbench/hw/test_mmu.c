@@ -378,9 +378,56 @@ static void checker_counts_stale_hits(void)
 	go(VA(0), ACC_READ, true);
 	CHECK_EQ(st.stale_hits, 0);
 	map(VA(0), 0x999, U, 1);                   /* remap, "forget" the flush */
-	sh.check_epoch++;
+	mmu_tables_written(&sh, 1);
 	go(VA(0), ACC_READ, true);
 	CHECK_EQ(st.stale_hits, 1);
+}
+
+/* The physical address of va's entry at `level` under root table `root`. */
+static uint64_t slot_pa(uint64_t root, uint64_t va, unsigned level)
+{
+	uint64_t table = root << 12;
+	for (unsigned l = m.levels; l > level; l--)
+		table = phys_read64(&pm, table + 8ull * pt_index(va, l)) & PTE_ADDR;
+	return table + 8ull * pt_index(va, level);
+}
+
+/* The checker's speed device (check_hit: the leaf a probe found last
+ * time, read alone while nothing above it changed).  A leaf write: it
+ * reads the leaf again and sees the change.  A write above the leaf (a
+ * new PTE table holding the same mapping, the old one left saying
+ * otherwise) and a CR3 write giving the entry's PCID another root (the
+ * same mapping again, the old leaf changed after): a probe from CR3,
+ * which finds nothing stale where the old leaf would. */
+static void checker_reads_the_leaf_again(void)
+{
+	setup();
+	map(VA(0), 0x100, U, 1);
+	go(VA(0), ACC_READ, true);                  /* a walk from CR3: the leaf is known */
+	map(VA(0), 0x999, U, 1);
+	mmu_tables_written(&sh, 1);
+	go(VA(0), ACC_READ, true);
+	CHECK_EQ(st.stale_hits, 1);
+	map(VA(0), 0x100, U, 1);
+	mmu_tables_written(&sh, 1);
+	go(VA(0), ACC_READ, true);
+	CHECK_EQ(st.stale_hits, 1);
+	uint64_t pte = leaf(VA(0)), old_pte = slot_pa(pgd, VA(0), 1), pt2 = alloc_table();
+	phys_write64(&pm, (pt2 << 12) + (old_pte & 0xfff), pte);
+	phys_write64(&pm, old_pte, (0x999ull << 12) | PTE_P | U);
+	phys_write64(&pm, slot_pa(pgd, VA(0), 2), (pt2 << 12) | PTE_P | PTE_RW | PTE_US);
+	mmu_tables_written(&sh, 2);
+	go(VA(0), ACC_READ, true);
+	CHECK_EQ(st.stale_hits, 1);
+	uint64_t pgd2 = alloc_table();
+	pt_map(&pm, pgd2, m.levels, VA(0), 0x100, U, 1);
+	mmu_write_cr3(&m, (pgd2 << 12) | 1 | CR3_NOFLUSH);
+	phys_write64(&pm, slot_pa(pgd, VA(0), 1), (0x999ull << 12) | PTE_P | U);
+	mmu_tables_written(&sh, 1);
+	go(VA(0), ACC_READ, true);
+	CHECK(cached(VA(0), 1, false));
+	CHECK_EQ(st.stale_hits, 1);
+	CHECK_EQ(st.walks, 1);                       /* hits all along */
 }
 
 /* The memo of mmu_translate's front door (mmu_memo_hit): pa and end when
@@ -525,6 +572,7 @@ int main(void)
 	RUN(invpcid_2_drops_everything);
 	RUN(invpcid_3_keeps_only_globals);
 	RUN(checker_counts_stale_hits);
+	RUN(checker_reads_the_leaf_again);
 	RUN(memo_answers_only_while_nothing_changed);
 	RUN(memo_gives_what_the_full_path_gives);
 	RUN(permission_rule_has_one_meaning);

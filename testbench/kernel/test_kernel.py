@@ -3,15 +3,17 @@
   test_kernel.py capture NAME   validate traces/captures/NAME.txt.gz
   test_kernel.py departs        kernel=6.13 must fail where 6.18 passes
   test_kernel.py live WORKDIR   capture two workloads here and validate them,
-                                up to 3 times (SKIP unless root with a free tracefs)
+                                up to 3 times (exit 77 = SKIP unless root with a free
+                                tracefs; root mounts tracefs when it is not mounted)
   test_kernel.py mm NAME        the per-mm comparison of traces/captures/NAME.txt.gz holds
   test_kernel.py live-mm        capture a shell loop here (--duration) and hold its
                                 mms against the kernel's, up to 3 times (exit 77 = SKIP
-                                unless root with a free tracefs)
+                                as for live)
 
 MMUSIM names the binary (ctest sets it).
 """
 
+import atexit
 import json
 import os
 import subprocess
@@ -97,13 +99,20 @@ def departs():
 
 
 def live_reason():
+    """None when a live capture can run here, else why not. Root with
+    tracefs not mounted mounts it, as scripts/capture itself does (and
+    unmounts it when the test ends), so the live tests run wherever the
+    kernel allows them, a fresh CI machine included."""
     if os.geteuid() != 0:
         return "not root"
-    if not os.path.exists(os.path.join(TRACEFS, "tracing_on")):
-        return "no tracefs at %s (mount -t tracefs nodev %s)" % (TRACEFS, TRACEFS)
     sys.path.insert(0, SCRIPTS)
     from importlib.machinery import SourceFileLoader
     cap = SourceFileLoader("capture_script", os.path.join(SCRIPTS, "capture")).load_module()
+    if not os.path.exists(os.path.join(TRACEFS, "tracing_on")):
+        if not os.path.isdir(TRACEFS) or not cap.mount_tracefs(TRACEFS):
+            return "no tracefs at %s and it cannot be mounted (mount -t tracefs nodev %s)" % (
+                TRACEFS, TRACEFS)
+        atexit.register(cap.umount_tracefs, TRACEFS)
     fs = cap.Tracefs(TRACEFS)
     why = fs.unusable() or fs.lock()          # the capture tool's own checks
     if why is None:
@@ -147,7 +156,7 @@ def live(workdir):
     why = live_reason()
     if why is not None:
         print("SKIP: live kernel capture: %s" % why)
-        return
+        return SKIP
     for attempt in range(1, LIVE_ATTEMPTS + 1):
         print("== attempt %d of %d" % (attempt, LIVE_ATTEMPTS))
         with tempfile.TemporaryDirectory() as out:
@@ -234,7 +243,7 @@ def main(argv):
     elif argv == ["departs"]:
         departs()
     elif len(argv) == 2 and argv[0] == "live":
-        live(argv[1])
+        return live(argv[1]) or 0
     elif len(argv) == 2 and argv[0] == "mm":
         mm(argv[1])
     elif argv == ["live-mm"]:

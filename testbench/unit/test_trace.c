@@ -782,6 +782,70 @@ static void packing_keeps_odd_layouts_as_text(void)
 	free(buf);
 }
 
+/* A .mmtb access record carries no columns: the reader derives them from
+ * the fields when asked (trace_access_columns, trace_access_record) as
+ * the columns of the canonical line.  Every operation, CPU numbers of one
+ * to three digits, SIZE absent, explicit 1 and of two to four digits,
+ * ADDR in hex and decimal: the columns, through trace_next and through
+ * the batch reader, are those of the text. */
+static void packed_columns_are_the_texts(void)
+{
+	static const char *const ops[] = { "r", "w", "x", "kr", "kw", "kx" };
+	static const char *const cpus[] = { "0", "9", "10", "99", "100", "255" };
+	static const char *const tails[] = { "", " 1", " 8", " 10", " 999", " 4096" };
+	char text[16384];
+	size_t len = (size_t)snprintf(text, sizeof text, "mmtrace 1\ncpus 256\nkthread 5 k\n");
+	for (unsigned c = 0; c < 6; c++)
+		len += (size_t)snprintf(text + len, sizeof text - len, "%s switch 5\n", cpus[c]);
+	unsigned accesses = 0;
+	for (unsigned o = 0; o < 6; o++)
+		for (unsigned c = 0; c < 6; c++)
+			for (unsigned t = 0; t < 6; t++, accesses++)
+				len += (size_t)snprintf(text + len, sizeof text - len, "%s %s %s%s\n", cpus[c], ops[o],
+				                        (o + c + t) % 2 ? "0xffff888000001000" : "4096", tails[t]);
+	CHECK(len < sizeof text - 1);
+	char *buf;
+	size_t blen;
+	FILE *f = open_memstream(&buf, &blen);
+	trace_reader *r = trace_open_mem("cols.trace", text, len);
+	CHECK_EQ(mmtb_pack_reader(r, f, err, sizeof err), FAIL_NONE);
+	trace_close(r);
+	fclose(f);
+	for (int batch = 0; batch < 2; batch++) {
+		trace_reader *t = trace_open_mem("cols.trace", text, len);
+		trace_reader *b = trace_open_mem("cols.mmtb", buf, blen);
+		unsigned cpus_t, cpus_b, n = 0;
+		CHECK_EQ(trace_read_header(t, &cpus_t, err, sizeof err), 0);
+		CHECK_EQ(trace_read_header(b, &cpus_b, err, sizeof err), 0);
+		trace_record rt, rb;
+		while (trace_next(t, &rt, err, sizeof err) > 0) {
+			if (rt.op < REC_R || rt.op > REC_KX) {
+				CHECK_EQ(trace_next(b, &rb, err, sizeof err), 1);
+				continue;
+			}
+			if (batch) {
+				trace_access a;
+				unsigned col[4];
+				CHECK_EQ(trace_next_accesses(b, &a, 1), 1);
+				trace_access_columns(&a, col);
+				for (unsigned i = 0; i < 4; i++)
+					CHECK_EQ(col[i], rt.col[i + 1]);
+				trace_access_record(&a, &rb);
+			} else
+				CHECK_EQ(trace_next(b, &rb, err, sizeof err), 1);
+			CHECK_EQ(rb.line, rt.line);
+			CHECK_EQ(rb.size, rt.size);
+			for (unsigned i = 0; i < 8; i++)
+				CHECK_EQ(rb.col[i], rt.col[i]);
+			n++;
+		}
+		CHECK_EQ(n, accesses);
+		trace_close(t);
+		trace_close(b);
+	}
+	free(buf);
+}
+
 static void binary_form_reads_back(void)
 {
 	struct bin b;
@@ -908,6 +972,7 @@ int main(void)
 	RUN(pipe_reads_like_memory);
 	RUN(binary_form_reads_back);
 	RUN(packing_keeps_odd_layouts_as_text);
+	RUN(packed_columns_are_the_texts);
 	RUN(damaged_binary_form_is_refused);
 	return check_report();
 }
