@@ -51,6 +51,9 @@ void cache_free(cache_level *c);
 typedef struct cache_path {
 	cache_level *l1, *l2, *llc;  /* any may be absent (sets == 0) */
 	unsigned dram_latency;
+	/* speed device: cache_access for these three levels with their
+	 * probes inlined (cache_fast_path), or NULL */
+	unsigned (*fast)(struct cache_path *p, uint64_t pa, enum mem_source *src);
 } cache_path;
 
 /* Where a line goes: its set and its tag (never 0). */

@@ -104,7 +104,8 @@ __attribute__((target("avx2"))) static int probe_w2(cache_level *c, uint64_t lin
  * of up to 16 GiB): 32 bytes a set, one 256-bit vector, half the host
  * memory of 32-bit rows (the LLC model's rows miss the host's caches
  * more than anything else the model touches). */
-__attribute__((target("avx2"))) static int probe_h16(cache_level *c, uint64_t line)
+static inline __attribute__((always_inline, target("avx2"))) int probe_row16(cache_level *c,
+                                                                           uint64_t line)
 {
 	unsigned set;
 	uint32_t want;
@@ -123,7 +124,38 @@ __attribute__((target("avx2"))) static int probe_h16(cache_level *c, uint64_t li
 	_mm256_store_si256(row, _mm256_blendv_epi8(moved, v, keep));
 	return hits != 0;
 }
+
+__attribute__((target("avx2"))) static int probe_h16(cache_level *c, uint64_t line)
+{
+	return probe_row16(c, line);
+}
+
+/* cache_access (cache.c) over an L1 of 8-slot and an L2 of 4-slot 32-bit
+ * rows and an LLC of 16-bit rows, the skylake preset's, with the three
+ * probes inlined: one call instead of three. */
+__attribute__((target("avx2"))) static unsigned path_w1_v1_h16(cache_path *p, uint64_t pa,
+                                                               enum mem_source *src)
+{
+	uint64_t line = pa >> 6;
+	if (probe_row256(p->l1, line, 1))
+		return *src = SRC_L1D, p->l1->latency;
+	if (probe_row(p->l2, line, 1))
+		return *src = SRC_L2, p->l2->latency;
+	if (probe_row16(p->llc, line))
+		return *src = SRC_LLC, p->llc->latency;
+	*src = SRC_DRAM;
+	return p->dram_latency;
+}
 #endif
+
+void cache_fast_path(cache_path *p)
+{
+	p->fast = NULL;
+#ifdef CACHE_AVX2
+	if (p->l1->probe == probe_w1 && p->l2->probe == probe_v1 && p->llc->probe == probe_h16)
+		p->fast = path_w1_v1_h16;
+#endif
+}
 
 bool cache_fast_init(cache_level *c, uint64_t max_pa)
 {

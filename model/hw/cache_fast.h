@@ -37,6 +37,12 @@ void cache_fast_allow(enum cache_fast_code widest);
  * (nothing allocated) where no fast code serves that geometry. */
 bool cache_fast_init(cache_level *c, uint64_t max_pa);
 
+/* The selection point of a path (cache_path.fast): the code of
+ * cache_access with the levels' probes inlined, for the combinations
+ * there is one for (the skylake preset's), else NULL.  Call it again
+ * after a level's code changes. */
+void cache_fast_path(cache_path *p);
+
 /* Rows for tag: bytes rounded up to 64-byte lines, zeroed. */
 void *cache_rows_alloc(size_t bytes);
 

@@ -42,6 +42,7 @@
  * testbench/scenarios/fast_paths.py holds both to the same statistics. */
 #include "hw/mmu.h"
 #include "hw/walker.h"
+#include "hw/cache_fast.h"
 
 #include "base/output.h"
 
@@ -116,6 +117,7 @@ int mmu_init(mmu *m, unsigned id, const config *cfg, machine_shared *sh,
 	m->path.l2 = &m->l2;
 	m->path.llc = &sh->llc;
 	m->path.dram_latency = (unsigned)cfg->v[K_LAT_DRAM];
+	cache_fast_path(&m->path);
 	m->cr4 = (cfg->v[K_PGE] ? CR4_PGE : 0) | (cfg->v[K_PCID] ? CR4_PCIDE : 0) |
 	         (m->levels == 5 ? CR4_LA57 : 0);
 	m->memo[0].page = m->memo[1].page = UINT64_MAX;   /* no page: va >> 12 < 2^52 */

@@ -14,7 +14,7 @@ static void levels_fill_and_evict(void)
 	cache_init(&l1, 256, 2, 4, 1ull << 30);
 	cache_init(&l2, 1024, 2, 12, 1ull << 30);
 	cache_init(&llc, 4096, 2, 42, 1ull << 30);
-	cache_path p = { &l1, &l2, &llc, 250 };
+	cache_path p = { &l1, &l2, &llc, 250, NULL };
 	enum mem_source src;
 	CHECK_EQ(cache_access(&p, 0x0, &src), 250);
 	CHECK_EQ(src, SRC_DRAM);
@@ -35,7 +35,7 @@ static void absent_levels_are_skipped(void)
 	cache_level none, llc;
 	cache_init(&none, 0, 0, 4, 1ull << 30);
 	cache_init(&llc, 4096, 4, 42, 1ull << 30);
-	cache_path p = { &none, &none, &llc, 250 };
+	cache_path p = { &none, &none, &llc, 250, NULL };
 	enum mem_source src;
 	CHECK_EQ(cache_access(&p, 0x1000, &src), 250);
 	CHECK_EQ(cache_access(&p, 0x1000, &src), 42);
@@ -84,7 +84,7 @@ static void lru_matches_reference(void)
 			                calloc(sets, sizeof(unsigned)) };
 			cache_level none;
 			cache_init(&none, 0, 0, 0, 1ull << 30);
-			cache_path p = { &c, &none, &none, 250 };
+			cache_path p = { &c, &none, &none, 250, NULL };
 			uint64_t x = 88172645463325252ull, span = 2ull * sets * ways + 1;
 			unsigned mismatches = 0, hits = 0;
 			for (int i = 0; i < 200000; i++) {
@@ -220,12 +220,54 @@ static void fast_levels_agree_with_plain_levels(void)
 			CHECK_EQ(cache_init(plain ? &q[l] : &f[l], size[l], ways[l], lat[l], 1ull << 32), 0);
 	}
 	cache_fast_allow(CACHE_FAST_AVX2_16);
-	cache_path pf = { &f[0], &f[1], &f[2], 300 }, pq = { &q[0], &q[1], &q[2], 300 };
+	cache_path pf = { &f[0], &f[1], &f[2], 300, NULL }, pq = { &q[0], &q[1], &q[2], 300, NULL };
 	uint64_t x = 12345;
 	unsigned differ = 0, at[5] = { 0 };
 	for (int i = 0; i < 300000; i++) {
 		uint64_t r = xorshift(&x);
 		uint64_t pa = r % 4 ? (r >> 8) % (8ull << 20) : (r >> 8) % (1ull << 32);
+		enum mem_source a, b;
+		differ += cache_access(&pf, pa, &a) != cache_access(&pq, pa, &b);
+		differ += a != b;
+		at[b]++;
+	}
+	CHECK_EQ(differ, 0);
+	for (int s = SRC_L1D; s <= SRC_DRAM; s++)
+		CHECK(at[s] > 1000);
+	for (int l = 0; l < 3; l++) {
+		CHECK(same_rows(&f[l], &q[l]));
+		cache_free(&f[l]);
+		cache_free(&q[l]);
+	}
+}
+
+/* The path's own code (cache_fast_path: the skylake preset's three
+ * levels, probes inlined) against plain levels: the same level found,
+ * the same cost, the same rows. */
+static void fast_path_agrees_with_plain_levels(void)
+{
+	cache_level f[3], q[3];
+	const uint64_t size[3] = { 32 * 1024, 256 * 1024, 8 * 1024 * 1024 };
+	const unsigned ways[3] = { 8, 4, 16 }, lat[3] = { 4, 12, 42 };
+	for (int plain = 0; plain <= 1; plain++) {
+		cache_fast_allow(plain ? CACHE_FAST_NONE : CACHE_FAST_AVX2_16);
+		for (int l = 0; l < 3; l++)
+			CHECK_EQ(cache_init(plain ? &q[l] : &f[l], size[l], ways[l], lat[l], 16ull << 30), 0);
+	}
+	cache_fast_allow(CACHE_FAST_AVX2_16);
+	cache_path pf = { &f[0], &f[1], &f[2], 250, NULL }, pq = { &q[0], &q[1], &q[2], 250, NULL };
+	cache_fast_path(&pf);
+	cache_fast_path(&pq);
+	CHECK(pq.fast == NULL);
+#if defined(__x86_64__) && defined(__SSE2__) && defined(__GNUC__)
+	CHECK((pf.fast != NULL) == (bool)__builtin_cpu_supports("avx2"));
+#endif
+	uint64_t x = 777;
+	unsigned differ = 0, at[5] = { 0 };
+	for (int i = 0; i < 300000; i++) {
+		uint64_t r = xorshift(&x);
+		static const uint64_t span[4] = { 16ull << 10, 200ull << 10, 6ull << 20, 16ull << 30 };
+		uint64_t pa = (r >> 8) % span[r % 4];   /* some of each level's hits */
 		enum mem_source a, b;
 		differ += cache_access(&pf, pa, &a) != cache_access(&pq, pa, &b);
 		differ += a != b;
@@ -248,5 +290,6 @@ int main(void)
 	RUN(lru_matches_reference);
 	RUN(fast_code_agrees_with_plain_rules);
 	RUN(fast_levels_agree_with_plain_levels);
+	RUN(fast_path_agrees_with_plain_levels);
 	return check_report();
 }
