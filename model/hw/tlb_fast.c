@@ -80,25 +80,6 @@ static inline __attribute__((always_inline)) unsigned row_hits(const tlb *t, uns
 	return hits;
 }
 
-/* Bit w set where way w of the row holds key (any owner). */
-static inline __attribute__((always_inline)) unsigned key_mask(const uint64_t *k, uint64_t key,
-                                                                unsigned ways)
-{
-	unsigned m = 0;
-#ifdef __SSE2__
-	const __m128i kk = _mm_set1_epi64x((long long)key);
-	for (unsigned g = 0; g < ways; g += 2) {
-		__m128i e = _mm_cmpeq_epi32(_mm_loadu_si128((const __m128i *)(k + g)), kk);
-		e = _mm_and_si128(e, _mm_shuffle_epi32(e, _MM_SHUFFLE(2, 3, 0, 1)));
-		m |= (unsigned)_mm_movemask_pd(_mm_castsi128_pd(e)) << g;
-	}
-#else
-	for (unsigned w = 0; w < ways; w++)
-		m |= (unsigned)(k[w] == key) << w;
-#endif
-	return m;
-}
-
 /* Bit 4w set where way w of a row of up to 16 ways holds key (any
  * owner): four keys compared in two vectors, packed into one mask. */
 static inline __attribute__((always_inline)) uint64_t key_nibbles(const uint64_t *k, uint64_t key,
@@ -117,6 +98,34 @@ static inline __attribute__((always_inline)) uint64_t key_nibbles(const uint64_t
 #else
 	for (unsigned w = 0; w < ways; w++)
 		m |= (uint64_t)(k[w] == key) << (4 * w);
+	return m;
+#endif
+}
+
+/* key_nibbles for key and for 0 (the empty ways) at once, each key
+ * loaded once: the fill's two questions. */
+static inline __attribute__((always_inline)) uint64_t key_nibbles_and_empty(const uint64_t *k, uint64_t key,
+                                                                             unsigned ways, uint64_t *empty)
+{
+	uint64_t m = 0, z = 0;
+#ifdef __SSE2__
+	const __m128i kk = _mm_set1_epi64x((long long)key), zero = _mm_setzero_si128();
+	for (unsigned g = 0; g < ways; g += 4) {
+		__m128i k0 = _mm_load_si128((const __m128i *)(k + g));
+		__m128i k1 = _mm_load_si128((const __m128i *)(k + g + 2));
+		m |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_packs_epi32(_mm_cmpeq_epi32(k0, kk),
+		                                                           _mm_cmpeq_epi32(k1, kk))) << (4 * g);
+		z |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_packs_epi32(_mm_cmpeq_epi32(k0, zero),
+		                                                           _mm_cmpeq_epi32(k1, zero))) << (4 * g);
+	}
+	*empty = z & z >> 2 & 0x1111111111111111ull;
+	return m & m >> 2 & 0x1111111111111111ull;   /* both halves equal */
+#else
+	for (unsigned w = 0; w < ways; w++) {
+		m |= (uint64_t)(k[w] == key) << (4 * w);
+		z |= (uint64_t)(k[w] == 0) << (4 * w);
+	}
+	*empty = z;
 	return m;
 #endif
 }
@@ -141,27 +150,6 @@ static inline __attribute__((always_inline)) uint64_t owner_nibbles(const uint32
 #else
 	for (unsigned w = 0; w < ways; w++)
 		m |= (uint64_t)(((o[w] & (OWNER_GLOBAL - 1)) == pcid) | (pge && o[w] >= OWNER_GLOBAL)) * 15u << (4 * w);
-#endif
-	return m;
-}
-
-/* Bit w set where way w of the row belongs to pcid or is global (the
- * fill's conflicts). */
-static inline __attribute__((always_inline)) unsigned mine_mask(const uint32_t *o, uint16_t pcid,
-                                                                 unsigned ways)
-{
-	unsigned m = 0;
-#ifdef __SSE2__
-	const __m128i pp = _mm_set1_epi32(pcid), low = _mm_set1_epi32(OWNER_GLOBAL - 1);
-	const __m128i gg = _mm_set1_epi32(OWNER_GLOBAL - 1);   /* owners < 2^31: signed compare */
-	for (unsigned g = 0; g < ways; g += 4) {
-		__m128i ow = _mm_loadu_si128((const __m128i *)(o + g));
-		__m128i om = _mm_or_si128(_mm_cmpeq_epi32(_mm_and_si128(ow, low), pp), _mm_cmpgt_epi32(ow, gg));
-		m |= (unsigned)_mm_movemask_ps(_mm_castsi128_ps(om)) << g;
-	}
-#else
-	for (unsigned w = 0; w < ways; w++)
-		m |= (unsigned)(((o[w] & (OWNER_GLOBAL - 1)) == pcid) | ((o[w] & OWNER_GLOBAL) != 0)) << w;
 #endif
 	return m;
 }
@@ -249,19 +237,20 @@ static inline __attribute__((always_inline)) tlb_entry *fill_lru(tlb *t, const t
 	uint64_t *k = &t->key[(size_t)set * ways];
 	uint32_t *o = &t->owner[(size_t)set * ways];
 	uint8_t *age = &t->repl[set * ways];
-	unsigned same = key_mask(k, tlb_key_of(n->vpn, n->shift), ways);
-	unsigned conflict = same && !n->global ? same & mine_mask(o, n->pcid, ways) : same;
+	uint64_t empty, same = key_nibbles_and_empty(k, tlb_key_of(n->vpn, n->shift), ways, &empty);
+	/* conflicts: the page in n's PCID or global, or in any PCID when n
+	 * is global (the owners looked at only when a key matches) */
+	uint64_t conflict = same && !n->global ? same & owner_nibbles(o, n->pcid, true, ways) : same;
 	/* the first conflicting way, else the first empty one, else the victim */
 	unsigned way;
-	uint64_t empty;
 	if (conflict)
-		way = (unsigned)__builtin_ctz(conflict);
-	else if ((empty = key_nibbles(k, 0, ways)) != 0)
+		way = (unsigned)__builtin_ctzll(conflict) / 4;
+	else if (empty)
 		way = (unsigned)__builtin_ctzll(empty) / 4;
 	else
 		way = (unsigned)__builtin_ctz(oldest_mask(age, ways));
-	for (unsigned more = conflict & (conflict - 1); more; more &= more - 1) {
-		unsigned w = (unsigned)__builtin_ctz(more);
+	for (uint64_t more = conflict & (conflict - 1); more; more &= more - 1) {
+		unsigned w = (unsigned)__builtin_ctzll(more) / 4;
 		t->entries[(size_t)set * ways + w].valid = 0;
 		tlb_fast_killed(t, set, w);
 	}
