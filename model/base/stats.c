@@ -64,6 +64,7 @@ static void copy_counts(sim_stats *to, const sim_stats *from)
 	to->ntasks = keep.ntasks;
 	to->captasks = keep.captasks;
 	to->provenance = keep.provenance;
+	to->cosim = keep.cosim;
 	to->complete = keep.complete;
 	for (unsigned i = 0; i < to->ncpus; i++) {
 		uint64_t stale = cpus[i].stale_hits;
@@ -340,6 +341,9 @@ void stats_print_json(const sim_stats *s, const config *cfg, const char *mode, F
 	        s->complete ? "true" : "false", mode);
 	if (s->provenance)   /* one line: comparisons of runs leave it out */
 		fprintf(f, "  \"provenance\": %s,\n", s->provenance);
+	if (s->cosim.on)   /* one line too: comparisons with fast mode leave it out */
+		fprintf(f, "  \"cosim\": {\"compared\": {\"l1d\": %" PRIu64 "}, \"mismatches\": %" PRIu64 "},\n",
+		        s->cosim.compared_l1d, s->cosim.mismatches);
 	fprintf(f, "  \"config\": {");
 	const char *sep = "";
 	for (int k = 0; k < K_COUNT; k++) {

@@ -1,38 +1,26 @@
 // sc/cosim.cpp - mmusim --mode cosim: the L1 DTLB arrays of every CPU also
-// run in the RTL (rtl/tlb_array.sv, Verilator's SystemC output), as modules
-// of the SystemC design.  Every operation the C array performs (lookup,
-// fill, each invalidation) is queued with the C model's answers through the
-// array's tlb_op_hook; a thread per array applies it to the RTL module
-// through its ports, one clock cycle per operation (delta cycles at the
-// current simulated time), and compares every answer (hit, way, PFN,
-// rights, D, needs-walk, the way a fill writes).  The first mismatch stops
-// the run with a report and exit status 1.  Timing and statistics still
-// come from the C engine, so they equal fast mode's.
+// run in the RTL, a Verilated model of rtl/tlb_array.sv per array of the
+// array's geometry and policy, from the model cache (sc/rtl_cache.h: built
+// on first use).  Every operation the C array performs (lookup, fill, each
+// invalidation) reaches the array's tlb_op_hook with the C model's answers
+// and is applied to the RTL model at once through its ports, one clock
+// cycle per operation, and every answer compared (hit, way, PFN, rights,
+// D, needs-walk, multi-hit, the way a fill writes, the set it used).  The
+// first mismatch stops the run with a report and exit status 1.  Timing
+// and statistics still come from the C engine, so they equal fast mode's;
+// the statistics add cosim.compared.l1d and cosim.mismatches.
 #include "sc/cosim.h"
 
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
-#include <deque>
-#include <memory>
 #include <string>
-#include <type_traits>
-#include <vector>
 
-#include <systemc>
-
-#include "Vl1d4k_lru.h"
-#include "Vl1d4k_plru.h"
-#include "Vl1d2m_lru.h"
-#include "Vl1d2m_plru.h"
-#include "Vl1d1g_lru.h"
-#include "Vl1d1g_plru.h"
+#include "sc/rtl_cache.h"
 
 namespace mmusim_sc {
 
 namespace {
-
-using sc_core::sc_signal;
 
 const char *op_name(enum tlb_op_kind k)
 {
@@ -47,171 +35,76 @@ const char *op_name(enum tlb_op_kind k)
 	}
 }
 
-// One operation with the C model's answers, as the hook saw it.
-struct pending {
-	enum tlb_op_kind kind;
-	uint64_t vpn;             // lookup, fill, page invalidations (RTL width)
-	uint16_t pcid;
-	bool pge, write, global, dirty;
-	uint8_t perm;
-	uint64_t pfn;
-	int way;                  // lookup: -1 miss; fill: the way written
-	uint64_t cycle, line;     // for the report
-};
-
-// The data type carried by a Verilated port (bool, uint32_t or uint64_t by width).
-template <class Port> using port_t = typename std::decay_t<Port>::data_type;
+unsigned ceil_log2(uint64_t n)
+{
+	unsigned b = 0;
+	while ((1ull << b) < n)
+		b++;
+	return b;
+}
 
 } // namespace
 
-struct cosim::array_base : sc_core::sc_module {
-	explicit array_base(sc_core::sc_module_name n) : sc_module(n) {}
-	virtual void push(const pending &p) = 0;
+// One C array and its RTL twin.
+//
+// The VPN the RTL sees: the RTL array's set is its VPN's low bits, over a
+// power-of-two number of sets, where the C array's is the VPN mod its sets
+// (any number).  The RTL array has the next power of two of sets (those
+// past the C array's stay empty) and is given, for VPN v, the recoding
+// f(v) = (w / sets) << SetW | (w mod sets), whose low bits are the C set,
+// and which is one-to-one: w is v's I significant bits u (I = the VA width
+// of the paging mode minus the page shift: a canonical VA's higher bits
+// copy bit I-1 of u), plus E = D mod sets when u is negative, where
+// v = u + D for a negative u; w mod sets is v mod sets, and w determines u.
+// With a power-of-two number of sets, f(v) = u.  attach checks that f
+// fits the RTL's VPN width.
+struct cosim::array_base {
 	cosim *owner = nullptr;
 	unsigned cpu = 0;
 	const char *array = "";
+	const tlb *t = nullptr;
 	unsigned shift = 12;
-	uint64_t mask = 0;
-};
+	unsigned info_bits = 0, set_w = 0;
+	uint64_t extend = 0;              // E
+	const mmusim_rtl_tlb_array *rtl = nullptr;
+	void *model = nullptr;
+	mmusim_rtl_tlb_io io{};
 
-namespace {
-
-template <class Top> struct rtl_module : cosim::array_base {
-	Top top;
-#define PORT_SIGNAL(p) sc_signal<port_t<decltype(std::declval<Top &>().p)>> p
-	PORT_SIGNAL(clk_i); PORT_SIGNAL(rst_ni);
-	PORT_SIGNAL(lookup_valid_i); PORT_SIGNAL(lookup_vpn_i); PORT_SIGNAL(lookup_pcid_i);
-	PORT_SIGNAL(lookup_pge_i); PORT_SIGNAL(lookup_write_i);
-	PORT_SIGNAL(hit_o); PORT_SIGNAL(hit_way_o); PORT_SIGNAL(hit_pfn_o); PORT_SIGNAL(hit_perm_o);
-	PORT_SIGNAL(hit_dirty_o); PORT_SIGNAL(needs_walk_o); PORT_SIGNAL(multi_hit_o);
-	PORT_SIGNAL(touch_ready_o);
-	PORT_SIGNAL(fill_valid_i); PORT_SIGNAL(fill_vpn_i); PORT_SIGNAL(fill_pcid_i);
-	PORT_SIGNAL(fill_global_i); PORT_SIGNAL(fill_perm_i); PORT_SIGNAL(fill_dirty_i);
-	PORT_SIGNAL(fill_pfn_i); PORT_SIGNAL(fill_ready_o); PORT_SIGNAL(fill_way_o);
-	PORT_SIGNAL(inv_valid_i); PORT_SIGNAL(inv_op_i); PORT_SIGNAL(inv_pcid_i); PORT_SIGNAL(inv_vpn_i);
-	PORT_SIGNAL(dbg_set_i); PORT_SIGNAL(dbg_way_i); PORT_SIGNAL(dbg_valid_o); PORT_SIGNAL(dbg_vpn_o);
-	PORT_SIGNAL(dbg_pcid_o); PORT_SIGNAL(dbg_global_o); PORT_SIGNAL(dbg_perm_o);
-	PORT_SIGNAL(dbg_dirty_o); PORT_SIGNAL(dbg_pfn_o); PORT_SIGNAL(dbg_victim_o);
-#undef PORT_SIGNAL
-
-	std::deque<pending> q;
-	sc_core::sc_event work;
-
-	SC_HAS_PROCESS(rtl_module);
-	explicit rtl_module(sc_core::sc_module_name n) : array_base(n), top("rtl")
+	~array_base()
 	{
-#define BIND(p) top.p(p)
-		BIND(clk_i); BIND(rst_ni);
-		BIND(lookup_valid_i); BIND(lookup_vpn_i); BIND(lookup_pcid_i); BIND(lookup_pge_i);
-		BIND(lookup_write_i); BIND(hit_o); BIND(hit_way_o); BIND(hit_pfn_o); BIND(hit_perm_o);
-		BIND(hit_dirty_o); BIND(needs_walk_o); BIND(multi_hit_o); BIND(touch_ready_o);
-		BIND(fill_valid_i); BIND(fill_vpn_i); BIND(fill_pcid_i); BIND(fill_global_i);
-		BIND(fill_perm_i); BIND(fill_dirty_i); BIND(fill_pfn_i); BIND(fill_ready_o); BIND(fill_way_o);
-		BIND(inv_valid_i); BIND(inv_op_i); BIND(inv_pcid_i); BIND(inv_vpn_i);
-		BIND(dbg_set_i); BIND(dbg_way_i); BIND(dbg_valid_o); BIND(dbg_vpn_o); BIND(dbg_pcid_o);
-		BIND(dbg_global_o); BIND(dbg_perm_o); BIND(dbg_dirty_o); BIND(dbg_pfn_o); BIND(dbg_victim_o);
-#undef BIND
-		SC_THREAD(run);
+		if (model)
+			rtl->destroy(model);
 	}
 
-	void push(const pending &p) override
+	uint64_t rtl_vpn(uint64_t v) const
 	{
-		q.push_back(p);
-		work.notify(sc_core::SC_ZERO_TIME);
+		uint64_t u = info_bits < 64 ? v & ((1ull << info_bits) - 1) : v;
+		uint64_t w = u + ((u >> (info_bits - 1)) & 1) * extend;
+		return (w / t->sets) << set_w | (w % t->sets);
 	}
 
-	// Signal writes reach the RTL in the next delta cycle and its outputs
-	// come back one later.
-	void settle()
+	void eval() { rtl->eval(model, &io); }
+	// the rising edge of the operation's cycle (the state change), the
+	// clock low again for the next operation's inputs
+	void edge()
 	{
-		sc_core::wait(sc_core::SC_ZERO_TIME);
-		sc_core::wait(sc_core::SC_ZERO_TIME);
-	}
-	void clock()
-	{
-		clk_i.write(true);
-		settle();
-		clk_i.write(false);
-		settle();
+		io.clk = 1;
+		eval();
+		io.clk = 0;
 	}
 
-	void run()
+	void reset()
 	{
-		// reset: a falling edge of rst_ni and a clock while it is low
-		rst_ni.write(true);
-		settle();
-		rst_ni.write(false);
-		settle();
-		clock();
-		rst_ni.write(true);
-		settle();
-		for (;;) {
-			while (q.empty())
-				sc_core::wait(work);
-			pending p = q.front();
-			q.pop_front();
-			if (!owner->failed())
-				apply(p);
-		}
-	}
-
-	void apply(const pending &p)
-	{
-		lookup_valid_i.write(false);
-		fill_valid_i.write(false);
-		inv_valid_i.write(false);
-		char buf[400];
-		buf[0] = 0;
-		switch (p.kind) {
-		case TLB_OP_LOOKUP: {
-			lookup_valid_i.write(true);
-			lookup_vpn_i.write(p.vpn);
-			lookup_pcid_i.write(p.pcid);
-			lookup_pge_i.write(p.pge);
-			lookup_write_i.write(p.write);
-			settle();
-			bool hit = p.way >= 0;
-			bool same = hit_o.read() == hit && !multi_hit_o.read() &&
-			            (!hit || ((int)hit_way_o.read() == p.way && hit_pfn_o.read() == p.pfn &&
-			                      hit_perm_o.read() == p.perm && hit_dirty_o.read() == p.dirty &&
-			                      needs_walk_o.read() == (p.write && !p.dirty)));
-			if (!same)
-				std::snprintf(buf, sizeof buf,
-				              "lookup vpn 0x%" PRIx64 " pcid %u pge %d write %d: C hit %d way %d pfn 0x%" PRIx64
-				              " perm %u dirty %d; RTL hit %d way %u pfn 0x%" PRIx64 " perm %u dirty %d multi-hit %d",
-				              p.vpn, p.pcid, p.pge, p.write, hit, p.way, p.pfn, p.perm, p.dirty,
-				              (int)hit_o.read(), (unsigned)hit_way_o.read(), (uint64_t)hit_pfn_o.read(),
-				              (unsigned)hit_perm_o.read(), (int)hit_dirty_o.read(), (int)multi_hit_o.read());
-			break;
-		}
-		case TLB_OP_FILL:
-			fill_valid_i.write(true);
-			fill_vpn_i.write(p.vpn);
-			fill_pcid_i.write(p.pcid);
-			fill_global_i.write(p.global);
-			fill_perm_i.write(p.perm);
-			fill_dirty_i.write(p.dirty);
-			fill_pfn_i.write(p.pfn);
-			settle();
-			if ((int)fill_way_o.read() != p.way)
-				std::snprintf(buf, sizeof buf, "fill vpn 0x%" PRIx64 " pcid %u global %d: C writes way %d, RTL way %u",
-				              p.vpn, p.pcid, p.global, p.way, (unsigned)fill_way_o.read());
-			break;
-		default:
-			inv_valid_i.write(true);
-			inv_pcid_i.write(p.pcid);
-			inv_vpn_i.write(p.vpn);
-			inv_op_i.write(TLB_INV_CODE(p.kind));   // hw/tlb.h: the RTL's code
-			settle();
-			break;
-		}
-		if (buf[0])
-			owner->report(*this, p.kind, p.cycle, p.line, buf);
-		clock();   // the operation's state change
+		model = rtl->create();
+		io.rst_n = 1;
+		eval();
+		io.rst_n = 0;   // asynchronous, active low
+		eval();
+		edge();
+		io.rst_n = 1;
+		eval();
 	}
 };
-
-} // namespace
 
 cosim::cosim(sim *s) : s_(s)
 {
@@ -228,109 +121,132 @@ cosim::~cosim()
 			mmu_shadow_l1d(sim_cpu_mmu(s_, cpu), (unsigned)i, nullptr, nullptr);
 }
 
-// The Verilated L1 DTLB arrays, 4K, 2M and 1G, of the geometry
-// model/sc/CMakeLists.txt builds them with (its list is the one statement
-// of it): only a configuration of that geometry can be co-simulated.
-namespace {
-struct built_array {
-	enum cfg_key entries, ways;
-	unsigned sets, nways, vpn_bits, shift;
-};
-const built_array built[3] = {
-	{ K_L1D4K_ENTRIES, K_L1D4K_WAYS, MMUSIM_COSIM_L1D4K_SETS, MMUSIM_COSIM_L1D4K_WAYS,
-	  MMUSIM_COSIM_L1D4K_VPN_W, 12 },
-	{ K_L1D2M_ENTRIES, K_L1D2M_WAYS, MMUSIM_COSIM_L1D2M_SETS, MMUSIM_COSIM_L1D2M_WAYS,
-	  MMUSIM_COSIM_L1D2M_VPN_W, 21 },
-	{ K_L1D1G_ENTRIES, K_L1D1G_WAYS, MMUSIM_COSIM_L1D1G_SETS, MMUSIM_COSIM_L1D1G_WAYS,
-	  MMUSIM_COSIM_L1D1G_VPN_W, 30 },
-};
-} // namespace
-
 bool cosim::attach()
 {
-	const config &c = s_->cfg;
-	bool fits = true;
-	for (const built_array &b : built)
-		fits = fits && c.v[b.entries] == (uint64_t)b.sets * b.nways && c.v[b.ways] == b.nways;
-	if (!fits) {
-		int n = std::snprintf(s_->err, sizeof s_->err,
-		                      "--mode cosim has Verilated L1 DTLBs of the default geometry only (");
-		for (unsigned i = 0; i < 3 && n > 0 && (size_t)n < sizeof s_->err; i++)
-			n += std::snprintf(s_->err + n, sizeof s_->err - (size_t)n, "%s%s=%u %s=%u", i ? ", " : "",
-			                   config_key_name(built[i].entries), built[i].sets * built[i].nways,
-			                   config_key_name(built[i].ways), built[i].nways);
-		if (n > 0 && (size_t)n < sizeof s_->err)
-			std::snprintf(s_->err + n, sizeof s_->err - (size_t)n, ")");
-		return false;
-	}
-	bool plru = c.v[K_REPLACEMENT] != 0;
-	static const char *const sizes[3] = { "4k", "2m", "1g" };
+	static const unsigned shifts[3] = { 12, 21, 30 };
+	unsigned va_bits = s_->cfg.v[K_PAGING_LEVELS] == 5 ? 57 : 48;
 	for (unsigned cpu = 0; cpu < s_->ncpus; cpu++) {
 		mmu *m = sim_cpu_mmu(s_, cpu);
-		for (int i = 0; i < 3; i++) {
-			char name[32];
-			std::snprintf(name, sizeof name, "cpu%u_l1d_%s", cpu, sizes[i]);
-			array_base *a;
-			if (i == 0)
-				a = plru ? (array_base *)new rtl_module<Vl1d4k_plru>(name) : new rtl_module<Vl1d4k_lru>(name);
-			else if (i == 1)
-				a = plru ? (array_base *)new rtl_module<Vl1d2m_plru>(name) : new rtl_module<Vl1d2m_lru>(name);
-			else
-				a = plru ? (array_base *)new rtl_module<Vl1d1g_plru>(name) : new rtl_module<Vl1d1g_lru>(name);
+		for (unsigned i = 0; i < 3; i++) {
+			const tlb *t = mmu_shadow_l1d(m, i, nullptr, nullptr);
+			if (!tlb_present(t))
+				continue;   // entries=0: no array, no operation
+			std::unique_ptr<array_base> a(new array_base);
 			a->owner = this;
 			a->cpu = cpu;
-			a->array = mmu_shadow_l1d(m, (unsigned)i, &cosim::on_op, a)->name;
-			a->shift = built[i].shift;
-			a->mask = (1ull << built[i].vpn_bits) - 1;   // canonical 57-bit addresses
-			arrays_.emplace_back(a);
+			a->array = t->name;
+			a->t = t;
+			a->shift = shifts[i];
+			a->info_bits = va_bits - a->shift;
+			a->set_w = ceil_log2(t->sets);
+			// D = 2^(64 - shift) - 2^I, mod sets
+			unsigned __int128 d = ((unsigned __int128)1 << (64 - a->shift)) - ((unsigned __int128)1 << a->info_bits);
+			a->extend = (uint64_t)(d % t->sets);
+			uint64_t w_max = (1ull << a->info_bits) - 1 + a->extend;
+			uint64_t f_max = (w_max / t->sets) << a->set_w | (t->sets - 1);
+			if (a->set_w > rtl_vpn_w || (f_max >> rtl_vpn_w) != 0) {
+				std::snprintf(s_->err, sizeof s_->err,
+				              "--mode cosim: the %s array of %u sets x %u ways (paging_levels=%u) needs VPNs of %u bits in "
+				              "the RTL (rtl/tlb_array.sv indexes a power-of-two number of sets by the low bits of the VPN), "
+				              "more than its %u",
+				              t->name, t->sets, t->ways, (unsigned)s_->cfg.v[K_PAGING_LEVELS], ceil_log2(f_max + 1),
+				              rtl_vpn_w);
+				return s_->failure = FAIL_USAGE, false;
+			}
+			std::string err;
+			enum failure kind = FAIL_NONE;
+			a->rtl = rtl_tlb_array(1u << a->set_w, t->ways, t->policy == TLB_PLRU, err, kind);
+			if (!a->rtl) {
+				std::snprintf(s_->err, sizeof s_->err, "%s", err.c_str());
+				return s_->failure = kind, false;
+			}
+			a->reset();
+			arrays_.push_back(std::move(a));
 		}
+	}
+	for (std::unique_ptr<array_base> &a : arrays_) {
+		unsigned i = a->shift == 12 ? 0 : a->shift == 21 ? 1 : 2;
+		mmu_shadow_l1d(sim_cpu_mmu(s_, a->cpu), i, &cosim::on_op, a.get());
 	}
 	return true;
 }
 
 void cosim::on_op(void *ctx, const tlb *t, const tlb_op *op)
 {
-	array_base *a = static_cast<array_base *>(ctx);
-	cosim *self = a->owner;
+	array_base &a = *static_cast<array_base *>(ctx);
+	cosim *self = a.owner;
 	if (self->failed_)
 		return;
 	self->ops_++;
-	sim *s = self->s_;
-	pending p{};
-	p.kind = op->kind;
-	p.pcid = op->pcid;
-	p.way = op->way;
-	p.cycle = sim_cpu_clock(s, a->cpu);
-	p.line = s->rec.line;
+	mmusim_rtl_tlb_io &io = a.io;
+	io.lookup_valid = io.fill_valid = io.inv_valid = 0;
+	char buf[400];
+	buf[0] = 0;
+	uint64_t vpn = 0;
 	switch (op->kind) {
-	case TLB_OP_LOOKUP:
-		p.vpn = op->vpn & a->mask;
-		p.pge = op->pge;
-		p.write = op->write;
-		if (op->way >= 0) {
-			const tlb_entry &e = t->entries[(size_t)op->set * t->ways + (unsigned)op->way];
-			p.pfn = e.pfn;
-			p.perm = e.perm;
-			p.dirty = e.dirty;
-		}
-		break;
-	case TLB_OP_FILL:
-		p.vpn = op->fill->vpn & a->mask;
-		p.pcid = op->fill->pcid;
-		p.global = op->fill->global;
-		p.perm = op->fill->perm;
-		p.dirty = op->fill->dirty;
-		p.pfn = op->fill->pfn;
-		if (self->inject_at_ && self->ops_ >= self->inject_at_) {
-			self->inject_at_ = 0;   // test only: the RTL gets one PFN bit wrong
-			p.pfn ^= 1;
-		}
-		break;
-	default:
-		p.vpn = (op->va >> a->shift) & a->mask;
+	case TLB_OP_LOOKUP: {
+		vpn = a.rtl_vpn(op->vpn);
+		io.lookup_valid = 1;
+		io.lookup_vpn = vpn;
+		io.lookup_pcid = op->pcid;
+		io.lookup_pge = op->pge;
+		io.lookup_write = op->write;
+		a.eval();
+		bool hit = op->way >= 0;
+		const tlb_entry *e = hit ? &t->entries[(size_t)op->set * t->ways + (unsigned)op->way] : nullptr;
+		bool same = io.hit == hit && !io.multi_hit &&
+		            (!hit || ((int)io.hit_way == op->way && io.hit_pfn == e->pfn && io.hit_perm == e->perm &&
+		                      io.hit_dirty == e->dirty && io.needs_walk == (op->write && !e->dirty)));
+		if (!same)
+			std::snprintf(buf, sizeof buf,
+			              "lookup vpn 0x%" PRIx64 " pcid %u pge %d write %d: C hit %d way %d pfn 0x%" PRIx64
+			              " perm %u dirty %d; RTL hit %d way %u pfn 0x%" PRIx64 " perm %u dirty %d multi-hit %d",
+			              op->vpn, op->pcid, op->pge, op->write, hit, op->way, hit ? e->pfn : 0,
+			              hit ? e->perm : 0u, hit ? e->dirty : 0, io.hit, io.hit_way, io.hit_pfn, io.hit_perm,
+			              io.hit_dirty, io.multi_hit);
 		break;
 	}
-	a->push(p);
+	case TLB_OP_FILL: {
+		const tlb_entry &f = *op->fill;
+		vpn = a.rtl_vpn(f.vpn);
+		io.fill_valid = 1;
+		io.fill_vpn = vpn;
+		io.fill_pcid = f.pcid;
+		io.fill_global = f.global;
+		io.fill_perm = f.perm;
+		io.fill_dirty = f.dirty;
+		io.fill_pfn = f.pfn;
+		if (self->inject_at_ && self->ops_ >= self->inject_at_) {
+			self->inject_at_ = 0;   // test only: the RTL gets one PFN bit wrong
+			io.fill_pfn ^= 1;
+		}
+		a.eval();
+		if ((int)io.fill_way != op->way || !io.fill_ready)
+			std::snprintf(buf, sizeof buf,
+			              "fill vpn 0x%" PRIx64 " pcid %u global %d: C writes way %d, RTL way %u (ready %d)", f.vpn,
+			              f.pcid, f.global, op->way, io.fill_way, io.fill_ready);
+		break;
+	}
+	default:
+		vpn = a.rtl_vpn(op->va >> a.shift);
+		io.inv_valid = 1;
+		io.inv_pcid = op->pcid;
+		io.inv_vpn = vpn;
+		io.inv_op = (uint8_t)TLB_INV_CODE(op->kind);   // hw/tlb.h: the RTL's code
+		a.eval();
+		break;
+	}
+	// the recoding's promise (array_base): the RTL's set is the C array's
+	if (!buf[0] && (op->kind == TLB_OP_LOOKUP || op->kind == TLB_OP_FILL) &&
+	    (vpn & (((uint64_t)1 << a.set_w) - 1)) != (uint64_t)op->set)
+		std::snprintf(buf, sizeof buf, "the RTL's set %" PRIu64 " is not the C array's, %d",
+		              (uint64_t)(vpn & ((1ull << a.set_w) - 1)), op->set);
+	if (buf[0]) {
+		self->report(a, op->kind, sim_cpu_clock(self->s_, a.cpu), self->s_->rec.line, buf);
+		return;
+	}
+	a.edge();   // the operation's state change
+	self->compared_++;
 }
 
 void cosim::report(const array_base &a, enum tlb_op_kind kind, uint64_t cycle, uint64_t line,

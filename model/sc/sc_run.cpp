@@ -20,7 +20,7 @@ extern "C" enum failure mmusim_sc_run(sim *s, enum sim_mode mode, const mode_opt
 	if (mode == MODE_COSIM) {
 		rtl.reset(new mmusim_sc::cosim(s));
 		if (!rtl->attach())
-			return s->failure = FAIL_USAGE;
+			return s->failure;   /* FAIL_USAGE, or FAIL_INTERNAL for a model build that failed */
 	}
 #else
 	if (mode != MODE_SYSTEMC) {
@@ -66,8 +66,13 @@ extern "C" enum failure mmusim_sc_run(sim *s, enum sim_mode mode, const mode_opt
 		bool written = m.finish_waves(why);
 		rc = m.result();
 #ifdef MMUSIM_HAVE_COSIM
-		if (rtl && rtl->failed())   /* found by an RTL module after the engine's last step */
-			rc = FAIL_CHECK;
+		if (rtl) {
+			if (rtl->failed())   /* the engine stops at the step that found it */
+				rc = FAIL_CHECK;
+			s->st.cosim.on = true;
+			s->st.cosim.compared_l1d = rtl->compared();
+			s->st.cosim.mismatches = rtl->failed();
+		}
 #endif
 		bool stopped = mo->interrupted && *mo->interrupted;
 		if (rc == FAIL_NONE && !stopped && !m.window_found(s->err, sizeof s->err))

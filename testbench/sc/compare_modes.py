@@ -4,10 +4,12 @@ checks they agree.
 
 For each trace (with its '# set: KEY=VALUE' lines, as run_scenario.py
 applies them): the exit status, the human summary and the statistics JSON
-must be identical, except the JSON's "mode" key and its "provenance" line
-(which holds the command line).
+must be identical, except the JSON's "mode" key, its "provenance" line
+(which holds the command line) and, in cosim mode, its "cosim" line, which
+must say that operations were compared on the L1 DTLB and none mismatched.
 """
 import argparse
+import json
 import os
 import re
 import subprocess
@@ -24,22 +26,46 @@ def trace_sets(path):
     return sets
 
 
-def run(mmusim, mode, trace, out):
-    cmd = [mmusim, "--mode", mode, "--stats-json", out, *trace_sets(trace), trace]
+def run(mmusim, mode, trace, out, extra=()):
+    cmd = [mmusim, "--mode", mode, "--stats-json", out, *trace_sets(trace), *extra, trace]
     p = subprocess.run(cmd, capture_output=True, text=True)
-    json_text = None
+    json_text, cosim = None, None
     if os.path.exists(out):
         with open(out, encoding="utf-8") as f:
             json_text = re.sub(r'^  "provenance": .*\n', "", f.read(), count=1, flags=re.M)
-    return p.returncode, p.stdout, json_text
+        m = re.search(r'^  "cosim": (.*),\n', json_text, flags=re.M)
+        if m:
+            cosim = json.loads(m.group(1))
+            json_text = json_text[:m.start()] + json_text[m.end():]
+    return p.returncode, p.stdout, json_text, cosim, p.stderr
 
 
-def compare(mmusim, trace, tmp, mode="systemc"):
-    fast = run(mmusim, "fast", trace, os.path.join(tmp, "fast.json"))
-    sc = run(mmusim, mode, trace, os.path.join(tmp, "other.json"))
+def lookups(json_text):
+    """The L1 DTLB's lookups in a run's statistics: the co-simulation
+    compares at least those (every lookup of the region of interest, at
+    least one array each)."""
+    return json.loads(json_text)["tlb"]["l1d"]["lookups"]
+
+
+def compare(mmusim, trace, tmp, mode="systemc", extra=()):
+    """The differences between fast mode and MODE on TRACE, with the
+    options EXTRA (--set, --preset) in both."""
+    fast = run(mmusim, "fast", trace, os.path.join(tmp, "fast.json"), extra)
+    sc = run(mmusim, mode, trace, os.path.join(tmp, "other.json"), extra)
     errors = []
+    if fast[3] is not None:
+        errors.append('fast mode wrote a "cosim" object')
+    if mode == "cosim" and sc[2] is not None:
+        c = sc[3]
+        if c is None:
+            errors.append('no "cosim" object in the JSON')
+        elif c.get("mismatches") != 0 or c.get("compared", {}).get("l1d", -1) < lookups(sc[2]):
+            errors.append(f'cosim: {c}: expected no mismatch and, compared on the L1 DTLB arrays, '
+                          f'at least its {lookups(sc[2])} lookups')
+        elif set(c) != {"compared", "mismatches"} or set(c["compared"]) != {"l1d"}:
+            errors.append(f'cosim: {c}: unexpected keys')
     if fast[0] != sc[0]:
-        errors.append(f"exit status: fast {fast[0]}, {mode} {sc[0]}")
+        errors.append(f"exit status: fast {fast[0]}, {mode} {sc[0]}: {sc[4].strip()}")
     if fast[1] != sc[1]:
         errors.append("the human summaries differ")
     if (fast[2] is None) != (sc[2] is None):
@@ -57,11 +83,17 @@ def main():
     ap.add_argument("mmusim")
     ap.add_argument("traces", nargs="+")
     ap.add_argument("--mode", default="systemc", choices=("systemc", "cosim"))
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="a configuration key for both modes (repeatable)")
+    ap.add_argument("--preset", help="a preset for both modes")
     args = ap.parse_args()
+    extra = [x for kv in args.set for x in ("--set", kv)]
+    if args.preset:
+        extra += ["--preset", args.preset]
     failed = 0
     with tempfile.TemporaryDirectory() as tmp:
         for trace in args.traces:
-            for e in compare(args.mmusim, trace, tmp, args.mode):
+            for e in compare(args.mmusim, trace, tmp, args.mode, extra):
                 print(f"{trace}: error: {e}", file=sys.stderr)
                 failed += 1
             for name in ("fast.json", "other.json"):

@@ -18,8 +18,11 @@ language or file, the copies are held to the one definition here.
   pf_error_code) and Linux's _PAGE_TABLE (os/os.h PAGE_TABLE): no other
   file of model/ tests PTE_PS, composes PF_* bits or spells
   P|RW|US|A|D out again.
-- The cosim geometry: the Verilated L1 DTLBs' sets, ways and VPN widths
-  stand in model/sc/CMakeLists.txt alone; cosim.cpp takes them from there.
+- The cosim models: the VPN width every RTL model of --mode cosim is
+  Verilated with (model/sc/rtl_cache.h rtl_vpn_w) is rtl/tlb_pkg.sv's
+  VpnMaxW, and cosim.cpp does not restate it; the RTL sources embedded for
+  the models (model/sc/CMakeLists.txt MMUSIM_RTL_EMBED) are the lockstep
+  test's (testbench/cosim/CMakeLists.txt TLB_SV), in the same order.
 
 Needs python3 only; runs in every build.
 """
@@ -199,34 +202,38 @@ def rules():
                   not re.search(r"PTE_P\s*\|\s*PTE_RW\s*\|\s*PTE_US\s*\|\s*PTE_A\s*\|\s*PTE_D", code))
 
 
-# ---- the cosim geometry -----------------------------------------------------
+# ---- the cosim models --------------------------------------------------------
 
-def cosim_geometry():
-    cm = read("model/sc/CMakeLists.txt")
-    geo = re.findall(r'"(l1d\w+)\|(\d+)\|(\d+)\|(\d+)"', cm)
-    eq("model/sc/CMakeLists.txt: the Verilated L1 DTLBs", [g[0] for g in geo], ["l1d4k", "l1d2m", "l1d1g"])
-    check("model/sc/CMakeLists.txt: cosim.cpp is not given the geometry",
-          "MMUSIM_COSIM_${upper}_SETS=${sets}" in cm)
+def cosim_models():
+    width = re.search(r"constexpr unsigned rtl_vpn_w = (\d+);", read("model/sc/rtl_cache.h"))
+    vpn_max = re.search(r"localparam int unsigned VpnMaxW = (\d+);", read("rtl/tlb_pkg.sv"))
+    check("model/sc/rtl_cache.h: no rtl_vpn_w", width is not None)
+    check("rtl/tlb_pkg.sv: no VpnMaxW", vpn_max is not None)
+    if width and vpn_max:
+        eq("rtl_vpn_w (model/sc/rtl_cache.h) and VpnMaxW (rtl/tlb_pkg.sv)", width.group(1), vpn_max.group(1))
     cpp = re.sub(r"/\*.*?\*/|//[^\n]*", "", read("model/sc/cosim.cpp"), flags=re.S)
-    for name, _sets, _ways, _vpn in geo:
-        for part in ("SETS", "WAYS", "VPN_W"):
-            check(f"cosim.cpp: does not take MMUSIM_COSIM_{name.upper()}_{part}",
-                  f"MMUSIM_COSIM_{name.upper()}_{part}" in cpp)
-    check("cosim.cpp: restates a geometry (64x4, 32x4, 4x4, or VPN widths 45/36/27)",
-          not re.search(r"\b(64x4|32x4|4x4)\b|\b(45|36|27)\s*[:;,]", cpp))
+    check("cosim.cpp: restates the RTL's VPN width (45; use rtl_vpn_w)", not re.search(r"\b45\b", cpp))
+    embed = re.search(r"set\(MMUSIM_RTL_EMBED ([^)]*)\)", read("model/sc/CMakeLists.txt"))
+    lockstep = re.search(r"set\(TLB_SV ([^)]*)\)", read("testbench/cosim/CMakeLists.txt"))
+    check("model/sc/CMakeLists.txt: no MMUSIM_RTL_EMBED", embed is not None)
+    check("testbench/cosim/CMakeLists.txt: no TLB_SV", lockstep is not None)
+    if embed and lockstep:
+        eq("the .sv files of --mode cosim's models (MMUSIM_RTL_EMBED) and of the lockstep test (TLB_SV)",
+           [f for f in embed.group(1).split() if f.endswith(".sv")],
+           [f.replace("${CMAKE_SOURCE_DIR}/", "") for f in lockstep.group(1).split()])
 
 
 def main():
     signals()
     invalidation_codes()
     rules()
-    cosim_geometry()
+    cosim_models()
     for f in failures:
         print("FAIL " + f, file=sys.stderr)
     if not failures:
         print("ok written once: wave signals (modules.h = scripts/waves = docs/waves.md = mmusim.gtkw), "
               "invalidation codes (tlb.h = tlb_pkg.sv = tlb_array.sv), leaf test, #PF code, "
-              "PAGE_TABLE, cosim geometry")
+              "PAGE_TABLE, cosim models (VPN width, RTL sources)")
     sys.exit(1 if failures else 0)
 
 
