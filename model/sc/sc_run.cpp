@@ -19,8 +19,13 @@ extern "C" enum failure mmusim_sc_run(sim *s, enum sim_mode mode, const mode_opt
 	std::unique_ptr<mmusim_sc::cosim> rtl;
 	if (mode == MODE_COSIM) {
 		rtl.reset(new mmusim_sc::cosim(s));
-		if (!rtl->attach())
+		if (!rtl->attach()) {
+			/* a SIGINT to the process group stops a model build with mmusim:
+			 * an interrupted run (130, nothing simulated), not a failed build */
+			if (mo->interrupted && *mo->interrupted)
+				return s->failure = FAIL_NONE;
 			return s->failure;   /* FAIL_USAGE, or FAIL_INTERNAL for a model build that failed */
+		}
 	}
 #else
 	if (mode != MODE_SYSTEMC) {

@@ -14,16 +14,19 @@
         cache holds the lock and whole model directories only;
       - without verilator on PATH, that cached model is still used;
       - on an empty cache, no verilator, or no C++ compiler, is exit 64
-        with one line naming what is missing; a compiler that fails is
-        exit 70 naming the log it left, and no build directory is left.
+        with one line naming what is missing; a SIGINT while it builds is
+        exit 130; a compiler that fails is exit 70 naming the log it left;
+        neither leaves a build directory.
 """
 import json
 import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 # one small model: a 2-set direct-mapped 4K array, no 2M or 1G array
 SMALL = ["--set", "tlb.l1d.4k.entries=2", "--set", "tlb.l1d.4k.ways=1",
@@ -123,6 +126,19 @@ def test(mmusim, trace):
         check("no compiler: exit status", p.returncode == 64, str(p.returncode))
         check("no compiler: message", p.stderr.count("\n") == 1 and "C++ compiler" in p.stderr and
               "not found" in p.stderr, p.stderr)
+
+        # SIGINT to the process group while it builds: exit 130, nothing left half-built
+        stopped = os.path.join(tmp, "stopped")
+        p = subprocess.Popen(cosim_cmd(mmusim, trace, outs[1]), env=env_with(MMUSIM_RTL_CACHE=stopped),
+                             stderr=subprocess.PIPE, text=True, start_new_session=True)
+        first = p.stderr.readline()
+        time.sleep(1)
+        os.killpg(p.pid, signal.SIGINT)
+        rest = p.communicate()[1]
+        check("interrupted build: exit status", p.returncode == 130, f"{p.returncode}: {first}{rest}")
+        check("interrupted build: not the building message first", first.startswith("mmusim: building"), first)
+        check("interrupted build: a build directory or model left",
+              not [n for n in os.listdir(stopped) if n.startswith(("tmp-", "tlb_array-"))], str(os.listdir(stopped)))
 
         # a compiler that fails: exit 70, its log kept, no build directory left
         fake = os.path.join(tmp, "fake-c++")
