@@ -58,6 +58,10 @@ const char *const cxx_flags[] = {
 	"-DVM_COVERAGE=0", "-DVM_SC=0", "-DVM_TRACE=0", "-DVM_TRACE_FST=0", "-DVM_TRACE_VCD=0",
 };
 
+// after the objects when a model is linked: Verilator's runtime needs
+// libatomic with some compilers (clang), as verilated.mk links it
+const char *const link_flags[] = { "-pthread", "-latomic" };
+
 // FNV-1a, 64 bits: a cache key, not a defence against anyone
 struct hasher {
 	uint64_t h = 0xcbf29ce484222325ull;
@@ -201,6 +205,8 @@ const toolchain &tools()
 	h.add("mmusim-rtl-tools").add(version).add(t.root).add(words).add(cxx_version);
 	for (const char *f : cxx_flags)
 		h.add(f, std::strlen(f));
+	for (const char *f : link_flags)
+		h.add(f, std::strlen(f));
 	t.key = h.hex();
 	t.ok = true;
 	return t;
@@ -243,13 +249,13 @@ bool make_temp(const fs::path &dir, fs::path &tmp, std::string &err)
 
 // A failed build: its log kept as DIR/NAME.failed.log, the rest removed.
 bool build_failed(const fs::path &dir, const fs::path &tmp, const std::string &name, const std::string &what,
-                  const std::string &tool, int status, std::string &err, enum failure &kind)
+                  const std::string &how, std::string &err, enum failure &kind)
 {
 	std::error_code ec;
 	fs::path log = dir / (name + ".failed.log");
 	fs::rename(tmp / "build.log", log, ec);
 	fs::remove_all(tmp, ec);
-	err = "building " + what + " failed: " + tool + " " + status_text(status) + " (its output: " + log.string() + ")";
+	err = "building " + what + " failed: " + how + " (its output: " + log.string() + ")";
 	kind = FAIL_INTERNAL;
 	return false;
 }
@@ -289,8 +295,8 @@ bool build_runtime(const fs::path &dir, const toolchain &t, fs::path &rt, std::s
 		                        t.root + "/include/" + unit + ".cpp", "-o", (tmp / unit).string() + ".o" });
 		int rc = run(cmd, log, nullptr, why);
 		if (rc)
-			return build_failed(dir, tmp, "verilated-" + t.key, "Verilator's runtime", t.cxx[0], rc < 0 ? 1 : rc,
-			                    err, kind);
+			return build_failed(dir, tmp, "verilated-" + t.key, "Verilator's runtime",
+			                    t.cxx[0] + " " + status_text(rc < 0 ? 1 << 8 : rc), err, kind);
 	}
 	return install(tmp, rt, err, kind);
 }
@@ -332,7 +338,8 @@ bool build_model(const fs::path &dir, const std::string &name, const std::string
 	cmd.insert(cmd.end(), sv.begin(), sv.end());
 	int rc = run(cmd, log, nullptr, why);
 	if (rc)
-		return build_failed(dir, tmp, name, "the RTL model of " + what, "verilator", rc < 0 ? 1 : rc, err, kind);
+		return build_failed(dir, tmp, name, "the RTL model of " + what, "verilator " + status_text(rc < 0 ? 1 << 8 : rc),
+		                    err, kind);
 	std::vector<std::string> units;
 	for (const fs::directory_entry &e : fs::directory_iterator(gen, ec))
 		if (e.path().extension() == ".cpp")
@@ -350,9 +357,23 @@ bool build_model(const fs::path &dir, const std::string &name, const std::string
 	cmd.insert(cmd.end(), { (rt / "verilated.o").string(), (rt / "verilated_threads.o").string(),
 	                        "-Wl,--version-script=" + (src / "exports.map").string(), "-o",
 	                        (tmp / "model.so").string() });
+	cmd.insert(cmd.end(), std::begin(link_flags), std::end(link_flags));
 	rc = run(cmd, log, nullptr, why);
 	if (rc)
-		return build_failed(dir, tmp, name, "the RTL model of " + what, t.cxx[0], rc < 0 ? 1 : rc, err, kind);
+		return build_failed(dir, tmp, name, "the RTL model of " + what, t.cxx[0] + " " + status_text(rc < 0 ? 1 << 8 : rc),
+		                    err, kind);
+	// a model that links but does not load (a library missing) is a failed
+	// build, not a cache entry; the handle stays open for the load after
+	if (!dlopen((tmp / "model.so").c_str(), RTLD_NOW | RTLD_LOCAL)) {
+		const char *e = dlerror();
+		FILE *f = std::fopen(log.c_str(), "a");
+		if (f) {
+			std::fprintf(f, "dlopen: %s\n", e ? e : "?");
+			std::fclose(f);
+		}
+		return build_failed(dir, tmp, name, "the RTL model of " + what,
+		                    std::string("it does not load: ") + (e ? e : "?"), err, kind);
+	}
 	fs::remove_all(gen, ec);   // 1 MB of generated code, not needed again
 	fs::remove_all(src, ec);
 	return install(tmp, dir / name, err, kind);

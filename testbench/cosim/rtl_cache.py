@@ -16,7 +16,8 @@
       - on an empty cache, no verilator, or no C++ compiler, is exit 64
         with one line naming what is missing; a SIGINT while it builds is
         exit 130; a compiler that fails is exit 70 naming the log it left;
-        neither leaves a build directory.
+        neither leaves a build directory; a model that builds but does not
+        load is exit 70 and not cached (the next run builds it again).
 """
 import json
 import os
@@ -156,6 +157,20 @@ def test(mmusim, trace):
                 check("failing compiler: the log", "fake-c++: cannot compile" in f.read())
         check("failing compiler: a build directory left",
               not [n for n in os.listdir(empty) if n.startswith("tmp-")], str(os.listdir(empty)))
+        # a compiler that "succeeds" with a model that does not load: exit 70, not cached
+        junk = os.path.join(tmp, "junk-c++")
+        with open(junk, "w") as f:
+            f.write('#!/bin/sh\nif [ "$1" = --version ]; then echo junk 1; exit 0; fi\n'
+                    'while [ $# -gt 0 ]; do [ "$1" = -o ] && echo junk > "$2"; shift; done; exit 0\n')
+        os.chmod(junk, 0o755)
+        bad = os.path.join(tmp, "bad")
+        for attempt in (1, 2):
+            p = subprocess.run(cosim_cmd(mmusim, trace, outs[1]), env=env_with(MMUSIM_RTL_CACHE=bad, CXX=junk),
+                               capture_output=True, text=True)
+            check(f"model that does not load, run {attempt}: exit status", p.returncode == 70,
+                  f"{p.returncode}: {p.stderr}")
+            check(f"model that does not load, run {attempt}: message",
+                  BUILDING.format(bad) in p.stderr and "it does not load" in p.stderr, p.stderr)
     for f in failures:
         print("FAIL:", f)
     print(f"{'ok' if not failures else 'FAILED'}: the RTL model cache ({len(failures)} failures)")
