@@ -130,30 +130,57 @@ __attribute__((target("avx2"))) static int probe_h16(cache_level *c, uint64_t li
 	return probe_row16(c, line);
 }
 
-/* cache_access (cache.c) over an L1 of 8-slot and an L2 of 4-slot 32-bit
- * rows and an LLC of 16-bit rows, the skylake preset's, with the three
- * probes inlined: one call instead of three. */
-__attribute__((target("avx2"))) static unsigned path_w1_v1_h16(cache_path *p, uint64_t pa,
-                                                               enum mem_source *src)
+/* cache_access (cache.c) over three levels with their probes inlined:
+ * one call instead of three.  One function for each combination of codes
+ * the presets make: skylake (an 8-slot L1 and a 4-slot L2 of 32-bit
+ * rows), zen2 to zen4 (8 and 8), zen5 (12 and 8), each with an LLC of
+ * 16-bit rows. */
+static inline __attribute__((always_inline, target("avx2"))) int row_w1(cache_level *c, uint64_t line)
 {
-	uint64_t line = pa >> 6;
-	if (probe_row256(p->l1, line, 1))
-		return *src = SRC_L1D, p->l1->latency;
-	if (probe_row(p->l2, line, 1))
-		return *src = SRC_L2, p->l2->latency;
-	if (probe_row16(p->llc, line))
-		return *src = SRC_LLC, p->llc->latency;
-	*src = SRC_DRAM;
-	return p->dram_latency;
+	return probe_row256(c, line, 1);
 }
+static inline __attribute__((always_inline)) int row_v1(cache_level *c, uint64_t line)
+{
+	return probe_row(c, line, 1);
+}
+static inline __attribute__((always_inline)) int row_v3(cache_level *c, uint64_t line)
+{
+	return probe_row(c, line, 3);
+}
+#define CACHE_PATH(NAME, P1, P2)                                                          \
+	__attribute__((target("avx2"))) static unsigned NAME(cache_path *p, uint64_t pa,   \
+	                                                     enum mem_source *src)          \
+	{                                                                                   \
+		uint64_t line = pa >> 6;                                                        \
+		if (P1(p->l1, line))                                                            \
+			return *src = SRC_L1D, p->l1->latency;                                      \
+		if (P2(p->l2, line))                                                            \
+			return *src = SRC_L2, p->l2->latency;                                       \
+		if (probe_row16(p->llc, line))                                                  \
+			return *src = SRC_LLC, p->llc->latency;                                     \
+		*src = SRC_DRAM;                                                                \
+		return p->dram_latency;                                                         \
+	}
+CACHE_PATH(path_w1_v1_h16, row_w1, row_v1)
+CACHE_PATH(path_w1_w1_h16, row_w1, row_w1)
+CACHE_PATH(path_v3_w1_h16, row_v3, row_w1)
 #endif
 
 void cache_fast_path(cache_path *p)
 {
 	p->fast = NULL;
 #ifdef CACHE_AVX2
-	if (p->l1->probe == probe_w1 && p->l2->probe == probe_v1 && p->llc->probe == probe_h16)
-		p->fast = path_w1_v1_h16;
+	static const struct {
+		int (*l1)(cache_level *, uint64_t), (*l2)(cache_level *, uint64_t);
+		unsigned (*path)(cache_path *, uint64_t, enum mem_source *);
+	} paths[] = {
+		{ probe_w1, probe_v1, path_w1_v1_h16 },
+		{ probe_w1, probe_w1, path_w1_w1_h16 },
+		{ probe_v3, probe_w1, path_v3_w1_h16 },
+	};
+	for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+		if (p->l1->probe == paths[i].l1 && p->l2->probe == paths[i].l2 && p->llc->probe == probe_h16)
+			p->fast = paths[i].path;
 #endif
 }
 

@@ -39,7 +39,7 @@ bool cache_fast_init(cache_level *c, uint64_t max_pa);
 
 /* The selection point of a path (cache_path.fast): the code of
  * cache_access with the levels' probes inlined, for the combinations
- * there is one for (the skylake preset's), else NULL.  Call it again
+ * there is one for (the presets'), else NULL.  Call it again
  * after a level's code changes. */
 void cache_fast_path(cache_path *p);
 

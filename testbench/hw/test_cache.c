@@ -241,45 +241,52 @@ static void fast_levels_agree_with_plain_levels(void)
 	}
 }
 
-/* The path's own code (cache_fast_path: the skylake preset's three
- * levels, probes inlined) against plain levels: the same level found,
- * the same cost, the same rows. */
+/* The path's own code (cache_fast_path: three levels, probes inlined)
+ * against plain levels, at the geometries it has code for (skylake, zen4,
+ * zen5): the same level found, the same cost, the same rows. */
 static void fast_path_agrees_with_plain_levels(void)
 {
-	cache_level f[3], q[3];
-	const uint64_t size[3] = { 32 * 1024, 256 * 1024, 8 * 1024 * 1024 };
-	const unsigned ways[3] = { 8, 4, 16 }, lat[3] = { 4, 12, 42 };
-	for (int plain = 0; plain <= 1; plain++) {
-		cache_fast_allow(plain ? CACHE_FAST_NONE : CACHE_FAST_AVX2_16);
-		for (int l = 0; l < 3; l++)
-			CHECK_EQ(cache_init(plain ? &q[l] : &f[l], size[l], ways[l], lat[l], 16ull << 30), 0);
-	}
-	cache_fast_allow(CACHE_FAST_AVX2_16);
-	cache_path pf = { &f[0], &f[1], &f[2], 250, NULL }, pq = { &q[0], &q[1], &q[2], 250, NULL };
-	cache_fast_path(&pf);
-	cache_fast_path(&pq);
-	CHECK(pq.fast == NULL);
+	static const struct { uint64_t size[3]; unsigned ways[3]; } geo[] = {
+		{ { 32 << 10, 256 << 10, 8 << 20 }, { 8, 4, 16 } },
+		{ { 32 << 10, 1 << 20, 32 << 20 }, { 8, 8, 16 } },
+		{ { 48 << 10, 1 << 20, 32 << 20 }, { 12, 8, 16 } },
+	};
+	const unsigned lat[3] = { 4, 12, 42 };
+	for (unsigned g = 0; g < sizeof geo / sizeof geo[0]; g++) {
+		cache_level f[3], q[3];
+		for (int plain = 0; plain <= 1; plain++) {
+			cache_fast_allow(plain ? CACHE_FAST_NONE : CACHE_FAST_AVX2_16);
+			for (int l = 0; l < 3; l++)
+				CHECK_EQ(cache_init(plain ? &q[l] : &f[l], geo[g].size[l], geo[g].ways[l], lat[l],
+				                    16ull << 30), 0);
+		}
+		cache_fast_allow(CACHE_FAST_AVX2_16);
+		cache_path pf = { &f[0], &f[1], &f[2], 250, NULL }, pq = { &q[0], &q[1], &q[2], 250, NULL };
+		cache_fast_path(&pf);
+		cache_fast_path(&pq);
+		CHECK(pq.fast == NULL);
 #if defined(__x86_64__) && defined(__SSE2__) && defined(__GNUC__)
-	CHECK((pf.fast != NULL) == (bool)__builtin_cpu_supports("avx2"));
+		CHECK((pf.fast != NULL) == (bool)__builtin_cpu_supports("avx2"));
 #endif
-	uint64_t x = 777;
-	unsigned differ = 0, at[5] = { 0 };
-	for (int i = 0; i < 300000; i++) {
-		uint64_t r = xorshift(&x);
-		static const uint64_t span[4] = { 16ull << 10, 200ull << 10, 6ull << 20, 16ull << 30 };
-		uint64_t pa = (r >> 8) % span[r % 4];   /* some of each level's hits */
-		enum mem_source a, b;
-		differ += cache_access(&pf, pa, &a) != cache_access(&pq, pa, &b);
-		differ += a != b;
-		at[b]++;
-	}
-	CHECK_EQ(differ, 0);
-	for (int s = SRC_L1D; s <= SRC_DRAM; s++)
-		CHECK(at[s] > 1000);
-	for (int l = 0; l < 3; l++) {
-		CHECK(same_rows(&f[l], &q[l]));
-		cache_free(&f[l]);
-		cache_free(&q[l]);
+		uint64_t x = 777 + g;
+		unsigned differ = 0, at[5] = { 0 };
+		for (int i = 0; i < 300000; i++) {
+			uint64_t r = xorshift(&x);
+			static const uint64_t span[4] = { 16ull << 10, 200ull << 10, 6ull << 20, 16ull << 30 };
+			uint64_t pa = (r >> 8) % span[r % 4];   /* some of each level's hits */
+			enum mem_source a, b;
+			differ += cache_access(&pf, pa, &a) != cache_access(&pq, pa, &b);
+			differ += a != b;
+			at[b]++;
+		}
+		CHECK_EQ(differ, 0);
+		for (int s = SRC_L1D; s <= SRC_DRAM; s++)
+			CHECK(at[s] > 1000);
+		for (int l = 0; l < 3; l++) {
+			CHECK(same_rows(&f[l], &q[l]));
+			cache_free(&f[l]);
+			cache_free(&q[l]);
+		}
 	}
 }
 
