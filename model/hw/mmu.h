@@ -367,6 +367,14 @@ static inline const tlb *mmu_shadow_l1d(mmu *m, unsigned i, tlb_op_hook hook, vo
 	return &m->l1d[i];
 }
 
+/* The same for L1 ITLB array i (0 4K, 1 2M). */
+static inline const tlb *mmu_shadow_l1i(mmu *m, unsigned i, tlb_op_hook hook, void *ctx)
+{
+	tlb_set_hook(&m->l1i[i], hook, ctx);
+	m->l1_gen++;
+	return &m->l1i[i];
+}
+
 /* Sends this MMU's paging-structure accesses through `port` (its three
  * callbacks set; it must outlive the MMU's use of it), or back to
  * machine_shared.pm (NULL). */

@@ -1,6 +1,6 @@
-// sc/cosim.cpp - mmusim --mode cosim: the L1 DTLB arrays of every CPU also
-// run in the RTL, a Verilated model of rtl/tlb_array.sv per array of the
-// array's geometry and policy, from the model cache (sc/rtl_cache.h: built
+// sc/cosim.cpp - mmusim --mode cosim: the L1 DTLB and L1 ITLB arrays of
+// every CPU also run in the RTL, a Verilated model of rtl/tlb_array.sv per
+// array of the array's geometry and policy, from the model cache (sc/rtl_cache.h: built
 // on first use).  Every operation the C array performs (lookup, fill, each
 // invalidation) reaches the array's tlb_op_hook with the C model's answers
 // and is applied to the RTL model at once through its ports, one clock
@@ -8,12 +8,14 @@
 // D, needs-walk, multi-hit, the way a fill writes, the set it used).  The
 // first mismatch stops the run with a report and exit status 1.  Timing
 // and statistics still come from the C engine, so they equal fast mode's;
-// the statistics add cosim.compared.l1d and cosim.mismatches.
+// the statistics add cosim.compared.l1d, cosim.compared.l1i and
+// cosim.mismatches.
 #include "sc/cosim.h"
 
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "sc/rtl_cache.h"
@@ -33,6 +35,16 @@ const char *op_name(enum tlb_op_kind k)
 	case TLB_OP_FLUSH_ALL: return "flush of everything";
 	default: return "flush of non-global entries";
 	}
+}
+
+// The compared structures, cosim.compared.NAME's names.
+const char *const structure_names[] = { "l1d", "l1i" };
+static_assert(sizeof structure_names / sizeof *structure_names == cosim::structures, "a name per structure");
+
+// Attaches a shadow to array i of structure which, or detaches it.
+const tlb *shadow(mmu *m, unsigned which, unsigned i, tlb_op_hook hook, void *ctx)
+{
+	return which == cosim::l1d ? mmu_shadow_l1d(m, i, hook, ctx) : mmu_shadow_l1i(m, i, hook, ctx);
 }
 
 unsigned ceil_log2(uint64_t n)
@@ -61,6 +73,7 @@ unsigned ceil_log2(uint64_t n)
 struct cosim::array_base {
 	cosim *owner = nullptr;
 	unsigned cpu = 0;
+	unsigned which = cosim::l1d, index = 0;   // the structure, the array's index in it
 	const char *array = "";
 	const tlb *t = nullptr;
 	unsigned shift = 12;
@@ -106,34 +119,63 @@ struct cosim::array_base {
 	}
 };
 
-cosim::cosim(sim *s) : s_(s)
-{
-	// Test only: MMUSIM_COSIM_INJECT=N gives the RTL a wrong PFN in the
-	// first fill at or after operation N, to prove mismatches are caught.
-	const char *inject = std::getenv("MMUSIM_COSIM_INJECT");
-	inject_at_ = inject ? std::strtoull(inject, nullptr, 10) : 0;
-}
+cosim::cosim(sim *s) : s_(s) {}
 
 cosim::~cosim()
 {
 	for (unsigned cpu = 0; cpu < s_->ncpus; cpu++)
-		for (int i = 0; i < 3; i++)
-			mmu_shadow_l1d(sim_cpu_mmu(s_, cpu), (unsigned)i, nullptr, nullptr);
+		for (unsigned which = 0; which < structures; which++)
+			for (unsigned i = 0; i < (which == l1d ? 3u : 2u); i++)
+				shadow(sim_cpu_mmu(s_, cpu), which, i, nullptr, nullptr);
+}
+
+// Test only: MMUSIM_COSIM_INJECT=[STRUCTURE:]N (STRUCTURE l1d, the
+// default, or l1i) gives that structure's RTL a wrong PFN in its first
+// fill at or after operation N (of all structures, from 1), to prove
+// mismatches are caught.
+bool cosim::parse_inject()
+{
+	const char *inject = std::getenv("MMUSIM_COSIM_INJECT");
+	if (!inject || !*inject)
+		return true;
+	const char *n = inject, *colon = std::strchr(inject, ':');
+	inject_into_ = structures;
+	if (!colon)
+		inject_into_ = l1d;
+	else
+		for (unsigned w = 0; w < structures; w++)
+			if ((size_t)(colon - inject) == std::strlen(structure_names[w]) &&
+			    !std::strncmp(inject, structure_names[w], (size_t)(colon - inject)))
+				inject_into_ = w, n = colon + 1;
+	char *end;
+	inject_at_ = std::strtoull(n, &end, 10);
+	if (inject_into_ == structures || *end || end == n || !inject_at_) {
+		std::snprintf(s_->err, sizeof s_->err,
+		              "--mode cosim: MMUSIM_COSIM_INJECT='%s' is not [l1d:|l1i:]N with N from 1 (a test-only fault)",
+		              inject);
+		return s_->failure = FAIL_USAGE, false;
+	}
+	return true;
 }
 
 bool cosim::attach()
 {
 	static const unsigned shifts[3] = { 12, 21, 30 };
+	if (!parse_inject())
+		return false;
 	unsigned va_bits = s_->cfg.v[K_PAGING_LEVELS] == 5 ? 57 : 48;
 	for (unsigned cpu = 0; cpu < s_->ncpus; cpu++) {
 		mmu *m = sim_cpu_mmu(s_, cpu);
-		for (unsigned i = 0; i < 3; i++) {
-			const tlb *t = mmu_shadow_l1d(m, i, nullptr, nullptr);
+		for (unsigned which = 0; which < structures; which++)
+		for (unsigned i = 0; i < (which == l1d ? 3u : 2u); i++) {
+			const tlb *t = shadow(m, which, i, nullptr, nullptr);
 			if (!tlb_present(t))
 				continue;   // entries=0: no array, no operation
 			std::unique_ptr<array_base> a(new array_base);
 			a->owner = this;
 			a->cpu = cpu;
+			a->which = which;
+			a->index = i;
 			a->array = t->name;
 			a->t = t;
 			a->shift = shifts[i];
@@ -164,10 +206,8 @@ bool cosim::attach()
 			arrays_.push_back(std::move(a));
 		}
 	}
-	for (std::unique_ptr<array_base> &a : arrays_) {
-		unsigned i = a->shift == 12 ? 0 : a->shift == 21 ? 1 : 2;
-		mmu_shadow_l1d(sim_cpu_mmu(s_, a->cpu), i, &cosim::on_op, a.get());
-	}
+	for (std::unique_ptr<array_base> &a : arrays_)
+		shadow(sim_cpu_mmu(s_, a->cpu), a->which, a->index, &cosim::on_op, a.get());
 	return true;
 }
 
@@ -216,7 +256,7 @@ void cosim::on_op(void *ctx, const tlb *t, const tlb_op *op)
 		io.fill_perm = f.perm;
 		io.fill_dirty = f.dirty;
 		io.fill_pfn = f.pfn;
-		if (self->inject_at_ && self->ops_ >= self->inject_at_) {
+		if (self->inject_at_ && self->ops_ >= self->inject_at_ && a.which == self->inject_into_) {
 			self->inject_at_ = 0;   // test only: the RTL gets one PFN bit wrong
 			io.fill_pfn ^= 1;
 		}
@@ -246,7 +286,7 @@ void cosim::on_op(void *ctx, const tlb *t, const tlb_op *op)
 		return;
 	}
 	a.edge();   // the operation's state change
-	self->compared_++;
+	self->compared_[a.which]++;
 }
 
 void cosim::report(const array_base &a, enum tlb_op_kind kind, uint64_t cycle, uint64_t line,

@@ -1,4 +1,4 @@
-// sc/cosim.h - the RTL L1 DTLB (Verilated models of rtl/tlb_array.sv,
+// sc/cosim.h - the RTL L1 DTLB and ITLB (Verilated models of rtl/tlb_array.sv,
 // sc/rtl_cache.h) beside the C arrays (--mode cosim).
 #ifndef MMUSIM_SC_COSIM_H
 #define MMUSIM_SC_COSIM_H
@@ -16,15 +16,18 @@ namespace mmusim_sc {
 class cosim {
 public:
 	struct array_base;   // one RTL array (cosim.cpp)
+	// The compared structures (cosim.compared.l1d, .l1i).
+	enum { l1d, l1i, structures };
 	explicit cosim(sim *s);
 	~cosim();
-	// Makes an RTL model for every CPU's L1 DTLB arrays (from the model
+	// Makes an RTL model for every CPU's L1 DTLB and ITLB arrays (from the model
 	// cache, built there first if need be) and hooks it to the C array;
 	// false (s->err and s->failure set) when it cannot.  Call before the run.
 	bool attach();
 	bool failed() const { return failed_; }
-	// Operations run on the RTL arrays and their answers compared.
-	uint64_t compared() const { return compared_; }
+	// Operations run on the RTL arrays of a structure (l1d, l1i) and
+	// their answers compared.
+	uint64_t compared(unsigned which) const { return compared_[which]; }
 	// The first mismatch: the report, exit status 1.
 	void report(const array_base &a, enum tlb_op_kind kind, uint64_t cycle, uint64_t line,
 	            const char *what);
@@ -34,8 +37,10 @@ private:
 	sim *s_;
 	std::vector<std::unique_ptr<array_base>> arrays_;
 	bool failed_ = false;
-	uint64_t ops_ = 0, compared_ = 0;
+	bool parse_inject();
+	uint64_t ops_ = 0, compared_[structures] = {};
 	uint64_t inject_at_ = 0;
+	unsigned inject_into_ = l1d;
 };
 
 } // namespace mmusim_sc

@@ -75,7 +75,8 @@ extern "C" enum failure mmusim_sc_run(sim *s, enum sim_mode mode, const mode_opt
 			if (rtl->failed())   /* the engine stops at the step that found it */
 				rc = FAIL_CHECK;
 			s->st.cosim.on = true;
-			s->st.cosim.compared_l1d = rtl->compared();
+			s->st.cosim.compared_l1d = rtl->compared(mmusim_sc::cosim::l1d);
+			s->st.cosim.compared_l1i = rtl->compared(mmusim_sc::cosim::l1i);
 			s->st.cosim.mismatches = rtl->failed();
 		}
 #endif

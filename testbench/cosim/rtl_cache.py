@@ -29,9 +29,12 @@ import sys
 import tempfile
 import time
 
-# one small model: a 2-set direct-mapped 4K array, no 2M or 1G array
+# one small model: a 2-set direct-mapped 4K array, no 2M or 1G array, in
+# the L1 DTLB and the L1 ITLB (two instances of the one model)
 SMALL = ["--set", "tlb.l1d.4k.entries=2", "--set", "tlb.l1d.4k.ways=1",
-         "--set", "tlb.l1d.2m.entries=0", "--set", "tlb.l1d.1g.entries=0"]
+         "--set", "tlb.l1d.2m.entries=0", "--set", "tlb.l1d.1g.entries=0",
+         "--set", "tlb.l1i.4k.entries=2", "--set", "tlb.l1i.4k.ways=1",
+         "--set", "tlb.l1i.2m.entries=0"]
 BUILDING = "mmusim: building the RTL model of tlb_array 2x1 LRU into {} (once)..."
 failures = []
 
@@ -72,7 +75,7 @@ def agrees(what, fast, out, stderr, rc):
         text, cosim = stats(out)
         check(f"{what}: statistics differ from fast mode", text == fast)
         check(f"{what}: cosim {cosim}", cosim is not None and cosim["mismatches"] == 0
-              and cosim["compared"]["l1d"] > 0)
+              and cosim["compared"]["l1d"] > 0 and cosim["compared"]["l1i"] > 0)
 
 
 def test(mmusim, trace):

@@ -6,7 +6,8 @@ For each trace (with its '# set: KEY=VALUE' lines, as run_scenario.py
 applies them): the exit status, the human summary and the statistics JSON
 must be identical, except the JSON's "mode" key, its "provenance" line
 (which holds the command line) and, in cosim mode, its "cosim" line, which
-must say that operations were compared on the L1 DTLB and none mismatched.
+must say that operations were compared on the L1 DTLB and ITLB (at least
+each one's lookups) and none mismatched.
 """
 import argparse
 import json
@@ -40,11 +41,14 @@ def run(mmusim, mode, trace, out, extra=()):
     return p.returncode, p.stdout, json_text, cosim, p.stderr
 
 
-def lookups(json_text):
-    """The L1 DTLB's lookups in a run's statistics: the co-simulation
-    compares at least those (every lookup of the region of interest, at
-    least one array each)."""
-    return json.loads(json_text)["tlb"]["l1d"]["lookups"]
+COMPARED = ("l1d", "l1i")   # the structures --mode cosim compares
+
+
+def lookups(json_text, structure):
+    """A TLB's lookups in a run's statistics: the co-simulation compares at
+    least those (every lookup of the region of interest, at least one array
+    each)."""
+    return json.loads(json_text)["tlb"][structure]["lookups"]
 
 
 def compare(mmusim, trace, tmp, mode="systemc", extra=()):
@@ -59,11 +63,15 @@ def compare(mmusim, trace, tmp, mode="systemc", extra=()):
         c = sc[3]
         if c is None:
             errors.append('no "cosim" object in the JSON')
-        elif c.get("mismatches") != 0 or c.get("compared", {}).get("l1d", -1) < lookups(sc[2]):
-            errors.append(f'cosim: {c}: expected no mismatch and, compared on the L1 DTLB arrays, '
-                          f'at least its {lookups(sc[2])} lookups')
-        elif set(c) != {"compared", "mismatches"} or set(c["compared"]) != {"l1d"}:
+        elif set(c) != {"compared", "mismatches"} or set(c["compared"]) != set(COMPARED):
             errors.append(f'cosim: {c}: unexpected keys')
+        elif c["mismatches"] != 0:
+            errors.append(f'cosim: {c}: expected no mismatch')
+        else:
+            for k in COMPARED:
+                if c["compared"][k] < lookups(sc[2], k):
+                    errors.append(f'cosim: {c}: expected, compared on the {k} arrays, '
+                                  f'at least its {lookups(sc[2], k)} lookups')
     if fast[0] != sc[0]:
         errors.append(f"exit status: fast {fast[0]}, {mode} {sc[0]}: {sc[4].strip()}")
     if fast[1] != sc[1]:
