@@ -342,8 +342,9 @@ void stats_print_json(const sim_stats *s, const config *cfg, const char *mode, F
 	if (s->provenance)   /* one line: comparisons of runs leave it out */
 		fprintf(f, "  \"provenance\": %s,\n", s->provenance);
 	if (s->cosim.on)   /* one line too: comparisons with fast mode leave it out */
-		fprintf(f, "  \"cosim\": {\"compared\": {\"l1d\": %" PRIu64 ", \"l1i\": %" PRIu64 "}, \"mismatches\": %" PRIu64
-		        "},\n", s->cosim.compared_l1d, s->cosim.compared_l1i, s->cosim.mismatches);
+		fprintf(f, "  \"cosim\": {\"compared\": {\"l1d\": %" PRIu64 ", \"l1i\": %" PRIu64 ", \"psc\": %" PRIu64
+		        "}, \"mismatches\": %" PRIu64 "},\n", s->cosim.compared_l1d, s->cosim.compared_l1i,
+		        s->cosim.compared_psc, s->cosim.mismatches);
 	fprintf(f, "  \"config\": {");
 	const char *sep = "";
 	for (int k = 0; k < K_COUNT; k++) {

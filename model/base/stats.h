@@ -139,11 +139,12 @@ typedef struct sim_stats {
 	 * writer puts after "mode"; NULL: none.  Freed by stats_free. */
 	char *provenance;
 	/* --mode cosim (sc/cosim.cpp), set after the run when `on`: the
-	 * operations run on the RTL twins of the L1 DTLB and ITLB arrays with their
+	 * operations run on the RTL twins of the L1 DTLB and ITLB arrays and of
+	 * the paging-structure caches with their
 	 * answers compared, over the whole run (a warm-up included), and the
 	 * mismatches (0 or 1: the first stops the run); the JSON's "cosim",
 	 * after "provenance".  Kept by stats_reset_counters. */
-	struct { bool on; uint64_t compared_l1d, compared_l1i, mismatches; } cosim;
+	struct { bool on; uint64_t compared_l1d, compared_l1i, compared_psc, mismatches; } cosim;
 } sim_stats;
 
 int stats_init(sim_stats *s, unsigned ncpus);

@@ -375,6 +375,15 @@ static inline const tlb *mmu_shadow_l1i(mmu *m, unsigned i, tlb_op_hook hook, vo
 	return &m->l1i[i];
 }
 
+/* The same for paging-structure cache i (PSC_PD .. PSC_PML5); an absent
+ * one (pwc=off, PML5 under 4-level paging, 0 entries) gets no shadow. */
+static inline const tlb *mmu_shadow_psc(mmu *m, unsigned i, tlb_op_hook hook, void *ctx)
+{
+	if (tlb_present(&m->psc[i]))
+		tlb_set_hook(&m->psc[i], hook, ctx);
+	return &m->psc[i];
+}
+
 /* Sends this MMU's paging-structure accesses through `port` (its three
  * callbacks set; it must outlive the MMU's use of it), or back to
  * machine_shared.pm (NULL). */

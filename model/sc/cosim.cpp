@@ -1,15 +1,16 @@
-// sc/cosim.cpp - mmusim --mode cosim: the L1 DTLB and L1 ITLB arrays of
-// every CPU also run in the RTL, a Verilated model of rtl/tlb_array.sv per
-// array of the array's geometry and policy, from the model cache (sc/rtl_cache.h: built
+// sc/cosim.cpp - mmusim --mode cosim: the L1 DTLB and L1 ITLB arrays and
+// the paging-structure caches of every CPU also run in the RTL, a
+// Verilated model of rtl/tlb_array.sv per array and of rtl/tlb_psc.sv per
+// PSC level, of the array's geometry and policy, from the model cache (sc/rtl_cache.h: built
 // on first use).  Every operation the C array performs (lookup, fill, each
 // invalidation) reaches the array's tlb_op_hook with the C model's answers
 // and is applied to the RTL model at once through its ports, one clock
 // cycle per operation, and every answer compared (hit, way, PFN, rights,
-// D, needs-walk, multi-hit, the way a fill writes, the set it used).  The
+// D and needs-walk (not in a PSC), multi-hit, the way a fill writes, the
+// set it used).  The
 // first mismatch stops the run with a report and exit status 1.  Timing
 // and statistics still come from the C engine, so they equal fast mode's;
-// the statistics add cosim.compared.l1d, cosim.compared.l1i and
-// cosim.mismatches.
+// the statistics add cosim.compared.l1d, .l1i, .psc and cosim.mismatches.
 #include "sc/cosim.h"
 
 #include <cinttypes>
@@ -38,13 +39,20 @@ const char *op_name(enum tlb_op_kind k)
 }
 
 // The compared structures, cosim.compared.NAME's names.
-const char *const structure_names[] = { "l1d", "l1i" };
+const char *const structure_names[] = { "l1d", "l1i", "psc" };
+// the arrays of each: the L1 DTLB's 4K, 2M, 1G; the ITLB's 4K, 2M; the
+// PSC's PD, PDPT, PML4, PML5 (hw/mmu.h PSC_*)
+const unsigned structure_arrays[] = { 3, 2, PSC_COUNT };
+// the page shift of each array, the key shift of each PSC level
+const unsigned array_shifts[][PSC_COUNT] = { { 12, 21, 30 }, { 12, 21 }, { 21, 30, 39, 48 } };
 static_assert(sizeof structure_names / sizeof *structure_names == cosim::structures, "a name per structure");
 
 // Attaches a shadow to array i of structure which, or detaches it.
 const tlb *shadow(mmu *m, unsigned which, unsigned i, tlb_op_hook hook, void *ctx)
 {
-	return which == cosim::l1d ? mmu_shadow_l1d(m, i, hook, ctx) : mmu_shadow_l1i(m, i, hook, ctx);
+	return which == cosim::l1d ? mmu_shadow_l1d(m, i, hook, ctx)
+	     : which == cosim::l1i ? mmu_shadow_l1i(m, i, hook, ctx)
+	                           : mmu_shadow_psc(m, i, hook, ctx);
 }
 
 unsigned ceil_log2(uint64_t n)
@@ -69,7 +77,8 @@ unsigned ceil_log2(uint64_t n)
 // copy bit I-1 of u), plus E = D mod sets when u is negative, where
 // v = u + D for a negative u; w mod sets is v mod sets, and w determines u.
 // With a power-of-two number of sets, f(v) = u.  attach checks that f
-// fits the RTL's VPN width.
+// fits the RTL's VPN width.  A PSC's key (VA >> key shift) is recoded the
+// same way, into tlb_psc's key (rtl_psc_key_w bits).
 struct cosim::array_base {
 	cosim *owner = nullptr;
 	unsigned cpu = 0;
@@ -79,14 +88,16 @@ struct cosim::array_base {
 	unsigned shift = 12;
 	unsigned info_bits = 0, set_w = 0;
 	uint64_t extend = 0;              // E
-	const mmusim_rtl_tlb_array *rtl = nullptr;
+	const mmusim_rtl_tlb_array *rtl = nullptr;   // an L1 array's model
+	const mmusim_rtl_tlb_psc *psc = nullptr;     // a PSC's
 	void *model = nullptr;
 	mmusim_rtl_tlb_io io{};
+	mmusim_rtl_psc_io pio{};
 
 	~array_base()
 	{
 		if (model)
-			rtl->destroy(model);
+			psc ? psc->destroy(model) : rtl->destroy(model);
 	}
 
 	uint64_t rtl_vpn(uint64_t v) const
@@ -96,25 +107,27 @@ struct cosim::array_base {
 		return (w / t->sets) << set_w | (w % t->sets);
 	}
 
-	void eval() { rtl->eval(model, &io); }
+	void eval() { psc ? psc->eval(model, &pio) : rtl->eval(model, &io); }
+	uint8_t &clk() { return psc ? pio.clk : io.clk; }
+	uint8_t &rst_n() { return psc ? pio.rst_n : io.rst_n; }
 	// the rising edge of the operation's cycle (the state change), the
 	// clock low again for the next operation's inputs
 	void edge()
 	{
-		io.clk = 1;
+		clk() = 1;
 		eval();
-		io.clk = 0;
+		clk() = 0;
 	}
 
 	void reset()
 	{
-		model = rtl->create();
-		io.rst_n = 1;
+		model = psc ? psc->create() : rtl->create();
+		rst_n() = 1;
 		eval();
-		io.rst_n = 0;   // asynchronous, active low
+		rst_n() = 0;   // asynchronous, active low
 		eval();
 		edge();
-		io.rst_n = 1;
+		rst_n() = 1;
 		eval();
 	}
 };
@@ -125,14 +138,20 @@ cosim::~cosim()
 {
 	for (unsigned cpu = 0; cpu < s_->ncpus; cpu++)
 		for (unsigned which = 0; which < structures; which++)
-			for (unsigned i = 0; i < (which == l1d ? 3u : 2u); i++)
+			for (unsigned i = 0; i < structure_arrays[which]; i++)
 				shadow(sim_cpu_mmu(s_, cpu), which, i, nullptr, nullptr);
 }
 
 // Test only: MMUSIM_COSIM_INJECT=[STRUCTURE:]N (STRUCTURE l1d, the
-// default, or l1i) gives that structure's RTL a wrong PFN in its first
-// fill at or after operation N (of all structures, from 1), to prove
-// mismatches are caught.
+// default, l1i or psc) gives that structure's RTL a wrong PFN in every
+// fill from operation N on (of all structures, from 1), to prove
+// mismatches are caught: the first hit on such an entry is one (every
+// fill, not one: a PSC entry is often flushed before it is hit).
+bool cosim::injects(const array_base &a) const
+{
+	return inject_at_ && ops_ >= inject_at_ && a.which == inject_into_;
+}
+
 bool cosim::parse_inject()
 {
 	const char *inject = std::getenv("MMUSIM_COSIM_INJECT");
@@ -151,7 +170,7 @@ bool cosim::parse_inject()
 	inject_at_ = std::strtoull(n, &end, 10);
 	if (inject_into_ == structures || *end || end == n || !inject_at_) {
 		std::snprintf(s_->err, sizeof s_->err,
-		              "--mode cosim: MMUSIM_COSIM_INJECT='%s' is not [l1d:|l1i:]N with N from 1 (a test-only fault)",
+		              "--mode cosim: MMUSIM_COSIM_INJECT='%s' is not [l1d:|l1i:|psc:]N with N from 1 (a test-only fault)",
 		              inject);
 		return s_->failure = FAIL_USAGE, false;
 	}
@@ -160,14 +179,13 @@ bool cosim::parse_inject()
 
 bool cosim::attach()
 {
-	static const unsigned shifts[3] = { 12, 21, 30 };
 	if (!parse_inject())
 		return false;
 	unsigned va_bits = s_->cfg.v[K_PAGING_LEVELS] == 5 ? 57 : 48;
 	for (unsigned cpu = 0; cpu < s_->ncpus; cpu++) {
 		mmu *m = sim_cpu_mmu(s_, cpu);
 		for (unsigned which = 0; which < structures; which++)
-		for (unsigned i = 0; i < (which == l1d ? 3u : 2u); i++) {
+		for (unsigned i = 0; i < structure_arrays[which]; i++) {
 			const tlb *t = shadow(m, which, i, nullptr, nullptr);
 			if (!tlb_present(t))
 				continue;   // entries=0: no array, no operation
@@ -178,7 +196,7 @@ bool cosim::attach()
 			a->index = i;
 			a->array = t->name;
 			a->t = t;
-			a->shift = shifts[i];
+			a->shift = array_shifts[which][i];
 			a->info_bits = va_bits - a->shift;
 			a->set_w = ceil_log2(t->sets);
 			// D = 2^(64 - shift) - 2^I, mod sets
@@ -186,19 +204,31 @@ bool cosim::attach()
 			a->extend = (uint64_t)(d % t->sets);
 			uint64_t w_max = (1ull << a->info_bits) - 1 + a->extend;
 			uint64_t f_max = (w_max / t->sets) << a->set_w | (t->sets - 1);
-			if (a->set_w > rtl_vpn_w || (f_max >> rtl_vpn_w) != 0) {
-				std::snprintf(s_->err, sizeof s_->err,
-				              "--mode cosim: the %s array of %u sets x %u ways (paging_levels=%u) needs VPNs of %u bits in "
-				              "the RTL (rtl/tlb_array.sv indexes a power-of-two number of sets by the low bits of the VPN), "
-				              "more than its %u",
-				              t->name, t->sets, t->ways, (unsigned)s_->cfg.v[K_PAGING_LEVELS], ceil_log2(f_max + 1),
-				              rtl_vpn_w);
+			unsigned width = which == psc ? rtl_psc_key_w : rtl_vpn_w;
+			if (a->set_w > width || (f_max >> width) != 0) {
+				if (which == psc)
+					std::snprintf(s_->err, sizeof s_->err,
+					              "--mode cosim: the %s cache of %u sets x %u ways (paging_levels=%u) needs keys of %u "
+					              "bits in the RTL (rtl/tlb_psc.sv indexes a power-of-two number of sets by the low bits "
+					              "of the key), more than its %u",
+					              t->name, t->sets, t->ways, (unsigned)s_->cfg.v[K_PAGING_LEVELS],
+					              ceil_log2(f_max + 1), width);
+				else
+					std::snprintf(s_->err, sizeof s_->err,
+					              "--mode cosim: the %s array of %u sets x %u ways (paging_levels=%u) needs VPNs of %u "
+					              "bits in the RTL (rtl/tlb_array.sv indexes a power-of-two number of sets by the low bits "
+					              "of the VPN), more than its %u",
+					              t->name, t->sets, t->ways, (unsigned)s_->cfg.v[K_PAGING_LEVELS],
+					              ceil_log2(f_max + 1), width);
 				return s_->failure = FAIL_USAGE, false;
 			}
 			std::string err;
 			enum failure kind = FAIL_NONE;
-			a->rtl = rtl_tlb_array(1u << a->set_w, t->ways, t->policy == TLB_PLRU, err, kind);
-			if (!a->rtl) {
+			if (which == psc)
+				a->psc = rtl_tlb_psc(1u << a->set_w, t->ways, a->shift, t->policy == TLB_PLRU, err, kind);
+			else
+				a->rtl = rtl_tlb_array(1u << a->set_w, t->ways, t->policy == TLB_PLRU, err, kind);
+			if (!a->rtl && !a->psc) {
 				std::snprintf(s_->err, sizeof s_->err, "%s", err.c_str());
 				return s_->failure = kind, false;
 			}
@@ -207,7 +237,8 @@ bool cosim::attach()
 		}
 	}
 	for (std::unique_ptr<array_base> &a : arrays_)
-		shadow(sim_cpu_mmu(s_, a->cpu), a->which, a->index, &cosim::on_op, a.get());
+		shadow(sim_cpu_mmu(s_, a->cpu), a->which, a->index, a->which == psc ? &cosim::on_psc_op : &cosim::on_op,
+		       a.get());
 	return true;
 }
 
@@ -256,10 +287,8 @@ void cosim::on_op(void *ctx, const tlb *t, const tlb_op *op)
 		io.fill_perm = f.perm;
 		io.fill_dirty = f.dirty;
 		io.fill_pfn = f.pfn;
-		if (self->inject_at_ && self->ops_ >= self->inject_at_ && a.which == self->inject_into_) {
-			self->inject_at_ = 0;   // test only: the RTL gets one PFN bit wrong
-			io.fill_pfn ^= 1;
-		}
+		if (self->injects(a))
+			io.fill_pfn ^= 1;   // test only: one PFN bit wrong
 		a.eval();
 		if ((int)io.fill_way != op->way || !io.fill_ready)
 			std::snprintf(buf, sizeof buf,
@@ -286,6 +315,79 @@ void cosim::on_op(void *ctx, const tlb *t, const tlb_op *op)
 		return;
 	}
 	a.edge();   // the operation's state change
+	self->compared_[a.which]++;
+}
+
+// A PSC operation: as on_op, through tlb_psc's ports (a key for the VPN,
+// no global, PGE, write or D).
+void cosim::on_psc_op(void *ctx, const tlb *t, const tlb_op *op)
+{
+	array_base &a = *static_cast<array_base *>(ctx);
+	cosim *self = a.owner;
+	if (self->failed_)
+		return;
+	self->ops_++;
+	mmusim_rtl_psc_io &io = a.pio;
+	io.lookup_valid = io.fill_valid = io.inv_valid = 0;
+	char buf[400];
+	buf[0] = 0;
+	uint64_t key = 0;
+	switch (op->kind) {
+	case TLB_OP_LOOKUP: {
+		key = a.rtl_vpn(op->vpn);
+		io.lookup_valid = 1;
+		io.lookup_key = key;
+		io.lookup_pcid = op->pcid;
+		a.eval();
+		bool hit = op->way >= 0;
+		const tlb_entry *e = hit ? &t->entries[(size_t)op->set * t->ways + (unsigned)op->way] : nullptr;
+		// walker.c looks a PSC up without PGE and not as a write
+		bool same = !op->pge && !op->write && io.hit == hit && !io.multi_hit &&
+		            (!hit || ((int)io.hit_way == op->way && io.hit_pfn == e->pfn && io.hit_perm == e->perm));
+		if (!same)
+			std::snprintf(buf, sizeof buf,
+			              "lookup key 0x%" PRIx64 " pcid %u pge %d write %d: C hit %d way %d pfn 0x%" PRIx64
+			              " perm %u; RTL hit %d way %u pfn 0x%" PRIx64 " perm %u multi-hit %d",
+			              op->vpn, op->pcid, op->pge, op->write, hit, op->way, hit ? e->pfn : 0, hit ? e->perm : 0u,
+			              io.hit, io.hit_way, io.hit_pfn, io.hit_perm, io.multi_hit);
+		break;
+	}
+	case TLB_OP_FILL: {
+		const tlb_entry &f = *op->fill;
+		key = a.rtl_vpn(f.vpn);
+		io.fill_valid = 1;
+		io.fill_key = key;
+		io.fill_pcid = f.pcid;
+		io.fill_perm = f.perm;
+		io.fill_pfn = f.pfn;
+		if (self->injects(a))
+			io.fill_pfn ^= 1;   // test only: one PFN bit wrong
+		a.eval();
+		if (f.global || (int)io.fill_way != op->way || !io.fill_ready)
+			std::snprintf(buf, sizeof buf,
+			              "fill key 0x%" PRIx64 " pcid %u global %d: C writes way %d, RTL way %u (ready %d)%s", f.vpn,
+			              f.pcid, f.global, op->way, io.fill_way, io.fill_ready,
+			              f.global ? "; a PSC entry is never global" : "");
+		break;
+	}
+	default:
+		key = a.rtl_vpn(op->va >> a.shift);
+		io.inv_valid = 1;
+		io.inv_pcid = op->pcid;
+		io.inv_key = key;
+		io.inv_op = (uint8_t)TLB_INV_CODE(op->kind);   // hw/tlb.h: the RTL's code
+		a.eval();
+		break;
+	}
+	if (!buf[0] && (op->kind == TLB_OP_LOOKUP || op->kind == TLB_OP_FILL) &&
+	    (key & (((uint64_t)1 << a.set_w) - 1)) != (uint64_t)op->set)
+		std::snprintf(buf, sizeof buf, "the RTL's set %" PRIu64 " is not the C cache's, %d",
+		              (uint64_t)(key & ((1ull << a.set_w) - 1)), op->set);
+	if (buf[0]) {
+		self->report(a, op->kind, sim_cpu_clock(self->s_, a.cpu), self->s_->rec.line, buf);
+		return;
+	}
+	a.edge();
 	self->compared_[a.which]++;
 }
 

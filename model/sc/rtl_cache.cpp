@@ -1,11 +1,13 @@
-// sc/rtl_cache.cpp - the Verilated tlb_array models of --mode cosim, one
-// shared object per geometry and policy, built on first use into the
-// cache directory and loaded with dlopen (docs/rtl.md, "The model cache").
+// sc/rtl_cache.cpp - the Verilated tlb_array and tlb_psc models of --mode
+// cosim, one shared object per module, geometry and policy, built on first
+// use into the cache directory and loaded with dlopen (docs/rtl.md, "The
+// model cache").
 //
 // A model is Verilator's C++ output (--cc) of the RTL sources embedded in
 // mmusim at build time (rtl_sources.cpp, made by cmake/embed.cmake), with
-// sc/rtl_shim.cpp, compiled by the C++ compiler found at run time into
-// DIR/tlb_array-SxW-POLICY-R-T/model.so; R hashes the embedded sources
+// the module's shim (sc/rtl_shim.cpp, sc/rtl_psc_shim.cpp), compiled by
+// the C++ compiler found at run time into DIR/tlb_array-SxW-POLICY-R-T/
+// or DIR/tlb_psc-SxW-kSHIFT-POLICY-R-T/model.so; R hashes the embedded sources
 // (RTL, shim, rtl_abi.h), T the tools (verilator's version and root, the
 // compiler's command and version, the flags).  Verilator's runtime is
 // compiled once per T into DIR/verilated-T/.  Builds run under an
@@ -301,10 +303,25 @@ bool build_runtime(const fs::path &dir, const toolchain &t, fs::path &rt, std::s
 	return install(tmp, rt, err, kind);
 }
 
-// The model NAME of label WHAT, built into DIR/NAME/model.so.
-bool build_model(const fs::path &dir, const std::string &name, const std::string &what, unsigned sets,
-                 unsigned ways, unsigned repl, const toolchain &t, std::string &err, enum failure &kind)
+// What a model is built from: a top module, its shim and the shim's entry
+// point, and the parameters, each given to verilator (-GNAME=V) and to the
+// shim (-DMMUSIM_RTL_DEFINE=V).
+struct model_spec {
+	const char *module, *shim, *entry;
+	struct param {
+		const char *name, *define;
+		unsigned value;
+	};
+	std::vector<param> params;
+	std::string base;   // the cache directory's name less -T: module-geometry-policy-R
+	std::string what;   // for messages: "tlb_array 16x4 LRU"
+};
+
+// The model NAME of spec, built into DIR/NAME/model.so.
+bool build_model(const fs::path &dir, const std::string &name, const model_spec &spec, const toolchain &t,
+                 std::string &err, enum failure &kind)
 {
+	const std::string &what = spec.what;
 	fs::path rt;
 	if (!build_runtime(dir, t, rt, err, kind))
 		return false;
@@ -328,13 +345,13 @@ bool build_model(const fs::path &dir, const std::string &name, const std::string
 		if (p.extension() == ".sv")
 			sv.push_back(p.string());
 	}
-	static const char exports[] = "{ global: " MMUSIM_RTL_ENTRY "; local: *; };\n";
-	write_file(src / "exports.map", exports, sizeof exports - 1);
+	std::string exports = std::string("{ global: ") + spec.entry + "; local: *; };\n";
+	write_file(src / "exports.map", exports.data(), exports.size());
 	std::string log = (tmp / "build.log").string(), why;
-	std::vector<std::string> cmd = { "verilator", "--cc", "-Mdir", gen.string(), "--prefix", "Vtlb_array",
-	                                 "--top-module", "tlb_array", "-Wno-fatal",
-	                                 "-GSets=" + std::to_string(sets), "-GWays=" + std::to_string(ways),
-	                                 "-GVpnW=" + std::to_string(rtl_vpn_w), "-GRepl=" + std::to_string(repl) };
+	std::vector<std::string> cmd = { "verilator", "--cc", "-Mdir", gen.string(), "--prefix",
+	                                 std::string("V") + spec.module, "--top-module", spec.module, "-Wno-fatal" };
+	for (const model_spec::param &p : spec.params)
+		cmd.push_back(std::string("-G") + p.name + "=" + std::to_string(p.value));
 	cmd.insert(cmd.end(), sv.begin(), sv.end());
 	int rc = run(cmd, log, nullptr, why);
 	if (rc)
@@ -347,12 +364,11 @@ bool build_model(const fs::path &dir, const std::string &name, const std::string
 	std::sort(units.begin(), units.end());
 	cmd = t.cxx;
 	cmd.insert(cmd.end(), std::begin(cxx_flags), std::end(cxx_flags));
-	cmd.insert(cmd.end(), { "-shared", "-DMMUSIM_RTL_SETS=" + std::to_string(sets),
-	                        "-DMMUSIM_RTL_WAYS=" + std::to_string(ways),
-	                        "-DMMUSIM_RTL_VPN_W=" + std::to_string(rtl_vpn_w),
-	                        "-DMMUSIM_RTL_REPL=" + std::to_string(repl), "-I" + src.string(), "-I" + gen.string(),
-	                        "-I" + t.root + "/include", "-I" + t.root + "/include/vltstd",
-	                        (src / "rtl_shim.cpp").string() });
+	cmd.push_back("-shared");
+	for (const model_spec::param &p : spec.params)
+		cmd.push_back(std::string("-DMMUSIM_RTL_") + p.define + "=" + std::to_string(p.value));
+	cmd.insert(cmd.end(), { "-I" + src.string(), "-I" + gen.string(), "-I" + t.root + "/include",
+	                        "-I" + t.root + "/include/vltstd", (src / spec.shim).string() });
 	cmd.insert(cmd.end(), units.begin(), units.end());
 	cmd.insert(cmd.end(), { (rt / "verilated.o").string(), (rt / "verilated_threads.o").string(),
 	                        "-Wl,--version-script=" + (src / "exports.map").string(), "-o",
@@ -407,8 +423,11 @@ struct cache_lock {
 	}
 };
 
-const mmusim_rtl_tlb_array *load(const std::string &so, unsigned sets, unsigned ways, unsigned repl,
-                                 std::string &err, enum failure &kind)
+// Loads so and returns what its entry point describes, if matches() says
+// it is the model asked for.
+template <class Model>
+const Model *load(const std::string &so, const char *entry_name, bool (*matches)(const Model &, const model_spec &),
+                  const model_spec &spec, std::string &err, enum failure &kind)
 {
 	kind = FAIL_INTERNAL;
 	void *h = dlopen(so.c_str(), RTLD_NOW | RTLD_LOCAL);
@@ -417,14 +436,80 @@ const mmusim_rtl_tlb_array *load(const std::string &so, unsigned sets, unsigned 
 		err = "cannot load the RTL model " + so + ": " + (why ? why : "?") + " (remove its directory to build it again)";
 		return nullptr;
 	}
-	mmusim_rtl_entry entry = reinterpret_cast<mmusim_rtl_entry>(dlsym(h, MMUSIM_RTL_ENTRY));
-	const mmusim_rtl_tlb_array *m = entry ? entry() : nullptr;
-	if (!m || m->abi != MMUSIM_RTL_ABI || m->io_size != sizeof(mmusim_rtl_tlb_io) || m->sets != sets ||
-	    m->ways != ways || m->repl != repl || m->vpn_w != rtl_vpn_w) {
+	typedef const Model *(*entry_fn)(void);
+	entry_fn entry = reinterpret_cast<entry_fn>(dlsym(h, entry_name));
+	const Model *m = entry ? entry() : nullptr;
+	if (!m || m->abi != MMUSIM_RTL_ABI || !matches(*m, spec)) {
 		err = "the RTL model " + so + " is not the one asked for (remove its directory to build it again)";
 		return nullptr;
 	}
 	return m;
+}
+
+// The cache's model of spec, built there first if it is not: its
+// model.so, or "" (err and kind set).
+std::string model_path(const model_spec &spec, std::string &err, enum failure &kind)
+{
+	kind = FAIL_USAGE;
+	std::string given = rtl_cache_dir();
+	if (given.empty()) {
+		err = "--mode cosim: no home directory for the RTL model cache (set MMUSIM_RTL_CACHE)";
+		return "";
+	}
+	std::error_code ec;
+	fs::create_directories(given, ec);
+	fs::path dir = fs::absolute(given, ec);
+	if (ec || !fs::is_directory(dir)) {
+		err = "cannot make the RTL model cache " + given + ": " + (ec ? ec.message() : "not a directory") +
+		      " (set MMUSIM_RTL_CACHE to a writable directory)";
+		return "";
+	}
+	const toolchain &t = tools();
+	std::string so;
+	if (t.ok) {
+		std::string name = spec.base + "-" + t.key;
+		so = (dir / name / "model.so").string();
+		if (!fs::exists(so)) {
+			cache_lock lock;
+			if (!lock.take(dir, err))
+				return "";
+			if (!fs::exists(so)) {   // not built meanwhile by the run we waited for
+				for (const fs::directory_entry &e : fs::directory_iterator(dir, ec))
+					if (e.path().filename().string().rfind("tmp-", 0) == 0)
+						fs::remove_all(e.path(), ec);   // a build killed before its rename
+				std::fprintf(stderr, "mmusim: building the RTL model of %s into %s (once)...\n", spec.what.c_str(),
+				             dir.c_str());
+				if (!build_model(dir, name, spec, t, err, kind))
+					return "";
+			}
+		}
+	} else {
+		// no tools: a model of the same sources built by any
+		glob_t g;
+		std::string pattern = (dir / (spec.base + "-*")).string() + "/model.so";
+		if (glob(pattern.c_str(), 0, nullptr, &g) == 0 && g.gl_pathc > 0)
+			so = g.gl_pathv[g.gl_pathc - 1];
+		globfree(&g);
+		if (so.empty()) {
+			err = "--mode cosim: the RTL model of " + spec.what + " is not in the cache " + dir.string() +
+			      " and cannot be built here: " + t.why;
+			return "";
+		}
+	}
+	return so;
+}
+
+bool array_matches(const mmusim_rtl_tlb_array &m, const model_spec &spec)
+{
+	return m.io_size == sizeof(mmusim_rtl_tlb_io) && m.sets == spec.params[0].value &&
+	       m.ways == spec.params[1].value && m.vpn_w == spec.params[2].value && m.repl == spec.params[3].value;
+}
+
+bool psc_matches(const mmusim_rtl_tlb_psc &m, const model_spec &spec)
+{
+	return m.io_size == sizeof(mmusim_rtl_psc_io) && m.sets == spec.params[0].value &&
+	       m.ways == spec.params[1].value && m.key_shift == spec.params[2].value &&
+	       m.key_w == spec.params[3].value && m.repl == spec.params[4].value;
 }
 
 } // namespace
@@ -452,59 +537,39 @@ const mmusim_rtl_tlb_array *rtl_tlb_array(unsigned sets, unsigned ways, unsigned
 	auto it = loaded.find({ sets, ways, repl });
 	if (it != loaded.end())
 		return it->second;
-	kind = FAIL_USAGE;
-	std::string given = rtl_cache_dir();
-	if (given.empty()) {
-		err = "--mode cosim: no home directory for the RTL model cache (set MMUSIM_RTL_CACHE)";
-		return nullptr;
-	}
-	std::error_code ec;
-	fs::create_directories(given, ec);
-	fs::path dir = fs::absolute(given, ec);
-	if (ec || !fs::is_directory(dir)) {
-		err = "cannot make the RTL model cache " + given + ": " + (ec ? ec.message() : "not a directory") +
-		      " (set MMUSIM_RTL_CACHE to a writable directory)";
-		return nullptr;
-	}
-	const char *policy = repl ? "plru" : "lru";
-	std::string what = "tlb_array " + std::to_string(sets) + "x" + std::to_string(ways) + " " + (repl ? "PLRU" : "LRU");
-	std::string base = "tlb_array-" + std::to_string(sets) + "x" + std::to_string(ways) + "-" + policy + "-" +
-	                   sources_key();
-	const toolchain &t = tools();
-	std::string so;
-	if (t.ok) {
-		std::string name = base + "-" + t.key;
-		so = (dir / name / "model.so").string();
-		if (!fs::exists(so)) {
-			cache_lock lock;
-			if (!lock.take(dir, err))
-				return nullptr;
-			if (!fs::exists(so)) {   // not built meanwhile by the run we waited for
-				for (const fs::directory_entry &e : fs::directory_iterator(dir, ec))
-					if (e.path().filename().string().rfind("tmp-", 0) == 0)
-						fs::remove_all(e.path(), ec);   // a build killed before its rename
-				std::fprintf(stderr, "mmusim: building the RTL model of %s into %s (once)...\n", what.c_str(),
-				             dir.c_str());
-				if (!build_model(dir, name, what, sets, ways, repl, t, err, kind))
-					return nullptr;
-			}
-		}
-	} else {
-		// no tools: a model of the same sources built by any
-		glob_t g;
-		std::string pattern = (dir / (base + "-*")).string() + "/model.so";
-		if (glob(pattern.c_str(), 0, nullptr, &g) == 0 && g.gl_pathc > 0)
-			so = g.gl_pathv[g.gl_pathc - 1];
-		globfree(&g);
-		if (so.empty()) {
-			err = "--mode cosim: the RTL model of " + what + " is not in the cache " + dir.string() +
-			      " and cannot be built here: " + t.why;
-			return nullptr;
-		}
-	}
-	const mmusim_rtl_tlb_array *m = load(so, sets, ways, repl, err, kind);
+	std::string geometry = std::to_string(sets) + "x" + std::to_string(ways);
+	model_spec spec = { "tlb_array", "rtl_shim.cpp", MMUSIM_RTL_ENTRY,
+	                    { { "Sets", "SETS", sets }, { "Ways", "WAYS", ways }, { "VpnW", "VPN_W", rtl_vpn_w },
+	                      { "Repl", "REPL", repl } },
+	                    "tlb_array-" + geometry + "-" + (repl ? "plru" : "lru") + "-" + sources_key(),
+	                    "tlb_array " + geometry + " " + (repl ? "PLRU" : "LRU") };
+	std::string so = model_path(spec, err, kind);
+	const mmusim_rtl_tlb_array *m =
+	    so.empty() ? nullptr : load<mmusim_rtl_tlb_array>(so, spec.entry, array_matches, spec, err, kind);
 	if (m)
 		loaded[{ sets, ways, repl }] = m;
+	return m;
+}
+
+const mmusim_rtl_tlb_psc *rtl_tlb_psc(unsigned sets, unsigned ways, unsigned key_shift, unsigned repl,
+                                      std::string &err, enum failure &kind)
+{
+	static std::map<std::tuple<unsigned, unsigned, unsigned, unsigned>, const mmusim_rtl_tlb_psc *> loaded;
+	auto it = loaded.find({ sets, ways, key_shift, repl });
+	if (it != loaded.end())
+		return it->second;
+	std::string geometry = std::to_string(sets) + "x" + std::to_string(ways);
+	std::string shift = std::to_string(key_shift);
+	model_spec spec = { "tlb_psc", "rtl_psc_shim.cpp", MMUSIM_RTL_PSC_ENTRY,
+	                    { { "Sets", "SETS", sets }, { "Ways", "WAYS", ways }, { "KeyShift", "KEY_SHIFT", key_shift },
+	                      { "KeyW", "KEY_W", rtl_psc_key_w }, { "Repl", "REPL", repl } },
+	                    "tlb_psc-" + geometry + "-k" + shift + "-" + (repl ? "plru" : "lru") + "-" + sources_key(),
+	                    "tlb_psc " + geometry + " key shift " + shift + " " + (repl ? "PLRU" : "LRU") };
+	std::string so = model_path(spec, err, kind);
+	const mmusim_rtl_tlb_psc *m =
+	    so.empty() ? nullptr : load<mmusim_rtl_tlb_psc>(so, spec.entry, psc_matches, spec, err, kind);
+	if (m)
+		loaded[{ sets, ways, key_shift, repl }] = m;
 	return m;
 }
 

@@ -77,6 +77,7 @@ extern "C" enum failure mmusim_sc_run(sim *s, enum sim_mode mode, const mode_opt
 			s->st.cosim.on = true;
 			s->st.cosim.compared_l1d = rtl->compared(mmusim_sc::cosim::l1d);
 			s->st.cosim.compared_l1i = rtl->compared(mmusim_sc::cosim::l1i);
+			s->st.cosim.compared_psc = rtl->compared(mmusim_sc::cosim::psc);
 			s->st.cosim.mismatches = rtl->failed();
 		}
 #endif

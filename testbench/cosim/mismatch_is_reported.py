@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """--mode cosim stops at the first mismatch between the RTL and the C
 model: with a test-only fault in each compared structure
-(MMUSIM_COSIM_INJECT=[STRUCTURE:]N: that structure's first fill at or
-after operation N reaches the RTL with a wrong PFN) the run must exit 1,
+(MMUSIM_COSIM_INJECT=[STRUCTURE:]N: that structure's fills from
+operation N on reach the RTL with a wrong PFN) the run must exit 1,
 report the mismatch with its cycle, both answers and an array of that
 structure, and mark the statistics incomplete.  A malformed value is a
 usage error (64)."""
@@ -13,7 +13,7 @@ import sys
 import tempfile
 
 # MMUSIM_COSIM_INJECT's value -> the structure whose array must be named
-CASES = (("500", "l1d"), ("l1d:500", "l1d"), ("l1i:500", "l1i"))
+CASES = (("500", "l1d"), ("l1d:500", "l1d"), ("l1i:500", "l1i"), ("psc:500", "psc"))
 
 
 def run(mmusim, trace, tmp, inject):

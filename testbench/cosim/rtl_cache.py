@@ -30,11 +30,12 @@ import tempfile
 import time
 
 # one small model: a 2-set direct-mapped 4K array, no 2M or 1G array, in
-# the L1 DTLB and the L1 ITLB (two instances of the one model)
+# the L1 DTLB and the L1 ITLB (two instances of the one model); no
+# paging-structure caches
 SMALL = ["--set", "tlb.l1d.4k.entries=2", "--set", "tlb.l1d.4k.ways=1",
          "--set", "tlb.l1d.2m.entries=0", "--set", "tlb.l1d.1g.entries=0",
          "--set", "tlb.l1i.4k.entries=2", "--set", "tlb.l1i.4k.ways=1",
-         "--set", "tlb.l1i.2m.entries=0"]
+         "--set", "tlb.l1i.2m.entries=0", "--set", "pwc=off"]
 BUILDING = "mmusim: building the RTL model of tlb_array 2x1 LRU into {} (once)..."
 failures = []
 

@@ -7,7 +7,8 @@ applies them): the exit status, the human summary and the statistics JSON
 must be identical, except the JSON's "mode" key, its "provenance" line
 (which holds the command line) and, in cosim mode, its "cosim" line, which
 must say that operations were compared on the L1 DTLB and ITLB (at least
-each one's lookups) and none mismatched.
+each one's lookups) and the paging-structure caches (at least one lookup a
+walk, when there is a PDE cache) and none mismatched.
 """
 import argparse
 import json
@@ -41,14 +42,19 @@ def run(mmusim, mode, trace, out, extra=()):
     return p.returncode, p.stdout, json_text, cosim, p.stderr
 
 
-COMPARED = ("l1d", "l1i")   # the structures --mode cosim compares
+COMPARED = ("l1d", "l1i", "psc")   # the structures --mode cosim compares
 
 
 def lookups(json_text, structure):
-    """A TLB's lookups in a run's statistics: the co-simulation compares at
-    least those (every lookup of the region of interest, at least one array
-    each)."""
-    return json.loads(json_text)["tlb"][structure]["lookups"]
+    """A structure's lookups in a run's statistics: the co-simulation
+    compares at least those (every lookup of the region of interest, at
+    least one array each; a PSC's: every walk looks up the PDE cache first,
+    when it has one)."""
+    s = json.loads(json_text)
+    if structure == "psc":
+        c = s["config"]
+        return s["walks"]["count"] if c["pwc"] == "on" and c["pwc.pd.entries"] > 0 else 0
+    return s["tlb"][structure]["lookups"]
 
 
 def compare(mmusim, trace, tmp, mode="systemc", extra=()):

@@ -20,9 +20,11 @@ language or file, the copies are held to the one definition here.
   P|RW|US|A|D out again.
 - The cosim models: the VPN width every RTL model of --mode cosim is
   Verilated with (model/sc/rtl_cache.h rtl_vpn_w) is rtl/tlb_pkg.sv's
-  VpnMaxW, and cosim.cpp does not restate it; the RTL sources embedded for
-  the models (model/sc/CMakeLists.txt MMUSIM_RTL_EMBED) are the lockstep
-  test's (testbench/cosim/CMakeLists.txt TLB_SV), in the same order.
+  VpnMaxW, and cosim.cpp does not restate it; the key width of the PSC
+  models (rtl_psc_key_w) is PscKeyMaxW; the RTL sources embedded for the
+  models (model/sc/CMakeLists.txt MMUSIM_RTL_EMBED) are the lockstep
+  tests' (testbench/cosim/CMakeLists.txt TLB_SV, then PSC_SV's others), in
+  the same order.
 
 Needs python3 only; runs in every build.
 """
@@ -211,16 +213,26 @@ def cosim_models():
     check("rtl/tlb_pkg.sv: no VpnMaxW", vpn_max is not None)
     if width and vpn_max:
         eq("rtl_vpn_w (model/sc/rtl_cache.h) and VpnMaxW (rtl/tlb_pkg.sv)", width.group(1), vpn_max.group(1))
+    key_w = re.search(r"constexpr unsigned rtl_psc_key_w = (\d+);", read("model/sc/rtl_cache.h"))
+    key_max = re.search(r"localparam int unsigned PscKeyMaxW = (\d+);", read("rtl/tlb_pkg.sv"))
+    check("model/sc/rtl_cache.h: no rtl_psc_key_w", key_w is not None)
+    check("rtl/tlb_pkg.sv: no PscKeyMaxW", key_max is not None)
+    if key_w and key_max:
+        eq("rtl_psc_key_w (model/sc/rtl_cache.h) and PscKeyMaxW (rtl/tlb_pkg.sv)", key_w.group(1), key_max.group(1))
     cpp = re.sub(r"/\*.*?\*/|//[^\n]*", "", read("model/sc/cosim.cpp"), flags=re.S)
     check("cosim.cpp: restates the RTL's VPN width (45; use rtl_vpn_w)", not re.search(r"\b45\b", cpp))
     embed = re.search(r"set\(MMUSIM_RTL_EMBED ([^)]*)\)", read("model/sc/CMakeLists.txt"))
-    lockstep = re.search(r"set\(TLB_SV ([^)]*)\)", read("testbench/cosim/CMakeLists.txt"))
+    lockstep = [re.search(r"set\(%s ([^)]*)\)" % v, read("testbench/cosim/CMakeLists.txt"))
+                for v in ("TLB_SV", "PSC_SV")]
     check("model/sc/CMakeLists.txt: no MMUSIM_RTL_EMBED", embed is not None)
-    check("testbench/cosim/CMakeLists.txt: no TLB_SV", lockstep is not None)
-    if embed and lockstep:
-        eq("the .sv files of --mode cosim's models (MMUSIM_RTL_EMBED) and of the lockstep test (TLB_SV)",
-           [f for f in embed.group(1).split() if f.endswith(".sv")],
-           [f.replace("${CMAKE_SOURCE_DIR}/", "") for f in lockstep.group(1).split()])
+    check("testbench/cosim/CMakeLists.txt: no TLB_SV or PSC_SV", None not in lockstep)
+    if embed and None not in lockstep:
+        want = []
+        for m in lockstep:
+            want += [f.replace("${CMAKE_SOURCE_DIR}/", "") for f in m.group(1).split()
+                     if f.replace("${CMAKE_SOURCE_DIR}/", "") not in want]
+        eq("the .sv files of --mode cosim's models (MMUSIM_RTL_EMBED) and of the lockstep tests (TLB_SV, then PSC_SV)",
+           [f for f in embed.group(1).split() if f.endswith(".sv")], want)
 
 
 def main():
@@ -233,7 +245,7 @@ def main():
     if not failures:
         print("ok written once: wave signals (modules.h = scripts/waves = docs/waves.md = mmusim.gtkw), "
               "invalidation codes (tlb.h = tlb_pkg.sv = tlb_array.sv), leaf test, #PF code, "
-              "PAGE_TABLE, cosim models (VPN width, RTL sources)")
+              "PAGE_TABLE, cosim models (VPN and PSC key widths, RTL sources)")
     sys.exit(1 if failures else 0)
 
 
