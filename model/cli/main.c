@@ -49,7 +49,7 @@ static int exit_status(enum failure f)
 
 static const char usage[] =
 	"usage: mmusim [OPTIONS] TRACE        (TRACE may be '-' for standard input)\n"
-	"  --mode fast|systemc|cosim   default fast; cosim = SystemC with the Verilated RTL L1 TLBs\n"
+	"  --mode fast|systemc|cosim   default fast; cosim = SystemC with the Verilated RTL L1 TLBs, PSCs\n"
 	"                              (models built on first use into $MMUSIM_RTL_CACHE, else\n"
 	"                              ~/.cache/mmusim/rtl: verilator and a C++ compiler then needed)\n"
 	"  --preset NAME               machine defaults: skylake (default), zen2, zen3, zen4, zen5\n"
