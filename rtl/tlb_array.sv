@@ -106,15 +106,9 @@ module tlb_array #(
   localparam int unsigned PcidMaxW = tlb_pkg::PcidW;
 
   // The replacement state at reset as a constant, for the flip-flops' reset
-  // value (tlb_repl's reset_o, a signal until flattening): LRU age[w] = w,
-  // tree-PLRU all bits 0.
-  function automatic logic [ReplW-1:0] repl_reset_f();
-    repl_reset_f = '0;
-    if (Repl == tlb_pkg::ReplLru) begin
-      for (int w = 0; w < Ways; w++) repl_reset_f[w*WayW +: WayW] = WayW'(w);
-    end
-  endfunction
-  localparam logic [ReplW-1:0] ReplReset = repl_reset_f();
+  // value (tlb_repl's reset_o is a signal until flattening).
+  localparam logic [tlb_pkg::ReplMaxW-1:0] ReplResetMax = tlb_pkg::repl_reset(Ways, WayW, Repl);
+  localparam logic [ReplW-1:0] ReplReset = ReplResetMax[ReplW-1:0];
 
   // ---- state: one row of Ways entries and one replacement state per set ----
   logic [RowW-1:0]  row_q  [Sets];
@@ -153,8 +147,9 @@ module tlb_array #(
     lookup_e     = '0;
     for (int w = Ways - 1; w >= 0; w--) begin
       lookup_e = lookup_row[w*EntryW +: EntryW];
-      lookup_match[w] = lookup_e.valid && lookup_e.vpn == lookup_vpn &&
-                        (lookup_e.pcid == lookup_pcid || (lookup_e.global && lookup_pge_i));
+      lookup_match[w] = tlb_pkg::tlb_hits(lookup_e.valid, lookup_e.vpn == lookup_vpn,
+                                          lookup_e.pcid == lookup_pcid, lookup_e.global,
+                                          lookup_pge_i);
       if (lookup_match[w]) begin
         lookup_way   = WayW'(w);
         lookup_count = lookup_count + 1'b1;
@@ -210,8 +205,9 @@ module tlb_array #(
     fill_e         = '0;
     for (int w = Ways - 1; w >= 0; w--) begin
       fill_e = fill_row[w*EntryW +: EntryW];
-      fill_conflict[w] = fill_e.valid && fill_e.vpn == fill_vpn &&
-                         (fill_e.pcid == fill_pcid || fill_e.global || fill_global_i);
+      fill_conflict[w] = tlb_pkg::tlb_conflicts(fill_e.valid, fill_e.vpn == fill_vpn,
+                                                fill_e.pcid == fill_pcid, fill_e.global,
+                                                fill_global_i);
       fill_invalid[w] = !fill_e.valid;
       if (fill_conflict[w]) first_conflict = WayW'(w);
       if (fill_invalid[w]) first_invalid = WayW'(w);

@@ -82,6 +82,40 @@ package tlb_pkg;
   } psc_entry_t;
   localparam int unsigned PscEntryW = 1 + PcidW + PscKeyMaxW + PfnW + 3;
 
+  // The entry rules of model/hw/tlb.h, written once for tlb_array, tlb_stlb
+  // and tlb_psc over the comparisons each module makes of one stored entry
+  // (Yosys 0.23 reads no field of a struct argument, so the arguments are
+  // the comparisons' results): `page` = same page size and VPN (a PSC: same
+  // key), `same_pcid`, the entry's `global`.
+  //   Lookup (tlb.c find): valid, the page, and the PCID or, with PGE
+  //   (CR4.PGE), a global entry. SDM 4.10.2.4.
+  function automatic logic tlb_hits(input logic valid, input logic page,
+                                    input logic same_pcid, input logic global,
+                                    input logic pge);
+    tlb_hits = valid && page && (same_pcid || (global && pge));
+  endfunction
+  //   Fill conflict (tlb.c fill): a valid entry of the page whose PCID is
+  //   the new entry's, or that is global, or when the new one is global.
+  function automatic logic tlb_conflicts(input logic valid, input logic page,
+                                         input logic same_pcid, input logic global,
+                                         input logic new_global);
+    tlb_conflicts = valid && page && (same_pcid || global || new_global);
+  endfunction
+
+  // One set's replacement state at reset (model/hw/tlb.h: LRU age[w] = w,
+  // way w's age in bits [w*way_w +: way_w]; tree-PLRU all bits 0), as a
+  // constant for the flip-flops' reset value, in the low bits of
+  // ReplMaxW (at most 256 ways); tlb_repl's reset_o is the same state.
+  localparam int unsigned ReplMaxW = 256 * 8;
+  function automatic logic [ReplMaxW-1:0] repl_reset(input int unsigned ways,
+                                                     input int unsigned way_w,
+                                                     input int unsigned repl);
+    repl_reset = '0;
+    if (repl == ReplLru) begin
+      for (int w = 0; w < ways; w++) repl_reset[w*way_w +: 8] = 8'(w);
+    end
+  endfunction
+
   // Whether invalidation `op` removes a valid entry: `page` (the entry is
   // the operation's page: same VPN and page size), `same_pcid`, `global`.
   // model/hw/tlb.c: tlb_flush_pcid, invalidate_page (tlb_invlpg,

@@ -78,13 +78,8 @@ module tlb_psc #(
   localparam int unsigned PcidMaxW = tlb_pkg::PcidW;
 
   // The replacement state at reset as a constant (see tlb_array).
-  function automatic logic [ReplW-1:0] repl_reset_f();
-    repl_reset_f = '0;
-    if (Repl == tlb_pkg::ReplLru) begin
-      for (int w = 0; w < Ways; w++) repl_reset_f[w*WayW +: WayW] = WayW'(w);
-    end
-  endfunction
-  localparam logic [ReplW-1:0] ReplReset = repl_reset_f();
+  localparam logic [tlb_pkg::ReplMaxW-1:0] ReplResetMax = tlb_pkg::repl_reset(Ways, WayW, Repl);
+  localparam logic [ReplW-1:0] ReplReset = ReplResetMax[ReplW-1:0];
 
   // ---- state: one row of Ways entries and one replacement state per set ----
   logic [RowW-1:0]  row_q  [Sets];
@@ -123,8 +118,8 @@ module tlb_psc #(
     lookup_e     = '0;
     for (int w = Ways - 1; w >= 0; w--) begin
       lookup_e = lookup_row[w*EntryW +: EntryW];
-      lookup_match[w] = lookup_e.valid && lookup_e.key == lookup_key &&
-                        lookup_e.pcid == lookup_pcid;
+      lookup_match[w] = tlb_pkg::tlb_hits(lookup_e.valid, lookup_e.key == lookup_key,
+                                          lookup_e.pcid == lookup_pcid, 1'b0, 1'b0);
       if (lookup_match[w]) begin
         lookup_way   = WayW'(w);
         lookup_count = lookup_count + 1'b1;
@@ -175,7 +170,8 @@ module tlb_psc #(
     fill_e         = '0;
     for (int w = Ways - 1; w >= 0; w--) begin
       fill_e = fill_row[w*EntryW +: EntryW];
-      fill_conflict[w] = fill_e.valid && fill_e.key == fill_key && fill_e.pcid == fill_pcid;
+      fill_conflict[w] = tlb_pkg::tlb_conflicts(fill_e.valid, fill_e.key == fill_key,
+                                                fill_e.pcid == fill_pcid, 1'b0, 1'b0);
       fill_invalid[w] = !fill_e.valid;
       if (fill_conflict[w]) first_conflict = WayW'(w);
       if (fill_invalid[w]) first_invalid = WayW'(w);

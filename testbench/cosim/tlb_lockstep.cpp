@@ -14,21 +14,7 @@
 // Geometries: the L1 DTLB's 4K (64 entries, 4-way), 2M (32 entries, 4-way)
 // and 1G (4 entries, fully associative) arrays, and a 48-entry 12-way array
 // (non-power-of-two ways, PLRU only).
-#include <cinttypes>
-#include <cstdarg>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <memory>
-#include <random>
-#include <string>
-
-#include "verilated.h"
-#include "verilated_fst_c.h"
-
-extern "C" {
-#include "hw/tlb.h"
-}
+#include "lockstep_common.h"
 
 #include "Vtlb_4k_lru.h"
 #include "Vtlb_4k_plru.h"
@@ -40,126 +26,60 @@ extern "C" {
 
 namespace {
 
+using lockstep::Inval;
+using lockstep::Mismatch;
+using lockstep::Options;
 
-struct Options {
-	unsigned sets = 16, ways = 4, shift = 12, vpn_w = 36;
-	bool plru = false;
-	uint64_t ops = 200000, seed = 1;
-	std::string fst;
+struct Geometry {
+	unsigned sets, ways, shift, vpn_w;
 };
 
 // What the random stream exercised, printed at the end of a clean run.
 struct Coverage {
 	uint64_t hits = 0, misses = 0, needs_walk = 0, global_hits = 0;
 	uint64_t fill_conflict = 0, fill_invalid = 0, fill_victim = 0, fill_multi = 0;
-	uint64_t inval[5] = {}, killed = 0, collisions = 0;
 };
 
-struct Mismatch {
-	uint64_t cycle = 0;
-	std::string what;
-};
+template <class Top> class Lockstep : public lockstep::Lockstep<Lockstep<Top>, Top> {
+	using Base = lockstep::Lockstep<Lockstep<Top>, Top>;
+	friend Base;
+	using Base::c_;
+	using Base::fail;
+	using Base::pcid;
+	using Base::pick;
+	using Base::rng_;
+	using Base::top_;
 
-const char *inv_name(enum tlb_op_kind k)
-{
-	static const char *n[] = { "flush_pcid", "invlpg", "invpcid_addr", "flush_all", "flush_nonglobal" };
-	return n[TLB_INV_CODE(k)];
-}
-
-template <class Top> class Lockstep {
 public:
-	Lockstep(const Options &o, const char *fst_path, uint64_t stop_at)
-	    : o_(o), rng_(o.seed), stop_at_(stop_at)
+	Lockstep(const Options &o, const Geometry &g, const char *fst_path, uint64_t stop_at)
+	    : Base(o, fst_path, stop_at), g_(g)
 	{
-		ctx_.reset(new VerilatedContext);
-		if (fst_path)
-			ctx_->traceEverOn(true);
-		top_.reset(new Top(ctx_.get()));
-		if (fst_path) {
-			fst_.reset(new VerilatedFstC);
-			top_->trace(fst_.get(), 99);
-			fst_->open(fst_path);
-		}
-		tlb_init(&c_, "cosim", o.sets * o.ways, o.ways, o.plru ? TLB_PLRU : TLB_LRU, 1ull << o.shift);
-		idle();
-		top_->clk_i = 0;
-		top_->rst_ni = 0;
-		step();
-		top_->rst_ni = 1;
-		step();
+		tlb_init(&c_, "cosim", g.sets * g.ways, g.ways, o.plru ? TLB_PLRU : TLB_LRU, 1ull << g.shift);
+		// 50% lookups, 38% fills, 6% multi-request cycles, 6% invalidations;
+		// the contents every 64 operations and after every invalidation
+		this->mix_ = { 50, 88, 94 };
+		this->contents_every_ = 64;
+		this->inval_shift_ = g.shift;
 	}
-	~Lockstep()
+	void report() const
 	{
-		if (fst_)
-			fst_->close();
-		tlb_free(&c_);
-	}
-
-	// Runs until ops are done, a mismatch, or stop_at; returns true if clean.
-	bool run(Mismatch *m)
-	{
-		for (cycle_ = 0; cycle_ < o_.ops && cycle_ <= stop_at_; cycle_++) {
-			unsigned roll = pick(100);
-			bool ok;
-			if (roll < 50)
-				ok = lookup(m);
-			else if (roll < 88)
-				ok = fill(m);
-			else if (roll < 94)
-				ok = collide(m);
-			else
-				ok = invalidate(m);
-			if (ok && (cycle_ % 64 == 0))
-				ok = contents(m, "periodic check");
-			if (!ok) {
-				m->cycle = cycle_;
-				return false;
-			}
-		}
-		return true;
+		const Coverage &c = cov_;
+		printf("lookups: %" PRIu64 " hits (%" PRIu64 " on another PCID's global entry, %" PRIu64
+		       " needing a walk for D), %" PRIu64 " misses\n", c.hits, c.global_hits, c.needs_walk, c.misses);
+		printf("fills: %" PRIu64 " over a conflict (%" PRIu64 " invalidating others), %" PRIu64
+		       " into an invalid way, %" PRIu64 " into the victim\n", c.fill_conflict, c.fill_multi,
+		       c.fill_invalid, c.fill_victim);
+		this->icov_.print();
 	}
 
 private:
-	unsigned pick(unsigned n) { return std::uniform_int_distribution<unsigned>(0, n - 1)(rng_); }
 	// Small ranges force conflicts and evictions: ways + 2 VPNs per set and
 	// 4 PCIDs; one in 16 is drawn from the full width instead.
 	uint64_t vpn()
 	{
 		if (pick(16) == 0)
-			return rng_() & ((1ull << o_.vpn_w) - 1);
-		return pick(o_.sets * (o_.ways + 2));
-	}
-	uint16_t pcid() { return (uint16_t)(pick(16) == 0 ? pick(4096) : pick(4)); }
-
-	void idle()
-	{
-		top_->lookup_valid_i = 0;
-		top_->fill_valid_i = 0;
-		top_->inv_valid_i = 0;
-	}
-	void step()
-	{
-		top_->eval();
-		if (fst_)
-			fst_->dump(ctx_->time());
-		ctx_->timeInc(1);
-		top_->clk_i = 1;
-		top_->eval();
-		if (fst_)
-			fst_->dump(ctx_->time());
-		ctx_->timeInc(1);
-		top_->clk_i = 0;
-		top_->eval();
-	}
-	bool fail(Mismatch *m, const char *fmt, ...) __attribute__((format(printf, 3, 4)))
-	{
-		char buf[512];
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(buf, sizeof buf, fmt, ap);
-		va_end(ap);
-		m->what = buf;
-		return false;
+			return rng_() & ((1ull << g_.vpn_w) - 1);
+		return pick(g_.sets * (g_.ways + 2));
 	}
 
 	// ---- one request of each kind: draw it, drive the RTL's port ----
@@ -168,11 +88,7 @@ private:
 		uint16_t pcid;
 		bool pge, write;
 	};
-	struct Inval {
-		enum tlb_op_kind op;      // driven as TLB_INV_CODE(op) (hw/tlb.h)
-		uint64_t vpn, va;
-		uint16_t pcid;
-	};
+	using Fill = tlb_entry;
 
 	Lookup draw_lookup()
 	{
@@ -199,7 +115,7 @@ private:
 		n.perm = (uint8_t)pick(8);
 		n.dirty = (uint8_t)pick(2);
 		n.pfn = rng_() & ((1ull << 40) - 1);
-		n.shift = (uint8_t)o_.shift;
+		n.shift = (uint8_t)g_.shift;
 		recent_[recent_next_++ % 16] = n;
 		top_->fill_valid_i = 1;
 		top_->fill_vpn_i = n.vpn;
@@ -210,64 +126,20 @@ private:
 		top_->fill_pfn_i = n.pfn;
 		return n;
 	}
-	Inval draw_inval()
-	{
-		Inval i;
-		// page and PCID flushes are common, whole-array flushes rare
-		static const enum tlb_op_kind ops[] = {
-			TLB_OP_FLUSH_PCID, TLB_OP_FLUSH_PCID, TLB_OP_INVLPG, TLB_OP_INVLPG, TLB_OP_INVLPG,
-			TLB_OP_INVPCID_ADDR, TLB_OP_INVPCID_ADDR, TLB_OP_INVPCID_ADDR, TLB_OP_FLUSH_ALL,
-			TLB_OP_FLUSH_NONGLOBAL };
-		i.op = ops[pick(10)];
-		i.vpn = vpn();
-		i.va = i.vpn << o_.shift | (rng_() & ((1ull << o_.shift) - 1)); // any byte of the page
-		i.pcid = pcid();
-		top_->inv_valid_i = 1;
-		top_->inv_op_i = TLB_INV_CODE(i.op);
-		top_->inv_vpn_i = i.vpn;
-		top_->inv_pcid_i = i.pcid;
-		return i;
-	}
+	uint64_t inval_addr() { return vpn(); }
+	void drive_inval(const Inval &i) { top_->inv_vpn_i = i.addr; }
 
 	// ---- the C model's side ----
-	void c_inval(const Inval &i)
+	const tlb_entry *c_lookup(const Lookup &l)
 	{
-		unsigned before = tlb_count_valid(&c_);
-		c_inval_op(i);
-		cov_.inval[TLB_INV_CODE(i.op)]++;
-		cov_.killed += before - tlb_count_valid(&c_);
-	}
-	void c_inval_op(const Inval &i)
-	{
-		switch (i.op) {
-		case TLB_OP_FLUSH_PCID: tlb_flush_pcid(&c_, i.pcid); break;
-		case TLB_OP_INVLPG: tlb_invlpg(&c_, i.va, i.pcid); break;
-		case TLB_OP_INVPCID_ADDR: tlb_invpcid_addr(&c_, i.va, i.pcid); break;
-		case TLB_OP_FLUSH_ALL: tlb_flush_all(&c_); break;
-		default: tlb_flush_nonglobal(&c_); break;
-		}
-	}
-	// A lookup that loses its replacement update to a same-cycle fill or
-	// invalidation: the C lookup, with the set's replacement state (and the
-	// "last touched" shortcut) put back.
-	tlb_entry *c_lookup_untouched(const Lookup &l)
-	{
-		unsigned set = tlb_set_of(&c_, l.vpn);
-		size_t n = o_.plru ? c_.tree_leaves : o_.ways;
-		uint8_t saved[64];
-		memcpy(saved, &c_.repl[set * n], n);
-		tlb_entry *last = c_.last;
-		tlb_entry *e = tlb_lookup(&c_, l.vpn, o_.shift, l.pcid, l.pge, l.write);
-		memcpy(&c_.repl[set * n], saved, n);
-		c_.last = last;
-		return e;
+		return tlb_lookup(&c_, l.vpn, g_.shift, l.pcid, l.pge, l.write);
 	}
 
 	// Compares the RTL's lookup outputs (inputs already evaluated) with e.
 	bool check_lookup(Mismatch *m, const Lookup &l, const tlb_entry *e, const char *with)
 	{
 		bool hit = e != nullptr;
-		unsigned way = hit ? (unsigned)((e - c_.entries) % o_.ways) : 0;
+		unsigned way = hit ? this->way_of(e) : 0;
 		bool walk = hit && l.write && !e->dirty;
 		bool bad = top_->hit_o != hit || top_->multi_hit_o || top_->needs_walk_o != walk ||
 		           (hit && (top_->hit_way_o != way || top_->hit_pfn_o != e->pfn ||
@@ -290,9 +162,9 @@ private:
 	// How the C model will place n: on a conflict (and how many), an invalid way, or the victim.
 	void classify_fill(const tlb_entry &n)
 	{
-		const tlb_entry *row = &c_.entries[(size_t)tlb_set_of(&c_, n.vpn) * o_.ways];
+		const tlb_entry *row = &c_.entries[(size_t)tlb_set_of(&c_, n.vpn) * g_.ways];
 		unsigned conflicts = 0, invalid = 0;
-		for (unsigned w = 0; w < o_.ways; w++) {
+		for (unsigned w = 0; w < g_.ways; w++) {
 			invalid += !row[w].valid;
 			conflicts += row[w].valid && row[w].vpn == n.vpn &&
 			             (row[w].pcid == n.pcid || row[w].global || n.global);
@@ -305,110 +177,24 @@ private:
 			cov_.fill_victim++;
 		cov_.fill_multi += conflicts > 1;
 	}
-	bool check_fill(Mismatch *m, const tlb_entry &n, const tlb_entry *e)
+	bool c_fill_and_check(Mismatch *m, const tlb_entry &n)
 	{
-		unsigned way = (unsigned)((e - c_.entries) % o_.ways);
+		unsigned way = this->way_of(tlb_fill(&c_, &n));
 		if (top_->fill_way_o == way)
 			return true;
 		return fail(m, "fill vpn=%#" PRIx64 " pcid=%u g=%d: C writes way %u, RTL way %u", n.vpn, n.pcid,
 		            n.global, way, (unsigned)top_->fill_way_o);
 	}
 
-	// ---- one operation per cycle ----
-	bool lookup(Mismatch *m)
-	{
-		idle();
-		Lookup l = draw_lookup();
-		top_->eval();
-		tlb_entry *e = tlb_lookup(&c_, l.vpn, o_.shift, l.pcid, l.pge, l.write);
-		if (!check_lookup(m, l, e, "") || !touch_ready(m, true))
-			return false;
-		step();
-		return true;
-	}
-
-	bool fill(Mismatch *m)
-	{
-		idle();
-		tlb_entry n = draw_fill();
-		top_->eval();
-		if (!top_->fill_ready_o)
-			return fail(m, "fill alone: RTL fill_ready_o = 0");
-		// the RTL's outputs keep this cycle's values until the next eval
-		classify_fill(n);
-		if (!check_fill(m, n, tlb_fill(&c_, &n)))
-			return false;
-		step();
-		return true;
-	}
-
-	bool invalidate(Mismatch *m)
-	{
-		idle();
-		Inval i = draw_inval();
-		step();
-		c_inval(i);
-		return after_inval(m, i);
-	}
-
-	// ---- two or three requests in one cycle: the priority ----
-	bool collide(Mismatch *m)
-	{
-		unsigned kind = 1 + pick(4); // 1 lookup+fill, 2 lookup+inv, 3 fill+inv, 4 all three
-		bool has_lookup = kind != 3, has_fill = kind != 2, has_inv = kind >= 2;
-		idle();
-		Lookup l{};
-		tlb_entry n{};
-		Inval i{};
-		if (has_lookup)
-			l = draw_lookup();
-		if (has_fill)
-			n = draw_fill();
-		if (has_inv)
-			i = draw_inval();
-		top_->eval();
-		if (top_->fill_ready_o != !has_inv || top_->touch_ready_o != 0)
-			return fail(m, "collision %u: RTL fill_ready=%d touch_ready=%d, expected %d and 0", kind,
-			            (int)top_->fill_ready_o, (int)top_->touch_ready_o, (int)!has_inv);
-		if (has_lookup && !check_lookup(m, l, c_lookup_untouched(l), " (with a fill/invalidation)"))
-			return false;
-		cov_.collisions++;
-		if (has_fill && !has_inv)
-			classify_fill(n);
-		if (has_fill && !has_inv && !check_fill(m, n, tlb_fill(&c_, &n)))
-			return false;
-		step();
-		if (has_inv) {
-			c_inval(i);
-			return after_inval(m, i);
-		}
-		return true;
-	}
-
-	bool touch_ready(Mismatch *m, bool expected)
-	{
-		if (top_->touch_ready_o == expected)
-			return true;
-		return fail(m, "RTL touch_ready_o = %d, expected %d", (int)top_->touch_ready_o, (int)expected);
-	}
-
-	bool after_inval(Mismatch *m, const Inval &i)
-	{
-		idle();
-		char what[128];
-		snprintf(what, sizeof what, "after %s vpn=%#" PRIx64 " pcid=%u", inv_name(i.op), i.vpn, i.pcid);
-		return contents(m, what);
-	}
-
+	// every valid entry and every set's victim through the debug port
 	bool contents(Mismatch *m, const char *when)
 	{
-		idle();
-		for (unsigned s = 0; s < o_.sets; s++) {
-			for (unsigned w = 0; w < o_.ways; w++) {
+		for (unsigned s = 0; s < g_.sets; s++) {
+			for (unsigned w = 0; w < g_.ways; w++) {
 				top_->dbg_set_i = s;
 				top_->dbg_way_i = w;
 				top_->eval();
-				const tlb_entry &e = c_.entries[s * o_.ways + w];
+				const tlb_entry &e = c_.entries[s * g_.ways + w];
 				bool same = top_->dbg_valid_o == e.valid &&
 				            (!e.valid || (top_->dbg_vpn_o == e.vpn && top_->dbg_pcid_o == e.pcid &&
 				                          top_->dbg_global_o == e.global && top_->dbg_perm_o == e.perm &&
@@ -426,53 +212,15 @@ private:
 		return true;
 	}
 
-public:
+	Geometry g_;
 	Coverage cov_;
-
-private:
-	Options o_;
-	std::mt19937_64 rng_;
 	tlb_entry recent_[16] = {};  // the last fills: lookups aim at them
 	unsigned recent_next_ = 0;
-	uint64_t stop_at_;
-	uint64_t cycle_ = 0;
-	std::unique_ptr<VerilatedContext> ctx_;
-	std::unique_ptr<Top> top_;
-	std::unique_ptr<VerilatedFstC> fst_;
-	tlb c_;
 };
 
-template <class Top> int run_with(const Options &o)
+template <class Top> int run_with(const Options &o, const Geometry &g)
 {
-	Mismatch m;
-	bool ok;
-	{
-		Lockstep<Top> ls(o, o.fst.empty() ? nullptr : o.fst.c_str(), UINT64_MAX);
-		ok = ls.run(&m);
-		const Coverage &c = ls.cov_;
-		printf("lookups: %" PRIu64 " hits (%" PRIu64 " on another PCID's global entry, %" PRIu64
-		       " needing a walk for D), %" PRIu64 " misses\n", c.hits, c.global_hits, c.needs_walk, c.misses);
-		printf("fills: %" PRIu64 " over a conflict (%" PRIu64 " invalidating others), %" PRIu64
-		       " into an invalid way, %" PRIu64 " into the victim\n", c.fill_conflict, c.fill_multi,
-		       c.fill_invalid, c.fill_victim);
-		printf("invalidations: %" PRIu64 " flush_pcid, %" PRIu64 " invlpg, %" PRIu64 " invpcid_addr, %" PRIu64
-		       " flush_all, %" PRIu64 " flush_nonglobal; %" PRIu64 " entries removed; %" PRIu64
-		       " multi-request cycles\n", c.inval[0], c.inval[1], c.inval[2], c.inval[3], c.inval[4], c.killed,
-		       c.collisions);
-	}
-	if (ok) {
-		printf("%" PRIu64 " operations, 0 mismatches\n1 passed, 0 failed\n", o.ops);
-		return 0;
-	}
-	printf("MISMATCH at cycle %" PRIu64 ": %s\n", m.cycle, m.what.c_str());
-	std::string path = o.fst.empty() ? "cosim-mismatch-seed" + std::to_string(o.seed) + ".fst" : o.fst;
-	{
-		Mismatch again;
-		Lockstep<Top> replay(o, path.c_str(), m.cycle);
-		replay.run(&again);
-	}
-	printf("waveform up to the mismatch: %s\n0 passed, 1 failed\n", path.c_str());
-	return 1;
+	return lockstep::run<Lockstep<Top>>(o, g, "cosim");
 }
 
 int usage()
@@ -487,54 +235,34 @@ int usage()
 int main(int argc, char **argv)
 {
 	Options o;
-	std::string geometry = "4k", policy = "lru";
-	for (int i = 1; i < argc; i++) {
-		std::string a = argv[i];
-		if (i + 1 >= argc)
-			return usage();
-		std::string v = argv[++i];
-		if (a == "--geometry")
-			geometry = v;
-		else if (a == "--policy")
-			policy = v;
-		else if (a == "--ops")
-			o.ops = strtoull(v.c_str(), nullptr, 0);
-		else if (a == "--seed")
-			o.seed = strtoull(v.c_str(), nullptr, 0);
-		else if (a == "--fst")
-			o.fst = v;
-		else
-			return usage();
-	}
-	o.plru = policy == "plru";
-	if (policy != "lru" && policy != "plru")
+	o.geometry = "4k";
+	if (!lockstep::parse_options(argc, argv, &o))
 		return usage();
 	// name, sets, ways, page shift (VPN width: 48 - shift, 4-level paging)
 	static const struct { const char *name; unsigned sets, ways, shift; } geometries[] = {
 		{ "4k", 16, 4, 12 }, { "2m", 8, 4, 21 }, { "1g", 1, 4, 30 }, { "12way", 4, 12, 12 },
 	};
+	Geometry geometry{};
 	bool known = false;
 	for (const auto &g : geometries) {
-		if (geometry == g.name) {
-			o.sets = g.sets;
-			o.ways = g.ways;
-			o.shift = g.shift;
-			o.vpn_w = 48 - g.shift;
+		if (o.geometry == g.name) {
+			geometry = { g.sets, g.ways, g.shift, 48 - g.shift };
 			known = true;
 		}
 	}
 	if (!known)
 		return usage();
 	printf("tlb_lockstep: geometry %s (%u sets x %u ways, page shift %u) policy %s seed %" PRIu64
-	       " ops %" PRIu64 "\n", geometry.c_str(), o.sets, o.ways, o.shift, policy.c_str(), o.seed, o.ops);
-	std::string key = geometry + "_" + policy;
-	if (key == "4k_lru") return run_with<Vtlb_4k_lru>(o);
-	if (key == "4k_plru") return run_with<Vtlb_4k_plru>(o);
-	if (key == "2m_lru") return run_with<Vtlb_2m_lru>(o);
-	if (key == "2m_plru") return run_with<Vtlb_2m_plru>(o);
-	if (key == "1g_lru") return run_with<Vtlb_1g_lru>(o);
-	if (key == "1g_plru") return run_with<Vtlb_1g_plru>(o);
-	if (key == "12way_plru") return run_with<Vtlb_12way_plru>(o);
+	       " ops %" PRIu64 "\n", o.geometry.c_str(), geometry.sets, geometry.ways, geometry.shift,
+	       o.policy.c_str(), o.seed, o.ops);
+	std::string key = o.geometry + "_" + o.policy;
+	if (key == "4k_lru") return run_with<Vtlb_4k_lru>(o, geometry);
+	if (key == "4k_plru") return run_with<Vtlb_4k_plru>(o, geometry);
+	if (key == "2m_lru") return run_with<Vtlb_2m_lru>(o, geometry);
+	if (key == "2m_plru") return run_with<Vtlb_2m_plru>(o, geometry);
+	if (key == "1g_lru") return run_with<Vtlb_1g_lru>(o, geometry);
+	if (key == "1g_plru") return run_with<Vtlb_1g_plru>(o, geometry);
+	if (key == "12way_plru") return run_with<Vtlb_12way_plru>(o, geometry);
 	fprintf(stderr, "tlb_lockstep: no Verilated model for %s\n", key.c_str());
 	return 64;
 }
