@@ -305,17 +305,24 @@ void cosim::on_op(void *ctx, const tlb *t, const tlb_op *op)
 		a.eval();
 		break;
 	}
-	// the recoding's promise (array_base): the RTL's set is the C array's
-	if (!buf[0] && (op->kind == TLB_OP_LOOKUP || op->kind == TLB_OP_FILL) &&
-	    (vpn & (((uint64_t)1 << a.set_w) - 1)) != (uint64_t)op->set)
-		std::snprintf(buf, sizeof buf, "the RTL's set %" PRIu64 " is not the C array's, %d",
-		              (uint64_t)(vpn & ((1ull << a.set_w) - 1)), op->set);
+	self->finish_op(a, op, vpn, buf, sizeof buf, "array");
+}
+
+// The end of every operation of either kind: the recoding's promise
+// (array_base: the RTL's set is the C array's, for a lookup or a fill),
+// then the report of what differed, or the state change and the count.
+void cosim::finish_op(array_base &a, const tlb_op *op, uint64_t rtl_vpn, char *buf, size_t len,
+                      const char *c_side)
+{
+	uint64_t rtl_set = rtl_vpn & ((1ull << a.set_w) - 1);
+	if (!buf[0] && (op->kind == TLB_OP_LOOKUP || op->kind == TLB_OP_FILL) && rtl_set != (uint64_t)op->set)
+		std::snprintf(buf, len, "the RTL's set %" PRIu64 " is not the C %s's, %d", rtl_set, c_side, op->set);
 	if (buf[0]) {
-		self->report(a, op->kind, sim_cpu_clock(self->s_, a.cpu), self->s_->rec.line, buf);
+		report(a, op->kind, sim_cpu_clock(s_, a.cpu), s_->rec.line, buf);
 		return;
 	}
 	a.edge();   // the operation's state change
-	self->compared_[a.which]++;
+	compared_[a.which]++;
 }
 
 // A PSC operation: as on_op, through tlb_psc's ports (a key for the VPN,
@@ -379,16 +386,7 @@ void cosim::on_psc_op(void *ctx, const tlb *t, const tlb_op *op)
 		a.eval();
 		break;
 	}
-	if (!buf[0] && (op->kind == TLB_OP_LOOKUP || op->kind == TLB_OP_FILL) &&
-	    (key & (((uint64_t)1 << a.set_w) - 1)) != (uint64_t)op->set)
-		std::snprintf(buf, sizeof buf, "the RTL's set %" PRIu64 " is not the C cache's, %d",
-		              (uint64_t)(key & ((1ull << a.set_w) - 1)), op->set);
-	if (buf[0]) {
-		self->report(a, op->kind, sim_cpu_clock(self->s_, a.cpu), self->s_->rec.line, buf);
-		return;
-	}
-	a.edge();
-	self->compared_[a.which]++;
+	self->finish_op(a, op, key, buf, sizeof buf, "cache");
 }
 
 void cosim::report(const array_base &a, enum tlb_op_kind kind, uint64_t cycle, uint64_t line,

@@ -36,6 +36,8 @@ public:
 private:
 	static void on_op(void *ctx, const tlb *t, const tlb_op *op);
 	static void on_psc_op(void *ctx, const tlb *t, const tlb_op *op);
+	void finish_op(array_base &a, const tlb_op *op, uint64_t rtl_vpn, char *buf, size_t len,
+	               const char *c_side);
 	sim *s_;
 	std::vector<std::unique_ptr<array_base>> arrays_;
 	bool failed_ = false;
