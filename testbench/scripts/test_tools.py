@@ -68,6 +68,17 @@ class TestHelp(unittest.TestCase):
                     self.assertEqual(sorted(os.listdir(tmp)), ["bin"])  # wrote nothing
 
 
+class TestBench(unittest.TestCase):
+    def test_build_directory_without_mmusim_is_a_clear_error(self):
+        """--mmusim takes the binary or its build directory; a directory
+        that holds none is one line, not a traceback from running it."""
+        with tempfile.TemporaryDirectory() as d:
+            p = subprocess.run([os.path.join(SCRIPTS, "bench"), "--mmusim", d], capture_output=True,
+                               text=True, timeout=60)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertEqual(p.stderr, "bench: error: %s is not built (scripts/build)\n" % os.path.join(d, "mmusim"))
+
+
 class TestRunExample(unittest.TestCase):
     def fake_build(self, tmp, current):
         """A build folder as scripts/build leaves it: a PGO=USE cache, and a
